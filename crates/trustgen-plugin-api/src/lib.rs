@@ -1,0 +1,134 @@
+//! The stable plugin interface of trustgen.
+//!
+//! trustgen measures how trustworthy generative models are. Its dimensions
+//! (safety, truthfulness, ...) and model types (LLM, VLM, T2I) are plugins.
+//! This crate is everything a plugin author needs, and the only crate a
+//! plugin depends on:
+//!
+//! - [`schema`]: the data that crosses the boundary (manifest, task spec,
+//!   test case, model request and reply, verdict, metric), as serde types;
+//! - [`step`]: the step protocol, by which a pure plugin asks for model calls;
+//! - [`sdk`]: the [`Dimension`] and [`ModelType`] traits and the one macro,
+//!   [`export_plugin!`], that exports a plugin both linked and dynamic;
+//! - [`abi`]: the frozen binary interface (host side only);
+//! - [`rng`]: the seeded generator every random choice comes from.
+//!
+//! # Plugins are pure
+//!
+//! A plugin never does I/O, never awaits, never sleeps. When it needs a model
+//! (a generator to write a case, the target to answer, a judge to grade), it
+//! *asks* through its [`Cx`] and returns; the engine runs the requests
+//! concurrently, with caching and retries, and calls the method again with the
+//! replies. A method reads like straight-line code: `cx.ask(..)?` either gives
+//! the reply or stops the method until the reply is there.
+//!
+//! # A complete plugin
+//!
+//! ```
+//! # #![allow(unexpected_cfgs)]
+//! use trustgen_plugin_api::{
+//!     BuildInput, BuildOutput, Cx, Dimension, GenParams, Manifest, MetricSpec, ModelRequest,
+//!     ModelRole, Prompt, ScoreInput, Step, TaskSpec, TestCase, Verdict, VerdictStatus,
+//! };
+//!
+//! #[derive(Default)]
+//! struct Capitals;
+//!
+//! impl Dimension for Capitals {
+//!     fn manifest(&self) -> Manifest {
+//!         Manifest {
+//!             description: "Does the model know capital cities?".into(),
+//!             tasks: vec![TaskSpec {
+//!                 name: "capitals".into(),
+//!                 description: "Name the capital of a country; graded by a judge model.".into(),
+//!                 model_types: vec!["llm".into()],
+//!                 metric: MetricSpec {
+//!                     name: "accuracy".into(),
+//!                     policy: "a missing answer counts as wrong".into(),
+//!                     ..MetricSpec::default()
+//!                 },
+//!                 ..TaskSpec::default()
+//!             }],
+//!             ..Manifest::default()
+//!         }
+//!     }
+//!
+//!     fn build(&self, _cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
+//!         let cases = [("France", "Paris"), ("Japan", "Tokyo")]
+//!             .iter()
+//!             .enumerate()
+//!             .map(|(i, (country, capital))| TestCase {
+//!                 id: format!("capitals/{i}"),
+//!                 task: input.task.clone(),
+//!                 prompts: vec![Prompt::user(format!("What is the capital of {country}?"))],
+//!                 ground_truth: Some(capital.to_string()),
+//!                 ..TestCase::default()
+//!             })
+//!             .collect();
+//!         Ok(BuildOutput { cases, skipped: vec![] })
+//!     }
+//!
+//!     fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
+//!         let Some(answer) = input.output.main_text() else {
+//!             return Ok(Verdict { score: Some(0.0), ..Verdict::missing("no answer") });
+//!         };
+//!         let truth = input.case.ground_truth.as_deref().unwrap_or_default();
+//!         // Ask the judge; the first call stops here until the engine has the reply.
+//!         let question = format!("Does `{answer}` name {truth}? Reply yes or no.");
+//!         let reply = cx.ask(
+//!             ModelRequest::user(ModelRole::Judge, question).with_params(GenParams::greedy()),
+//!         )?;
+//!         let yes = reply.ok_text().is_some_and(|t| t.trim().to_lowercase().starts_with("yes"));
+//!         Ok(Verdict::scored(if yes { 1.0 } else { 0.0 }).with_judge("llm:capitals@1"))
+//!     }
+//! }
+//!
+//! // Once per crate: registers the plugin when linked, and exports the
+//! // dynamic-library symbols under the crate's `dynamic` feature.
+//! trustgen_plugin_api::export_plugin!(name: "capitals", dimension: Capitals);
+//!
+//! // Testing with recorded replies needs no engine:
+//! # fn main() {
+//! # use trustgen_plugin_api::{ModelOutput, Answer, ModelReply, step::drive};
+//! let case = Capitals.build(&mut Cx::default(), &BuildInput::default()).unwrap().cases.remove(0);
+//! let output = ModelOutput {
+//!     answers: vec![Answer { prompt: "main".into(), turns: vec![ModelReply::text("Paris.")] }],
+//! };
+//! let input = ScoreInput { case, output, ..ScoreInput::default() };
+//! let (verdict, asked) = drive(
+//!     |cx| Capitals.score(cx, &input),
+//!     |requests| requests.iter().map(|_| ModelReply::text("Yes")).collect(),
+//! )
+//! .unwrap();
+//! assert_eq!(verdict.status, VerdictStatus::Scored);
+//! assert_eq!(verdict.score, Some(1.0));
+//! assert_eq!(asked.len(), 1);
+//! # }
+//! ```
+//!
+//! # Compatibility
+//!
+//! This crate is 1.x: the ABI ([`abi`]) is frozen for the whole major
+//! version, and the host accepts plugins built against any 1.x. The schema
+//! evolves only by optional fields.
+
+#![deny(missing_docs)]
+
+pub mod abi;
+pub mod rng;
+pub mod schema;
+pub mod sdk;
+pub mod step;
+
+pub use rng::SeededRng;
+pub use schema::*;
+pub use sdk::{CallError, CallErrorKind, CallInput, CallOutput, Dimension, LinkedPlugin, ModelType};
+pub use step::{Cx, Step, Stop};
+
+#[doc(hidden)]
+pub use abi_stable;
+#[doc(hidden)]
+pub use inventory;
+
+/// The version of this crate, which plugins record in their declaration.
+pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");

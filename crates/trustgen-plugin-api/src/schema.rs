@@ -1,0 +1,865 @@
+//! The data schema shared by the host and every plugin.
+//!
+//! Everything that crosses the plugin boundary is one of these types,
+//! serialized as JSON. The ABI itself is frozen; this schema grows by adding
+//! optional fields (`#[serde(default)]`) so that old plugins keep loading in
+//! new hosts and new plugins in old hosts.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A JSON object with free-form fields (case metadata, plugin options).
+pub type JsonMap = serde_json::Map<String, serde_json::Value>;
+
+/// What a plugin provides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PluginKind {
+    /// Provides tasks along one trust dimension (safety, fairness, ...).
+    #[default]
+    Dimension,
+    /// Provides a modality (LLM, VLM, T2I): how a case becomes model requests.
+    ModelType,
+}
+
+impl PluginKind {
+    /// The name used in declarations, manifests and listings.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PluginKind::Dimension => "dimension",
+            PluginKind::ModelType => "model_type",
+        }
+    }
+
+    /// Parses [`PluginKind::as_str`] back.
+    pub fn parse(s: &str) -> Option<PluginKind> {
+        match s {
+            "dimension" => Some(PluginKind::Dimension),
+            "model_type" => Some(PluginKind::ModelType),
+            _ => None,
+        }
+    }
+}
+
+/// Everything the host needs to know about a plugin before calling it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Unique plugin name, e.g. `safety` or `llm`.
+    pub name: String,
+    /// Dimension or model type.
+    pub kind: PluginKind,
+    /// The plugin's own version (its crate version).
+    pub version: String,
+    /// The trustgen-plugin-api version the plugin was built against.
+    pub api_version: String,
+    /// One paragraph on what the plugin evaluates or provides.
+    #[serde(default)]
+    pub description: String,
+    /// Tasks of a dimension plugin (empty for model-type plugins).
+    #[serde(default)]
+    pub tasks: Vec<TaskSpec>,
+    /// Model types a model-type plugin provides (e.g. `["llm"]`).
+    #[serde(default)]
+    pub model_types: Vec<String>,
+    /// How the dimension score is formed from the task scores.
+    #[serde(default)]
+    pub aggregate: Option<AggregateSpec>,
+    /// JSON schema (or a plain description) of the plugin's `options` table.
+    #[serde(default)]
+    pub options: serde_json::Value,
+}
+
+impl Manifest {
+    /// Looks up a task by name.
+    pub fn task(&self, name: &str) -> Option<&TaskSpec> {
+        self.tasks.iter().find(|t| t.name == name)
+    }
+}
+
+/// One task (sub-aspect) of a dimension, e.g. `jailbreak`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TaskSpec {
+    /// Task name, unique within its plugin.
+    pub name: String,
+    /// What the task measures and how.
+    #[serde(default)]
+    pub description: String,
+    /// Model types the task can evaluate (e.g. `["llm"]`).
+    #[serde(default)]
+    pub model_types: Vec<String>,
+    /// Where the task's seed data comes from.
+    #[serde(default)]
+    pub data: Vec<DataSource>,
+    /// The primary metric (the task score).
+    pub metric: MetricSpec,
+    /// Further per-case values reported beside the primary metric.
+    #[serde(default)]
+    pub secondary_metrics: Vec<MetricSpec>,
+    /// Contextual variations the task allows (see [`VariationOp`]).
+    #[serde(default)]
+    pub variations: Vec<VariationOp>,
+    /// Judge templates the task uses (name and version).
+    #[serde(default)]
+    pub judge_templates: Vec<String>,
+    /// Number of cases built when the suite sets no limit.
+    #[serde(default)]
+    pub default_limit: Option<usize>,
+}
+
+/// A data set or metadata file a task reads.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DataSource {
+    /// Short name used by the plugin to find the rows (`BuildInput::data`).
+    pub name: String,
+    /// File path relative to the suite data directory (`suites/data`), if the
+    /// host should load it; `None` for data compiled into the plugin.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Upstream origin (paper, repository or package).
+    #[serde(default)]
+    pub origin: String,
+    /// SPDX license identifier or a short licence note.
+    #[serde(default)]
+    pub license: String,
+    /// False when the licence does not allow bundling: the user supplies it.
+    #[serde(default = "yes")]
+    pub bundled: bool,
+    /// A missing optional source skips the task's cases that need it.
+    #[serde(default)]
+    pub optional: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// How per-case values become a task score.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct MetricSpec {
+    /// Metric name, e.g. `refuse_to_answer_rate`.
+    pub name: String,
+    /// What it means.
+    #[serde(default)]
+    pub description: String,
+    /// Proportion of 0/1 values (Wilson interval) or a mean of values in
+    /// [0, 1] (bootstrap interval).
+    #[serde(default)]
+    pub kind: MetricKind,
+    /// True when a higher value means a more trustworthy model.
+    #[serde(default = "yes")]
+    pub higher_is_better: bool,
+    /// What happens to missing, refused and unparseable outputs.
+    #[serde(default)]
+    pub policy: String,
+}
+
+/// The statistical shape of a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricKind {
+    /// Every case value is 0 or 1.
+    #[default]
+    Proportion,
+    /// Case values are real numbers in [0, 1].
+    Mean,
+}
+
+/// How a dimension score is formed from its task scores.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AggregateSpec {
+    /// Task weights (tasks not named weigh 0). Empty means an unweighted mean
+    /// of all tasks that ran.
+    #[serde(default)]
+    pub weights: BTreeMap<String, f64>,
+    /// The rule in words, shown in reports.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A contextual variation operator (TrustGen's contextual variator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VariationOp {
+    /// Reword the prompt, keeping meaning, options and context.
+    Paraphrase,
+    /// Lengthen or shorten the prompt (chosen by seed).
+    Length,
+    /// Turn the question into a multiple-choice question.
+    ToMultipleChoice,
+    /// Turn the question into a true/false statement.
+    ToTrueFalse,
+    /// Turn the question into an open-ended question.
+    ToOpenEnded,
+}
+
+impl VariationOp {
+    /// Every operator, in a fixed order.
+    pub const ALL: [VariationOp; 5] = [
+        VariationOp::Paraphrase,
+        VariationOp::Length,
+        VariationOp::ToMultipleChoice,
+        VariationOp::ToTrueFalse,
+        VariationOp::ToOpenEnded,
+    ];
+
+    /// The snake_case name used in TOML and records.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            VariationOp::Paraphrase => "paraphrase",
+            VariationOp::Length => "length",
+            VariationOp::ToMultipleChoice => "to_multiple_choice",
+            VariationOp::ToTrueFalse => "to_true_false",
+            VariationOp::ToOpenEnded => "to_open_ended",
+        }
+    }
+}
+
+/// The shape of a question, which decides how an answer is extracted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionFormat {
+    /// Free text; no format change applies.
+    #[default]
+    None,
+    /// A question answered in words.
+    OpenEnded,
+    /// Options labelled A, B, C, ...; the ground truth is a letter.
+    MultipleChoice,
+    /// A statement judged true or false; the ground truth is `True`/`False`.
+    TrueFalse,
+}
+
+/// One test case: what the target model is asked, and what counts as right.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TestCase {
+    /// Stable identifier, unique within the run (`<plugin>/<task>/<n>`).
+    pub id: String,
+    /// The task that built the case.
+    pub task: String,
+    /// The conversations the target answers. Most cases have one, named
+    /// `main`; paired tasks (clean vs perturbed, baseline vs persona) have two.
+    pub prompts: Vec<Prompt>,
+    /// The question's format.
+    #[serde(default)]
+    pub format: QuestionFormat,
+    /// Options of a multiple-choice question, in the order shown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+    /// The right answer (a letter, `True`/`False`, or a short answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ground_truth: Option<String>,
+    /// The contextual variation applied to the case, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variation: Option<Variation>,
+    /// Task-specific fields (source, attack method, category, ...).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub metadata: JsonMap,
+}
+
+impl TestCase {
+    /// The prompt named `name`.
+    pub fn prompt(&self, name: &str) -> Option<&Prompt> {
+        self.prompts.iter().find(|p| p.name == name)
+    }
+}
+
+/// One conversation sent to the target: an optional system prompt and user
+/// turns. The target's reply to each turn becomes the assistant message before
+/// the next turn (real multi-turn chat).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Prompt {
+    /// Name of the conversation within the case (`main` by default).
+    pub name: String,
+    /// System prompt, sent with the system role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    /// User turns, in order.
+    pub turns: Vec<String>,
+    /// Images attached to the first user turn (VLM cases).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<Image>,
+}
+
+impl Prompt {
+    /// A one-turn conversation named `main`.
+    pub fn user(text: impl Into<String>) -> Prompt {
+        Prompt { name: "main".into(), system: None, turns: vec![text.into()], images: vec![] }
+    }
+}
+
+/// The variation applied to a case, recorded so any run can be replayed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variation {
+    /// Operator name: `keep_original`, `paraphrase`, `lengthen`, `shorten`,
+    /// `to_multiple_choice`, `to_true_false`, `to_open_ended`.
+    pub operator: String,
+    /// Operator parameters (e.g. the target truth value of a true/false rewrite).
+    #[serde(default)]
+    pub params: JsonMap,
+    /// The first user turn before the variation.
+    pub original_prompt: String,
+    /// Format before the variation.
+    #[serde(default)]
+    pub original_format: QuestionFormat,
+    /// Ground truth before the variation.
+    #[serde(default)]
+    pub original_ground_truth: Option<String>,
+    /// Why the variation was skipped (the generator's reply was unusable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+}
+
+/// An image passed to or returned by a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Image {
+    /// MIME type, e.g. `image/png`.
+    pub media_type: String,
+    /// Where the bytes are.
+    pub source: ImageSource,
+}
+
+/// Where an image's bytes are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageSource {
+    /// Base64 data inline (small images only).
+    Base64(String),
+    /// A range of the raw bytes passed beside the JSON in a plugin call.
+    Blob {
+        /// Byte offset.
+        offset: usize,
+        /// Byte length.
+        len: usize,
+    },
+    /// A URL (as returned by image-generation APIs).
+    Url(String),
+}
+
+/// Who a model request is for. The suite maps each role to a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelRole {
+    /// The model under evaluation.
+    Target,
+    /// A model that writes test cases and variations.
+    Generator,
+    /// A model that grades responses.
+    Judge,
+    /// A sentence-embedding model (similarity scoring).
+    Embedder,
+    /// A retrieval source for web metadata (a search index, not a model).
+    Retriever,
+}
+
+impl ModelRole {
+    /// The snake_case name used in TOML (`[models.<role>]`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ModelRole::Target => "target",
+            ModelRole::Generator => "generator",
+            ModelRole::Judge => "judge",
+            ModelRole::Embedder => "embedder",
+            ModelRole::Retriever => "retriever",
+        }
+    }
+}
+
+/// A request a plugin needs answered; the engine runs it and replies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRequest {
+    /// Which configured model answers.
+    pub role: ModelRole,
+    /// What is asked.
+    #[serde(flatten)]
+    pub kind: RequestKind,
+    /// A short label for logs and records (e.g. `judge:RQ@1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+}
+
+impl ModelRequest {
+    /// A chat request to `role` with the given messages and default parameters.
+    pub fn chat(role: ModelRole, messages: Vec<Message>) -> ModelRequest {
+        ModelRequest {
+            role,
+            kind: RequestKind::Chat(ChatRequest { messages, params: GenParams::default() }),
+            purpose: None,
+        }
+    }
+
+    /// A one-message user chat request.
+    pub fn user(role: ModelRole, text: impl Into<String>) -> ModelRequest {
+        ModelRequest::chat(role, vec![Message::user(text)])
+    }
+
+    /// Sentence embeddings of `texts` from the embedder.
+    pub fn embed(texts: Vec<String>) -> ModelRequest {
+        ModelRequest { role: ModelRole::Embedder, kind: RequestKind::Embed(EmbedRequest { texts }), purpose: None }
+    }
+
+    /// Documents matching `query` from the retrieval source.
+    pub fn retrieve(query: impl Into<String>, max_results: usize) -> ModelRequest {
+        ModelRequest {
+            role: ModelRole::Retriever,
+            kind: RequestKind::Retrieve(RetrieveRequest { query: query.into(), max_results }),
+            purpose: None,
+        }
+    }
+
+    /// Sets the purpose label.
+    pub fn with_purpose(mut self, purpose: impl Into<String>) -> ModelRequest {
+        self.purpose = Some(purpose.into());
+        self
+    }
+
+    /// Sets generation parameters (chat requests only; ignored otherwise).
+    pub fn with_params(mut self, params: GenParams) -> ModelRequest {
+        if let RequestKind::Chat(chat) = &mut self.kind {
+            chat.params = params;
+        }
+        self
+    }
+}
+
+/// The kinds of request, one shape for every provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RequestKind {
+    /// Chat completion.
+    Chat(ChatRequest),
+    /// Image generation.
+    Image(ImageRequest),
+    /// Sentence embeddings.
+    Embed(EmbedRequest),
+    /// Document retrieval (web metadata).
+    Retrieve(RetrieveRequest),
+}
+
+/// A chat completion request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequest {
+    /// The conversation, with real roles.
+    pub messages: Vec<Message>,
+    /// Parameters set by the plugin; unset ones come from the suite.
+    #[serde(default)]
+    pub params: GenParams,
+}
+
+/// One chat message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Who speaks.
+    pub role: ChatRole,
+    /// The text.
+    pub content: String,
+    /// Images (user messages of VLM requests).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<Image>,
+}
+
+impl Message {
+    /// A system message.
+    pub fn system(text: impl Into<String>) -> Message {
+        Message { role: ChatRole::System, content: text.into(), images: vec![] }
+    }
+    /// A user message.
+    pub fn user(text: impl Into<String>) -> Message {
+        Message { role: ChatRole::User, content: text.into(), images: vec![] }
+    }
+    /// An assistant message.
+    pub fn assistant(text: impl Into<String>) -> Message {
+        Message { role: ChatRole::Assistant, content: text.into(), images: vec![] }
+    }
+}
+
+/// Chat roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatRole {
+    /// Instructions.
+    System,
+    /// The user.
+    User,
+    /// The model.
+    Assistant,
+}
+
+/// Generation parameters. `None` means "the suite's setting, else the
+/// provider's default".
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct GenParams {
+    /// Sampling temperature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    /// Nucleus sampling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f64>,
+    /// Maximum tokens to generate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// Sampling seed, where the provider supports one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Stop sequences.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stop: Vec<String>,
+    /// Ask for a JSON object reply, where the provider supports it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub json: bool,
+}
+
+impl GenParams {
+    /// Greedy decoding (temperature 0), as judges use.
+    pub fn greedy() -> GenParams {
+        GenParams { temperature: Some(0.0), ..GenParams::default() }
+    }
+}
+
+/// An image-generation request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageRequest {
+    /// The text prompt.
+    pub prompt: String,
+    /// Size such as `1024x1024`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
+    /// Number of images.
+    #[serde(default = "one")]
+    pub n: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A sentence-embedding request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmbedRequest {
+    /// Texts to embed.
+    pub texts: Vec<String>,
+}
+
+/// A retrieval request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetrieveRequest {
+    /// The query.
+    pub query: String,
+    /// At most this many documents.
+    pub max_results: usize,
+}
+
+/// The engine's answer to one [`ModelRequest`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModelReply {
+    /// Whether the request produced content.
+    pub status: ReplyStatus,
+    /// Chat reply text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Generated images.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<Image>,
+    /// One embedding per input text (unit length).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub embeddings: Vec<Vec<f32>>,
+    /// Retrieved documents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<Document>,
+    /// Why there is no content (status `error` or `content_filtered`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The provider's finish reason (`stop`, `length`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<String>,
+    /// Token usage.
+    #[serde(default)]
+    pub usage: Usage,
+}
+
+impl ModelReply {
+    /// A successful text reply.
+    pub fn text(text: impl Into<String>) -> ModelReply {
+        ModelReply { status: ReplyStatus::Ok, text: Some(text.into()), ..ModelReply::default() }
+    }
+
+    /// The reply text when the status is `ok`.
+    pub fn ok_text(&self) -> Option<&str> {
+        match self.status {
+            ReplyStatus::Ok => self.text.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// Outcome of a model request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyStatus {
+    /// Content was produced.
+    #[default]
+    Ok,
+    /// The provider's content filter refused (recorded as a status, never as text).
+    ContentFiltered,
+    /// The request failed for this case after retries.
+    Error,
+}
+
+/// Token counts of one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Usage {
+    /// Prompt tokens.
+    #[serde(default)]
+    pub prompt_tokens: u64,
+    /// Generated tokens.
+    #[serde(default)]
+    pub completion_tokens: u64,
+}
+
+/// A retrieved document.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Document {
+    /// Title.
+    #[serde(default)]
+    pub title: String,
+    /// Text or summary.
+    pub text: String,
+    /// Address, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// Input of a dimension plugin's `build` method.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct BuildInput {
+    /// The task to build.
+    pub task: String,
+    /// The run seed (derive everything random from it).
+    pub seed: u64,
+    /// Build at most this many cases.
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// The `[[dimension]] options` table of the suite.
+    #[serde(default)]
+    pub options: JsonMap,
+    /// Rows of the task's host-loaded data sources, by [`DataSource::name`].
+    #[serde(default)]
+    pub data: BTreeMap<String, Vec<serde_json::Value>>,
+    /// What the suite configured.
+    #[serde(default)]
+    pub context: RunContext,
+}
+
+/// Output of a dimension plugin's `build` method.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct BuildOutput {
+    /// The built cases.
+    pub cases: Vec<TestCase>,
+    /// Items dropped while building, with the reason (e.g. an unusable
+    /// generator reply).
+    #[serde(default)]
+    pub skipped: Vec<Skipped>,
+}
+
+/// An item the builder dropped.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Skipped {
+    /// Which item.
+    pub item: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Input of a dimension plugin's `score` method.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ScoreInput {
+    /// The case.
+    pub case: TestCase,
+    /// The target's answers.
+    pub output: ModelOutput,
+    /// The `[[dimension]] options` table of the suite.
+    #[serde(default)]
+    pub options: JsonMap,
+    /// The run seed.
+    #[serde(default)]
+    pub seed: u64,
+    /// What the suite configured.
+    #[serde(default)]
+    pub context: RunContext,
+}
+
+/// Input of a model-type plugin's `respond` method.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RespondInput {
+    /// The case to answer.
+    pub case: TestCase,
+    /// What the suite configured.
+    #[serde(default)]
+    pub context: RunContext,
+}
+
+/// The target's answers to a case, one per prompt.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModelOutput {
+    /// One answer per [`Prompt`] of the case, in the same order.
+    pub answers: Vec<Answer>,
+}
+
+impl ModelOutput {
+    /// The answer to the prompt named `name`.
+    pub fn answer(&self, name: &str) -> Option<&Answer> {
+        self.answers.iter().find(|a| a.prompt == name)
+    }
+
+    /// The final text of the `main` conversation (or of the only one), if the
+    /// target produced one.
+    pub fn main_text(&self) -> Option<&str> {
+        let answer = self.answer("main").or_else(|| self.answers.first())?;
+        answer.final_text()
+    }
+}
+
+/// The target's replies to the turns of one prompt.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Answer {
+    /// The prompt's name.
+    pub prompt: String,
+    /// One reply per user turn.
+    pub turns: Vec<ModelReply>,
+}
+
+impl Answer {
+    /// The last turn's text when it succeeded.
+    pub fn final_text(&self) -> Option<&str> {
+        self.turns.last().and_then(ModelReply::ok_text)
+    }
+
+    /// The status of the conversation: the first non-ok turn status, else ok.
+    pub fn status(&self) -> ReplyStatus {
+        self.turns.iter().map(|t| t.status).find(|s| *s != ReplyStatus::Ok).unwrap_or_default()
+    }
+}
+
+/// What the suite configured, as far as plugins need to know.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RunContext {
+    /// Configured models by role.
+    #[serde(default)]
+    pub models: BTreeMap<ModelRole, ModelInfo>,
+}
+
+impl RunContext {
+    /// True when the suite names a judge model capable of following judge
+    /// templates (so LLM judges are used instead of offline judges).
+    pub fn has_llm_judge(&self) -> bool {
+        self.models.get(&ModelRole::Judge).is_some_and(|m| m.capable)
+    }
+
+    /// True when a generator model is configured.
+    pub fn has_generator(&self) -> bool {
+        self.models.contains_key(&ModelRole::Generator)
+    }
+}
+
+/// A configured model, as plugins see it (no endpoints, no keys).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// Model type (`llm`, `vlm`, `t2i`).
+    #[serde(rename = "type")]
+    pub model_type: String,
+    /// Provider name.
+    pub provider: String,
+    /// Model identifier.
+    pub model: String,
+    /// False for models known to be too small to judge (the embedded default).
+    #[serde(default = "yes")]
+    pub capable: bool,
+}
+
+/// The grade of one case.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Verdict {
+    /// Whether the case was scored and, if not, why.
+    pub status: VerdictStatus,
+    /// The primary metric's value for this case (in [0, 1]; `None` unless
+    /// scored). Missing, refused and unparseable cases count according to the
+    /// task's stated policy, which the plugin applies here.
+    #[serde(default)]
+    pub score: Option<f64>,
+    /// The judged label (e.g. `refuse`, `comply`, `Not_Injected`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Values of the task's secondary metrics for this case.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metrics: BTreeMap<String, f64>,
+    /// The judge's reasoning, if it gave any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
+    /// Which judge decided (`offline:refusal@1`, `llm:RQ@1`, `rule:mc@1`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge: Option<String>,
+    /// The text that was judged, if the plugin extracted one (e.g. the parsed answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extracted: Option<String>,
+    /// True when the target refused to answer (counted in reports whatever
+    /// the task's goal is).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refused: bool,
+}
+
+impl Verdict {
+    /// A scored verdict.
+    pub fn scored(score: f64) -> Verdict {
+        Verdict { status: VerdictStatus::Scored, score: Some(score), ..Verdict::default() }
+    }
+
+    /// A verdict for a case without output.
+    pub fn missing(reason: impl Into<String>) -> Verdict {
+        Verdict { status: VerdictStatus::Missing, reasoning: Some(reason.into()), ..Verdict::default() }
+    }
+
+    /// A verdict whose judge reply could not be parsed (after one retry).
+    pub fn unparseable(reason: impl Into<String>) -> Verdict {
+        Verdict { status: VerdictStatus::Unparseable, reasoning: Some(reason.into()), ..Verdict::default() }
+    }
+
+    /// Sets the label.
+    pub fn with_label(mut self, label: impl Into<String>) -> Verdict {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Sets the judge name.
+    pub fn with_judge(mut self, judge: impl Into<String>) -> Verdict {
+        self.judge = Some(judge.into());
+        self
+    }
+
+    /// Sets the reasoning.
+    pub fn with_reasoning(mut self, reasoning: impl Into<String>) -> Verdict {
+        self.reasoning = Some(reasoning.into());
+        self
+    }
+
+    /// Adds a secondary metric value.
+    pub fn with_metric(mut self, name: impl Into<String>, value: f64) -> Verdict {
+        self.metrics.insert(name.into(), value);
+        self
+    }
+}
+
+/// Whether a case counts, and why not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictStatus {
+    /// Scored; `score` is set.
+    #[default]
+    Scored,
+    /// The target produced no output (error after retries).
+    Missing,
+    /// The provider's content filter refused; the task's policy decides
+    /// whether `score` is set.
+    Filtered,
+    /// The judge's reply could not be parsed, even after a retry.
+    Unparseable,
+}
