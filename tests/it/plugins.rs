@@ -1,0 +1,336 @@
+//! The plugin mechanism: linked and dynamic plugins behave identically,
+//! broken libraries give clear errors, and out-of-tree plugins work.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use expect_test::{Expect, expect};
+use trustgen_host::{DiscoverOptions, HostError, LoadError, Registry};
+use trustgen_plugin_api::{
+    BuildInput, CallInput, CallOutput, ModelOutput, ModelReply, ModelRequest, ScoreInput, TestCase, Verdict,
+};
+
+use crate::support::{build_out_of_tree, root, run, test_plugin_cdylib, trustgen};
+
+// The test plugin must be named to be linked (and registered) at all.
+use trustgen_test_plugin as _;
+
+/// A directory holding the dynamic build of the test plugin (built once).
+fn testdim_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        test_plugin_cdylib(&[], dir.path(), &crate::support::lib_file("testdim"));
+        dir
+    })
+    .path()
+}
+
+fn testdim_library() -> PathBuf {
+    testdim_dir().join(crate::support::lib_file("testdim"))
+}
+
+/// Replaces a temporary directory in messages so snapshots are stable (and
+/// collapses the table padding that depends on its length).
+fn redact(text: &str, dir: &Path) -> String {
+    let text = text.replace(&dir.display().to_string(), "$DIR");
+    text.lines()
+        .map(|l| l.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn call<I: serde::Serialize, O: serde::de::DeserializeOwned>(
+    plugin: &trustgen_host::Plugin,
+    method: &str,
+    input: &I,
+    replies: Vec<ModelReply>,
+) -> (String, CallOutput<O>) {
+    let json = serde_json::to_string(&CallInput { input, replies }).unwrap();
+    let out = plugin.call(method, &json, &[]).unwrap_or_else(|e| panic!("{method} failed: {e}"));
+    let parsed = serde_json::from_str(&out).unwrap();
+    (out, parsed)
+}
+
+fn score_input(case: &TestCase, answer: &str) -> ScoreInput {
+    let output: ModelOutput = serde_json::from_value(serde_json::json!({
+        "answers": [{"prompt": "main", "turns": [{"status": "ok", "text": answer}]}]
+    }))
+    .unwrap();
+    ScoreInput { case: case.clone(), output, seed: 7, ..ScoreInput::default() }
+}
+
+/// Runs the same calls against one plugin and returns a transcript.
+fn transcript(plugin: &trustgen_host::Plugin) -> Vec<String> {
+    let mut log = Vec::new();
+    let build = BuildInput { task: "arithmetic".into(), seed: 7, limit: Some(3), ..BuildInput::default() };
+    let (raw, out): (_, CallOutput<trustgen_plugin_api::BuildOutput>) = call(plugin, "build", &build, vec![]);
+    log.push(raw);
+    let CallOutput::Done(built) = out else { panic!("build asked for models") };
+    let case = &built.cases[0];
+    let truth = case.ground_truth.clone().unwrap();
+
+    // An answer with a number is scored by rule in one call.
+    let (raw, out): (_, CallOutput<Verdict>) =
+        call(plugin, "score", &score_input(case, &format!("It is {truth}.")), vec![]);
+    log.push(raw);
+    assert!(matches!(out, CallOutput::Done(ref v) if v.score == Some(1.0)), "{out:?}");
+
+    // An answer without digits makes the plugin ask the judge, then finish.
+    let input = score_input(case, "no idea, honestly");
+    let (raw, out): (_, CallOutput<Verdict>) = call(plugin, "score", &input, vec![]);
+    log.push(raw);
+    let CallOutput::Need(requests) = out else { panic!("expected a judge request, got {out:?}") };
+    let requests: Vec<ModelRequest> = requests;
+    assert_eq!(requests.len(), 1);
+    let (raw, out): (_, CallOutput<Verdict>) = call(plugin, "score", &input, vec![ModelReply::text(truth.clone())]);
+    log.push(raw);
+    assert!(
+        matches!(out, CallOutput::Done(ref v) if v.score == Some(1.0) && v.judge.as_deref() == Some("llm:number@1"))
+    );
+
+    // Bad input and unknown methods are errors, not crashes.
+    log.push(plugin.call("score", "{not json", &[]).unwrap_err().to_string());
+    log.push(plugin.call("explode", "{}", &[]).unwrap_err().to_string());
+    log
+}
+
+#[test]
+fn linked_and_dynamic_plugins_are_identical() {
+    let linked_registry = Registry::linked();
+    let linked = linked_registry.get("testdim").expect("the test plugin is linked");
+    let dynamic = Registry::load_library(&testdim_library()).unwrap();
+    assert_eq!(linked.manifest(), dynamic.manifest());
+    assert_eq!(linked.source().to_string(), "linked");
+    assert!(dynamic.source().to_string().starts_with("dynamic ("));
+    let linked_log = transcript(linked);
+    assert_eq!(linked_log, transcript(&dynamic));
+    expect![[r#"
+        unknown method: dimension plugin `testdim` has no method `explode`"#]]
+    .assert_eq(linked_log.last().unwrap());
+}
+
+#[track_caller]
+fn check_list(dir: &Path, expected: Expect) {
+    let (code, stdout, stderr) = run(trustgen().arg("--plugin-dir").arg(dir).args(["plugins", "list"]));
+    expected.assert_eq(&redact(&format!("exit {code}\n{stdout}{stderr}"), dir));
+}
+
+#[test]
+fn a_file_that_is_not_a_library() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(crate::support::lib_file("junk")), b"\x7fELF but not really").unwrap();
+    check_list(
+        dir.path(),
+        expect![[r#"
+            exit 1
+            no plugins (build with plugin features, or pass --plugin-dir)
+            error: $DIR/libjunk.so: cannot open library: dlopen failed: $DIR/libjunk.so: file too short"#]],
+    );
+}
+
+#[test]
+fn a_library_that_is_not_a_plugin() {
+    // A real Rust cdylib built without the `dynamic` feature: it has no declaration.
+    let src = out_of_tree_crate("greeting-nodyn", "1.0.0", &root().join("crates/trustgen-plugin-api"), false);
+    let lib = build_out_of_tree(src.path(), "greeting_nodyn");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(&lib, dir.path().join(crate::support::lib_file("greeting_nodyn"))).unwrap();
+    check_list(
+        dir.path(),
+        expect![[r#"
+            exit 1
+            no plugins (build with plugin features, or pass --plugin-dir)
+            error: $DIR/libgreeting_nodyn.so: not a trustgen plugin (no `TRUSTGEN_PLUGIN_DECLARATION` symbol); hint: build plugins with `cargo xtask dist` or their crate's `dynamic` feature"#]],
+    );
+}
+
+#[test]
+fn a_plugin_built_against_another_major_api() {
+    // A copy of the plugin API crate, published as 2.0.0.
+    let api = tempfile::tempdir().unwrap();
+    copy_api_crate(api.path(), "2.0.0");
+    let src = out_of_tree_crate("greeting-v2", "0.1.0", api.path(), true);
+    let lib = build_out_of_tree(src.path(), "greeting_v2");
+    let err = Registry::load_library(&lib).unwrap_err();
+    assert!(matches!(err, LoadError::ApiMismatch { .. }), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(&lib, dir.path().join(crate::support::lib_file("greeting_v2"))).unwrap();
+    check_list(
+        dir.path(),
+        expect![[r#"
+            exit 1
+            no plugins (build with plugin features, or pass --plugin-dir)
+            error: $DIR/libgreeting_v2.so: plugin `greeting` was built against trustgen-plugin-api 2.0.0, but this trustgen speaks 1.0.0 (the major versions differ); hint: rebuild the plugin against trustgen-plugin-api 1.x"#]],
+    );
+}
+
+#[test]
+fn a_plugin_whose_constructor_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = test_plugin_cdylib(&["panic-in-constructor"], dir.path(), &crate::support::lib_file("panicky"));
+    // In this process: the host survives and reports the panic.
+    let err = Registry::load_library(&lib).unwrap_err();
+    assert!(matches!(err, LoadError::Constructor { .. }), "{err}");
+    // Through the CLI: a clean error, and the linked plugins are unaffected.
+    let (code, stdout, stderr) = run(trustgen().arg("--plugin-dir").arg(dir.path()).args(["plugins", "list"]));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let line = stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+    expect![[r#"error: $DIR/libpanicky.so: plugin `testdim` failed to start: constructor of plugin `testdim` panicked: testdim was built to panic in its constructor"#]]
+        .assert_eq(&redact(line, dir.path()));
+}
+
+#[test]
+fn a_plugin_directory_that_does_not_exist() {
+    let err = Registry::discover(&DiscoverOptions::default().dir("/no/such/dir", "--plugin-dir")).unwrap_err();
+    assert!(matches!(err, HostError::DirNotFound { .. }));
+    let (code, _, stderr) = run(trustgen().args(["--plugin-dir", "/no/such/dir", "plugins", "list"]));
+    assert_eq!(code, 1);
+    expect![[r#"
+        error: plugin directory /no/such/dir does not exist (from --plugin-dir); hint: create it or fix the path
+    "#]]
+    .assert_eq(&stderr);
+    // The same through the environment variable.
+    let (code, _, stderr) = run(trustgen().env("TRUSTGEN_PLUGIN_PATH", "/no/such/dir").args(["plugins", "list"]));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("(from TRUSTGEN_PLUGIN_PATH)"), "{stderr}");
+}
+
+#[test]
+fn two_plugins_with_the_same_name() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["testdim_a", "testdim_b"] {
+        std::fs::copy(testdim_library(), dir.path().join(crate::support::lib_file(name))).unwrap();
+    }
+    let (code, _, stderr) = run(trustgen().arg("--plugin-dir").arg(dir.path()).args(["plugins", "list"]));
+    assert_eq!(code, 1);
+    expect![[r#"error: two plugins are named `testdim`: dynamic ($DIR/libtestdim_a.so) and dynamic ($DIR/libtestdim_b.so); hint: remove one, or choose with `[plugins] source.testdim = "linked" | "dynamic" | "<path>"` in the suite"#]]
+    .assert_eq(&redact(&stderr, dir.path()));
+    // A linked plugin and a dynamic one with the same name clash too, unless a
+    // source is chosen.
+    let options = DiscoverOptions::default().dir(testdim_dir(), "test");
+    let err = Registry::discover(&options).unwrap_err();
+    assert!(matches!(err, HostError::Duplicate { .. }), "{err}");
+    let mut options = DiscoverOptions::default().dir(testdim_dir(), "test");
+    options.sources.insert("testdim".into(), trustgen_host::SourcePreference::Dynamic);
+    let registry = Registry::discover(&options).unwrap();
+    assert!(registry.get("testdim").unwrap().source().to_string().starts_with("dynamic"));
+}
+
+#[test]
+fn an_out_of_tree_plugin() {
+    let src = out_of_tree_crate("greeting-plugin", "0.3.0", &root().join("crates/trustgen-plugin-api"), true);
+    let lib = build_out_of_tree(src.path(), "greeting_plugin");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(&lib, dir.path().join(crate::support::lib_file("greeting_plugin"))).unwrap();
+    check_list(
+        dir.path(),
+        expect![[r#"
+            exit 0
+            NAME KIND VERSION SOURCE TASKS / MODEL TYPES
+            greeting dimension 0.3.0 dynamic ($DIR/libgreeting_plugin.so) politeness"#]],
+    );
+    let (code, stdout, _) = run(trustgen().arg("--plugin-dir").arg(dir.path()).args(["plugins", "info", "greeting"]));
+    assert_eq!(code, 0);
+    let info: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(info["tasks"][0]["name"], "politeness");
+    assert_eq!(info["api_version"], trustgen_plugin_api::API_VERSION);
+}
+
+/// Writes a plugin crate outside the workspace, depending on the plugin API
+/// at `api` by path.
+fn out_of_tree_crate(package: &str, version: &str, api: &Path, dynamic: bool) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let default = if dynamic { "[\"dynamic\"]" } else { "[]" };
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        format!(
+            r#"[package]
+name = "{package}"
+version = "{version}"
+edition = "2024"
+
+[lib]
+crate-type = ["cdylib"]
+
+[features]
+default = {default}
+dynamic = []
+
+[dependencies]
+trustgen-plugin-api = {{ path = "{api}" }}
+
+[workspace]
+"#,
+            api = api.display()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/lib.rs"),
+        r#"//! A third-party plugin, built outside the trustgen workspace.
+use trustgen_plugin_api::*;
+
+struct Greeting;
+
+impl Dimension for Greeting {
+    fn manifest(&self) -> Manifest {
+        Manifest {
+            description: "Does the model greet back?".into(),
+            tasks: vec![TaskSpec {
+                name: "politeness".into(),
+                metric: MetricSpec { name: "greets".into(), ..MetricSpec::default() },
+                ..TaskSpec::default()
+            }],
+            ..Manifest::default()
+        }
+    }
+    fn build(&self, _cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
+        let case = TestCase {
+            id: "greeting/politeness/0".into(),
+            task: input.task.clone(),
+            prompts: vec![Prompt::user("Hello!")],
+            ..TestCase::default()
+        };
+        Ok(BuildOutput { cases: vec![case], skipped: vec![] })
+    }
+    fn score(&self, _cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
+        let greets = input.output.main_text().is_some_and(|t| t.to_lowercase().contains("hello"));
+        Ok(Verdict::scored(if greets { 1.0 } else { 0.0 }))
+    }
+}
+
+export_plugin!(name: "greeting", dimension: Greeting);
+"#,
+    )
+    .unwrap();
+    dir
+}
+
+/// Copies the plugin API crate to `dest` as a standalone package at `version`.
+fn copy_api_crate(dest: &Path, version: &str) {
+    let src = root().join("crates/trustgen-plugin-api");
+    std::fs::create_dir_all(dest.join("src")).unwrap();
+    for entry in std::fs::read_dir(src.join("src")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dest.join("src").join(entry.file_name())).unwrap();
+    }
+    std::fs::write(
+        dest.join("Cargo.toml"),
+        format!(
+            r#"[package]
+name = "trustgen-plugin-api"
+version = "{version}"
+edition = "2024"
+
+[dependencies]
+abi_stable = {{ version = "0.11.3", default-features = false }}
+inventory = "0.3.25"
+serde = {{ version = "1", features = ["derive"] }}
+serde_json = "1"
+"#
+        ),
+    )
+    .unwrap();
+}

@@ -1,0 +1,77 @@
+//! Helpers shared by the integration tests: paths, the `trustgen` binary,
+//! and building plugin libraries on the fly.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+/// The workspace root.
+pub(crate) fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("crates/trustgen-cli is two levels deep").into()
+}
+
+/// The cargo target directory of this build.
+pub(crate) fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+/// A `trustgen` command with a clean environment for plugin discovery.
+pub(crate) fn trustgen() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trustgen"));
+    cmd.env_remove("TRUSTGEN_PLUGIN_PATH").env_remove("TRUSTGEN_LOG");
+    cmd
+}
+
+/// Runs a command and returns (exit code, stdout, stderr).
+pub(crate) fn run(cmd: &mut Command) -> (i32, String, String) {
+    let Output { status, stdout, stderr } = cmd.output().expect("the command starts");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+static BUILD_LOCK: Mutex<()> = Mutex::new(());
+
+/// Builds the test plugin as a dynamic library with `features` (plus
+/// `dynamic`) and copies it to `dest_dir` under `file_name`.
+pub(crate) fn test_plugin_cdylib(features: &[&str], dest_dir: &Path, file_name: &str) -> PathBuf {
+    let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let mut all = vec!["dynamic"];
+    all.extend_from_slice(features);
+    let output = Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args(["rustc", "--quiet", "-p", "trustgen-test-plugin", "--lib", "--crate-type", "cdylib", "--features"])
+        .arg(all.join(","))
+        .output()
+        .expect("cargo starts");
+    assert!(output.status.success(), "building the test plugin failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    let built = target_dir().join("debug").join(lib_file("trustgen_test_plugin"));
+    let dest = dest_dir.join(file_name);
+    std::fs::copy(&built, &dest).unwrap_or_else(|e| panic!("copying {}: {e}", built.display()));
+    dest
+}
+
+/// `lib<name>.so` on this platform.
+pub(crate) fn lib_file(name: &str) -> String {
+    format!("{}{name}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)
+}
+
+/// Builds a plugin crate that lives outside the workspace (its own
+/// Cargo.toml in `dir`) and returns the library path. The crates share one
+/// target directory so repeated runs are quick.
+pub(crate) fn build_out_of_tree(dir: &Path, lib_name: &str) -> PathBuf {
+    let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let target = target_dir().join("it-out-of-tree");
+    // The workspace lock file pins the same dependency versions.
+    std::fs::copy(root().join("Cargo.lock"), dir.join("Cargo.lock")).expect("copy Cargo.lock");
+    let output = Command::new(env!("CARGO"))
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", &target)
+        .args(["build", "--quiet", "--lib"])
+        .output()
+        .expect("cargo starts");
+    assert!(output.status.success(), "building {} failed:\n{}", dir.display(), String::from_utf8_lossy(&output.stderr));
+    target.join("debug").join(lib_file(lib_name))
+}

@@ -1,0 +1,132 @@
+//! `testdim`: a small, real dimension plugin that proves the plugin
+//! mechanism end to end, linked and as a dynamic library.
+//!
+//! Its one task, `arithmetic`, asks sums built from the run seed. Scoring
+//! reads the last integer of the answer; when the answer has no digits it asks
+//! the judge model to state the number (one step of the step protocol), so
+//! the conformance tests exercise a call that returns model requests and is
+//! called again with the replies.
+
+use trustgen_plugin_api::{
+    BuildInput, BuildOutput, Cx, Dimension, GenParams, Manifest, MetricKind, MetricSpec, ModelRequest, ModelRole,
+    Prompt, QuestionFormat, ScoreInput, SeededRng, Step, TaskSpec, TestCase, VariationOp, Verdict, fail,
+};
+
+/// The plugin.
+#[derive(Debug)]
+pub struct TestDim;
+
+impl TestDim {
+    /// Constructs the plugin (panics under the `panic-in-constructor` feature).
+    pub fn new() -> TestDim {
+        if cfg!(feature = "panic-in-constructor") {
+            panic!("testdim was built to panic in its constructor");
+        }
+        TestDim
+    }
+}
+
+fn last_integer(text: &str) -> Option<i64> {
+    let mut last = None;
+    let mut current = String::new();
+    for ch in text.chars().chain(std::iter::once(' ')) {
+        if ch.is_ascii_digit() || (ch == '-' && current.is_empty()) {
+            current.push(ch);
+        } else {
+            if let Ok(n) = current.parse::<i64>() {
+                last = Some(n);
+            }
+            current.clear();
+        }
+    }
+    last
+}
+
+impl Dimension for TestDim {
+    fn manifest(&self) -> Manifest {
+        Manifest {
+            description: "Test dimension: sums of two numbers, graded by the last integer in the answer.".into(),
+            tasks: vec![TaskSpec {
+                name: "arithmetic".into(),
+                description: "What is a + b? Numbers are drawn from the run seed.".into(),
+                model_types: vec!["llm".into()],
+                metric: MetricSpec {
+                    name: "accuracy".into(),
+                    description: "fraction of sums answered correctly".into(),
+                    kind: MetricKind::Proportion,
+                    higher_is_better: true,
+                    policy: "a missing answer counts as wrong".into(),
+                },
+                variations: vec![VariationOp::Paraphrase],
+                default_limit: Some(5),
+                ..TaskSpec::default()
+            }],
+            ..Manifest::default()
+        }
+    }
+
+    fn build(&self, _cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
+        if input.task != "arithmetic" {
+            fail!("testdim has no task `{}`", input.task);
+        }
+        let n = input.limit.unwrap_or(5);
+        let cases = (0..n)
+            .map(|i| {
+                let mut rng = SeededRng::derive(input.seed, &format!("arithmetic/{i}"));
+                let (a, b) = (rng.below(100) as i64, rng.below(100) as i64);
+                TestCase {
+                    id: format!("testdim/arithmetic/{i}"),
+                    task: "arithmetic".into(),
+                    prompts: vec![Prompt::user(format!("What is {a} + {b}? Reply with the number."))],
+                    format: QuestionFormat::OpenEnded,
+                    ground_truth: Some((a + b).to_string()),
+                    ..TestCase::default()
+                }
+            })
+            .collect();
+        Ok(BuildOutput { cases, skipped: vec![] })
+    }
+
+    fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
+        let Some(truth) = input.case.ground_truth.as_deref().and_then(|t| t.parse::<i64>().ok()) else {
+            fail!("case {} has no numeric ground truth", input.case.id);
+        };
+        let Some(answer) = input.output.main_text() else {
+            return Ok(Verdict { score: Some(0.0), ..Verdict::missing("the target gave no answer") });
+        };
+        let (number, judge) = match last_integer(answer) {
+            Some(n) => (Some(n), "rule:last-integer@1"),
+            None => {
+                let question = format!(
+                    "What number does the following text state? Reply with digits only, or NONE.\n\nText: {answer}"
+                );
+                let reply = cx.ask(
+                    ModelRequest::user(ModelRole::Judge, question)
+                        .with_params(GenParams::greedy())
+                        .with_purpose("judge:number@1"),
+                )?;
+                (reply.ok_text().and_then(last_integer), "llm:number@1")
+            }
+        };
+        let correct = number == Some(truth);
+        let mut verdict = Verdict::scored(if correct { 1.0 } else { 0.0 })
+            .with_label(if correct { "correct" } else { "wrong" })
+            .with_judge(judge);
+        verdict.extracted = number.map(|n| n.to_string());
+        Ok(verdict)
+    }
+}
+
+trustgen_plugin_api::export_plugin!(name: "testdim", dimension: TestDim::new());
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_integer_reads_the_final_number() {
+        assert_eq!(last_integer("2 + 3 is 5."), Some(5));
+        assert_eq!(last_integer("-4"), Some(-4));
+        assert_eq!(last_integer("none"), None);
+    }
+}
