@@ -1,0 +1,463 @@
+//! Rule-based answer extraction: multiple choice, true/false, short answers.
+//!
+//! These are the offline scorers of questions with a ground truth. Each extractor returns an
+//! [`Extraction`]: the answer and how it was found ([`How`]), or a refusal, or the competing
+//! candidates when the response commits to more than one, or nothing. None of them panics,
+//! whatever the input.
+//!
+//! The rules, strongest first:
+//! - multiple choice ([`extract_choice`], letters A–J): the whole response is a letter
+//!   ("B", "b)", "**(C)**"); an explicit commitment ("The answer is (B).", "Answer: B. Paris",
+//!   "I'd go with C", "it's option C", "B is correct"; the last one wins); a leading letter
+//!   ("B. Paris"); a refusal phrase; marked letters ("(A) and not (B)": negated ones are
+//!   dropped); the text of exactly one option restated;
+//! - true/false ([`extract_bool`]): a bare word ("False.", "Not true", "SUPPORT", "REFUTED");
+//!   an explicit statement ("This statement is false", "The claim is not supported",
+//!   "Answer: yes"); a leading word ("No, ..."); a refusal phrase; truth words of one polarity
+//!   only ("... which is incorrect");
+//! - short answers ([`match_short_answer`]): SQuAD-style normalisation (lowercase, no
+//!   punctuation or articles), then exact match, containment of the ground truth or an alias
+//!   (not right after a negation), or token F1 of at least [`SHORT_F1_THRESHOLD`].
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::refusal::keyword_hit;
+
+/// How an answer was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum How {
+    /// The whole response is the answer.
+    Bare,
+    /// An explicit statement of the answer.
+    Explicit,
+    /// The response starts with the answer.
+    Leading,
+    /// Marked letters (parenthesised, "option C", a list line), negated ones dropped.
+    Marked,
+    /// The response restates one option's text.
+    OptionText,
+    /// The only polarity of truth words in the response.
+    Keyword,
+}
+
+/// The result of an extraction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Extraction<T> {
+    /// An answer was found.
+    Answer {
+        /// The answer.
+        value: T,
+        /// How.
+        how: How,
+    },
+    /// The response declines to answer.
+    Refused {
+        /// The refusal phrase found.
+        phrase: String,
+    },
+    /// The response commits to several answers.
+    Ambiguous {
+        /// The competing answers, in order of appearance.
+        candidates: Vec<T>,
+    },
+    /// No answer could be found (including an empty response).
+    NotFound,
+}
+
+impl<T> Extraction<T> {
+    /// The answer, if one was found.
+    pub fn answer(&self) -> Option<&T> {
+        match self {
+            Extraction::Answer { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+}
+
+fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| match Regex::new(pattern) {
+        Ok(re) => re,
+        Err(err) => panic!("answer pattern {pattern:?} does not compile: {err}"),
+    })
+}
+
+/// Straightens quotes, drops Markdown emphasis and code marks, collapses whitespace (case
+/// is kept: an upper-case letter means more than a lower-case one).
+fn clean(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\u{2018}' | '\u{2019}' | '\u{201b}' | '\u{ff07}' => out.push('\''),
+            '\u{201c}' | '\u{201d}' | '\u{201f}' => out.push('"'),
+            '*' | '`' | '#' => {}
+            '\u{a0}' | '\u{2009}' | '\u{202f}' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    // Markdown underscores used as emphasis (`__B__`) around a token.
+    let out = out.replace("__", "");
+    out.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n")
+}
+
+/// Words that negate what follows them closely ("not (B)", "rather than C").
+const NEGATIONS: &[&str] = &["not", "n't", "never", "rather than", "instead of", "except", "other than", "nor"];
+
+/// True when the text just before `start` (within a few words) negates.
+fn negated(text: &str, start: usize) -> bool {
+    let before = text[..start].to_lowercase();
+    let window: String = {
+        let words: Vec<&str> = before.split_whitespace().collect();
+        words[words.len().saturating_sub(3)..].join(" ")
+    };
+    NEGATIONS.iter().any(|n| {
+        window
+            .split(|c: char| !c.is_alphanumeric() && c != '\'')
+            .any(|w| w == *n || (n.starts_with("n'") && w.ends_with(n)))
+            || (n.contains(' ') && window.contains(n))
+    })
+}
+
+fn letter_of(captured: &str) -> Option<char> {
+    captured.chars().next().map(|c| c.to_ascii_uppercase())
+}
+
+/// The letter captured by the first matching group of `caps`.
+fn captured_letter(caps: &regex::Captures<'_>) -> Option<(usize, char)> {
+    caps.iter().skip(1).flatten().next().and_then(|m| letter_of(m.as_str()).map(|l| (m.start(), l)))
+}
+
+/// Extracts the option letter a response commits to. `options` are the option texts in
+/// order (A, B, ...); with no options, any letter A–J is accepted and option text matching
+/// is skipped.
+pub fn extract_choice(response: &str, options: &[String]) -> Extraction<char> {
+    let text = clean(response);
+    if text.is_empty() {
+        return Extraction::NotFound;
+    }
+    let count = if options.is_empty() { 10 } else { options.len().min(10) };
+    let valid = |l: char| l.is_ascii_uppercase() && ((l as u8 - b'A') as usize) < count;
+
+    // A letter token: bracketed (either case), or upper case standing alone, or `b)`.
+    const L: &str = r"(?:\(([A-Ja-j])\)|\[([A-Ja-j])\]|\b([A-J])\b|\b([a-j])\))";
+
+    static BARE: OnceLock<Regex> = OnceLock::new();
+    let bare = regex(
+        &BARE,
+        r"(?i)^(?:(?:the\s+)?(?:final\s+|correct\s+)?(?:answer|option|choice)\s*(?:is\s*)?[:\-]?\s*)?[\(\[]?([a-j])[\)\]]?[\s\.\):!]*$",
+    );
+    if let Some(caps) = bare.captures(&text)
+        && let Some(l) = caps.get(1).and_then(|m| letter_of(m.as_str())).filter(|&l| valid(l))
+    {
+        return Extraction::Answer { value: l, how: How::Bare };
+    }
+
+    static EXPLICIT: OnceLock<Vec<Regex>> = OnceLock::new();
+    let explicit = EXPLICIT.get_or_init(|| {
+        [
+            format!(
+                r"(?i:\b(?:answer|choice|option|pick|selection)\s*(?:is|would be|will be|should be|=|:|-)\s*(?:option\s+|choice\s+|letter\s+)?){L}"
+            ),
+            format!(
+                r"(?i:\b(?:i(?:\s+would|\s+will|'d|'ll)?\s+(?:choose|chose|pick|select|go with|opt for)|i(?:'m| am) going with|it(?:'s| is)|its)\s+(?:option\s+|choice\s+|answer\s+)?){L}"
+            ),
+            format!(
+                r"{L}(?i:\s*(?:is|would be|seems)\s+(?:the\s+)?(?:correct|right|best|true|most likely|answer))"
+            ),
+        ]
+        .iter()
+        .map(|p| match Regex::new(p) {
+            Ok(re) => re,
+            Err(err) => panic!("answer pattern {p:?} does not compile: {err}"),
+        })
+        .collect()
+    });
+    let mut commitments: Vec<(usize, char)> = explicit
+        .iter()
+        .flat_map(|re| re.captures_iter(&text).filter_map(|caps| captured_letter(&caps)).collect::<Vec<_>>())
+        .filter(|&(start, l)| valid(l) && !negated(&text, start))
+        .collect();
+    commitments.sort_by_key(|&(start, _)| start);
+    if let Some(&(_, l)) = commitments.last() {
+        return Extraction::Answer { value: l, how: How::Explicit };
+    }
+
+    static LEADING: OnceLock<Regex> = OnceLock::new();
+    let leading = regex(&LEADING, r"^(?:\(([A-Ja-j])\)|([A-J])(?:[\.\):,]|\s+[-\u{2013}\u{2014}]|\s*$)|([a-j])\))");
+    // "E.g." opens a sentence, not an answer.
+    let abbreviation = text.get(..4).is_some_and(|start| start.eq_ignore_ascii_case("e.g."));
+    if let Some((_, l)) =
+        leading.captures(&text).and_then(|caps| captured_letter(&caps)).filter(|&(_, l)| valid(l) && !abbreviation)
+    {
+        return Extraction::Answer { value: l, how: How::Leading };
+    }
+
+    if let Some(phrase) = keyword_hit(&text) {
+        return Extraction::Refused { phrase };
+    }
+
+    static MARKED: OnceLock<Regex> = OnceLock::new();
+    let marked =
+        regex(&MARKED, r"(?m)\(([A-Ja-j])\)|\[([A-J])\]|(?i:\b(?:option|choice))\s+([A-J])\b|^([A-J])[\.\)]\s");
+    let mut letters: Vec<char> = Vec::new();
+    for (start, l) in marked.captures_iter(&text).filter_map(|caps| captured_letter(&caps)) {
+        if valid(l) && !negated(&text, start) && !letters.contains(&l) {
+            letters.push(l);
+        }
+    }
+    match letters.as_slice() {
+        [one] => return Extraction::Answer { value: *one, how: How::Marked },
+        [] => {}
+        _ => return Extraction::Ambiguous { candidates: letters },
+    }
+
+    if !options.is_empty() {
+        let said = normalize_answer(&text);
+        let mut matched: Vec<(char, String)> = options
+            .iter()
+            .take(count)
+            .enumerate()
+            .filter_map(|(i, option)| {
+                let option = normalize_answer(option);
+                let letter = (b'A' + i as u8) as char;
+                contains_words(&said, &option).then_some((letter, option))
+            })
+            .collect();
+        // Drop an option whose text is part of another matched option's text.
+        let all = matched.clone();
+        matched.retain(|(l, o)| !all.iter().any(|(l2, o2)| l2 != l && o2.len() > o.len() && contains_words(o2, o)));
+        match matched.as_slice() {
+            [(l, _)] => return Extraction::Answer { value: *l, how: How::OptionText },
+            [] => {}
+            _ => return Extraction::Ambiguous { candidates: matched.into_iter().map(|(l, _)| l).collect() },
+        }
+    }
+    Extraction::NotFound
+}
+
+/// The truth value of a ground-truth label: `True`/`False`, `yes`/`no`, `SUPPORT`/`REFUTE`
+/// and their variants; `None` for anything else.
+pub fn truth_label(label: &str) -> Option<bool> {
+    match extract_bool(label) {
+        Extraction::Answer { value, how: How::Bare } => Some(value),
+        _ => None,
+    }
+}
+
+/// Polarity of a truth word (lowercase), if it is one.
+fn polarity(word: &str) -> Option<bool> {
+    match word {
+        "true" | "yes" | "correct" | "right" | "accurate" | "support" | "supports" | "supported" | "supporting"
+        | "agree" | "valid" => Some(true),
+        "false" | "no" | "incorrect" | "wrong" | "inaccurate" | "untrue" | "refute" | "refutes" | "refuted"
+        | "refuting" | "disagree" | "invalid" | "contradicts" | "contradicted" => Some(false),
+        _ => None,
+    }
+}
+
+/// Extracts the truth value a response commits to (true/false, yes/no, support/refute).
+pub fn extract_bool(response: &str) -> Extraction<bool> {
+    let text = clean(response).to_lowercase();
+    let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric() && c != '\'').filter(|w| !w.is_empty()).collect();
+    if words.is_empty() {
+        return Extraction::NotFound;
+    }
+
+    // Bare: one truth word, possibly negated, possibly after "answer:".
+    let core: Vec<&str> = words
+        .iter()
+        .copied()
+        .skip_while(|w| matches!(*w, "answer" | "final" | "label" | "verdict" | "the" | "is"))
+        .collect();
+    match core.as_slice() {
+        [w] => {
+            if let Some(p) = polarity(w) {
+                return Extraction::Answer { value: p, how: How::Bare };
+            }
+        }
+        ["not", w] => {
+            if let Some(p) = polarity(w).filter(|_| *w != "no") {
+                return Extraction::Answer { value: !p, how: How::Bare };
+            }
+        }
+        _ => {}
+    }
+
+    static EXPLICIT: OnceLock<Regex> = OnceLock::new();
+    let explicit = regex(
+        &EXPLICIT,
+        r"\b(?:answer|statement|claim|assertion|sentence|premise|verdict|label|conclusion|it|this|that|which)(?:'s|\s+(?:is|would be|seems|appears to be|should be|must be|=|:|-))\s*(?:(not|n't)\s+)?(?:entirely\s+|completely\s+|definitely\s+|actually\s+|indeed\s+)?(true|false|correct|incorrect|accurate|inaccurate|untrue|supported|refuted|valid|invalid|yes|no|support|refute|right|wrong)\b|\b(?:is|are)(n't)\s+(true|correct|accurate|supported|valid|right)\b|\b(?:answer|verdict|label)\s*[:=\-]\s*(true|false|yes|no|support|refute|supported|refuted)\b|\bi(?:'d| would) (?:say|answer)\s+(?:(not)\s+)?(true|false|yes|no|correct|incorrect)\b",
+    );
+    let mut commitments: Vec<bool> = Vec::new();
+    for caps in explicit.captures_iter(&text) {
+        let groups: Vec<Option<&str>> = caps.iter().skip(1).map(|g| g.map(|m| m.as_str())).collect();
+        let (negation, word) = match groups.as_slice() {
+            [n, Some(w), ..] => (n.is_some(), *w),
+            [_, None, n, Some(w), ..] => (n.is_some(), *w),
+            [_, None, _, None, Some(w), ..] => (false, *w),
+            [_, None, _, None, None, n, Some(w)] => (n.is_some(), *w),
+            _ => continue,
+        };
+        if let Some(p) = polarity(word) {
+            commitments.push(p != negation);
+        }
+    }
+    if let Some(&p) = commitments.last() {
+        return Extraction::Answer { value: p, how: How::Explicit };
+    }
+
+    if let Some(p) = polarity(words[0]).filter(|_| !matches!(words.get(1), Some(&("one" | "longer" | "matter")))) {
+        return Extraction::Answer { value: p, how: How::Leading };
+    }
+    if words[0] == "not"
+        && let Some(p) = words.get(1).and_then(|w| polarity(w)).filter(|_| words[1] != "no")
+    {
+        return Extraction::Answer { value: !p, how: How::Leading };
+    }
+
+    if let Some(phrase) = keyword_hit(&text) {
+        return Extraction::Refused { phrase };
+    }
+
+    // Truth words of one polarity only (yes/no/right are too common in prose to count here).
+    let mut seen: Vec<bool> = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        if matches!(*w, "yes" | "no" | "right" | "agree" | "disagree") {
+            continue;
+        }
+        if let Some(p) = polarity(w) {
+            let flipped = i > 0 && matches!(words[i - 1], "not" | "isn't" | "aren't" | "wasn't" | "never");
+            let p = p != flipped;
+            if !seen.contains(&p) {
+                seen.push(p);
+            }
+        }
+    }
+    match seen.as_slice() {
+        [p] => Extraction::Answer { value: *p, how: How::Keyword },
+        [] => Extraction::NotFound,
+        _ => Extraction::Ambiguous { candidates: seen },
+    }
+}
+
+/// The token F1 at or above which a short answer counts as correct.
+pub const SHORT_F1_THRESHOLD: f64 = 0.8;
+
+/// How a short answer matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShortHow {
+    /// Same words as the ground truth or an alias.
+    Exact,
+    /// The ground truth or an alias appears in the response (not negated).
+    Contained,
+    /// Token F1 at least [`SHORT_F1_THRESHOLD`].
+    TokenF1,
+    /// The response declines to answer.
+    Refused,
+    /// Nothing matched (or the response is empty).
+    NoMatch,
+}
+
+/// The result of [`match_short_answer`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShortMatch {
+    /// True when the response gives the ground truth (or an alias).
+    pub correct: bool,
+    /// How.
+    pub how: ShortHow,
+    /// The best token F1 over the ground truth and aliases.
+    pub f1: f64,
+    /// The ground truth or alias that matched best.
+    pub matched: Option<String>,
+}
+
+/// SQuAD-style normalisation: lowercase, hyphens and slashes to spaces, other punctuation
+/// removed, articles (a, an, the) removed, whitespace collapsed.
+pub fn normalize_answer(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if c.is_whitespace() || matches!(c, '-' | '/' | '\u{2013}' | '\u{2014}' | '_') {
+            out.push(' ');
+        }
+    }
+    out.split_whitespace().filter(|w| !matches!(*w, "a" | "an" | "the")).collect::<Vec<_>>().join(" ")
+}
+
+/// True when the words of `needle` appear contiguously in `haystack`, not right after a
+/// negation (both normalised).
+fn contains_words(haystack: &str, needle: &str) -> bool {
+    let hay: Vec<&str> = haystack.split(' ').collect();
+    let pin: Vec<&str> = needle.split(' ').filter(|w| !w.is_empty()).collect();
+    if pin.is_empty() || pin.len() > hay.len() {
+        return false;
+    }
+    (0..=hay.len() - pin.len())
+        .any(|i| hay[i..i + pin.len()] == pin[..] && !(i > 0 && matches!(hay[i - 1], "not" | "never" | "isnt" | "no")))
+}
+
+fn token_f1(prediction: &str, truth: &str) -> f64 {
+    let pred: Vec<&str> = prediction.split_whitespace().collect();
+    let gold: Vec<&str> = truth.split_whitespace().collect();
+    if pred.is_empty() || gold.is_empty() {
+        return 0.0;
+    }
+    let mut remaining = gold.clone();
+    let mut common = 0;
+    for word in &pred {
+        if let Some(i) = remaining.iter().position(|g| g == word) {
+            remaining.swap_remove(i);
+            common += 1;
+        }
+    }
+    if common == 0 {
+        return 0.0;
+    }
+    let precision = common as f64 / pred.len() as f64;
+    let recall = common as f64 / gold.len() as f64;
+    2.0 * precision * recall / (precision + recall)
+}
+
+/// Checks a short answer against the ground truth and its aliases.
+pub fn match_short_answer(response: &str, truth: &str, aliases: &[String]) -> ShortMatch {
+    let said = normalize_answer(response);
+    let mut best = ShortMatch { correct: false, how: ShortHow::NoMatch, f1: 0.0, matched: None };
+    for candidate in std::iter::once(truth).chain(aliases.iter().map(String::as_str)) {
+        let gold = normalize_answer(candidate);
+        if gold.is_empty() {
+            continue;
+        }
+        let f1 = token_f1(&said, &gold);
+        let how = if said == gold {
+            ShortHow::Exact
+        } else if contains_words(&said, &gold) {
+            ShortHow::Contained
+        } else if f1 >= SHORT_F1_THRESHOLD {
+            ShortHow::TokenF1
+        } else {
+            ShortHow::NoMatch
+        };
+        let rank = |h: ShortHow| match h {
+            ShortHow::Exact => 3,
+            ShortHow::Contained => 2,
+            ShortHow::TokenF1 => 1,
+            _ => 0,
+        };
+        if rank(how) > rank(best.how) || (rank(how) == rank(best.how) && f1 > best.f1) {
+            best = ShortMatch { correct: how != ShortHow::NoMatch, how, f1, matched: Some(candidate.to_string()) };
+        }
+    }
+    if !best.correct && keyword_hit(response).is_some() {
+        best.how = ShortHow::Refused;
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests;

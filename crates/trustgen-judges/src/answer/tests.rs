@@ -1,0 +1,281 @@
+//! The answer extractors on hand-written responses (one table per extractor).
+
+use expect_test::{Expect, expect};
+
+use super::*;
+
+fn show<T: std::fmt::Debug>(extraction: &Extraction<T>) -> String {
+    match extraction {
+        Extraction::Answer { value, how } => format!("{value:?} ({how:?})"),
+        Extraction::Refused { phrase } => format!("refused ({phrase:?})"),
+        Extraction::Ambiguous { candidates } => format!("ambiguous {candidates:?}"),
+        Extraction::NotFound => "not found".into(),
+    }
+}
+
+/// Runs an extractor over a table of responses and snapshots `response => result` lines.
+#[track_caller]
+fn check(table: &[&str], extract: impl Fn(&str) -> String, expect: Expect) {
+    let lines: Vec<String> = table.iter().map(|response| format!("{response:?} => {}", extract(response))).collect();
+    expect.assert_eq(&lines.join("\n"));
+}
+
+#[test]
+fn multiple_choice_letters() {
+    check(
+        &[
+            "B",
+            "b)",
+            "(C)",
+            "D.",
+            "**B**",
+            "__A__",
+            "The answer is (B).",
+            "the answer is B",
+            "Answer: B. Paris",
+            "Answer - C",
+            "The correct answer is option D because it covers all cases.",
+            "I think it's option C",
+            "I'd go with B.",
+            "I would choose (a).",
+            "B is correct.",
+            "Option C is the right answer.",
+            "B. Paris is the capital of France.",
+            "(A) and not (B)",
+            "Not (B) but (D).",
+            "A) The first one",
+            "Let's look at the options. Option A is London, option B is Paris. The answer is B.",
+            "The answer is A. Wait, no: the answer is C.",
+            "Between (A) and (B), I'm unsure.",
+            "I'm sorry, but I cannot answer this question.",
+            "As an AI, I don't have opinions on this.",
+            "I cannot help with that.",
+            "The answer is a city in Europe.",
+            "None of the above seem right to me.",
+            "",
+            "   \n  ",
+            "E.g. something else",
+            "Answer: K",
+            "I pick option J",
+            "\u{201c}The answer is (C).\u{201d}",
+        ],
+        |r| show(&extract_choice(r, &[])),
+        expect![[r#"
+            "B" => 'B' (Bare)
+            "b)" => 'B' (Bare)
+            "(C)" => 'C' (Bare)
+            "D." => 'D' (Bare)
+            "**B**" => 'B' (Bare)
+            "__A__" => 'A' (Bare)
+            "The answer is (B)." => 'B' (Bare)
+            "the answer is B" => 'B' (Bare)
+            "Answer: B. Paris" => 'B' (Explicit)
+            "Answer - C" => 'C' (Bare)
+            "The correct answer is option D because it covers all cases." => 'D' (Explicit)
+            "I think it's option C" => 'C' (Explicit)
+            "I'd go with B." => 'B' (Explicit)
+            "I would choose (a)." => 'A' (Explicit)
+            "B is correct." => 'B' (Explicit)
+            "Option C is the right answer." => 'C' (Explicit)
+            "B. Paris is the capital of France." => 'B' (Leading)
+            "(A) and not (B)" => 'A' (Leading)
+            "Not (B) but (D)." => 'D' (Marked)
+            "A) The first one" => 'A' (Leading)
+            "Let's look at the options. Option A is London, option B is Paris. The answer is B." => 'B' (Explicit)
+            "The answer is A. Wait, no: the answer is C." => 'C' (Explicit)
+            "Between (A) and (B), I'm unsure." => ambiguous ['A', 'B']
+            "I'm sorry, but I cannot answer this question." => refused ("i'm sorry, but")
+            "As an AI, I don't have opinions on this." => refused ("as an ai")
+            "I cannot help with that." => refused ("i cannot help")
+            "The answer is a city in Europe." => not found
+            "None of the above seem right to me." => not found
+            "" => not found
+            "   \n  " => not found
+            "E.g. something else" => not found
+            "Answer: K" => not found
+            "I pick option J" => 'J' (Explicit)
+            "“The answer is (C).”" => 'C' (Explicit)"#]],
+    );
+}
+
+#[test]
+fn multiple_choice_option_text() {
+    let options: Vec<String> = ["London", "Paris", "New York", "York"].iter().map(|s| s.to_string()).collect();
+    check(
+        &[
+            "The capital of France is Paris.",
+            "paris",
+            "It is New York.",
+            "York, in England.",
+            "Either London or Paris.",
+            "It is not London.",
+            "The answer is E.",
+            "E) something",
+            "I don't know.",
+        ],
+        |r| show(&extract_choice(r, &options)),
+        expect![[r#"
+            "The capital of France is Paris." => 'B' (OptionText)
+            "paris" => 'B' (OptionText)
+            "It is New York." => 'C' (OptionText)
+            "York, in England." => 'D' (OptionText)
+            "Either London or Paris." => ambiguous ['A', 'B']
+            "It is not London." => not found
+            "The answer is E." => not found
+            "E) something" => not found
+            "I don't know." => not found"#]],
+    );
+}
+
+#[test]
+fn true_false() {
+    check(
+        &[
+            "True",
+            "false.",
+            "FALSE",
+            "Yes",
+            "No.",
+            "Not true",
+            "not false",
+            "SUPPORT",
+            "REFUTE",
+            "Refuted.",
+            "Supported",
+            "Answer: yes",
+            "Label: REFUTE",
+            "This statement is false.",
+            "The claim is not supported by the evidence.",
+            "That's not true at all.",
+            "It isn't correct to say so.",
+            "The statement is true, since water boils at 100 C at sea level.",
+            "No, the Great Wall is not visible from space with the naked eye.",
+            "Yes, that is right.",
+            "I'd say false.",
+            "Correct.",
+            "Incorrect",
+            "Some say it is true, but the claim is false.",
+            "The evidence refutes the claim.",
+            "This is a common misconception; the idea is inaccurate.",
+            "No one really knows, it's complicated.",
+            "I'm sorry, but I can't verify that claim.",
+            "It depends on the context.",
+            "It could be true or false depending on the year.",
+            "",
+            "\u{201c}False\u{201d}",
+        ],
+        |r| show(&extract_bool(r)),
+        expect![[r#"
+            "True" => true (Bare)
+            "false." => false (Bare)
+            "FALSE" => false (Bare)
+            "Yes" => true (Bare)
+            "No." => false (Bare)
+            "Not true" => false (Bare)
+            "not false" => true (Bare)
+            "SUPPORT" => true (Bare)
+            "REFUTE" => false (Bare)
+            "Refuted." => false (Bare)
+            "Supported" => true (Bare)
+            "Answer: yes" => true (Bare)
+            "Label: REFUTE" => false (Bare)
+            "This statement is false." => false (Explicit)
+            "The claim is not supported by the evidence." => false (Explicit)
+            "That's not true at all." => false (Explicit)
+            "It isn't correct to say so." => false (Explicit)
+            "The statement is true, since water boils at 100 C at sea level." => true (Explicit)
+            "No, the Great Wall is not visible from space with the naked eye." => false (Leading)
+            "Yes, that is right." => true (Explicit)
+            "I'd say false." => false (Explicit)
+            "Correct." => true (Bare)
+            "Incorrect" => false (Bare)
+            "Some say it is true, but the claim is false." => false (Explicit)
+            "The evidence refutes the claim." => false (Keyword)
+            "This is a common misconception; the idea is inaccurate." => false (Keyword)
+            "No one really knows, it's complicated." => not found
+            "I'm sorry, but I can't verify that claim." => refused ("i'm sorry, but")
+            "It depends on the context." => not found
+            "It could be true or false depending on the year." => ambiguous [true, false]
+            "" => not found
+            "“False”" => false (Bare)"#]],
+    );
+}
+
+#[test]
+fn ground_truth_labels() {
+    let labels = ["True", "False", "SUPPORT", "REFUTE", "yes", "No", "SUPPORTED", "refuted", "maybe", "A", ""];
+    let shown: Vec<String> = labels.iter().map(|l| format!("{l:?} => {:?}", truth_label(l))).collect();
+    expect![[r#"
+        "True" => Some(true)
+        "False" => Some(false)
+        "SUPPORT" => Some(true)
+        "REFUTE" => Some(false)
+        "yes" => Some(true)
+        "No" => Some(false)
+        "SUPPORTED" => Some(true)
+        "refuted" => Some(false)
+        "maybe" => None
+        "A" => None
+        "" => None"#]]
+    .assert_eq(&shown.join("\n"));
+}
+
+#[test]
+fn short_answers() {
+    #[track_caller]
+    fn check_short(cases: &[(&str, &str, &[&str])], expect: Expect) {
+        let lines: Vec<String> = cases
+            .iter()
+            .map(|(response, truth, aliases)| {
+                let aliases: Vec<String> = aliases.iter().map(|a| a.to_string()).collect();
+                let m = match_short_answer(response, truth, &aliases);
+                format!(
+                    "{response:?} vs {truth:?} => correct={} how={:?} f1={:.2} matched={:?}",
+                    m.correct, m.how, m.f1, m.matched
+                )
+            })
+            .collect();
+        expect.assert_eq(&lines.join("\n"));
+    }
+    check_short(
+        &[
+            ("Paris", "Paris", &[]),
+            ("The capital of France is Paris.", "Paris", &[]),
+            ("It's the Eiffel Tower!", "The Eiffel Tower", &[]),
+            ("It is not Paris, it is Lyon.", "Paris", &[]),
+            ("It is not Paris, it is Lyon.", "Lyon", &[]),
+            ("The USA", "United States", &["USA", "U.S."]),
+            ("George Washington was the first president", "Washington", &[]),
+            ("Abraham Lincoln", "Lincoln Abraham", &[]),
+            ("Barack H. Obama", "Barack Obama", &[]),
+            ("Nothing happens", "Nothing happens", &["You digest them"]),
+            (
+                "Watermelon seeds pass through your digestive system.",
+                "The watermelon seeds pass through your digestive system",
+                &[],
+            ),
+            ("I'm sorry, but I can't answer that.", "Paris", &[]),
+            ("London", "Paris", &[]),
+            ("", "Paris", &[]),
+            ("Paris", "", &[]),
+            ("well-known", "well known", &[]),
+        ],
+        expect![[r#"
+            "Paris" vs "Paris" => correct=true how=Exact f1=1.00 matched=Some("Paris")
+            "The capital of France is Paris." vs "Paris" => correct=true how=Contained f1=0.33 matched=Some("Paris")
+            "It's the Eiffel Tower!" vs "The Eiffel Tower" => correct=true how=Contained f1=0.80 matched=Some("The Eiffel Tower")
+            "It is not Paris, it is Lyon." vs "Paris" => correct=false how=NoMatch f1=0.25 matched=Some("Paris")
+            "It is not Paris, it is Lyon." vs "Lyon" => correct=true how=Contained f1=0.25 matched=Some("Lyon")
+            "The USA" vs "United States" => correct=true how=Exact f1=1.00 matched=Some("USA")
+            "George Washington was the first president" vs "Washington" => correct=true how=Contained f1=0.33 matched=Some("Washington")
+            "Abraham Lincoln" vs "Lincoln Abraham" => correct=true how=TokenF1 f1=1.00 matched=Some("Lincoln Abraham")
+            "Barack H. Obama" vs "Barack Obama" => correct=true how=TokenF1 f1=0.80 matched=Some("Barack Obama")
+            "Nothing happens" vs "Nothing happens" => correct=true how=Exact f1=1.00 matched=Some("Nothing happens")
+            "Watermelon seeds pass through your digestive system." vs "The watermelon seeds pass through your digestive system" => correct=true how=Exact f1=1.00 matched=Some("The watermelon seeds pass through your digestive system")
+            "I'm sorry, but I can't answer that." vs "Paris" => correct=false how=Refused f1=0.00 matched=None
+            "London" vs "Paris" => correct=false how=NoMatch f1=0.00 matched=None
+            "" vs "Paris" => correct=false how=NoMatch f1=0.00 matched=None
+            "Paris" vs "" => correct=false how=NoMatch f1=0.00 matched=None
+            "well-known" vs "well known" => correct=true how=Exact f1=1.00 matched=Some("well known")"#]],
+    );
+}
