@@ -5,6 +5,9 @@
 //!
 //! With latency L and N connections the ceiling is N / L requests per second (5,120 for 256 at 50 ms);
 //! the server keeps up when the measured rate is close to that ceiling and the p50 latency close to L.
+//! Client and server share the machine's cores; to see the server's own cost, run the release binary
+//! as a separate process (`LOAD_KEY=sk-load trustgen-testserver --latency-ms 50 --api-key-env LOAD_KEY`),
+//! pass its address with `--addr`, and read its CPU time from `/proc/<pid>/stat`.
 
 use std::time::{Duration, Instant};
 
@@ -27,6 +30,10 @@ struct Args {
     /// Client runtime worker threads (the server has its own 2).
     #[arg(long, default_value_t = 2)]
     client_workers: usize,
+    /// Load an already running server (e.g. the `trustgen-testserver` binary started with
+    /// `--latency-ms` and `--api-key-env` holding `sk-load`) instead of spawning one in-process.
+    #[arg(long)]
+    addr: Option<std::net::SocketAddr>,
 }
 
 /// Per-connection results: latencies in microseconds and the number of non-200 replies or errors.
@@ -45,7 +52,8 @@ async fn connection(addr: std::net::SocketAddr, id: usize, deadline: Instant) ->
         }
     };
     let _ = stream.set_nodelay(true);
-    let Ok((mut sender, conn)) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await else {
+    let Ok((mut sender, conn)) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await
+    else {
         tally.failures += 1;
         return tally;
     };
@@ -103,9 +111,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_latency(Duration::from_millis(args.latency_ms))
         .with_api_key("sk-load")
         .with_record_limit(1_000);
-    let server = TestServer::spawn(config)?;
-    let addr = server.addr();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(args.client_workers).enable_all().build()?;
+    let (server, addr) = match args.addr {
+        Some(addr) => (None, addr),
+        None => {
+            let server = TestServer::spawn(config)?;
+            let addr = server.addr();
+            (Some(server), addr)
+        }
+    };
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(args.client_workers).enable_all().build()?;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.seconds);
     let tallies = runtime.block_on(async {
@@ -125,17 +140,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut latencies: Vec<u64> = tallies.iter().flat_map(|t| t.latencies_us.iter().copied()).collect();
     latencies.sort_unstable();
     let failures: u64 = tallies.iter().map(|t| t.failures).sum();
-    let stats = server.stats();
+    let server_total = server.as_ref().map_or_else(|| "-".to_owned(), |server| server.stats().total.to_string());
     let ceiling = args.connections as f64 / (args.latency_ms.max(1) as f64 / 1000.0);
     println!(
-        "connections={} latency_ms={} seconds={:.2}\nok={} failures={} server_total={} duplicates={}\nthroughput={:.0} req/s (ceiling {:.0} = connections / latency, {:.1}%)\nlatency ms: p50={:.2} p90={:.2} p99={:.2} max={:.2}",
+        "connections={} latency_ms={} seconds={:.2}\nok={} failures={} server_total={}\nthroughput={:.0} req/s (ceiling {:.0} = connections / latency, {:.1}%)\nlatency ms: p50={:.2} p90={:.2} p99={:.2} max={:.2}",
         args.connections,
         args.latency_ms,
         elapsed,
         latencies.len(),
         failures,
-        stats.total,
-        stats.duplicates.len(),
+        server_total,
         latencies.len() as f64 / elapsed,
         ceiling,
         100.0 * latencies.len() as f64 / elapsed / ceiling,

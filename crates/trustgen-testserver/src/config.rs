@@ -18,7 +18,7 @@ pub struct ServerConfig {
     pub api_key: Option<String>,
     /// When set, requests for other models get the provider's 404.
     pub known_models: Option<Vec<String>>,
-    /// At most this many request records are kept (oldest evicted first); 100,000 by default.
+    /// At most this many request records are kept (oldest evicted first); 50,000 by default.
     pub record_limit: usize,
     /// Tokio worker threads of [`crate::TestServer::spawn`]; 2 by default.
     pub worker_threads: usize,
@@ -32,7 +32,7 @@ impl Default for ServerConfig {
             script: Script::default(),
             api_key: None,
             known_models: None,
-            record_limit: 100_000,
+            record_limit: 50_000,
             worker_threads: 2,
         }
     }

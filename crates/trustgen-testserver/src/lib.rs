@@ -99,7 +99,7 @@
 //! |---|---|
 //! | `status = 429` | that HTTP status with the provider's error body (`400..=599`) |
 //! | `retry_after = 2` | with `status`: a `Retry-After: 2` header |
-//! | `drop = true` | close the connection without writing a response |
+//! | `drop = true` | close the connection without writing a response (over HTTP/2: reset the stream) |
 //! | `malformed = true` | a 200 reply whose body is invalid JSON |
 //! | `content_filter = "prompt"` | OpenAI 400 `code: content_filter` (Azure adds `innererror.code = ResponsibleAIPolicyViolation`), Anthropic `stop_reason: refusal`, Gemini `promptFeedback.blockReason: SAFETY` without candidates |
 //! | `content_filter = "output"` | OpenAI/Azure `finish_reason: content_filter` with `content: null`, Anthropic `stop_reason: refusal`, Gemini `finishReason: SAFETY` |
@@ -128,6 +128,7 @@
 //! keeps its scheme: `Bearer sha256:<16 hex>`). At most [`ServerConfig::record_limit`] records are kept
 //! (the oldest are evicted); the counters in [`Stats`] cover every request.
 
+pub mod cli;
 mod config;
 mod conversation;
 mod image;
@@ -177,6 +178,14 @@ pub enum TestServerError {
     /// The script could not be loaded.
     #[error(transparent)]
     Script(#[from] ScriptError),
+    /// The environment variable that should hold the API key is missing.
+    #[error(
+        "the environment variable {var} named by --api-key-env is not set or not unicode; hint: export {var}=<key>"
+    )]
+    ApiKeyEnv {
+        /// The variable's name.
+        var: String,
+    },
 }
 
 /// A cheap, cloneable handle on one server's state: its script, records and counters.

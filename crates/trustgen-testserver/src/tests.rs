@@ -1470,3 +1470,51 @@ async fn serve_runs_inside_an_existing_runtime() {
     assert_eq!(server.server().stats().total, 0);
     assert_eq!(server.base_url(), format!("http://{}", server.addr()));
 }
+
+#[derive(clap::Parser)]
+struct TestCli {
+    #[command(flatten)]
+    serve: crate::cli::ServeArgs,
+}
+
+#[test]
+fn command_line_arguments_make_a_config() {
+    use clap::Parser as _;
+    let dir = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(error) => panic!("{error}"),
+    };
+    let script = dir.path().join("script.toml");
+    assert!(std::fs::write(&script, "[[rule]]\nreply = \"ok\"\n[[rule]]\nfault = { status = 500 }\n").is_ok());
+    let script = script.display().to_string();
+    let parsed = TestCli::try_parse_from([
+        "trustgen-testserver",
+        "--latency-ms",
+        "20",
+        "--models",
+        "gpt-4o-mini,claude-x",
+        "--api-key-env",
+        "PATH",
+        "--script",
+        &script,
+    ]);
+    let config = match parsed.map(|cli| cli.serve.config()) {
+        Ok(Ok(config)) => config,
+        Ok(Err(error)) => panic!("{error}"),
+        Err(error) => panic!("{error}"),
+    };
+    assert_eq!(config.latency, Duration::from_millis(20));
+    assert_eq!(config.known_models, Some(vec!["gpt-4o-mini".to_owned(), "claude-x".to_owned()]));
+    assert_eq!(config.api_key, std::env::var("PATH").ok());
+    assert_eq!((config.script.len(), config.addr.to_string()), (2, "127.0.0.1:0".to_owned()));
+    let missing = TestCli::try_parse_from(["x", "--api-key-env", "TRUSTGEN_TESTSERVER_UNSET_VARIABLE"]);
+    let message = match missing.map(|cli| cli.serve.config()) {
+        Ok(Err(error)) => error.to_string(),
+        Ok(Ok(_)) => "unexpectedly configured".to_owned(),
+        Err(error) => error.to_string(),
+    };
+    expect!["the environment variable TRUSTGEN_TESTSERVER_UNSET_VARIABLE named by --api-key-env is not set or not unicode; hint: export TRUSTGEN_TESTSERVER_UNSET_VARIABLE=<key>"]
+        .assert_eq(&message);
+    // The key itself cannot be passed on the command line.
+    assert!(TestCli::try_parse_from(["x", "--api-key", "sk-secret"]).is_err());
+}

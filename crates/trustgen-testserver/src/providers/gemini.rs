@@ -71,7 +71,9 @@ pub(super) fn parse(request: &Incoming<'_>, model: &str) -> Result<Parsed, ApiEr
     reject_unknown(body, &FIELDS, unknown_name)?;
     let contents = match field(body, &["contents"]) {
         None => {
-            return Err(ApiError::BadRequest("* GenerateContentRequest.contents: contents is not specified".to_owned()));
+            return Err(ApiError::BadRequest(
+                "* GenerateContentRequest.contents: contents is not specified".to_owned(),
+            ));
         }
         Some(Value::Array(contents)) if contents.is_empty() => {
             return Err(ApiError::BadRequest(
