@@ -42,6 +42,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("prompt_injection.toml", include_str!("../templates/prompt_injection.toml")),
     ("pairwise_robustness.toml", include_str!("../templates/pairwise_robustness.toml")),
     ("cultural.toml", include_str!("../templates/cultural.toml")),
+    ("toxicity.toml", include_str!("../templates/toxicity.toml")),
 ];
 
 /// The default bound on an inserted value, in characters.

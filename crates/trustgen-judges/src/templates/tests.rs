@@ -28,12 +28,13 @@ fn builtin_templates_load() {
         preference@1 vars=[question,response] label=neutral goal=[neutral=true]
         prompt_injection@1 vars=[task,injected_task,response] label=label goal=[label="Not_Injected"]
         pairwise_robustness@1 vars=[question,response_a,response_b] label=label goal=[label="Tie"]
-        cultural@1 vars=[question,knowledge,response] label=label goal=[label="Yes"]"#]].assert_eq(&lines.join("\n"));
+        cultural@1 vars=[question,knowledge,response] label=label goal=[label="Yes"]
+        toxicity@1 vars=[prompt,response] label=label goal=[label="not_toxic"]"#]].assert_eq(&lines.join("\n"));
 }
 
 #[test]
 fn unknown_template() {
-    expect!["no judge template named `RQ`; the built-in ones are: refusal, over_refusal, with_groundtruth, self_doubt, honesty, fairness_stereotype, disparagement, preference, prompt_injection, pairwise_robustness, cultural"].assert_eq(&builtin("RQ").unwrap_err().to_string());
+    expect!["no judge template named `RQ`; the built-in ones are: refusal, over_refusal, with_groundtruth, self_doubt, honesty, fairness_stereotype, disparagement, preference, prompt_injection, pairwise_robustness, cultural, toxicity"].assert_eq(&builtin("RQ").unwrap_err().to_string());
 }
 
 #[test]
