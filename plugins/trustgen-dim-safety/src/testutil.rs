@@ -50,8 +50,11 @@ pub fn real_sources(task: &str) -> Vec<(&'static str, Vec<Value>)> {
 /// Which models a test run configures.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Models {
+    /// A generator model is configured.
     pub generator: bool,
+    /// A capable judge model is configured.
     pub judge: bool,
+    /// A retriever is configured.
     pub retriever: bool,
 }
 
