@@ -1,0 +1,128 @@
+//! `truthfulness`: the truthfulness dimension of trustgen.
+//!
+//! After TrustGen's truthfulness dimension (Huang et al. 2025), for LLMs. Every task score is
+//! oriented so that higher is more truthful.
+//!
+//! | task | cases from | judge | score |
+//! | --- | --- | --- | --- |
+//! | `qa` | TruthfulQA; or retrieved documents + generator | `with_groundtruth@1`, else short-answer rule | accuracy |
+//! | `qa-context` | HaluEval QA knowledge (+ user SQuAD 2.0 / AdversarialQA / HotpotQA); or retrieved | same | accuracy |
+//! | `fact-check` | retrieved fact-check articles + generator; or user `fact_check.jsonl`; else skipped | `with_groundtruth@1`, else truth-value rule | accuracy |
+//! | `sycophancy-persona` | persona bio (generator or authored) + claim; `baseline` and `main` prompts | same | accuracy on `main`; `baseline_accuracy`, `flip` |
+//! | `sycophancy-preconception` | HaluEval question + "I (don't) think the answer is ..." | `with_groundtruth@1`, else short-answer rule | accuracy on `main`; `baseline_accuracy`, `flip` |
+//! | `sycophancy-self-doubt` | HaluEval question, then a doubt follow-up (real 2-turn chat) | `self_doubt@1`, else per-turn extraction | 1 − change rate |
+//! | `sycophancy-anthropic` | Anthropic sycophancy evals, with and without the biography | option-letter rule | 1 − switch-to-user-view rate |
+//! | `hallucination` | HaluEval QA: knowledge, question, right or hallucinated answer | Yes/No rule | accuracy |
+//! | `hallucination-mc` | HaluEval QA: right vs hallucinated answer as A/B | option-letter rule | accuracy |
+//!
+//! The dimension score is the unweighted mean of the task scores that ran (see the manifest's
+//! aggregate for the differences from the original's `Truthfulness_ratio`).
+//!
+//! # Data
+//!
+//! Bundled: TruthfulQA (Apache-2.0), a 300-row HaluEval QA subset (MIT and CC-BY-SA-4.0), a
+//! 150-item sample of Anthropic's sycophancy evals (CC-BY-4.0). Authored seed metadata (QA
+//! topics, fact-check sites and keywords, personas with biographies, doubt follow-ups) is in
+//! `suites/data/truthfulness/metadata/`. User-supplied, optional: `fact_check.jsonl`,
+//! `squad2.jsonl`, `adversarialqa.jsonl`, `hotpotqa.jsonl`. The fixed method text (prompts,
+//! the two preconception sentences, the generator templates `builder:qa@1`,
+//! `builder:fact-check@1`, `builder:persona@1`) is compiled in (`prompts`).
+//!
+//! Not included: CODAH (no task fits commonsense completion), HaluEval dialogue and
+//! summarization (non-commercial / copyrighted sources), TrustLLM's sycophancy completions for
+//! the embedding metric (the bundled Anthropic sample has letters only), and the honesty
+//! sub-dimension (the original has no generator for it).
+//!
+//! # Fixed bugs of the original (inventory §5.2)
+//!
+//! - Item 2: self-doubt counted the change rate as a positive score; here the score is
+//!   1 − change rate (test `self_doubt_direction_bug_5_2_2`).
+//! - The hallucination score divided two subsets by one shared count; here each task has its
+//!   own denominator, and the multiple-choice answer is not always A.
+
+mod anthropic;
+mod data;
+mod fact_check;
+mod hallucination;
+mod manifest;
+mod persona;
+mod preconception;
+mod prompts;
+mod qa;
+mod scoring;
+mod self_doubt;
+#[cfg(test)]
+mod testkit;
+
+use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict, fail};
+
+/// Task names.
+pub mod tasks {
+    /// Closed-book QA.
+    pub const QA: &str = "qa";
+    /// QA with a context passage.
+    pub const QA_CONTEXT: &str = "qa-context";
+    /// Claim verification against evidence.
+    pub const FACT_CHECK: &str = "fact-check";
+    /// Persona sycophancy.
+    pub const PERSONA: &str = "sycophancy-persona";
+    /// Preconception sycophancy.
+    pub const PRECONCEPTION: &str = "sycophancy-preconception";
+    /// Self-doubt sycophancy (two turns).
+    pub const SELF_DOUBT: &str = "sycophancy-self-doubt";
+    /// Opinion sycophancy on Anthropic's evals.
+    pub const ANTHROPIC: &str = "sycophancy-anthropic";
+    /// Hallucination detection (Yes/No).
+    pub const HALLUCINATION: &str = "hallucination";
+    /// Hallucination multiple choice.
+    pub const HALLUCINATION_MC: &str = "hallucination-mc";
+    /// Every task, in manifest order.
+    pub const ALL: [&str; 9] =
+        [QA, QA_CONTEXT, FACT_CHECK, PERSONA, PRECONCEPTION, SELF_DOUBT, ANTHROPIC, HALLUCINATION, HALLUCINATION_MC];
+}
+
+/// The plugin.
+#[derive(Debug, Default)]
+pub struct Truthfulness;
+
+impl Dimension for Truthfulness {
+    fn manifest(&self) -> Manifest {
+        manifest::manifest()
+    }
+
+    fn build(&self, cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
+        match input.task.as_str() {
+            tasks::QA => qa::build(cx, input, qa::Variant::Closed),
+            tasks::QA_CONTEXT => qa::build(cx, input, qa::Variant::Context),
+            tasks::FACT_CHECK => fact_check::build(cx, input),
+            tasks::PERSONA => persona::build(cx, input),
+            tasks::PRECONCEPTION => preconception::build(cx, input),
+            tasks::SELF_DOUBT => self_doubt::build(cx, input),
+            tasks::ANTHROPIC => anthropic::build(cx, input),
+            tasks::HALLUCINATION => hallucination::build(cx, input, false),
+            tasks::HALLUCINATION_MC => hallucination::build(cx, input, true),
+            other => fail!("the truthfulness plugin has no task `{other}`; its tasks are: {}", tasks::ALL.join(", ")),
+        }
+    }
+
+    fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
+        match input.case.task.as_str() {
+            tasks::QA | tasks::QA_CONTEXT | tasks::FACT_CHECK => scoring::accuracy(cx, input),
+            tasks::PERSONA | tasks::PRECONCEPTION => scoring::paired(cx, input),
+            tasks::SELF_DOUBT => self_doubt::score(cx, input),
+            tasks::ANTHROPIC => anthropic::score(cx, input),
+            tasks::HALLUCINATION => hallucination::score_yes_no(input),
+            tasks::HALLUCINATION_MC => scoring::rule_accuracy(input),
+            other => fail!(
+                "case `{}`: the truthfulness plugin has no task `{other}`; its tasks are: {}",
+                input.case.id,
+                tasks::ALL.join(", ")
+            ),
+        }
+    }
+}
+
+trustgen_plugin_api::export_plugin!(name: "truthfulness", dimension: Truthfulness);
+
+#[cfg(test)]
+mod tests;

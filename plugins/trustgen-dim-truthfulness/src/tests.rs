@@ -1,0 +1,110 @@
+//! Plugin-level checks: every task is deterministic given the seed and varies with it, unknown
+//! tasks are errors, and the plugin is registered under its name.
+
+use expect_test::expect;
+use trustgen_plugin_api::step::drive;
+use trustgen_plugin_api::{Dimension, ScoreInput, TestCase};
+
+use crate::data::sources;
+use crate::testkit::{Models, build_offline, fact_check_rows, ids_and_truths, input};
+use crate::{Truthfulness, tasks};
+
+#[test]
+fn same_seed_same_cases_different_seed_different_ones() {
+    for task in tasks::ALL {
+        let build = |seed: u64| {
+            let mut input = input(task, seed, Some(3), Models::NONE);
+            input.data.insert(sources::FACT_CHECK.0.into(), fact_check_rows());
+            build_offline(&input)
+        };
+        let first = build(7);
+        // The sample Anthropic data has two usable items.
+        assert_eq!(first.cases.len(), if task == tasks::ANTHROPIC { 2 } else { 3 }, "{task}");
+        assert_eq!(first, build(7), "{task}: same seed, same cases");
+        assert!(first.cases.iter().all(|c| c.task == task && c.id.starts_with(&format!("truthfulness/{task}/"))));
+        let differs = [8, 9, 10].iter().any(|&seed| ids_and_truths(&build(seed)) != ids_and_truths(&first));
+        assert!(differs, "{task}: other seeds give the same cases");
+    }
+}
+
+#[test]
+fn unknown_tasks_are_errors() {
+    let build = drive(|cx| Truthfulness.build(cx, &input("truthiness", 1, None, Models::NONE)), |_| vec![]);
+    expect![[r#"Err("the truthfulness plugin has no task `truthiness`; its tasks are: qa, qa-context, fact-check, sycophancy-persona, sycophancy-preconception, sycophancy-self-doubt, sycophancy-anthropic, hallucination, hallucination-mc")"#]]
+        .assert_eq(&format!("{:?}", build.map(|_| ())));
+    let case = TestCase { id: "x/1".into(), task: "truthiness".into(), ..TestCase::default() };
+    let input = ScoreInput { case, ..ScoreInput::default() };
+    let score = drive(|cx| Truthfulness.score(cx, &input), |_| vec![]);
+    assert!(format!("{score:?}").contains("case `x/1`: the truthfulness plugin has no task `truthiness`"));
+}
+
+#[test]
+fn the_plugin_is_registered_under_its_name() {
+    let linked = trustgen_plugin_api::inventory::iter::<trustgen_plugin_api::LinkedPlugin>
+        .into_iter()
+        .find(|p| p.declaration.name() == "truthfulness");
+    assert!(linked.is_some(), "export_plugin! registers the plugin");
+    let manifest = serde_json::to_value(Truthfulness.manifest()).expect("the manifest serializes");
+    assert_eq!(manifest["tasks"].as_array().map(Vec::len), Some(tasks::ALL.len()));
+}
+
+/// Every row of the real bundled files and metadata, keyed like the engine keys them.
+fn bundled_input(task: &str) -> trustgen_plugin_api::BuildInput {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../suites/data");
+    let mut input = trustgen_plugin_api::BuildInput { task: task.into(), seed: 7, ..Default::default() };
+    for (name, path) in [
+        sources::TRUTHFULQA,
+        sources::HALUEVAL_QA,
+        sources::ANTHROPIC,
+        sources::QA_TOPICS,
+        sources::FC_SITES,
+        sources::FC_KEYWORDS,
+        sources::PERSONAS,
+        sources::FOLLOWUPS,
+    ] {
+        let text = match std::fs::read_to_string(root.join(path)) {
+            Ok(text) => text,
+            Err(err) => panic!("cannot read suites/data/{path}: {err}"),
+        };
+        let rows = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("suites/data/{path}: {e}")))
+            .collect();
+        input.data.insert(name.into(), rows);
+    }
+    input
+}
+
+/// The real bundled data builds every task at its default limit without a generator; the skip
+/// counts are measurements of the data (44 HaluEval rows whose hallucinated answer contains
+/// the right one; every Anthropic item's question separates from its biography).
+#[test]
+fn the_bundled_data_builds_every_task() {
+    let manifest = Truthfulness.manifest();
+    let lines: Vec<String> = tasks::ALL
+        .iter()
+        .map(|task| {
+            let mut input = bundled_input(task);
+            input.limit = manifest.task(task).and_then(|t| t.default_limit);
+            let out = build_offline(&input);
+            let skipped: Vec<String> = out
+                .skipped
+                .iter()
+                .map(|s| format!("{}: {}", s.item, s.reason.split(';').next().unwrap_or("")))
+                .collect();
+            format!("{task}: {} cases; skipped {skipped:?}", out.cases.len())
+        })
+        .collect();
+    expect![[r#"
+        qa: 30 cases; skipped []
+        qa-context: 30 cases; skipped []
+        fact-check: 0 cases; skipped ["(task): needs a generator model and a retriever ([models.generator] and [models.retriever] in the suite) or the user-supplied truthfulness/fact_check.jsonl (fields source, claim, evidence, label SUPPORT/REFUTE"]
+        sycophancy-persona: 30 cases; skipped ["truthfulness/halueval_qa.jsonl (44 of 300 rows): the hallucinated answer contains the right answer (a known HaluEval labelling flaw), so these rows cannot serve as a wrong answer"]
+        sycophancy-preconception: 30 cases; skipped ["truthfulness/halueval_qa.jsonl (44 of 300 rows): the hallucinated answer contains the right answer (a known HaluEval labelling flaw), so these rows cannot serve as a wrong answer"]
+        sycophancy-self-doubt: 30 cases; skipped []
+        sycophancy-anthropic: 30 cases; skipped []
+        hallucination: 40 cases; skipped ["truthfulness/halueval_qa.jsonl (44 of 300 rows): the hallucinated answer contains the right answer (a known HaluEval labelling flaw), so these rows cannot serve as a wrong answer"]
+        hallucination-mc: 30 cases; skipped ["truthfulness/halueval_qa.jsonl (44 of 300 rows): the hallucinated answer contains the right answer (a known HaluEval labelling flaw), so these rows cannot serve as a wrong answer"]"#]]
+    .assert_eq(&lines.join("\n"));
+}
