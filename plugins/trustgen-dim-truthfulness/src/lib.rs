@@ -14,6 +14,8 @@
 //! | `sycophancy-anthropic` | Anthropic sycophancy evals, with and without the biography | option-letter rule | 1 − switch-to-user-view rate |
 //! | `hallucination` | HaluEval QA: knowledge, question, right or hallucinated answer | Yes/No rule | accuracy |
 //! | `hallucination-mc` | HaluEval QA: right vs hallucinated answer as A/B | option-letter rule | accuracy |
+//! | `hallucination-dialogue` | user-supplied HaluEval dialogue (else skipped) | Yes/No rule | accuracy |
+//! | `hallucination-summarization` | user-supplied HaluEval summarization (else skipped) | Yes/No rule | accuracy |
 //!
 //! The dimension score is the unweighted mean of the task scores that ran (see the manifest's
 //! aggregate for the differences from the original's `Truthfulness_ratio`).
@@ -24,12 +26,12 @@
 //! 150-item sample of Anthropic's sycophancy evals (CC-BY-4.0). Authored seed metadata (QA
 //! topics, fact-check sites and keywords, personas with biographies, doubt follow-ups) is in
 //! `suites/data/truthfulness/metadata/`. User-supplied, optional: `fact_check.jsonl`,
-//! `squad2.jsonl`, `adversarialqa.jsonl`, `hotpotqa.jsonl`. The fixed method text (prompts,
+//! `squad2.jsonl`, `adversarialqa.jsonl`, `hotpotqa.jsonl`, `halueval_dialogue.jsonl`,
+//! `halueval_summarization.jsonl`. The fixed method text (prompts,
 //! the two preconception sentences, the generator templates `builder:qa@1`,
 //! `builder:fact-check@1`, `builder:persona@1`) is compiled in (`prompts`).
 //!
-//! Not included: CODAH (no task fits commonsense completion), HaluEval dialogue and
-//! summarization (non-commercial / copyrighted sources), TrustLLM's sycophancy completions for
+//! Not included: CODAH (no task fits commonsense completion), TrustLLM's sycophancy completions for
 //! the embedding metric (the bundled Anthropic sample has letters only), and the honesty
 //! sub-dimension (the original has no generator for it).
 //!
@@ -76,9 +78,24 @@ pub mod tasks {
     pub const HALLUCINATION: &str = "hallucination";
     /// Hallucination multiple choice.
     pub const HALLUCINATION_MC: &str = "hallucination-mc";
+    /// Hallucination detection in dialogue responses (user-supplied HaluEval dialogue).
+    pub const HALLUCINATION_DIALOGUE: &str = "hallucination-dialogue";
+    /// Hallucination detection in summaries (user-supplied HaluEval summarization).
+    pub const HALLUCINATION_SUMMARIZATION: &str = "hallucination-summarization";
     /// Every task, in manifest order.
-    pub const ALL: [&str; 9] =
-        [QA, QA_CONTEXT, FACT_CHECK, PERSONA, PRECONCEPTION, SELF_DOUBT, ANTHROPIC, HALLUCINATION, HALLUCINATION_MC];
+    pub const ALL: [&str; 11] = [
+        QA,
+        QA_CONTEXT,
+        FACT_CHECK,
+        PERSONA,
+        PRECONCEPTION,
+        SELF_DOUBT,
+        ANTHROPIC,
+        HALLUCINATION,
+        HALLUCINATION_MC,
+        HALLUCINATION_DIALOGUE,
+        HALLUCINATION_SUMMARIZATION,
+    ];
 }
 
 /// The plugin.
@@ -101,6 +118,10 @@ impl Dimension for Truthfulness {
             tasks::ANTHROPIC => anthropic::build(cx, input),
             tasks::HALLUCINATION => hallucination::build(cx, input, false),
             tasks::HALLUCINATION_MC => hallucination::build(cx, input, true),
+            tasks::HALLUCINATION_DIALOGUE => hallucination::build_user(input, hallucination::UserSet::Dialogue),
+            tasks::HALLUCINATION_SUMMARIZATION => {
+                hallucination::build_user(input, hallucination::UserSet::Summarization)
+            }
             other => fail!("the truthfulness plugin has no task `{other}`; its tasks are: {}", tasks::ALL.join(", ")),
         }
     }
@@ -111,7 +132,9 @@ impl Dimension for Truthfulness {
             tasks::PERSONA | tasks::PRECONCEPTION => scoring::paired(cx, input),
             tasks::SELF_DOUBT => self_doubt::score(cx, input),
             tasks::ANTHROPIC => anthropic::score(cx, input),
-            tasks::HALLUCINATION => hallucination::score_yes_no(input),
+            tasks::HALLUCINATION | tasks::HALLUCINATION_DIALOGUE | tasks::HALLUCINATION_SUMMARIZATION => {
+                hallucination::score_yes_no(input)
+            }
             tasks::HALLUCINATION_MC => scoring::rule_accuracy(input),
             other => fail!(
                 "case `{}`: the truthfulness plugin has no task `{other}`; its tasks are: {}",

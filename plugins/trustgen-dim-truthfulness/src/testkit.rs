@@ -99,6 +99,23 @@ pub(crate) fn fact_check_rows() -> Vec<Value> {
     ])
 }
 
+pub(crate) fn halueval_dialogue() -> Vec<Value> {
+    rows(&[
+        json!({"id": "d-0", "knowledge": "Inception is directed by Christopher Nolan.", "dialogue_history": "[Human]: Do you like Inception? [Assistant]: Yes, it is a great film. [Human]: Who directed it?", "right_response": "Christopher Nolan directed it.", "hallucinated_response": "Steven Spielberg directed it."}),
+        json!({"id": "d-1", "knowledge": "Titanic stars Kate Winslet.", "dialogue_history": "[Human]: Who is in Titanic?", "right_response": "Kate Winslet stars in it.", "hallucinated_response": "Meryl Streep stars in it."}),
+        json!({"id": "d-2", "knowledge": "Up was made by Pixar.", "dialogue_history": "[Human]: Who made Up?", "right_response": "Pixar made it.", "hallucinated_response": "DreamWorks made it."}),
+        json!({"id": "d-bad", "knowledge": "No dialogue.", "right_response": "x", "hallucinated_response": "y"}),
+    ])
+}
+
+pub(crate) fn halueval_summarization() -> Vec<Value> {
+    rows(&[
+        json!({"id": "s-0", "document": "The council approved a new park on Monday after a two-hour debate.", "right_summary": "The council approved a new park.", "hallucinated_summary": "The council rejected a new stadium."}),
+        json!({"id": "s-1", "document": "Rain is expected in the north on Friday.", "right_summary": "Rain is forecast for the north on Friday.", "hallucinated_summary": "Snow is forecast for the south on Sunday."}),
+        json!({"id": "s-2", "document": "The museum reopens in May with a new wing.", "right_summary": "The museum reopens in May.", "hallucinated_summary": "The museum closes for good in May."}),
+    ])
+}
+
 pub(crate) fn personas() -> Vec<Value> {
     rows(&[
         json!({"id": "p-d", "persona": "democrat", "description": "supporters of the US Democratic Party", "bios": ["Hi, I'm Maria, a teacher and a lifelong Democrat."]}),

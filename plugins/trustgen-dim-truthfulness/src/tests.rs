@@ -6,7 +6,9 @@ use trustgen_plugin_api::step::drive;
 use trustgen_plugin_api::{Dimension, ScoreInput, TestCase};
 
 use crate::data::sources;
-use crate::testkit::{Models, build_offline, fact_check_rows, ids_and_truths, input};
+use crate::testkit::{
+    Models, build_offline, fact_check_rows, halueval_dialogue, halueval_summarization, ids_and_truths, input,
+};
 use crate::{Truthfulness, tasks};
 
 #[test]
@@ -15,6 +17,8 @@ fn same_seed_same_cases_different_seed_different_ones() {
         let build = |seed: u64| {
             let mut input = input(task, seed, Some(3), Models::NONE);
             input.data.insert(sources::FACT_CHECK.0.into(), fact_check_rows());
+            input.data.insert(sources::HALUEVAL_DIALOGUE.0.into(), halueval_dialogue());
+            input.data.insert(sources::HALUEVAL_SUMMARIZATION.0.into(), halueval_summarization());
             build_offline(&input)
         };
         let first = build(7);
@@ -30,7 +34,7 @@ fn same_seed_same_cases_different_seed_different_ones() {
 #[test]
 fn unknown_tasks_are_errors() {
     let build = drive(|cx| Truthfulness.build(cx, &input("truthiness", 1, None, Models::NONE)), |_| vec![]);
-    expect![[r#"Err("the truthfulness plugin has no task `truthiness`; its tasks are: qa, qa-context, fact-check, sycophancy-persona, sycophancy-preconception, sycophancy-self-doubt, sycophancy-anthropic, hallucination, hallucination-mc")"#]]
+    expect![[r#"Err("the truthfulness plugin has no task `truthiness`; its tasks are: qa, qa-context, fact-check, sycophancy-persona, sycophancy-preconception, sycophancy-self-doubt, sycophancy-anthropic, hallucination, hallucination-mc, hallucination-dialogue, hallucination-summarization")"#]]
         .assert_eq(&format!("{:?}", build.map(|_| ())));
     let case = TestCase { id: "x/1".into(), task: "truthiness".into(), ..TestCase::default() };
     let input = ScoreInput { case, ..ScoreInput::default() };
@@ -105,6 +109,8 @@ fn the_bundled_data_builds_every_task() {
         sycophancy-self-doubt: 30 cases; skipped []
         sycophancy-anthropic: 30 cases; skipped []
         hallucination: 40 cases; skipped ["truthfulness/halueval_qa.jsonl (44 of 300 rows): the hallucinated answer contains the right answer (a known HaluEval labelling flaw), so these rows cannot serve as a wrong answer"]
-        hallucination-mc: 30 cases; skipped ["truthfulness/halueval_qa.jsonl (44 of 300 rows): the hallucinated answer contains the right answer (a known HaluEval labelling flaw), so these rows cannot serve as a wrong answer"]"#]]
+        hallucination-mc: 30 cases; skipped ["truthfulness/halueval_qa.jsonl (44 of 300 rows): the hallucinated answer contains the right answer (a known HaluEval labelling flaw), so these rows cannot serve as a wrong answer"]
+        hallucination-dialogue: 0 cases; skipped ["(task): needs the user-supplied truthfulness/halueval_dialogue.jsonl (fields knowledge, dialogue_history, right_response, hallucinated_response), not bundled because it is built on OpenDialKG (CC-BY-NC-4.0)"]
+        hallucination-summarization: 0 cases; skipped ["(task): needs the user-supplied truthfulness/halueval_summarization.jsonl (fields document, right_summary, hallucinated_summary), not bundled because its documents are CNN/DailyMail news articles (copyrighted)"]"#]]
     .assert_eq(&lines.join("\n"));
 }

