@@ -4,8 +4,119 @@
 //!   `cases.jsonl`, `outputs.jsonl`, `verdicts.jsonl`, `metrics.json`) as
 //!   serde types, and a reader for them. The engine writes them; reports read
 //!   them, so a report needs no plugin and no model.
+//! - [`stats`]: Wilson and bootstrap intervals, McNemar and permutation tests,
+//!   corrections for many comparisons.
+//! - [`metrics`]: verdicts to task, dimension and overall scores
+//!   (`metrics.json`; the engine calls [`metrics::compute`] at the end of a run).
+//! - [`compare`]: paired comparison of runs of different models on the same cases.
+//! - [`threshold`]: `--fail-under` thresholds for CI gating.
+//! - [`report`], [`text`], [`html`]: the outputs of `trustgen report`
+//!   (`report.json`, `report.csv`, `report.md`, `junit.xml`, `report.html`),
+//!   written together by [`write_report`].
+//! - [`fixture`]: synthetic runs for tests, benchmarks and the browser check.
 //!
 //! **Architecture invariant:** nothing here is async and nothing does network
 //! I/O; a report is a pure function of run directories.
 
+pub mod compare;
+pub mod error;
+pub mod fixture;
+pub mod html;
+pub mod metrics;
 pub mod record;
+pub mod reference;
+pub mod report;
+pub mod stats;
+pub mod text;
+pub mod threshold;
+
+use std::path::{Path, PathBuf};
+
+pub use error::ReportError;
+pub use fixture::write_fixture_report;
+pub use record::RunData;
+pub use report::{HtmlOptions, Report, ReportOptions, build_report};
+pub use threshold::{Threshold, ThresholdResult};
+
+/// The files [`write_report`] writes into its output directory.
+pub mod outputs {
+    /// The HTML page.
+    pub const HTML: &str = "report.html";
+    /// Everything structured.
+    pub const JSON: &str = "report.json";
+    /// One row per run and task (and dimension, overall).
+    pub const CSV: &str = "report.csv";
+    /// Tables for a pull request.
+    pub const MARKDOWN: &str = "report.md";
+    /// JUnit XML for CI.
+    pub const JUNIT: &str = "junit.xml";
+}
+
+/// What [`write_report`] did.
+#[derive(Debug, Clone)]
+pub struct ReportOutcome {
+    /// The report.
+    pub report: Report,
+    /// The files written, in the order of [`outputs`].
+    pub files: Vec<PathBuf>,
+}
+
+impl ReportOutcome {
+    /// Thresholds that failed (the CLI exits non-zero when any did).
+    pub fn failed_thresholds(&self) -> Vec<&ThresholdResult> {
+        self.report.thresholds.iter().filter(|t| !t.passed).collect()
+    }
+
+    /// True when any threshold failed.
+    pub fn failed(&self) -> bool {
+        self.report.failed()
+    }
+}
+
+/// Reads run directories, in order.
+pub fn read_runs(dirs: &[PathBuf]) -> Result<Vec<RunData>, ReportError> {
+    if dirs.is_empty() {
+        return Err(ReportError::NoRuns);
+    }
+    dirs.iter()
+        .map(|dir| {
+            if !dir.join(record::files::MANIFEST).is_file() {
+                let message = if dir.is_dir() { "it has no manifest.json" } else { "no such directory" };
+                return Err(ReportError::NotARun { dir: dir.clone(), message: message.into() });
+            }
+            RunData::read(dir).map_err(ReportError::from)
+        })
+        .collect()
+}
+
+fn write_file(path: &Path, contents: &str) -> Result<(), ReportError> {
+    let tmp = path.with_extension("tmp");
+    let fail = |e: std::io::Error| ReportError::Write { path: path.to_owned(), message: e.to_string() };
+    std::fs::write(&tmp, contents).map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(fail)
+}
+
+/// Builds the report of `runs` and writes all five outputs into `out_dir`
+/// (created if needed).
+pub fn write_report(runs: &[RunData], out_dir: &Path, options: &ReportOptions) -> Result<ReportOutcome, ReportError> {
+    let report = build_report(runs, options)?;
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| ReportError::Write { path: out_dir.to_owned(), message: e.to_string() })?;
+    let rendered = [
+        (outputs::HTML, html::render_html(&report, runs, &options.html)?),
+        (outputs::JSON, text::render_json(&report)?),
+        (outputs::CSV, text::render_csv(&report)?),
+        (outputs::MARKDOWN, text::render_markdown(&report)),
+        (outputs::JUNIT, text::render_junit(&report)),
+    ];
+    let mut files = Vec::new();
+    for (name, contents) in rendered {
+        let path = out_dir.join(name);
+        write_file(&path, &contents)?;
+        files.push(path);
+    }
+    Ok(ReportOutcome { report, files })
+}
+
+#[cfg(test)]
+mod tests;

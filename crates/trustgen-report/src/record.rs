@@ -257,6 +257,15 @@ pub struct Metrics {
     /// The mean of the dimension scores, if any.
     #[serde(default)]
     pub overall: Option<Estimate>,
+    /// How `overall` and its interval were formed, in words.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub overall_rule: String,
+    /// The run seed the bootstrap draws came from.
+    #[serde(default)]
+    pub seed: u64,
+    /// Bootstrap resamples per interval (0 when none was drawn).
+    #[serde(default)]
+    pub bootstrap_rounds: usize,
 }
 
 /// The score of one task.
@@ -326,6 +335,9 @@ pub struct Counts {
     pub unparseable: usize,
     /// The target refused (any status).
     pub refused: usize,
+    /// Built cases that have no verdict yet (an unfinished run).
+    #[serde(default)]
+    pub pending: usize,
 }
 
 /// The score of one dimension.
@@ -339,6 +351,9 @@ pub struct DimensionMetric {
     pub tasks: Vec<String>,
     /// The aggregation rule in words.
     pub aggregate: String,
+    /// The weight each contributing task had (normalised to sum to 1).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub weights: BTreeMap<String, f64>,
 }
 
 /// An error reading a run directory.

@@ -1,0 +1,335 @@
+//! Paired comparison of runs of different target models on the same cases.
+//!
+//! Two runs are compared task by task on the cases both of them scored: a
+//! case pairs when it has the same id in the same task of both runs and the
+//! same content (prompts, choices, ground truth) wherever both runs recorded
+//! it, so runs built with different seeds or suites are never paired by
+//! accident of numbering; the unpaired cases are counted and reported.
+//!
+//! - All paired scores 0 or 1: [`stats::mcnemar`] on the discordant pairs.
+//! - Otherwise: [`stats::paired_permutation`] on the differences, seeded.
+//!
+//! The p-values of every tested task of every compared pair of runs form one
+//! family, corrected with Holm's method; a task's outcome is "A better" or
+//! "B better" when its adjusted p-value is at most α (0.05 by default), in
+//! the direction of the metric (a lower refusal rate is better when the task
+//! says lower is better), else "no significant difference".
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use trustgen_plugin_api::{SeededRng, TestCase};
+
+use crate::record::RunData;
+use crate::stats::{self, McNemarMethod};
+
+/// Settings of [`compare`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CompareOptions {
+    /// Family-wise error rate after correction.
+    pub alpha: f64,
+    /// Sign-flip rounds of the permutation test.
+    pub permutation_rounds: usize,
+}
+
+impl Default for CompareOptions {
+    fn default() -> Self {
+        CompareOptions { alpha: 0.05, permutation_rounds: stats::PERMUTATION_ROUNDS }
+    }
+}
+
+/// Every pairwise comparison in a report.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Comparisons {
+    /// Family-wise error rate.
+    pub alpha: f64,
+    /// The correction applied across all tested tasks of all pairs.
+    pub correction: String,
+    /// Number of tests in the corrected family.
+    pub tests: usize,
+    /// One entry per compared pair of runs.
+    pub pairs: Vec<Comparison>,
+    /// Pairs not compared, and why.
+    #[serde(default)]
+    pub skipped: Vec<String>,
+}
+
+/// Two runs compared.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Comparison {
+    /// Run A's id.
+    pub a: String,
+    /// Run A's target model.
+    pub a_target: String,
+    /// Run B's id.
+    pub b: String,
+    /// Run B's target model.
+    pub b_target: String,
+    /// Per task present in either run.
+    pub tasks: Vec<TaskComparison>,
+}
+
+/// One task of two runs compared.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TaskComparison {
+    /// Dimension plugin.
+    pub dimension: String,
+    /// Task.
+    pub task: String,
+    /// True when a higher score is better.
+    pub higher_is_better: bool,
+    /// Cases scored in both runs with the same content.
+    pub paired: usize,
+    /// Cases only run A judged.
+    pub only_a: usize,
+    /// Cases only run B judged.
+    pub only_b: usize,
+    /// Cases with the same id but different content (not paired).
+    pub content_differs: usize,
+    /// Cases in both runs without a score in at least one of them.
+    pub unscored: usize,
+    /// Run A's mean over the paired cases.
+    pub a_mean: Option<f64>,
+    /// Run B's mean over the paired cases.
+    pub b_mean: Option<f64>,
+    /// The test used.
+    pub test: PairedTest,
+    /// Unadjusted two-sided p-value.
+    pub p_value: Option<f64>,
+    /// Holm-adjusted p-value.
+    pub p_adjusted: Option<f64>,
+    /// The conclusion at α after correction.
+    pub outcome: Outcome,
+}
+
+/// The paired test used for a task.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PairedTest {
+    /// No paired case: nothing to test.
+    #[default]
+    None,
+    /// McNemar's test of 0/1 scores.
+    Mcnemar {
+        /// Pairs where A scored 1 and B 0.
+        b: u64,
+        /// Pairs where A scored 0 and B 1.
+        c: u64,
+        /// Exact or chi-square.
+        method: McNemarMethod,
+        /// The corrected chi-square statistic, when used.
+        statistic: Option<f64>,
+    },
+    /// Seeded sign-flip permutation test of the mean difference.
+    Permutation {
+        /// Rounds drawn.
+        rounds: usize,
+    },
+}
+
+impl PairedTest {
+    /// The test in words.
+    pub fn describe(&self) -> String {
+        match self {
+            PairedTest::None => "not tested".into(),
+            PairedTest::Mcnemar { b, c, method: McNemarMethod::ExactBinomial, .. } => {
+                format!("McNemar exact (b={b}, c={c})")
+            }
+            PairedTest::Mcnemar { b, c, statistic, .. } => {
+                format!("McNemar χ² {:.2} with continuity correction (b={b}, c={c})", statistic.unwrap_or_default())
+            }
+            PairedTest::Permutation { rounds } => format!("paired permutation ({rounds} sign flips)"),
+        }
+    }
+}
+
+/// The conclusion of a task comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// No paired case.
+    #[default]
+    NotTested,
+    /// No significant difference after correction.
+    NoSignificantDifference,
+    /// Run A is significantly better.
+    ABetter,
+    /// Run B is significantly better.
+    BBetter,
+}
+
+impl Outcome {
+    /// The outcome in words, naming the better model.
+    pub fn describe(&self, a: &str, b: &str) -> String {
+        match self {
+            Outcome::NotTested => "not tested (no paired case)".into(),
+            Outcome::NoSignificantDifference => "no significant difference".into(),
+            Outcome::ABetter => format!("{a} better"),
+            Outcome::BBetter => format!("{b} better"),
+        }
+    }
+
+    /// True for a significant difference.
+    pub fn significant(&self) -> bool {
+        matches!(self, Outcome::ABetter | Outcome::BBetter)
+    }
+}
+
+/// The latest verdict score of each case of one task, and the case content.
+struct TaskSide<'a> {
+    scores: HashMap<&'a str, Option<f64>>,
+}
+
+fn same_content(a: &TestCase, b: &TestCase) -> bool {
+    a.prompts == b.prompts && a.choices == b.choices && a.ground_truth == b.ground_truth
+}
+
+/// Compares every pair of runs whose target models differ (see the module docs).
+pub fn compare(runs: &[&RunData], options: &CompareOptions) -> Comparisons {
+    let mut out = Comparisons {
+        alpha: options.alpha,
+        correction: "Holm–Bonferroni over every tested task of every compared pair".into(),
+        ..Comparisons::default()
+    };
+    for i in 0..runs.len() {
+        for j in i + 1..runs.len() {
+            let (a, b) = (runs[i], runs[j]);
+            if a.manifest.target_name() == b.manifest.target_name() {
+                out.skipped.push(format!(
+                    "{} and {} evaluate the same target ({}); paired tests compare different models",
+                    a.manifest.run_id,
+                    b.manifest.run_id,
+                    a.manifest.target_name()
+                ));
+                continue;
+            }
+            out.pairs.push(compare_pair(a, b, options));
+        }
+    }
+    // One family for the whole report.
+    let mut slots = Vec::new();
+    let mut p_values = Vec::new();
+    for (pi, pair) in out.pairs.iter().enumerate() {
+        for (ti, task) in pair.tasks.iter().enumerate() {
+            if let Some(p) = task.p_value {
+                slots.push((pi, ti));
+                p_values.push(p);
+            }
+        }
+    }
+    out.tests = p_values.len();
+    for ((pi, ti), adjusted) in slots.into_iter().zip(stats::holm(&p_values)) {
+        let task = &mut out.pairs[pi].tasks[ti];
+        task.p_adjusted = Some(adjusted);
+        task.outcome = if adjusted <= options.alpha {
+            let (a, b) = (task.a_mean.unwrap_or_default(), task.b_mean.unwrap_or_default());
+            if (a > b) == task.higher_is_better { Outcome::ABetter } else { Outcome::BBetter }
+        } else {
+            Outcome::NoSignificantDifference
+        };
+    }
+    out
+}
+
+fn task_keys(run: &RunData) -> Vec<(&str, &str)> {
+    let mut keys: Vec<(&str, &str)> = Vec::new();
+    for v in &run.verdicts {
+        let key = (v.dimension.as_str(), v.task.as_str());
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+fn side<'a>(run: &'a RunData, dimension: &str, task: &str) -> TaskSide<'a> {
+    let mut scores = HashMap::new();
+    for v in run.verdicts.iter().filter(|v| v.dimension == dimension && v.task == task) {
+        scores.insert(v.case_id.as_str(), v.verdict.score.filter(|s| s.is_finite()));
+    }
+    TaskSide { scores }
+}
+
+fn compare_pair(a: &RunData, b: &RunData, options: &CompareOptions) -> Comparison {
+    let cases_a: HashMap<&str, &TestCase> = a.cases.iter().map(|c| (c.case.id.as_str(), &c.case)).collect();
+    let cases_b: HashMap<&str, &TestCase> = b.cases.iter().map(|c| (c.case.id.as_str(), &c.case)).collect();
+    let mut keys = task_keys(a);
+    for key in task_keys(b) {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    let tasks = keys
+        .into_iter()
+        .map(|(dimension, task)| {
+            let sa = side(a, dimension, task);
+            let sb = side(b, dimension, task);
+            let higher_is_better = a
+                .manifest
+                .plugin(dimension)
+                .or_else(|| b.manifest.plugin(dimension))
+                .and_then(|m| m.task(task))
+                .is_none_or(|t| t.metric.higher_is_better);
+            let mut result = TaskComparison {
+                dimension: dimension.to_owned(),
+                task: task.to_owned(),
+                higher_is_better,
+                ..TaskComparison::default()
+            };
+            let mut ids: Vec<&str> = sa.scores.keys().copied().collect();
+            ids.sort_unstable();
+            let mut pairs: Vec<(f64, f64)> = Vec::new();
+            for id in ids {
+                let Some(score_b) = sb.scores.get(id) else {
+                    result.only_a += 1;
+                    continue;
+                };
+                if let (Some(ca), Some(cb)) = (cases_a.get(id), cases_b.get(id))
+                    && !same_content(ca, cb)
+                {
+                    result.content_differs += 1;
+                    continue;
+                }
+                match (sa.scores[id], score_b) {
+                    (Some(x), Some(y)) => pairs.push((x, *y)),
+                    _ => result.unscored += 1,
+                }
+            }
+            result.only_b = sb.scores.keys().filter(|id| !sa.scores.contains_key(*id)).count();
+            result.paired = pairs.len();
+            if pairs.is_empty() {
+                return result;
+            }
+            let n = pairs.len() as f64;
+            result.a_mean = Some(pairs.iter().map(|p| p.0).sum::<f64>() / n);
+            result.b_mean = Some(pairs.iter().map(|p| p.1).sum::<f64>() / n);
+            let binary = pairs.iter().all(|(x, y)| (*x == 0.0 || *x == 1.0) && (*y == 0.0 || *y == 1.0));
+            if binary {
+                let b_count = pairs.iter().filter(|(x, y)| *x == 1.0 && *y == 0.0).count() as u64;
+                let c_count = pairs.iter().filter(|(x, y)| *x == 0.0 && *y == 1.0).count() as u64;
+                let test = stats::mcnemar(b_count, c_count);
+                result.test =
+                    PairedTest::Mcnemar { b: b_count, c: c_count, method: test.method, statistic: test.statistic };
+                result.p_value = Some(test.p_value);
+            } else {
+                let diffs: Vec<f64> = pairs.iter().map(|(x, y)| x - y).collect();
+                let seed = a.manifest.seed ^ b.manifest.seed.rotate_left(32);
+                let mut rng = SeededRng::derive(seed, &format!("permutation/{dimension}/{task}"));
+                let test = stats::paired_permutation(&diffs, options.permutation_rounds, &mut rng);
+                result.test = PairedTest::Permutation { rounds: test.rounds };
+                result.p_value = Some(test.p_value);
+            }
+            result
+        })
+        .collect();
+    Comparison {
+        a: a.manifest.run_id.clone(),
+        a_target: a.manifest.target_name(),
+        b: b.manifest.run_id.clone(),
+        b_target: b.manifest.target_name(),
+        tasks,
+    }
+}
+
+#[cfg(test)]
+mod tests;

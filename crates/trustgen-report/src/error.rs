@@ -1,0 +1,48 @@
+//! Errors of report generation.
+
+use std::path::PathBuf;
+
+use crate::record::RecordError;
+
+/// An error building or writing a report.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A run directory could not be read.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// A directory given as a run has no readable manifest.
+    #[error("{dir} is not a run directory ({message}); pass a directory written by `trustgen run`, e.g. runs/<run-id>")]
+    NotARun {
+        /// The directory.
+        dir: PathBuf,
+        /// What failed.
+        message: String,
+    },
+    /// No run directory was given.
+    #[error("no run to report on; pass one or more run directories, e.g. `trustgen report runs/<run-id>`")]
+    NoRuns,
+    /// A `--fail-under` threshold is malformed or names nothing in the runs.
+    #[error("bad threshold `{threshold}`: {message}")]
+    Threshold {
+        /// The threshold as given.
+        threshold: String,
+        /// What is wrong, with a hint.
+        message: String,
+    },
+    /// An output file could not be written.
+    #[error("cannot write {path}: {message}")]
+    Write {
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS message.
+        message: String,
+    },
+    /// A template failed to render (a bug in trustgen-report).
+    #[error("cannot render {output}: {message}")]
+    Render {
+        /// The output (`report.html`, `report.csv`, ...).
+        output: &'static str,
+        /// The renderer's message.
+        message: String,
+    },
+}

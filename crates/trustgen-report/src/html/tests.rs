@@ -1,0 +1,131 @@
+//! Tests of the HTML page: escaping, embedded data, charts, limits.
+
+use super::*;
+use crate::fixture::{Synthetic, XSS_OUTPUT, fixture_runs, synthetic_run};
+use crate::report::{ReportOptions, build_report};
+
+fn page(runs: &[RunData], options: &HtmlOptions) -> String {
+    let report = build_report(runs, &ReportOptions::default()).unwrap();
+    render_html(&report, runs, options).unwrap()
+}
+
+/// The JSON inside `<script type="application/json" id="case-data">`.
+fn case_data(html: &str) -> serde_json::Value {
+    let start = html.find(r#"id="case-data">"#).unwrap() + r#"id="case-data">"#.len();
+    let end = start + html[start..].find("</script>").unwrap();
+    serde_json::from_str(&html[start..end]).unwrap()
+}
+
+#[test]
+fn script_json_cannot_end_the_element() {
+    let value = serde_json::json!({"a": "</script><script>x()</script>", "b": "&amp; \u{2028}\u{2029} <!-- -->"});
+    let json = serde_json::to_string(&value).unwrap();
+    let escaped = script_json(&json);
+    for bad in ['<', '>', '&', '\u{2028}', '\u{2029}'] {
+        assert!(!escaped.contains(bad), "{bad:?} in {escaped}");
+    }
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&escaped).unwrap(), value);
+}
+
+#[test]
+fn bounded_text_cuts_at_a_character() {
+    let b = Bounded { text: "ééééé", limit: 3 };
+    assert_eq!(b.parts(), ("ééé", Some(5)));
+    assert_eq!(serde_json::to_string(&b).unwrap(), r#"["ééé",5]"#);
+    let short = Bounded { text: "abc", limit: 3 };
+    assert_eq!(serde_json::to_string(&short).unwrap(), r#""abc""#);
+}
+
+#[test]
+fn hostile_texts_are_inert() {
+    let runs = fixture_runs();
+    let html = page(&runs, &HtmlOptions::default());
+    // Exactly the page's two script elements: the data and the code.
+    assert_eq!(html.matches("<script").count(), 2);
+    assert_eq!(html.matches("</script>").count(), 2);
+    // No payload became markup.
+    for bad in ["<img", "<b onmouseover", "<script>window", "<!--"] {
+        assert!(!html.contains(bad), "{bad} in the page");
+    }
+    // The payload is in the data, escaped, and reads back unchanged.
+    assert!(html.contains(r"\u003cscript\u003ewindow.__xss=1\u003c/script\u003e"));
+    let data = case_data(&html);
+    let outputs: Vec<&str> =
+        data["results"].as_array().unwrap().iter().filter_map(|r| r[9][0]["t"][0][1].as_str()).collect();
+    assert!(outputs.iter().any(|o| o.contains(XSS_OUTPUT)));
+    // The only script allowed to run is the page's own.
+    let csp = format!("script-src {}", script_hash(JS));
+    assert!(html.contains(&csp), "no CSP with the script hash");
+    // Nothing is loaded from anywhere: the only URL is the SVG namespace.
+    let urls: Vec<&str> = ["http://", "https://", "//cdn", "url("]
+        .iter()
+        .flat_map(|p| html.match_indices(p))
+        .map(|(i, _)| &html[i..(i + 30).min(html.len())])
+        .collect();
+    assert!(urls.iter().all(|u| u.starts_with("http://www.w3.org/2000/svg")), "{urls:?}");
+}
+
+#[test]
+fn model_names_are_escaped_in_tables_and_charts() {
+    let spec = |id: &str, model: &str| Synthetic { cases_per_task: 4, ..Synthetic::new(id, model, 0.7) };
+    let runs =
+        [synthetic_run(&spec("r1", "<script>alert(1)</script>")), synthetic_run(&spec("r2", "b\"><svg onload=x>"))];
+    let html = page(&runs, &HtmlOptions::default());
+    assert!(!html.contains("<script>alert"));
+    assert!(!html.contains("<svg onload"));
+    assert!(html.contains("&#60;script&#62;alert(1)") || html.contains("&lt;script&gt;alert(1)"));
+}
+
+#[test]
+fn page_has_every_section() {
+    let runs = fixture_runs();
+    let html = page(&runs, &HtmlOptions::default());
+    for needle in [
+        r#"<svg class="chart radar""#,
+        r#"id="dimension-table""#,
+        r#"id="task-table""#,
+        r#"id="differences""#,
+        r#"class="failure-group""#,
+        r#"id="case-table""#,
+        "reference (published, not measured here)",
+        "Privacy equals Fairness",
+        "GPT-4o-mini",
+    ] {
+        assert!(html.contains(needle), "missing {needle}");
+    }
+    let data = case_data(&html);
+    // Two runs of 360 cases; both runs share the cases.
+    assert_eq!(data["results"].as_array().unwrap().len(), 720);
+    assert_eq!(data["cases"].as_array().unwrap().len(), 360);
+    // The 7,000-character output is cut at 4,000 with its length kept.
+    let long = data["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|r| r[9][0]["t"][0][1].as_array().cloned())
+        .expect("a truncated output");
+    assert_eq!(long[0].as_str().unwrap().chars().count(), 4000);
+    assert_eq!(long[1], 7204);
+}
+
+#[test]
+fn few_dimensions_get_bars() {
+    let mut runs = fixture_runs();
+    for run in &mut runs {
+        run.verdicts.retain(|v| v.dimension != "fairness");
+        run.cases.retain(|c| c.dimension != "fairness");
+    }
+    let html = page(&runs, &HtmlOptions::default());
+    assert!(html.contains(r#"<svg class="chart bars""#));
+    assert!(!html.contains(r#"<svg class="chart radar""#));
+}
+
+#[test]
+fn a_text_budget_lowers_the_limit() {
+    let runs = fixture_runs();
+    let options = HtmlOptions { text_budget_chars: 20_000, min_text_chars: 50, ..HtmlOptions::default() };
+    let limit = text_limit(&runs, &options);
+    assert!((50..4000).contains(&limit), "{limit}");
+    let html = page(&runs, &options);
+    assert!(html.contains(&format!("Texts are cut at {limit} characters (lowered from 4000")));
+}

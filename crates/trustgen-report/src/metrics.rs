@@ -1,0 +1,393 @@
+//! From verdicts to `metrics.json`: task, dimension and overall scores with
+//! 95% intervals and case counts.
+//!
+//! - **Task score**: the mean of the verdict scores of the task's cases. A
+//!   verdict without a score is not in `n` (the plugin has already applied the
+//!   task's policy, giving a score to every case the policy counts). The
+//!   interval is Wilson's when every value is 0 or 1 and the metric is a
+//!   proportion, else a percentile bootstrap of the mean.
+//! - **Dimension score**: the plugin's declared [`AggregateSpec`] of its task
+//!   scores (weights; none declared means an unweighted mean). A task whose
+//!   metric is lower-is-better enters as `1 − score`, so a dimension score is
+//!   always higher-is-better. The interval is a percentile bootstrap over
+//!   cases, stratified by task (each resample redraws every task's cases
+//!   within that task); a dimension with one task keeps that task's interval.
+//! - **Overall**: the unweighted mean of the dimension scores, with the same
+//!   stratified bootstrap.
+//!
+//! Every draw comes from the run seed ([`SeededRng::derive`] with the task's
+//! name), and values are ordered by case id first, so the same records give
+//! the same numbers whatever order they were written in.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use trustgen_plugin_api::{AggregateSpec, MetricKind, SeededRng, TaskSpec, Verdict, VerdictStatus};
+
+use crate::record::{
+    CaseRecord, Counts, DimensionMetric, Estimate, IntervalMethod, Metrics, RunManifest, TaskMetric, VerdictRecord,
+};
+use crate::stats;
+
+/// Settings of [`compute_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricsOptions {
+    /// Bootstrap resamples per interval.
+    pub bootstrap_rounds: usize,
+}
+
+impl Default for MetricsOptions {
+    fn default() -> Self {
+        MetricsOptions { bootstrap_rounds: stats::BOOTSTRAP_ROUNDS }
+    }
+}
+
+/// The metrics of a run, with the default settings (see the module docs).
+pub fn compute(manifest: &RunManifest, cases: &[CaseRecord], verdicts: &[VerdictRecord]) -> Metrics {
+    compute_with(manifest, cases, verdicts, &MetricsOptions::default())
+}
+
+/// A task's verdicts, ordered by case id.
+struct TaskGroup<'a> {
+    dimension: &'a str,
+    task: &'a str,
+    verdicts: Vec<(&'a str, &'a Verdict)>,
+}
+
+/// A computed task, with its bootstrap replicates for the aggregates.
+struct TaskResult {
+    metric: TaskMetric,
+    replicates: Vec<f64>,
+}
+
+/// The metrics of a run (see the module docs).
+pub fn compute_with(
+    manifest: &RunManifest,
+    cases: &[CaseRecord],
+    verdicts: &[VerdictRecord],
+    options: &MetricsOptions,
+) -> Metrics {
+    let rounds = options.bootstrap_rounds.max(1);
+    let groups = group(manifest, verdicts);
+    let pending = pending_counts(cases, verdicts);
+
+    let tasks: Vec<TaskResult> = groups
+        .iter()
+        .map(|g| {
+            let spec = manifest.plugin(g.dimension).and_then(|m| m.task(g.task));
+            let pending = pending.get(&(g.dimension, g.task)).copied().unwrap_or(0);
+            task_metric(manifest.seed, g, spec, pending, rounds)
+        })
+        .collect();
+
+    // Tasks with cases built but no verdict at all still show up, with their counts.
+    let mut extra: Vec<TaskResult> = pending
+        .iter()
+        .filter(|((d, t), _)| !groups.iter().any(|g| g.dimension == *d && g.task == *t))
+        .map(|((d, t), &n)| {
+            let spec = manifest.plugin(d).and_then(|m| m.task(t));
+            let group = TaskGroup { dimension: d, task: t, verdicts: Vec::new() };
+            task_metric(manifest.seed, &group, spec, n, rounds)
+        })
+        .collect();
+    let mut tasks = tasks;
+    tasks.append(&mut extra);
+
+    let mut dimension_names: Vec<&str> = Vec::new();
+    for t in &tasks {
+        if !dimension_names.contains(&t.metric.dimension.as_str()) {
+            dimension_names.push(&t.metric.dimension);
+        }
+    }
+    let dimensions: Vec<(DimensionMetric, Vec<f64>)> = dimension_names
+        .iter()
+        .map(|name| {
+            let members: Vec<&TaskResult> = tasks.iter().filter(|t| t.metric.dimension == *name).collect();
+            let spec = manifest.plugin(name).and_then(|m| m.aggregate.clone()).unwrap_or_default();
+            dimension_metric(name, &spec, &members)
+        })
+        .collect();
+
+    let scored: Vec<&(DimensionMetric, Vec<f64>)> = dimensions.iter().filter(|(d, _)| d.estimate.is_some()).collect();
+    let overall = match scored.as_slice() {
+        [] => None,
+        [(only, _)] => only.estimate,
+        many => {
+            let k = many.len() as f64;
+            let value = many.iter().filter_map(|(d, _)| d.estimate).map(|e| e.value).sum::<f64>() / k;
+            let mut replicates: Vec<f64> =
+                (0..rounds).map(|r| many.iter().map(|(_, reps)| reps[r]).sum::<f64>() / k).collect();
+            let n = many.iter().filter_map(|(d, _)| d.estimate).map(|e| e.n).sum();
+            stats::percentile_interval(&mut replicates).map(|i| Estimate {
+                value,
+                low: i.low.min(value),
+                high: i.high.max(value),
+                n,
+                method: IntervalMethod::Bootstrap,
+            })
+        }
+    };
+    let overall_rule = match scored.len() {
+        0 => String::new(),
+        1 => format!("the score of the only scored dimension ({})", scored[0].0.dimension),
+        k => format!(
+            "unweighted mean of the {k} dimension scores; 95% interval: percentile bootstrap over cases, \
+             stratified by task ({rounds} resamples, run seed)"
+        ),
+    };
+
+    Metrics {
+        run_id: manifest.run_id.clone(),
+        target: manifest.target_name(),
+        tasks: tasks.into_iter().map(|t| t.metric).collect(),
+        dimensions: dimensions.into_iter().map(|(d, _)| d).collect(),
+        overall,
+        overall_rule,
+        seed: manifest.seed,
+        bootstrap_rounds: rounds,
+    }
+}
+
+/// Groups verdicts by task, in the manifest's order (then any others by
+/// name), keeping the last verdict of a case written twice, ordered by case id.
+fn group<'a>(manifest: &'a RunManifest, verdicts: &'a [VerdictRecord]) -> Vec<TaskGroup<'a>> {
+    let mut latest: HashMap<&str, usize> = HashMap::with_capacity(verdicts.len());
+    for (i, v) in verdicts.iter().enumerate() {
+        latest.insert(&v.case_id, i);
+    }
+    let mut by_task: BTreeMap<(&str, &str), Vec<(&str, &Verdict)>> = BTreeMap::new();
+    for (i, v) in verdicts.iter().enumerate() {
+        if latest.get(v.case_id.as_str()) == Some(&i) {
+            by_task.entry((&v.dimension, &v.task)).or_default().push((&v.case_id, &v.verdict));
+        }
+    }
+    let mut order: Vec<(&str, &str)> = Vec::new();
+    for d in &manifest.dimensions {
+        for t in &d.tasks {
+            if by_task.contains_key(&(d.plugin.as_str(), t.as_str())) && !order.contains(&(&d.plugin, t)) {
+                order.push((&d.plugin, t));
+            }
+        }
+    }
+    for key in by_task.keys() {
+        if !order.contains(key) {
+            order.push(*key);
+        }
+    }
+    order
+        .into_iter()
+        .map(|key| {
+            let mut verdicts = by_task.remove(&key).unwrap_or_default();
+            verdicts.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            TaskGroup { dimension: key.0, task: key.1, verdicts }
+        })
+        .collect()
+}
+
+/// Built cases without a verdict, by task.
+fn pending_counts<'a>(cases: &'a [CaseRecord], verdicts: &[VerdictRecord]) -> BTreeMap<(&'a str, &'a str), usize> {
+    let judged: HashSet<&str> = verdicts.iter().map(|v| v.case_id.as_str()).collect();
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut pending = BTreeMap::new();
+    for c in cases {
+        if seen.insert(&c.case.id) && !judged.contains(c.case.id.as_str()) {
+            *pending.entry((c.dimension.as_str(), c.case.task.as_str())).or_insert(0) += 1;
+        }
+    }
+    pending
+}
+
+/// A finite score, if the verdict has one.
+fn score_of(v: &Verdict) -> Option<f64> {
+    v.score.filter(|s| s.is_finite())
+}
+
+fn is_binary(values: &[f64]) -> bool {
+    values.iter().all(|v| *v == 0.0 || *v == 1.0)
+}
+
+/// The estimate of a list of values: Wilson when `proportion` and all 0/1,
+/// else the percentile interval of bootstrap `replicates` (drawn on demand).
+fn estimate(values: &[f64], proportion: bool, replicates: impl FnOnce() -> Vec<f64>) -> Option<Estimate> {
+    let value = stats::mean(values)?;
+    let n = values.len();
+    if proportion && is_binary(values) {
+        let ones = values.iter().filter(|v| **v == 1.0).count();
+        let i = stats::wilson(ones, n)?;
+        return Some(Estimate { value, low: i.low, high: i.high, n, method: IntervalMethod::Wilson });
+    }
+    let i = stats::percentile_interval(&mut replicates())?;
+    Some(Estimate { value, low: i.low.min(value), high: i.high.max(value), n, method: IntervalMethod::Bootstrap })
+}
+
+fn task_metric(seed: u64, g: &TaskGroup<'_>, spec: Option<&TaskSpec>, pending: usize, rounds: usize) -> TaskResult {
+    let mut counts = Counts { total: g.verdicts.len(), pending, ..Counts::default() };
+    for (_, v) in &g.verdicts {
+        match v.status {
+            VerdictStatus::Scored => counts.scored += 1,
+            VerdictStatus::Missing => counts.missing += 1,
+            VerdictStatus::Filtered => counts.filtered += 1,
+            VerdictStatus::Unparseable => counts.unparseable += 1,
+        }
+        counts.refused += usize::from(v.refused);
+    }
+    let values: Vec<f64> = g.verdicts.iter().filter_map(|(_, v)| score_of(v)).collect();
+    let kind = spec.map(|s| s.metric.kind).unwrap_or(if is_binary(&values) {
+        MetricKind::Proportion
+    } else {
+        MetricKind::Mean
+    });
+    // The aggregates resample every task, so the replicates are drawn even
+    // when the task's own interval is Wilson's.
+    let replicates = stats::bootstrap_replicates(
+        &values,
+        rounds,
+        &mut SeededRng::derive(seed, &format!("bootstrap/{}/{}", g.dimension, g.task)),
+    );
+    let primary = estimate(&values, kind == MetricKind::Proportion, || replicates.clone());
+
+    let mut names: Vec<String> =
+        spec.map(|s| s.secondary_metrics.iter().map(|m| m.name.clone()).collect()).unwrap_or_default();
+    for (_, v) in &g.verdicts {
+        for name in v.metrics.keys() {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+    }
+    let secondary = names
+        .into_iter()
+        .filter_map(|name| {
+            let values: Vec<f64> = g
+                .verdicts
+                .iter()
+                .filter_map(|(_, v)| v.metrics.get(&name).copied().filter(|x| x.is_finite()))
+                .collect();
+            let proportion = spec
+                .and_then(|s| s.secondary_metrics.iter().find(|m| m.name == name))
+                .is_none_or(|m| m.kind == MetricKind::Proportion);
+            let label = format!("bootstrap/{}/{}/{name}", g.dimension, g.task);
+            let draw = || stats::bootstrap_replicates(&values, rounds, &mut SeededRng::derive(seed, &label));
+            estimate(&values, proportion, draw).map(|e| (name, e))
+        })
+        .collect();
+
+    let (metric, higher_is_better, policy) = match spec {
+        Some(s) => (
+            s.metric.name.clone(),
+            s.metric.higher_is_better,
+            if s.metric.policy.is_empty() { "not stated by the plugin".to_owned() } else { s.metric.policy.clone() },
+        ),
+        None => ("score".to_owned(), true, "unknown: the task is not in the run manifest".to_owned()),
+    };
+    TaskResult {
+        metric: TaskMetric {
+            dimension: g.dimension.to_owned(),
+            task: g.task.to_owned(),
+            metric,
+            kind,
+            higher_is_better,
+            policy,
+            estimate: primary,
+            counts,
+            secondary,
+        },
+        replicates,
+    }
+}
+
+/// A task estimate turned higher-is-better.
+fn oriented(e: Estimate, higher_is_better: bool) -> Estimate {
+    if higher_is_better { e } else { Estimate { value: 1.0 - e.value, low: 1.0 - e.high, high: 1.0 - e.low, ..e } }
+}
+
+fn dimension_metric(name: &str, spec: &AggregateSpec, members: &[&TaskResult]) -> (DimensionMetric, Vec<f64>) {
+    let declared = !spec.weights.is_empty();
+    let weight_of = |task: &str| if declared { spec.weights.get(task).copied().unwrap_or(0.0) } else { 1.0 };
+    let contributing: Vec<(&TaskResult, f64)> = members
+        .iter()
+        .filter(|t| t.metric.estimate.is_some())
+        .map(|t| (*t, weight_of(&t.metric.task)))
+        .filter(|(_, w)| *w > 0.0 && w.is_finite())
+        .collect();
+    let total: f64 = contributing.iter().map(|(_, w)| w).sum();
+    let weights: BTreeMap<String, f64> = contributing.iter().map(|(t, w)| (t.metric.task.clone(), w / total)).collect();
+
+    let mut rule = Vec::new();
+    if !spec.description.is_empty() {
+        rule.push(spec.description.clone());
+    }
+    rule.push(match (declared, contributing.len()) {
+        (_, 0) => "no task has a scored case".to_owned(),
+        (_, 1) => format!("the score of its only scored task ({})", contributing[0].0.metric.task),
+        (false, k) => format!("unweighted mean of {k} task scores"),
+        (true, _) => format!(
+            "weighted mean of task scores ({})",
+            weights.iter().map(|(t, w)| format!("{t} {w:.3}")).collect::<Vec<_>>().join(", ")
+        ),
+    });
+    let flipped: Vec<&str> =
+        contributing.iter().filter(|(t, _)| !t.metric.higher_is_better).map(|(t, _)| t.metric.task.as_str()).collect();
+    if !flipped.is_empty() {
+        rule.push(format!("lower-is-better tasks enter as 1 − score ({})", flipped.join(", ")));
+    }
+    let unscored: Vec<&str> = members
+        .iter()
+        .filter(|t| t.metric.estimate.is_none() && weight_of(&t.metric.task) > 0.0)
+        .map(|t| t.metric.task.as_str())
+        .collect();
+    if !unscored.is_empty() {
+        rule.push(format!("left out for lack of scored cases: {}", unscored.join(", ")));
+    }
+
+    let (estimate, replicates) = match contributing.as_slice() {
+        [] => (None, Vec::new()),
+        [(only, _)] => {
+            let e = only.metric.estimate.map(|e| oriented(e, only.metric.higher_is_better));
+            let reps =
+                only.replicates.iter().map(|r| if only.metric.higher_is_better { *r } else { 1.0 - r }).collect();
+            (e, reps)
+        }
+        many => {
+            let value: f64 = many
+                .iter()
+                .filter_map(|(t, w)| t.metric.estimate.map(|e| oriented(e, t.metric.higher_is_better).value * w))
+                .sum::<f64>()
+                / total;
+            let rounds = many.iter().map(|(t, _)| t.replicates.len()).min().unwrap_or(0);
+            let mut replicates: Vec<f64> = (0..rounds)
+                .map(|r| {
+                    many.iter()
+                        .map(|(t, w)| {
+                            w * if t.metric.higher_is_better { t.replicates[r] } else { 1.0 - t.replicates[r] }
+                        })
+                        .sum::<f64>()
+                        / total
+                })
+                .collect();
+            let n = many.iter().filter_map(|(t, _)| t.metric.estimate).map(|e| e.n).sum();
+            let reps = replicates.clone();
+            let e = stats::percentile_interval(&mut replicates).map(|i| Estimate {
+                value,
+                low: i.low.min(value),
+                high: i.high.max(value),
+                n,
+                method: IntervalMethod::Bootstrap,
+            });
+            (e, reps)
+        }
+    };
+    if estimate.is_some() && contributing.len() > 1 {
+        rule.push("95% interval: percentile bootstrap over cases, stratified by task".to_owned());
+    }
+    let metric = DimensionMetric {
+        dimension: name.to_owned(),
+        estimate,
+        tasks: contributing.iter().map(|(t, _)| t.metric.task.clone()).collect(),
+        aggregate: rule.join("; "),
+        weights,
+    };
+    (metric, replicates)
+}
+
+#[cfg(test)]
+mod tests;
