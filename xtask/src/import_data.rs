@@ -415,8 +415,12 @@ struct Options {
     out: PathBuf,
 }
 
+/// The workspace root: from `CARGO_MANIFEST_DIR` as `cargo run` sets it, so a
+/// binary shared between checkouts (one target dir) still writes to the right one.
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    manifest_dir.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn parse_args(args: &[String]) -> Result<Option<Options>> {

