@@ -26,6 +26,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::refusal::keyword_hit;
 
+/// The judge name recorded in verdicts scored by [`extract_choice`].
+pub const JUDGE_CHOICE: &str = "rule:mc@1";
+/// The judge name recorded in verdicts scored by [`extract_bool`].
+pub const JUDGE_BOOL: &str = "rule:tf@1";
+/// The judge name recorded in verdicts scored by [`match_short_answer`].
+pub const JUDGE_SHORT: &str = "rule:short@1";
+
 /// How an answer was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -28,7 +28,10 @@ use serde::Deserialize;
 /// The exported model (see `data/export_profanity.py`).
 const MODEL_JSON: &str = include_str!("../data/profanity_model.json");
 
-/// The score at or above which [`ToxicityModel::predict`] says toxic (scikit-learn's
+/// The judge name recorded in verdicts scored by this classifier.
+pub const JUDGE: &str = "offline:toxicity@1";
+
+/// The score above which [`ToxicityModel::predict`] says toxic (scikit-learn's
 /// `predict` picks the class with the larger mean probability; a tie goes to "not toxic").
 pub const TOXIC_THRESHOLD: f64 = 0.5;
 
