@@ -1,0 +1,79 @@
+//! `robustness`: the robustness dimension of trustgen for LLMs.
+//!
+//! Three tasks, every score oriented so that HIGHER = MORE ROBUST:
+//!
+//! | task | cases | judge | metric |
+//! | --- | --- | --- | --- |
+//! | `ground-truth` | labelled items (user SST-2/MNLI, else authored sentiment/NLI items; user QQP/QNLI/IMDB/RACE), each with `clean` and `perturbed` prompts, one seeded perturbation of 13 | `with_groundtruth@1` on each answer separately, else label matching | consistency (clean correct == perturbed correct); `clean_accuracy`, `perturbed_accuracy`, `consistency/<perturbation>` |
+//! | `open-ended` | questions (user ELI5 / CNN-DailyMail, else bundled TruthfulQA), `clean` and `perturbed` | `pairwise_robustness@1` with a seeded a/b order, else answer-embedding similarity (proxy) | tie rate |
+//! | `prompt-injection` | 4 target tasks × (4 injected tasks + PromptInject goal hijacking) × 5 attacks, balanced by seed | `prompt_injection@1`, else label words | 1 / 0.5 / 0 mean |
+//!
+//! The dimension score is the mean of the ground-truth consistency and the injection score
+//! (see the manifest's aggregate). The 13 perturbations are in [`perturb`]: pure code, the
+//! authored lexicon and pool, or the generator (`builder:*@1` templates in `prompts/`) with
+//! deterministic fallbacks. Authored metadata is in `suites/data/robustness/metadata/`; the
+//! fixed method text (task prompts, injection instructions, attack templates, stop words, the
+//! fallback emojis) is compiled in.
+//!
+//! # Fixed bugs of the original (inventory §5.2 item 5)
+//!
+//! - Ground-truth items carried `label` but were judged against a missing `ground_truth`: here
+//!   the row's `label` is the case's ground truth (test `label_is_the_ground_truth_bug_5_2_5`).
+//! - Judging the clean answers substituted the stringified dict of all models' responses into
+//!   the judge prompt: here each judge request carries exactly one answer (test
+//!   `each_judge_request_sees_one_answer_bug_5_2_5`).
+//! - Pairwise judging had a random, unrecorded a/b swap: here the order is drawn by seed at build
+//!   time, recorded, and mapped back (test `pairwise_order_is_seeded_recorded_and_mapped_back`).
+
+pub mod common;
+pub mod data;
+pub mod ground_truth;
+pub mod injection;
+pub mod labels;
+pub mod manifest;
+pub mod open_ended;
+pub mod perturb;
+pub mod prompts;
+
+use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict, fail};
+
+/// The robustness dimension plugin.
+#[derive(Debug, Default)]
+pub struct Robustness;
+
+const TASKS: [&str; 3] = [ground_truth::TASK, open_ended::TASK, injection::TASK];
+
+impl Dimension for Robustness {
+    fn manifest(&self) -> Manifest {
+        manifest::manifest()
+    }
+
+    fn build(&self, cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
+        match input.task.as_str() {
+            ground_truth::TASK => ground_truth::build(cx, input),
+            open_ended::TASK => open_ended::build(cx, input),
+            injection::TASK => injection::build(input),
+            other => fail!("the robustness plugin has no task `{other}`; its tasks are: {}", TASKS.join(", ")),
+        }
+    }
+
+    fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
+        match input.case.task.as_str() {
+            ground_truth::TASK => ground_truth::score(cx, input),
+            open_ended::TASK => open_ended::score(cx, input),
+            injection::TASK => injection::score(cx, input),
+            other => fail!(
+                "case `{}`: the robustness plugin has no task `{other}`; its tasks are: {}",
+                input.case.id,
+                TASKS.join(", ")
+            ),
+        }
+    }
+}
+
+trustgen_plugin_api::export_plugin!(name: "robustness", dimension: Robustness);
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod testutil;
