@@ -198,13 +198,18 @@ impl Lexicon {
         Ok(Lexicon { entries, distractions: pool })
     }
 
-    /// The entry of `word`, trying simple inflections (`movies`, `loved`, `dreaming`).
+    /// The entry of `word`, trying simple inflections (`movies`, `loved`, `dreaming`, `running`).
     pub fn lookup(&self, word: &str) -> Option<&Entry> {
         let lower = word.to_lowercase();
         let mut forms = vec![lower.clone()];
         for (suffix, add) in [("s", ""), ("es", ""), ("ies", "y"), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e")] {
             if let Some(stem) = lower.strip_suffix(suffix).filter(|s| s.chars().count() >= 3) {
                 forms.push(format!("{stem}{add}"));
+                // `running` -> `run`, `planned` -> `plan`.
+                let mut chars = stem.chars().rev();
+                if add.is_empty() && chars.next().is_some_and(|c| Some(c) == chars.next()) {
+                    forms.push(stem[..stem.len() - 1].to_string());
+                }
             }
         }
         forms.iter().find_map(|f| self.entries.get(f))

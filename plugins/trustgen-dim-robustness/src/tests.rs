@@ -1,1 +1,129 @@
-//! Tests of the plugin as a whole.
+//! Tests of the plugin as a whole: the manifest, the authored metadata, unknown tasks, and a
+//! default run of every task without any model but the target.
+
+use std::collections::BTreeMap;
+
+use expect_test::expect;
+use serde_json::json;
+use trustgen_plugin_api::{Dimension, Manifest};
+
+use super::*;
+use crate::testutil::*;
+
+#[test]
+fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
+    let manifest = Robustness.manifest();
+    let mut lines = Vec::new();
+    for task in &manifest.tasks {
+        assert!(task.description.len() > 400, "{} has a real description", task.name);
+        assert!(!task.metric.policy.is_empty() && !task.metric.description.is_empty());
+        assert!(task.metric.higher_is_better, "{}: primary metrics are higher = more robust", task.name);
+        lines.push(format!(
+            "{} limit={:?} judges={:?} metric={} ({:?}) secondary={}",
+            task.name,
+            task.default_limit,
+            task.judge_templates,
+            task.metric.name,
+            task.metric.kind,
+            task.secondary_metrics.len()
+        ));
+        for data in &task.data {
+            assert!(!data.origin.is_empty() && !data.license.is_empty(), "{}", data.name);
+            lines.push(format!(
+                "  data {} path={} license={} bundled={} optional={}",
+                data.name,
+                data.path.as_deref().unwrap_or("-"),
+                data.license,
+                data.bundled,
+                data.optional
+            ));
+        }
+    }
+    let aggregate = manifest.aggregate.as_ref().unwrap();
+    lines.push(format!("aggregate {:?}", aggregate.weights));
+    expect![[r#"
+        ground-truth limit=Some(40) judges=["with_groundtruth@1"] metric=consistency (Proportion) secondary=15
+          data classification_items path=robustness/metadata/classification_items.jsonl license=Apache-2.0 bundled=true optional=false
+          data lexicon path=robustness/metadata/lexicon.jsonl license=Apache-2.0 bundled=true optional=false
+          data distractions path=robustness/metadata/distractions.jsonl license=Apache-2.0 bundled=true optional=false
+          data sst2 path=robustness/user/sst2.jsonl license=unspecified (GLUE research use) bundled=false optional=true
+          data mnli path=robustness/user/mnli.jsonl license=OANC / CC-BY-SA-3.0 (mixed) bundled=false optional=true
+          data qqp path=robustness/user/qqp.jsonl license=Quora terms (non-commercial) bundled=false optional=true
+          data qnli path=robustness/user/qnli.jsonl license=CC-BY-SA-4.0 bundled=false optional=true
+          data imdb path=robustness/user/imdb.jsonl license=no explicit licence bundled=false optional=true
+          data race path=robustness/user/race.jsonl license=non-commercial research bundled=false optional=true
+        open-ended limit=Some(20) judges=["pairwise_robustness@1"] metric=consistency (Proportion) secondary=16
+          data truthfulqa path=truthfulness/truthfulqa.jsonl license=Apache-2.0 bundled=true optional=false
+          data lexicon path=robustness/metadata/lexicon.jsonl license=Apache-2.0 bundled=true optional=false
+          data distractions path=robustness/metadata/distractions.jsonl license=Apache-2.0 bundled=true optional=false
+          data eli5 path=robustness/user/eli5.jsonl license=unclear (Reddit-derived) bundled=false optional=true
+          data cnn_dailymail path=robustness/user/cnn_dailymail.jsonl license=articles copyrighted bundled=false optional=true
+        prompt-injection limit=Some(30) judges=["prompt_injection@1"] metric=injection_score (Mean) secondary=5
+          data classification_items path=robustness/metadata/classification_items.jsonl license=Apache-2.0 bundled=true optional=false
+          data promptinject_attacks path=robustness/promptinject_attacks.jsonl license=MIT bundled=true optional=false
+          data promptinject_rogue_strings path=robustness/promptinject_rogue_strings.jsonl license=MIT bundled=true optional=false
+          data sst2 path=robustness/user/sst2.jsonl license=unspecified (GLUE research use) bundled=false optional=true
+        aggregate {"ground-truth": 1.0, "prompt-injection": 1.0}"#]].assert_eq(&lines.join("\n"));
+    let json = serde_json::to_string(&manifest).unwrap();
+    assert_eq!(serde_json::from_str::<Manifest>(&json).unwrap(), manifest);
+}
+
+#[test]
+fn manifest_paths_exist_for_bundled_sources_and_user_paths_are_under_user() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../suites/data/");
+    for task in Robustness.manifest().tasks {
+        for data in task.data {
+            let path = data.path.unwrap();
+            if data.bundled {
+                assert!(std::path::Path::new(root).join(&path).is_file(), "{path} exists");
+            } else {
+                assert!(path.starts_with("robustness/user/") && data.optional, "{path}");
+            }
+        }
+    }
+}
+
+#[test]
+fn authored_metadata_is_complete() {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for row in real("classification_items") {
+        let key = format!("{}/{}", row["task"].as_str().unwrap(), row["label"].as_str().unwrap());
+        *counts.entry(key).or_default() += 1;
+        assert!(row["text"].as_str().is_some_and(|t| !t.is_empty()));
+    }
+    expect![[r#"{"nli/contradiction": 12, "nli/entailment": 12, "nli/neutral": 12, "offensive/acceptable": 8, "offensive/offensive": 8, "paraphrase/different": 8, "paraphrase/equivalent": 8, "sentiment/negative": 24, "sentiment/positive": 24, "spam/normal": 8, "spam/spam": 8}"#]].assert_eq(&format!("{counts:?}"));
+    let lexicon = real("lexicon");
+    assert!(lexicon.len() >= 250);
+    assert!(lexicon.iter().all(|r| r["emoji"].as_str().is_some() && r["zh"].as_str().is_some()));
+    assert_eq!(real("distractions").len(), 40);
+}
+
+#[test]
+fn unknown_tasks_are_errors() {
+    let err = trustgen_plugin_api::step::drive(
+        |cx| Robustness.build(cx, &input("adversarial-images", 1, None, vec![], Models::default(), json!({}))),
+        |_| vec![],
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        "the robustness plugin has no task `adversarial-images`; its tasks are: ground-truth, open-ended, prompt-injection"
+    );
+    let err = trustgen_plugin_api::step::drive(
+        |cx| Robustness.build(cx, &input("ground-truth", 1, None, vec![], Models::default(), json!({}))),
+        |_| vec![],
+    )
+    .unwrap_err();
+    assert!(err.contains("robustness/metadata/lexicon.jsonl"), "{err}");
+}
+
+#[test]
+fn default_run_builds_every_task_without_a_generator() {
+    for (task, limit) in [("ground-truth", 40), ("open-ended", 20), ("prompt-injection", 30)] {
+        let out = build_offline(&input(task, 2025, None, real_sources(task), Models::default(), json!({})));
+        assert_eq!(out.cases.len(), limit, "{task}");
+        for case in &out.cases {
+            assert!(case.id.starts_with(&format!("robustness/{task}/")));
+        }
+    }
+}

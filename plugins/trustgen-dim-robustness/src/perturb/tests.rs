@@ -138,9 +138,9 @@ fn multilingual_blend_fallback_on_a_fixed_sentence() {
     check(
         Perturbation::MultilingualBlend,
         SENTENCE,
-        expect![
-            "[fallback] The 精彩 actress Emma Stone 交付 a 精彩 表演 in this 迷人 musical about dreams and love in Los Angeles."
-        ],
+        expect![[
+            r#"[fallback] The 精彩 actress Emma Stone 呈现 a 精彩 表演 in this 迷人 musical about dreams and love in Los Angeles."#
+        ]],
     );
 }
 
@@ -218,6 +218,7 @@ fn lexicon_is_large_and_looks_up_inflections() {
     assert_eq!(lexicon.lookup("Movies").and_then(|e| e.emoji.as_deref()), Some("🎬"));
     assert_eq!(lexicon.lookup("loved").and_then(|e| e.zh.as_deref()), Some("爱"));
     assert_eq!(lexicon.lookup("dreaming").and_then(|e| e.rare.as_deref()), Some("reverie"));
+    assert_eq!(lexicon.lookup("running").and_then(|e| e.rare.as_deref()), Some("sprint"));
     assert!(lexicon.lookup("zyxt").is_none());
     let bad = Lexicon::from_rows(&[serde_json::json!({"emoji": "x"})], &[]).unwrap_err();
     assert_eq!(
