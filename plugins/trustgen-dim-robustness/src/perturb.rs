@@ -31,7 +31,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use trustgen_plugin_api::{SeededRng, Step, Stop};
 
-use keywords::{Word, is_stop_word, keyword_count, keywords, sentences, splice, words};
+use keywords::{Word, is_stop_word, keyword_count, keywords, splice, words};
 
 /// A perturbation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -656,11 +656,6 @@ pub fn apply(
         Offline::Fallback => "fallback",
     };
     Ok(Perturbed { text: out, how })
-}
-
-/// The sentence ranges of `text` (re-exported for the generator path).
-pub fn sentence_ranges(text: &str) -> Vec<(usize, usize)> {
-    sentences(text)
 }
 
 #[cfg(test)]
