@@ -175,10 +175,8 @@ impl Outcome {
     }
 }
 
-/// The latest verdict score of each case of one task, and the case content.
-struct TaskSide<'a> {
-    scores: HashMap<&'a str, Option<f64>>,
-}
+/// The latest verdict score of each case, by task.
+type Scores<'a> = HashMap<(&'a str, &'a str), HashMap<&'a str, Option<f64>>>;
 
 fn same_content(a: &TestCase, b: &TestCase) -> bool {
     a.prompts == b.prompts && a.choices == b.choices && a.ground_truth == b.ground_truth
@@ -231,39 +229,37 @@ pub fn compare(runs: &[&RunData], options: &CompareOptions) -> Comparisons {
     out
 }
 
-fn task_keys(run: &RunData) -> Vec<(&str, &str)> {
+/// The tasks of a run in order of first appearance, and its scores by task.
+fn scores(run: &RunData) -> (Vec<(&str, &str)>, Scores<'_>) {
     let mut keys: Vec<(&str, &str)> = Vec::new();
+    let mut scores: Scores<'_> = HashMap::new();
     for v in &run.verdicts {
         let key = (v.dimension.as_str(), v.task.as_str());
-        if !keys.contains(&key) {
+        let task = scores.entry(key).or_insert_with(|| {
             keys.push(key);
-        }
+            HashMap::new()
+        });
+        task.insert(v.case_id.as_str(), v.verdict.score.filter(|s| s.is_finite()));
     }
-    keys
-}
-
-fn side<'a>(run: &'a RunData, dimension: &str, task: &str) -> TaskSide<'a> {
-    let mut scores = HashMap::new();
-    for v in run.verdicts.iter().filter(|v| v.dimension == dimension && v.task == task) {
-        scores.insert(v.case_id.as_str(), v.verdict.score.filter(|s| s.is_finite()));
-    }
-    TaskSide { scores }
+    (keys, scores)
 }
 
 fn compare_pair(a: &RunData, b: &RunData, options: &CompareOptions) -> Comparison {
     let cases_a: HashMap<&str, &TestCase> = a.cases.iter().map(|c| (c.case.id.as_str(), &c.case)).collect();
     let cases_b: HashMap<&str, &TestCase> = b.cases.iter().map(|c| (c.case.id.as_str(), &c.case)).collect();
-    let mut keys = task_keys(a);
-    for key in task_keys(b) {
+    let (mut keys, scores_a) = scores(a);
+    let (keys_b, scores_b) = scores(b);
+    for key in keys_b {
         if !keys.contains(&key) {
             keys.push(key);
         }
     }
+    let empty = HashMap::new();
     let tasks = keys
         .into_iter()
         .map(|(dimension, task)| {
-            let sa = side(a, dimension, task);
-            let sb = side(b, dimension, task);
+            let sa = scores_a.get(&(dimension, task)).unwrap_or(&empty);
+            let sb = scores_b.get(&(dimension, task)).unwrap_or(&empty);
             let higher_is_better = a
                 .manifest
                 .plugin(dimension)
@@ -276,11 +272,11 @@ fn compare_pair(a: &RunData, b: &RunData, options: &CompareOptions) -> Compariso
                 higher_is_better,
                 ..TaskComparison::default()
             };
-            let mut ids: Vec<&str> = sa.scores.keys().copied().collect();
+            let mut ids: Vec<&str> = sa.keys().copied().collect();
             ids.sort_unstable();
             let mut pairs: Vec<(f64, f64)> = Vec::new();
             for id in ids {
-                let Some(score_b) = sb.scores.get(id) else {
+                let Some(score_b) = sb.get(id) else {
                     result.only_a += 1;
                     continue;
                 };
@@ -290,12 +286,12 @@ fn compare_pair(a: &RunData, b: &RunData, options: &CompareOptions) -> Compariso
                     result.content_differs += 1;
                     continue;
                 }
-                match (sa.scores[id], score_b) {
+                match (sa[id], score_b) {
                     (Some(x), Some(y)) => pairs.push((x, *y)),
                     _ => result.unscored += 1,
                 }
             }
-            result.only_b = sb.scores.keys().filter(|id| !sa.scores.contains_key(*id)).count();
+            result.only_b = sb.keys().filter(|id| !sa.contains_key(*id)).count();
             result.paired = pairs.len();
             if pairs.is_empty() {
                 return result;

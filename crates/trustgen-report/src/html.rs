@@ -28,27 +28,54 @@ const CSS: &str = include_str!("../assets/report.css");
 const JS: &str = include_str!("../assets/report.js");
 const PALETTE: [&str; 8] = ["#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f"];
 
-/// Escapes serialized JSON for a `<script type="application/json">` element:
-/// `<`, `>` and `&` (only ever inside JSON strings) and the line separators
-/// U+2028/U+2029 become `\u` escapes, which JSON.parse reads back unchanged.
-pub fn script_json(json: &str) -> String {
-    let mut out = String::with_capacity(json.len() + json.len() / 64);
-    let mut last = 0;
-    for (i, ch) in json.char_indices() {
-        let escaped = match ch {
-            '<' => "\\u003c",
-            '>' => "\\u003e",
-            '&' => "\\u0026",
-            '\u{2028}' => "\\u2028",
-            '\u{2029}' => "\\u2029",
-            _ => continue,
-        };
-        out.push_str(&json[last..i]);
-        out.push_str(escaped);
-        last = i + ch.len_utf8();
+/// A JSON formatter whose strings are safe inside a `<script
+/// type="application/json">` element: `<`, `>` and `&` (which JSON only has
+/// inside strings) and the line separators U+2028/U+2029 are written as `\u`
+/// escapes, which `JSON.parse` reads back unchanged. So `</script>` or
+/// `<!--` in a model output cannot end or alter the element.
+struct ScriptSafe;
+
+impl serde_json::ser::Formatter for ScriptSafe {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let bytes = fragment.as_bytes();
+        let mut last = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            let escaped = match bytes[i] {
+                b'<' => Some(("\\u003c", 1)),
+                b'>' => Some(("\\u003e", 1)),
+                b'&' => Some(("\\u0026", 1)),
+                // U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8.
+                0xE2 if bytes.get(i + 1) == Some(&0x80) && bytes.get(i + 2) == Some(&0xA8) => Some(("\\u2028", 3)),
+                0xE2 if bytes.get(i + 1) == Some(&0x80) && bytes.get(i + 2) == Some(&0xA9) => Some(("\\u2029", 3)),
+                _ => None,
+            };
+            match escaped {
+                Some((text, len)) => {
+                    writer.write_all(&bytes[last..i])?;
+                    writer.write_all(text.as_bytes())?;
+                    i += len;
+                    last = i;
+                }
+                None => i += 1,
+            }
+        }
+        writer.write_all(&bytes[last..])
     }
-    out.push_str(&json[last..]);
-    out
+}
+
+/// `value` as JSON safe to embed in a `<script type="application/json">`
+/// element (see [`ScriptSafe`]).
+pub fn script_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
+    let mut out = Vec::with_capacity(4096);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, ScriptSafe);
+    value.serialize(&mut ser)?;
+    // The serializer writes UTF-8 (strings are copied from &str, escapes are ASCII).
+    String::from_utf8(out).map_err(|e| serde::ser::Error::custom(e.to_string()))
 }
 
 /// The Content-Security-Policy source that allows exactly `script`.
@@ -997,7 +1024,7 @@ pub fn render_html(report: &Report, runs: &[RunData], options: &HtmlOptions) -> 
 
     let (chart_svg, chart_kind) = chart(report).map_err(err)?;
     let total_results = explorer.data.results.len();
-    let json = serde_json::to_string(&explorer.data)
+    let data = script_json(&explorer.data)
         .map_err(|e| ReportError::Render { output: "report.html", message: e.to_string() })?;
     let text_note = if limit < options.max_text_chars {
         format!(
@@ -1039,7 +1066,7 @@ pub fn render_html(report: &Report, runs: &[RunData], options: &HtmlOptions) -> 
         css: CSS,
         js: JS,
         script_hash: script_hash(JS),
-        data: script_json(&json),
+        data,
     };
     page.render().map_err(err)
 }

@@ -18,9 +18,12 @@ fn case_data(html: &str) -> serde_json::Value {
 
 #[test]
 fn script_json_cannot_end_the_element() {
-    let value = serde_json::json!({"a": "</script><script>x()</script>", "b": "&amp; \u{2028}\u{2029} <!-- -->"});
-    let json = serde_json::to_string(&value).unwrap();
-    let escaped = script_json(&json);
+    let value = serde_json::json!({
+        "a": "</script><script>x()</script>",
+        "b": "&amp; \u{2028}\u{2029} <!-- --> \u{2027}\u{202A}é\"\\\n",
+        "<key>": ["\u{2028}", 1.5, null]
+    });
+    let escaped = script_json(&value).unwrap();
     for bad in ['<', '>', '&', '\u{2028}', '\u{2029}'] {
         assert!(!escaped.contains(bad), "{bad:?} in {escaped}");
     }
