@@ -15,6 +15,17 @@
 //!   written together by [`write_report`].
 //! - [`fixture`]: synthetic runs for tests, benchmarks and the browser check.
 //!
+//! `browser/check_report.mjs` checks a `report.html` in Debian's headless
+//! Chromium through playwright-core (Node 20 or newer): no console error, no
+//! request but the file itself, the chart and tables present, the case
+//! explorer pages and opens a case, and no injected script runs:
+//!
+//! ```text
+//! (cd crates/trustgen-report/browser && npm ci)
+//! cargo run -p trustgen-report --example fixture_report -- target/report-fixture
+//! node crates/trustgen-report/browser/check_report.mjs target/report-fixture/report/report.html
+//! ```
+//!
 //! **Architecture invariant:** nothing here is async and nothing does network
 //! I/O; a report is a pure function of run directories.
 
