@@ -22,11 +22,15 @@ pub struct BenchOptions {
     pub runs: usize,
     /// Tokens to generate per chat run.
     pub max_tokens: u32,
+    /// Load the chat model with [`ChatModel::load_requantized`] (Q4_1 re-encoded as Q8_0).
+    pub requantized: bool,
+    /// Also measure the embedder.
+    pub embed: bool,
 }
 
 impl Default for BenchOptions {
     fn default() -> Self {
-        BenchOptions { chat_gguf: None, embed_dir: None, runs: 3, max_tokens: 64 }
+        BenchOptions { chat_gguf: None, embed_dir: None, runs: 3, max_tokens: 64, requantized: false, embed: true }
     }
 }
 
@@ -35,6 +39,8 @@ impl Default for BenchOptions {
 pub struct BenchReport {
     /// Measured repetitions per figure.
     pub runs: usize,
+    /// The chat model's name (with `+q8_0` when requantized).
+    pub chat_model: String,
     /// Seconds to load the chat model.
     pub chat_load_secs: f64,
     /// Tokens of the benchmark prompt.
@@ -45,16 +51,24 @@ pub struct BenchReport {
     pub completion_tokens: u64,
     /// Generation speed.
     pub generation_tokens_per_sec: f64,
+    /// The embedder figures, if measured.
+    pub embed: Option<EmbedBench>,
+}
+
+/// The embedder's figures in a [`BenchReport`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbedBench {
     /// Seconds to load the embedder.
-    pub embed_load_secs: f64,
+    pub load_secs: f64,
     /// Texts embedded per run.
-    pub embed_texts: usize,
+    pub texts: usize,
     /// Embedding throughput.
-    pub embed_texts_per_sec: f64,
+    pub texts_per_sec: f64,
 }
 
 impl fmt::Display for BenchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "chat model           {}", self.chat_model)?;
         writeln!(f, "chat load            {:.2} s", self.chat_load_secs)?;
         writeln!(f, "prompt               {} tokens, {:.1} tokens/s", self.prompt_tokens, self.prompt_tokens_per_sec)?;
         writeln!(
@@ -62,8 +76,10 @@ impl fmt::Display for BenchReport {
             "generation           {} tokens, {:.1} tokens/s",
             self.completion_tokens, self.generation_tokens_per_sec
         )?;
-        writeln!(f, "embedder load        {:.2} s", self.embed_load_secs)?;
-        writeln!(f, "embedding            {} texts, {:.1} texts/s", self.embed_texts, self.embed_texts_per_sec)?;
+        if let Some(embed) = &self.embed {
+            writeln!(f, "embedder load        {:.2} s", embed.load_secs)?;
+            writeln!(f, "embedding            {} texts, {:.1} texts/s", embed.texts, embed.texts_per_sec)?;
+        }
         write!(f, "(medians of {} runs after one warm-up)", self.runs)
     }
 }
@@ -96,13 +112,8 @@ pub fn bench(options: &BenchOptions) -> Result<BenchReport, EmbeddedError> {
         Some(path) => path.clone(),
         None => crate::ensure(DEFAULT_CHAT_MODEL)?,
     };
-    let embed_dir = match &options.embed_dir {
-        Some(path) => path.clone(),
-        None => crate::ensure(DEFAULT_EMBEDDING_MODEL)?,
-    };
-
     let start = Instant::now();
-    let chat = ChatModel::load(&gguf)?;
+    let chat = if options.requantized { ChatModel::load_requantized(&gguf)? } else { ChatModel::load(&gguf)? };
     let chat_load_secs = start.elapsed().as_secs_f64();
     let messages = [ChatMessage::new(ChatRole::User, QUESTION)];
     let params = GenerateParams { max_tokens: options.max_tokens, ..GenerateParams::default() };
@@ -112,6 +123,24 @@ pub fn bench(options: &BenchOptions) -> Result<BenchReport, EmbeddedError> {
         generations.push(chat.generate(&messages, &params)?);
     }
 
+    let last = &generations[generations.len() - 1];
+    let report = BenchReport {
+        runs,
+        chat_model: chat.name().to_owned(),
+        chat_load_secs,
+        prompt_tokens: last.prompt_tokens,
+        prompt_tokens_per_sec: median(generations.iter().map(|g| g.prompt_tokens_per_sec).collect()),
+        completion_tokens: last.completion_tokens,
+        generation_tokens_per_sec: median(generations.iter().map(|g| g.generation_tokens_per_sec).collect()),
+        embed: None,
+    };
+    if !options.embed {
+        return Ok(report);
+    }
+    let embed_dir = match &options.embed_dir {
+        Some(path) => path.clone(),
+        None => crate::ensure(DEFAULT_EMBEDDING_MODEL)?,
+    };
     let start = Instant::now();
     let embedder = Embedder::load(&embed_dir)?;
     let embed_load_secs = start.elapsed().as_secs_f64();
@@ -126,17 +155,9 @@ pub fn bench(options: &BenchOptions) -> Result<BenchReport, EmbeddedError> {
         embed_rates.push(texts.len() as f64 / start.elapsed().as_secs_f64());
     }
 
-    let last = &generations[generations.len() - 1];
     Ok(BenchReport {
-        runs,
-        chat_load_secs,
-        prompt_tokens: last.prompt_tokens,
-        prompt_tokens_per_sec: median(generations.iter().map(|g| g.prompt_tokens_per_sec).collect()),
-        completion_tokens: last.completion_tokens,
-        generation_tokens_per_sec: median(generations.iter().map(|g| g.generation_tokens_per_sec).collect()),
-        embed_load_secs,
-        embed_texts: texts.len(),
-        embed_texts_per_sec: median(embed_rates),
+        embed: Some(EmbedBench { load_secs: embed_load_secs, texts: texts.len(), texts_per_sec: median(embed_rates) }),
+        ..report
     })
 }
 

@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use candle_core::quantized::gguf_file;
+use candle_core::quantized::{GgmlDType, QTensor, gguf_file};
 use candle_core::{Device, Tensor};
 use candle_transformers::generation::{LogitsProcessor, Sampling};
 use candle_transformers::models::quantized_llama::{MAX_SEQ_LEN, ModelWeights};
@@ -131,8 +131,24 @@ impl std::fmt::Debug for ChatModel {
 }
 
 impl ChatModel {
-    /// Loads a llama-architecture GGUF file with a `gpt2` (byte-level BPE) tokenizer.
+    /// Loads a llama-architecture GGUF file with a `gpt2` (byte-level BPE) tokenizer, weights as stored.
     pub fn load(gguf: &Path) -> Result<ChatModel, EmbeddedError> {
+        Self::load_impl(gguf, false)
+    }
+
+    /// Like [`ChatModel::load`], but re-encodes Q4_1 weights as Q8_0, which candle runs with AVX2 kernels.
+    ///
+    /// candle 0.11 has no SIMD kernel for Q4_1 and spends about 80% of the time in its scalar dot product.
+    /// Q8_0 (8 bits per weight, a scale per block of 32) represents the 16 levels of each Q4_1 block to within
+    /// 1/254 of the block maximum, so this is nearly, but not exactly, the stored model: measured on
+    /// SmolLM2-135M, generation is about 1.8x and prompt processing 2-4x faster, loading takes about a second
+    /// longer, memory grows from 98 to 144 MB, and greedy text starts to differ after a dozen tokens. The name
+    /// gets a `+q8_0` suffix so caches and reports keep the two apart.
+    pub fn load_requantized(gguf: &Path) -> Result<ChatModel, EmbeddedError> {
+        Self::load_impl(gguf, true)
+    }
+
+    fn load_impl(gguf: &Path, requantize: bool) -> Result<ChatModel, EmbeddedError> {
         let bad = |reason: String| EmbeddedError::Load { path: gguf.to_path_buf(), reason };
         let mut file = File::open(gguf).map_err(|e| EmbeddedError::io("cannot open", gguf, e))?;
         let content = gguf_file::Content::read(&mut file).map_err(|e| bad(format!("not a readable GGUF file: {e}")))?;
@@ -158,9 +174,20 @@ impl ChatModel {
         }
         let context = (md.u32("llama.context_length")? as usize).min(MAX_SEQ_LEN);
         let device = Device::Cpu;
-        let weights = ModelWeights::from_gguf(content, &mut file, &device)
-            .map_err(|e| bad(format!("cannot build the model from its tensors: {e}")))?;
-        let name = gguf.file_stem().map_or_else(|| "gguf".to_owned(), |s| s.to_string_lossy().into_owned());
+        let weights = if requantize {
+            let mut requantized = requantize_q4_1(&content, &mut file, &device)
+                .map_err(|e| bad(format!("cannot re-encode the weights as Q8_0: {e}")))?;
+            let content = gguf_file::Content::read(&mut requantized)
+                .map_err(|e| bad(format!("cannot read the re-encoded weights: {e}")))?;
+            ModelWeights::from_gguf(content, &mut requantized, &device)
+        } else {
+            ModelWeights::from_gguf(content, &mut file, &device)
+        }
+        .map_err(|e| bad(format!("cannot build the model from its tensors: {e}")))?;
+        let mut name = gguf.file_stem().map_or_else(|| "gguf".to_owned(), |s| s.to_string_lossy().into_owned());
+        if requantize {
+            name.push_str("+q8_0");
+        }
         Ok(ChatModel { name, tokenizer, default_system, end_ids, context, weights: Mutex::new(weights), device })
     }
 
@@ -250,6 +277,30 @@ impl ChatModel {
         let encoding = self.tokenizer.encode(text, false).map_err(|e| EmbeddedError::Tokenizer(e.to_string()))?;
         Ok(encoding.get_ids().to_vec())
     }
+}
+
+/// An in-memory GGUF with the same metadata and tensors as `content`, Q4_1 tensors re-encoded as Q8_0.
+fn requantize_q4_1(
+    content: &gguf_file::Content,
+    file: &mut File,
+    device: &Device,
+) -> candle_core::Result<std::io::Cursor<Vec<u8>>> {
+    let mut tensors = Vec::with_capacity(content.tensor_infos.len());
+    for name in content.tensor_infos.keys() {
+        let tensor = content.tensor(file, name, device)?;
+        let tensor = if tensor.dtype() == GgmlDType::Q4_1 {
+            QTensor::quantize(&tensor.dequantize(device)?, GgmlDType::Q8_0)?
+        } else {
+            tensor
+        };
+        tensors.push((name.as_str(), tensor));
+    }
+    let metadata: Vec<(&str, &gguf_file::Value)> = content.metadata.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let tensors: Vec<(&str, &QTensor)> = tensors.iter().map(|(name, t)| (*name, t)).collect();
+    let mut out = std::io::Cursor::new(Vec::new());
+    gguf_file::write(&mut out, &metadata, &tensors)?;
+    out.set_position(0);
+    Ok(out)
 }
 
 fn rate(tokens: usize, secs: f64) -> f64 {

@@ -19,7 +19,7 @@ mod embed;
 mod error;
 pub mod models;
 
-pub use bench::{BenchOptions, BenchReport, bench};
+pub use bench::{BenchOptions, BenchReport, EmbedBench, bench};
 pub use chat::{ChatMessage, ChatModel, ChatRole, GenerateParams, Generation};
 pub use embed::{Embedder, MAX_TOKENS as EMBED_MAX_TOKENS, cosine};
 pub use error::EmbeddedError;

@@ -150,6 +150,16 @@ fn greedy_answer_is_correct() {
 }
 
 #[test]
+fn requantized_model_answers_too() {
+    let path = crate::ensure(crate::models::DEFAULT_CHAT_MODEL).unwrap();
+    let model = ChatModel::load_requantized(&path).unwrap();
+    assert_eq!(model.name(), "SmolLM2-135M-Instruct.Q4_1+q8_0");
+    let question = [ChatMessage::new(ChatRole::User, "What is the capital of France? Answer in one sentence.")];
+    let g = model.generate(&question, &GenerateParams { max_tokens: 32, ..GenerateParams::default() }).unwrap();
+    assert!(g.text.contains("Paris"), "{g:?}");
+}
+
+#[test]
 fn seeded_sampling_is_reproducible() {
     let params = GenerateParams { max_tokens: 24, temperature: Some(0.7), seed: 42, ..GenerateParams::default() };
     let question = "Write a short poem about the sea.";
