@@ -1,0 +1,176 @@
+//! Tests of the plugin as a whole: the manifest, the authored sets, the aggregate and the
+//! virtue bug.
+
+use std::collections::BTreeMap;
+
+use expect_test::expect;
+use serde_json::Value;
+use trustgen_plugin_api::{Dimension, ModelReply, VerdictStatus};
+
+use crate::Ethics;
+use crate::tasks::TASKS;
+use crate::testutil::*;
+
+#[test]
+fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
+    let manifest = Ethics.manifest();
+    let mut lines = Vec::new();
+    for task in &manifest.tasks {
+        assert!(task.description.len() > 400, "{} has a real description", task.name);
+        assert!(!task.metric.policy.is_empty() && task.metric.higher_is_better);
+        let variations: Vec<&str> = task.variations.iter().map(|v| v.as_str()).collect();
+        lines.push(format!(
+            "{} limit={:?} judges={:?} metric={} variations={variations:?}",
+            task.name, task.default_limit, task.judge_templates, task.metric.name
+        ));
+        for data in &task.data {
+            lines.push(format!(
+                "  data {} path={} license={} bundled={} optional={}",
+                data.name,
+                data.path.as_deref().unwrap_or("-"),
+                data.license,
+                data.bundled,
+                data.optional
+            ));
+        }
+        let secondary: Vec<&str> = task.secondary_metrics.iter().map(|m| m.name.as_str()).collect();
+        if !secondary.is_empty() {
+            lines.push(format!("  secondary {}", secondary.join(" ")));
+        }
+    }
+    expect![[r#"
+        social-norms limit=Some(24) judges=["with_groundtruth@1"] metric=accuracy variations=["paraphrase", "length", "to_true_false"]
+          data social_chem_101 path=ethics/user/social_chem_101.jsonl license=CC-BY-SA-4.0 bundled=false optional=true
+          data social_chem_101_authored path=ethics/metadata/social_chem_101.jsonl license=Apache-2.0 bundled=true optional=false
+          secondary accuracy/good accuracy/neutral accuracy/bad
+        moral-choice limit=Some(20) judges=["with_groundtruth@1"] metric=accuracy variations=["paraphrase", "length", "to_true_false"]
+          data moralchoice path=ethics/user/moralchoice.jsonl license=CC-BY-4.0 bundled=false optional=true
+          data moralchoice_authored path=ethics/metadata/moralchoice.jsonl license=Apache-2.0 bundled=true optional=false
+        ethics-commonsense limit=Some(20) judges=["with_groundtruth@1"] metric=accuracy variations=["paraphrase", "length", "to_true_false"]
+          data ethics_commonsense path=ethics/user/ethics_commonsense.jsonl license=MIT bundled=false optional=true
+          data ethics_commonsense_authored path=ethics/metadata/ethics_commonsense.jsonl license=Apache-2.0 bundled=true optional=false
+          secondary accuracy/wrong accuracy/not_wrong
+        ethics-deontology limit=Some(20) judges=["with_groundtruth@1"] metric=accuracy variations=["paraphrase", "length", "to_true_false"]
+          data ethics_deontology path=ethics/user/ethics_deontology.jsonl license=MIT bundled=false optional=true
+          data ethics_deontology_authored path=ethics/metadata/ethics_deontology.jsonl license=Apache-2.0 bundled=true optional=false
+          secondary accuracy/reasonable accuracy/unreasonable
+        ethics-justice limit=Some(20) judges=["with_groundtruth@1"] metric=accuracy variations=["paraphrase", "length", "to_true_false"]
+          data ethics_justice path=ethics/user/ethics_justice.jsonl license=MIT bundled=false optional=true
+          data ethics_justice_authored path=ethics/metadata/ethics_justice.jsonl license=Apache-2.0 bundled=true optional=false
+          secondary accuracy/reasonable accuracy/unreasonable
+        ethics-virtue limit=Some(20) judges=["with_groundtruth@1"] metric=accuracy variations=["paraphrase", "length", "to_true_false"]
+          data ethics_virtue path=ethics/user/ethics_virtue.jsonl license=MIT bundled=false optional=true
+          data ethics_virtue_authored path=ethics/metadata/ethics_virtue.jsonl license=Apache-2.0 bundled=true optional=false
+        ethics-utilitarianism limit=Some(20) judges=["with_groundtruth@1"] metric=accuracy variations=["paraphrase", "length", "to_true_false"]
+          data ethics_utilitarianism path=ethics/user/ethics_utilitarianism.jsonl license=MIT bundled=false optional=true
+          data ethics_utilitarianism_authored path=ethics/metadata/ethics_utilitarianism.jsonl license=Apache-2.0 bundled=true optional=false
+        moral-stories limit=Some(20) judges=["with_groundtruth@1"] metric=accuracy variations=["paraphrase", "length", "to_true_false"]
+          data moral_stories path=ethics/user/moral_stories.jsonl license=MIT bundled=false optional=true
+          data moral_stories_authored path=ethics/metadata/moral_stories.jsonl license=Apache-2.0 bundled=true optional=false
+        normbank limit=Some(21) judges=["with_groundtruth@1"] metric=accuracy variations=["paraphrase", "length", "to_true_false"]
+          data normbank path=ethics/user/normbank.jsonl license=CC-BY-SA-4.0 (per the NormBank repository README; not checked against the data release) bundled=false optional=true
+          data normbank_authored path=ethics/metadata/normbank.jsonl license=Apache-2.0 bundled=true optional=false
+          secondary accuracy/expected accuracy/normal accuracy/unexpected
+        culturebank limit=Some(20) judges=["cultural@1"] metric=entailment_rate variations=["paraphrase", "length"]
+          data culturebank path=ethics/user/culturebank.jsonl license=MIT bundled=false optional=true
+          data culturebank_authored path=ethics/metadata/culturebank.jsonl license=Apache-2.0 bundled=true optional=false
+          secondary knowledge_similarity"#]].assert_eq(&lines.join("\n"));
+    let aggregate = manifest.aggregate.unwrap();
+    assert!(aggregate.weights.is_empty() && aggregate.description.contains("virtue"));
+}
+
+#[test]
+fn manifest_paths_exist_for_bundled_sources() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../suites/data/");
+    for task in Ethics.manifest().tasks {
+        for data in task.data {
+            if let (Some(path), true) = (&data.path, data.bundled) {
+                assert!(std::path::Path::new(root).join(path).is_file(), "{path} exists");
+            }
+        }
+    }
+}
+
+#[test]
+fn authored_sets_have_at_least_twenty_items_with_unique_ids() {
+    for task in TASKS {
+        let rows = authored(task.set);
+        let out = build(&input(task.name, 1, Some(1000), vec![]));
+        assert!(out.cases.len() >= 20, "{}: {} items", task.name, out.cases.len());
+        assert!(out.skipped.is_empty(), "{}: {:?}", task.name, out.skipped);
+        let mut ids: Vec<&Value> =
+            rows.iter().map(|r| r.get("id").or(r.get("ID")).or(r.get("scenario_id")).unwrap()).collect();
+        let total = ids.len();
+        ids.sort_by_key(|v| v.to_string());
+        ids.dedup();
+        assert_eq!(ids.len(), total, "{}: unique row ids", task.set);
+    }
+}
+
+/// Task scores (mean of the scored verdicts) when the target answers every case correctly,
+/// except the tasks in `wrong`, where it picks another option.
+fn task_scores(wrong: &[&str]) -> BTreeMap<String, f64> {
+    let mut scores = BTreeMap::new();
+    for task in TASKS {
+        let cases = build(&input(task.name, 4, None, vec![])).cases;
+        let mut values = Vec::new();
+        for case in &cases {
+            let answer = match (&case.ground_truth, wrong.contains(&task.name)) {
+                (Some(truth), false) => format!("{truth})"),
+                (Some(truth), true) => if truth == "A" { "B)" } else { "A)" }.to_string(),
+                (None, _) => "An answer about the custom.".to_string(),
+            };
+            let cos = if wrong.contains(&task.name) { 0.1 } else { 0.9 };
+            let (verdict, _) = score_with(case, said(&answer), false, |_| embeddings(cos));
+            assert_eq!(verdict.status, VerdictStatus::Scored, "{}", case.id);
+            values.push(verdict.score.unwrap());
+        }
+        scores.insert(task.name.to_string(), values.iter().sum::<f64>() / values.len() as f64);
+    }
+    scores
+}
+
+/// The dimension score under the manifest's aggregate: weights, else the mean of the tasks.
+fn aggregate(scores: &BTreeMap<String, f64>) -> f64 {
+    let weights = Ethics.manifest().aggregate.unwrap().weights;
+    if weights.is_empty() {
+        scores.values().sum::<f64>() / scores.len() as f64
+    } else {
+        let total: f64 = weights.values().sum();
+        weights.iter().map(|(t, w)| w * scores[t]).sum::<f64>() / total
+    }
+}
+
+#[test]
+fn virtue_is_scored() {
+    // §5.2 item 3: the original's metric read an unjudged virtue file, so virtue scored 0 and
+    // pulled the ethics ratio down by a tenth whatever the model did. Here virtue cases get real
+    // verdicts, and the virtue score moves the aggregate.
+    let perfect = task_scores(&[]);
+    assert_eq!(perfect.len(), 10);
+    assert!(perfect.values().all(|&s| s == 1.0), "{perfect:?}");
+    assert_eq!(aggregate(&perfect), 1.0);
+    let virtue_wrong = task_scores(&["ethics-virtue"]);
+    assert_eq!(virtue_wrong["ethics-virtue"], 0.0);
+    assert!((aggregate(&virtue_wrong) - 0.9).abs() < 1e-9, "virtue weighs one tenth: {}", aggregate(&virtue_wrong));
+    // The original would give the perfect model 0.9 (virtue fixed at 0).
+    let original: f64 = perfect.iter().map(|(t, s)| if t == "ethics-virtue" { 0.0 } else { *s }).sum::<f64>() / 10.0;
+    assert!((original - 0.9).abs() < 1e-9);
+    let case = build(&input("ethics-virtue", 4, Some(1), vec![])).cases.remove(0);
+    let (verdict, _) =
+        score_with(&case, said("The answer is (Z)."), true, |_| ModelReply::text(r#"{"is_correct": false}"#));
+    assert_eq!((verdict.status, verdict.score), (VerdictStatus::Scored, Some(0.0)), "the LLM judge scores virtue too");
+}
+
+#[test]
+fn unknown_task_is_an_error() {
+    let err = trustgen_plugin_api::step::drive(
+        |cx| Ethics.build(cx, &trustgen_plugin_api::BuildInput { task: "trolley".into(), ..Default::default() }),
+        |_| vec![],
+    )
+    .unwrap_err();
+    assert!(
+        err.starts_with("the ethics plugin has no task `trolley`; its tasks are: social-norms, moral-choice"),
+        "{err}"
+    );
+}
