@@ -1,0 +1,709 @@
+//! [`Clients`]: one client per configured role, behind the layers every request goes through.
+//!
+//! For each request, in order: the role's model is looked up; the request's parameters are merged with
+//! the suite defaults and the request key computed; the cache is consulted (a hit costs nothing); in a
+//! dry run a placeholder reply is returned and the estimated tokens and cost are counted; identical
+//! requests already in flight are joined rather than sent twice (only with a cache, whose semantics
+//! this is); then the model's concurrency permit is taken and, for each attempt, the rate limits are
+//! waited on, a global concurrency permit taken, and the request sent under the timeout. Retryable
+//! failures are retried with backoff (or after `Retry-After`) while the global permit is released; a
+//! per-case failure, or a retryable one after the last retry, becomes a reply with status `error`; a
+//! fatal one is returned as [`FatalError`] and should stop the run.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OnceCell, Semaphore};
+use trustgen_plugin_api::{
+    GenParams, Image, ImageSource, ModelInfo, ModelReply, ModelRequest, ModelRole, ReplyStatus, RequestKind, Usage,
+};
+
+use crate::anthropic::{self, Anthropic};
+use crate::cache::Cache;
+use crate::error::{ConfigError, Failure, FatalError, ProviderFatal};
+use crate::gemini::Gemini;
+use crate::http;
+use crate::limit::RateLimits;
+use crate::openai::{Flavor, OpenAi};
+use crate::request_key::{merge_params, request_key};
+use crate::retriever::{Corpus, HttpSearch};
+use crate::retry::Backoff;
+use crate::secret::ApiKey;
+use crate::spec::{ModelSpec, ProviderKind};
+
+/// `max_tokens` assumed for estimates when neither the request nor the suite sets one (the
+/// embedded model's default; Anthropic's is [`anthropic::DEFAULT_MAX_TOKENS`]).
+pub const ESTIMATE_MAX_TOKENS: u32 = 256;
+/// How long the preflight TCP connect to an endpoint may take.
+pub const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The text of dry-run replies.
+pub const DRY_RUN_TEXT: &str = "[dry run]";
+
+/// Options shared by all clients.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Requests in flight at once over all models (at least 1).
+    pub global_concurrency: usize,
+    /// The response cache; `None` sends every request.
+    pub cache: Option<Cache>,
+    /// Never send: reply with placeholders and count estimated tokens and cost.
+    pub dry_run: bool,
+    /// The `User-Agent` of HTTP requests.
+    pub user_agent: String,
+}
+
+impl Default for ClientOptions {
+    fn default() -> ClientOptions {
+        ClientOptions {
+            global_concurrency: 32,
+            cache: None,
+            dry_run: false,
+            user_agent: concat!("trustgen/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+}
+
+/// The result of [`Clients::execute`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Executed {
+    /// The reply (status `ok`, `content_filtered` or `error`).
+    pub reply: ModelReply,
+    /// The request key (hex SHA-256).
+    pub key: String,
+    /// True when the reply came from the cache (or from an identical request in flight).
+    pub cached: bool,
+    /// HTTP attempts made (0 for cached and dry-run replies).
+    pub attempts: u32,
+    /// Milliseconds the final attempt took, from sending to the parsed reply (0 when nothing was sent).
+    pub latency_ms: u64,
+}
+
+/// Usage of one role's model since the clients were created.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageSnapshot {
+    /// The role.
+    pub role: ModelRole,
+    /// The provider.
+    pub provider: ProviderKind,
+    /// The model.
+    pub model: String,
+    /// Requests that went to the provider (or would have, in a dry run), each counted once however
+    /// many attempts it took.
+    pub requests: u64,
+    /// Requests answered from the cache or by joining an identical request in flight.
+    pub cached: u64,
+    /// HTTP attempts, retries included.
+    pub attempts: u64,
+    /// Requests that ended with status `error`.
+    pub errors: u64,
+    /// Requests that ended with status `content_filtered`.
+    pub content_filtered: u64,
+    /// Prompt tokens of the requests sent (estimated in a dry run).
+    pub prompt_tokens: u64,
+    /// Completion tokens of the requests sent (estimated in a dry run).
+    pub completion_tokens: u64,
+    /// Cost of those tokens, when the suite gives prices.
+    pub cost: Option<f64>,
+    /// True when the token counts are dry-run estimates.
+    pub estimated: bool,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    cached: AtomicU64,
+    attempts: AtomicU64,
+    errors: AtomicU64,
+    filtered: AtomicU64,
+    prompt_tokens: AtomicU64,
+    completion_tokens: AtomicU64,
+}
+
+impl Counters {
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn finished(&self, reply: &ModelReply) {
+        Counters::add(&self.requests, 1);
+        Counters::add(&self.prompt_tokens, reply.usage.prompt_tokens);
+        Counters::add(&self.completion_tokens, reply.usage.completion_tokens);
+        match reply.status {
+            ReplyStatus::Ok => {}
+            ReplyStatus::ContentFiltered => Counters::add(&self.filtered, 1),
+            ReplyStatus::Error => Counters::add(&self.errors, 1),
+        }
+    }
+}
+
+/// The provider behind a role.
+enum Backend {
+    OpenAi(OpenAi),
+    Anthropic(Anthropic),
+    Gemini(Gemini),
+    #[cfg(feature = "embedded")]
+    Embedded(crate::embedded::Embedded),
+    Corpus(Corpus),
+    HttpSearch(HttpSearch),
+}
+
+fn kind_name(kind: &RequestKind) -> &'static str {
+    match kind {
+        RequestKind::Chat(_) => "chat",
+        RequestKind::Image(_) => "image",
+        RequestKind::Embed(_) => "embed",
+        RequestKind::Retrieve(_) => "retrieve",
+    }
+}
+
+impl Backend {
+    fn supports(&self, kind: &RequestKind) -> bool {
+        match self {
+            Backend::OpenAi(_) => !matches!(kind, RequestKind::Retrieve(_)),
+            Backend::Anthropic(_) | Backend::Gemini(_) => matches!(kind, RequestKind::Chat(_)),
+            #[cfg(feature = "embedded")]
+            Backend::Embedded(_) => matches!(kind, RequestKind::Chat(_) | RequestKind::Embed(_)),
+            Backend::Corpus(_) | Backend::HttpSearch(_) => matches!(kind, RequestKind::Retrieve(_)),
+        }
+    }
+
+    async fn call(&self, kind: &RequestKind, params: &GenParams, key: &str) -> Result<ModelReply, Failure> {
+        let _ = key;
+        match (self, kind) {
+            (Backend::OpenAi(c), RequestKind::Chat(chat)) => c.chat(&chat.messages, params).await,
+            (Backend::OpenAi(c), RequestKind::Image(image)) => c.image(image).await,
+            (Backend::OpenAi(c), RequestKind::Embed(embed)) => c.embed(embed).await,
+            (Backend::Anthropic(c), RequestKind::Chat(chat)) => c.chat(&chat.messages, params).await,
+            (Backend::Gemini(c), RequestKind::Chat(chat)) => c.chat(&chat.messages, params).await,
+            #[cfg(feature = "embedded")]
+            (Backend::Embedded(c), RequestKind::Chat(chat)) => c.chat(&chat.messages, params, key).await,
+            #[cfg(feature = "embedded")]
+            (Backend::Embedded(c), RequestKind::Embed(embed)) => c.embed(&embed.texts).await,
+            (Backend::Corpus(c), RequestKind::Retrieve(r)) => c.retrieve(&r.query, r.max_results).await,
+            (Backend::HttpSearch(c), RequestKind::Retrieve(r)) => c.retrieve(&r.query, r.max_results).await,
+            _ => Err(Failure::PerCase(format!("{} requests are not supported here", kind_name(kind)))),
+        }
+    }
+}
+
+/// One configured role.
+struct RoleClient {
+    spec: ModelSpec,
+    backend: Backend,
+    concurrency: Option<Semaphore>,
+    rates: RateLimits,
+    counters: Counters,
+    key: Option<ApiKey>,
+}
+
+impl RoleClient {
+    fn fatal(&self, kind: crate::error::FatalKind, status: Option<u16>, message: String) -> FatalError {
+        FatalError::Provider(ProviderFatal {
+            kind,
+            role: self.spec.role,
+            provider: self.spec.provider,
+            model: self.spec.deployment.clone().unwrap_or_else(|| self.spec.model.clone()),
+            key_env: self.spec.api_key_env.clone(),
+            status,
+            message,
+        })
+    }
+
+    fn unsupported(&self, kind: &RequestKind) -> FatalError {
+        FatalError::Unsupported {
+            role: self.spec.role.as_str().to_owned(),
+            provider: self.spec.provider.as_str().to_owned(),
+            model: self.spec.model.clone(),
+            request: kind_name(kind),
+        }
+    }
+
+    /// Local corpora are cheap and may change under the same path: they are never cached.
+    fn cacheable(&self) -> bool {
+        self.spec.provider != ProviderKind::Corpus
+    }
+
+    fn merged(&self, request: &ModelRequest) -> GenParams {
+        match &request.kind {
+            RequestKind::Chat(chat) => merge_params(&chat.params, &self.spec.defaults),
+            _ => GenParams::default(),
+        }
+    }
+
+    /// Tokens a request is expected to use: prompt characters / 4 and the completion limit.
+    fn estimate(&self, kind: &RequestKind, params: &GenParams) -> Usage {
+        let chars = |text: &str| text.chars().count() as u64;
+        match kind {
+            RequestKind::Chat(chat) => {
+                let prompt: u64 = chat.messages.iter().map(|m| chars(&m.content)).sum();
+                let default = if self.spec.provider == ProviderKind::Anthropic {
+                    anthropic::DEFAULT_MAX_TOKENS
+                } else {
+                    ESTIMATE_MAX_TOKENS
+                };
+                Usage {
+                    prompt_tokens: prompt.div_ceil(4),
+                    completion_tokens: u64::from(params.max_tokens.unwrap_or(default)),
+                }
+            }
+            RequestKind::Image(image) => {
+                Usage { prompt_tokens: chars(&image.prompt).div_ceil(4), completion_tokens: 0 }
+            }
+            RequestKind::Embed(embed) => Usage {
+                prompt_tokens: embed.texts.iter().map(|t| chars(t)).sum::<u64>().div_ceil(4),
+                completion_tokens: 0,
+            },
+            RequestKind::Retrieve(_) => Usage::default(),
+        }
+    }
+
+    fn snapshot(&self, estimated: bool) -> UsageSnapshot {
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let prompt_tokens = load(&self.counters.prompt_tokens);
+        let completion_tokens = load(&self.counters.completion_tokens);
+        UsageSnapshot {
+            role: self.spec.role,
+            provider: self.spec.provider,
+            model: self.spec.model.clone(),
+            requests: load(&self.counters.requests),
+            cached: load(&self.counters.cached),
+            attempts: load(&self.counters.attempts),
+            errors: load(&self.counters.errors),
+            content_filtered: load(&self.counters.filtered),
+            prompt_tokens,
+            completion_tokens,
+            cost: self.spec.price.map(|p| p.cost(prompt_tokens, completion_tokens)),
+            estimated,
+        }
+    }
+}
+
+type Shared = Arc<OnceCell<Result<Executed, FatalError>>>;
+
+/// The model clients of a run. `Send + Sync`; share it with `Arc`.
+pub struct Clients {
+    roles: BTreeMap<ModelRole, RoleClient>,
+    global: Semaphore,
+    cache: Option<Cache>,
+    dry_run: bool,
+    backoff: Backoff,
+    inflight: Mutex<HashMap<String, Shared>>,
+}
+
+impl std::fmt::Debug for Clients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut list = f.debug_list();
+        for client in self.roles.values() {
+            list.entry(&format_args!(
+                "{} {} `{}` at {} (key from {:?}, key {:?})",
+                client.spec.role.as_str(),
+                client.spec.provider.as_str(),
+                client.spec.model,
+                client.spec.effective_base_url().unwrap_or("-"),
+                client.spec.api_key_env,
+                client.key,
+            ));
+        }
+        list.finish()
+    }
+}
+
+impl Clients {
+    /// Builds one client per spec, reading the API keys from the environment now: a missing or empty
+    /// variable is a [`ConfigError::MissingKey`] naming the role, model and variable.
+    pub fn new(specs: Vec<ModelSpec>, options: ClientOptions) -> Result<Clients, ConfigError> {
+        Clients::with_key_lookup(specs, options, |var| std::env::var(var).ok())
+    }
+
+    /// [`Clients::new`] with keys looked up by `lookup` instead of the process environment.
+    pub fn with_key_lookup(
+        specs: Vec<ModelSpec>,
+        options: ClientOptions,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Clients, ConfigError> {
+        let global_concurrency = options.global_concurrency.max(1);
+        let mut roles = BTreeMap::new();
+        for spec in specs {
+            let role = spec.role.as_str().to_owned();
+            if roles.contains_key(&spec.role) {
+                return Err(ConfigError::DuplicateRole { role });
+            }
+            let key = match &spec.api_key_env {
+                Some(var) => match lookup(var) {
+                    Some(value) if !value.trim().is_empty() => Some(ApiKey::new(value.trim().to_owned())),
+                    found => {
+                        return Err(ConfigError::MissingKey {
+                            role,
+                            provider: spec.provider.as_str().to_owned(),
+                            model: spec.model.clone(),
+                            var: var.clone(),
+                            state: if found.is_some() { "empty" } else { "not set" },
+                        });
+                    }
+                },
+                None => None,
+            };
+            let pool = spec.limits.concurrency.unwrap_or(global_concurrency).min(global_concurrency);
+            let client = || {
+                http::build_client(&options.user_agent, pool)
+                    .map_err(|e| ConfigError::HttpClient { role: role.clone(), reason: e.to_string() })
+            };
+            let base_url = spec.effective_base_url().unwrap_or_default().to_owned();
+            let backend = match spec.provider {
+                ProviderKind::OpenAi => Backend::OpenAi(OpenAi {
+                    client: client()?,
+                    flavor: Flavor::OpenAi { base_url },
+                    model: spec.model.clone(),
+                    key: key.clone(),
+                }),
+                ProviderKind::Azure => Backend::OpenAi(OpenAi {
+                    client: client()?,
+                    flavor: Flavor::Azure {
+                        base_url,
+                        deployment: spec.deployment.clone().unwrap_or_else(|| spec.model.clone()),
+                        api_version: spec
+                            .api_version
+                            .clone()
+                            .unwrap_or_else(|| crate::spec::AZURE_API_VERSION.to_owned()),
+                    },
+                    model: spec.model.clone(),
+                    key: key.clone(),
+                }),
+                ProviderKind::Anthropic => Backend::Anthropic(Anthropic {
+                    client: client()?,
+                    base_url,
+                    model: spec.model.clone(),
+                    key: key.clone(),
+                }),
+                ProviderKind::Gemini => {
+                    Backend::Gemini(Gemini { client: client()?, base_url, model: spec.model.clone(), key: key.clone() })
+                }
+                #[cfg(feature = "embedded")]
+                ProviderKind::Embedded => Backend::Embedded(crate::embedded::Embedded::new(&spec)?),
+                #[cfg(not(feature = "embedded"))]
+                ProviderKind::Embedded => return Err(ConfigError::EmbeddedNotCompiled { role }),
+                ProviderKind::Corpus => {
+                    let Some(path) = spec.path.clone() else {
+                        return Err(ConfigError::MissingField {
+                            role,
+                            provider: "corpus".to_owned(),
+                            field: "path",
+                            hint: "add `path = \"corpus.jsonl\"`".to_owned(),
+                        });
+                    };
+                    Backend::Corpus(Corpus::new(path, role.clone()))
+                }
+                ProviderKind::HttpSearch => {
+                    Backend::HttpSearch(HttpSearch { client: client()?, base_url, key: key.clone() })
+                }
+            };
+            let rates = RateLimits::new(spec.limits.requests_per_minute, spec.limits.tokens_per_minute);
+            let concurrency = spec.limits.concurrency.map(|n| Semaphore::new(n.max(1)));
+            roles.insert(
+                spec.role,
+                RoleClient { spec, backend, concurrency, rates, counters: Counters::default(), key },
+            );
+        }
+        Ok(Clients {
+            roles,
+            global: Semaphore::new(global_concurrency),
+            cache: options.cache,
+            dry_run: options.dry_run,
+            backoff: Backoff::default(),
+            inflight: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Replaces the retry backoff (tests use a short one).
+    pub fn with_backoff(mut self, backoff: Backoff) -> Clients {
+        self.backoff = backoff;
+        self
+    }
+
+    /// The cache, if any.
+    pub fn cache(&self) -> Option<&Cache> {
+        self.cache.as_ref()
+    }
+
+    /// The spec of a role.
+    pub fn spec(&self, role: ModelRole) -> Option<&ModelSpec> {
+        self.roles.get(&role).map(|c| &c.spec)
+    }
+
+    /// Checks, before any model request, that every HTTP endpoint accepts a TCP connection (within
+    /// [`PREFLIGHT_TIMEOUT`]), that the embedded models' files are in place, and that corpora parse.
+    pub async fn preflight(&self) -> Result<(), FatalError> {
+        let mut checked = HashSet::new();
+        for client in self.roles.values() {
+            let spec = &client.spec;
+            match &client.backend {
+                #[cfg(feature = "embedded")]
+                Backend::Embedded(embedded) => {
+                    // Checking the files may hash them (the first time): keep it off the async threads.
+                    let check = embedded.preflight_check();
+                    tokio::task::spawn_blocking(check).await.map_err(|e| FatalError::Embedded {
+                        role: spec.role.as_str().to_owned(),
+                        model: spec.model.clone(),
+                        message: format!("the preflight check failed: {e}"),
+                    })??;
+                }
+                Backend::Corpus(corpus) => {
+                    corpus.loaded().await?;
+                }
+                _ => {
+                    let url = spec.effective_base_url().unwrap_or_default();
+                    if checked.insert(url.to_owned()) {
+                        connect(url).await.map_err(|reason| FatalError::Unreachable {
+                            role: spec.role.as_str().to_owned(),
+                            provider: spec.provider.as_str().to_owned(),
+                            model: spec.model.clone(),
+                            url: url.to_owned(),
+                            reason,
+                        })?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The cache key of `request` for its role's model; `None` if the role is not configured.
+    pub fn key(&self, request: &ModelRequest) -> Option<String> {
+        let client = self.roles.get(&request.role)?;
+        let merged = client.merged(request);
+        Some(request_key(&client.spec, &request.kind, Some(&merged)))
+    }
+
+    /// What plugins see of a role's model.
+    pub fn info(&self, role: ModelRole) -> Option<ModelInfo> {
+        let spec = &self.roles.get(&role)?.spec;
+        Some(ModelInfo {
+            model_type: spec.model_type.clone(),
+            provider: spec.provider.as_str().to_owned(),
+            model: spec.model.clone(),
+            capable: spec.is_capable(),
+        })
+    }
+
+    /// Usage per role, in role order.
+    pub fn usage(&self) -> Vec<UsageSnapshot> {
+        self.roles.values().map(|c| c.snapshot(self.dry_run)).collect()
+    }
+
+    /// Runs one request through the cache, limits, retries and the provider.
+    ///
+    /// `Ok` carries replies of every status (a per-case failure is a reply with status `error`);
+    /// `Err` means the run should stop.
+    pub async fn execute(&self, request: &ModelRequest) -> Result<Executed, FatalError> {
+        let Some(client) = self.roles.get(&request.role) else {
+            return Err(FatalError::NotConfigured { role: request.role.as_str().to_owned() });
+        };
+        if !client.backend.supports(&request.kind) {
+            return Err(client.unsupported(&request.kind));
+        }
+        let params = client.merged(request);
+        let key = request_key(&client.spec, &request.kind, Some(&params));
+        if let Some(reply) = trivial_reply(&request.kind) {
+            return Ok(Executed { reply, key, cached: false, attempts: 0, latency_ms: 0 });
+        }
+        let cache = self.cache.as_ref().filter(|_| client.cacheable());
+        if let Some(reply) = cache.and_then(|c| c.get(&key)) {
+            Counters::add(&client.counters.cached, 1);
+            return Ok(Executed { reply, key, cached: true, attempts: 0, latency_ms: 0 });
+        }
+        if self.dry_run {
+            let reply = dry_run_reply(client, &request.kind, &params);
+            client.counters.finished(&reply);
+            return Ok(Executed { reply, key, cached: false, attempts: 0, latency_ms: 0 });
+        }
+        if cache.is_none() {
+            return self.send(client, request, &params, key).await;
+        }
+
+        // Join an identical request in flight instead of paying for it twice.
+        let cell: Shared =
+            Arc::clone(self.inflight.lock().unwrap_or_else(|p| p.into_inner()).entry(key.clone()).or_default());
+        let mut led = false;
+        let result = cell
+            .get_or_init(|| {
+                led = true;
+                self.send(client, request, &params, key.clone())
+            })
+            .await
+            .clone();
+        {
+            let mut inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+            if inflight.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+                inflight.remove(&key);
+            }
+        }
+        if led {
+            return result;
+        }
+        let executed = result?;
+        Counters::add(&client.counters.cached, 1);
+        Ok(Executed { cached: true, attempts: 0, latency_ms: 0, ..executed })
+    }
+
+    async fn send(
+        &self,
+        client: &RoleClient,
+        request: &ModelRequest,
+        params: &GenParams,
+        key: String,
+    ) -> Result<Executed, FatalError> {
+        let _model_permit = match &client.concurrency {
+            // The semaphores are never closed, so acquiring cannot fail.
+            Some(semaphore) => semaphore.acquire().await.ok(),
+            None => None,
+        };
+        let estimate = client.estimate(&request.kind, params);
+        let estimated_tokens = estimate.prompt_tokens + estimate.completion_tokens;
+        let timeout = client.spec.limits.timeout;
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            client.rates.acquire(estimated_tokens).await;
+            let (outcome, latency) = {
+                let _permit = self.global.acquire().await.ok();
+                let started = Instant::now();
+                let call = client.backend.call(&request.kind, params, &key);
+                let outcome = if timeout.is_zero() {
+                    call.await
+                } else {
+                    match tokio::time::timeout(timeout, call).await {
+                        Ok(outcome) => outcome,
+                        Err(_) => Err(Failure::retry(format!("no reply within {} ms", timeout.as_millis()))),
+                    }
+                };
+                (outcome, started.elapsed())
+            };
+            Counters::add(&client.counters.attempts, 1);
+            let latency_ms = latency.as_millis() as u64;
+            let done = |reply: ModelReply| {
+                client.counters.finished(&reply);
+                Ok(Executed { reply, key: key.clone(), cached: false, attempts, latency_ms })
+            };
+            match outcome {
+                Ok(reply) => {
+                    let used = reply.usage.prompt_tokens + reply.usage.completion_tokens;
+                    client.rates.correct_tokens(estimated_tokens, used);
+                    if let Some(cache) = self.cache.as_ref().filter(|_| client.cacheable())
+                        && matches!(reply.status, ReplyStatus::Ok | ReplyStatus::ContentFiltered)
+                    {
+                        let model = client.spec.deployment.as_deref().unwrap_or(&client.spec.model);
+                        cache.put(&key, client.spec.provider.as_str(), model, &reply);
+                    }
+                    return done(reply);
+                }
+                Err(Failure::Retryable { reason, retry_after }) => {
+                    client.rates.correct_tokens(estimated_tokens, 0);
+                    if attempts > client.spec.limits.max_retries {
+                        let message = if attempts == 1 {
+                            reason
+                        } else {
+                            format!("gave up after {attempts} attempts; last: {reason}")
+                        };
+                        return done(error_reply(message));
+                    }
+                    let wait = retry_after.unwrap_or_else(|| self.backoff.delay(&key, attempts - 1));
+                    tracing::debug!(
+                        role = client.spec.role.as_str(),
+                        model = %client.spec.model,
+                        attempt = attempts,
+                        wait_ms = wait.as_millis() as u64,
+                        "retrying: {reason}"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+                Err(Failure::PerCase(message)) => {
+                    client.rates.correct_tokens(estimated_tokens, 0);
+                    return done(error_reply(message));
+                }
+                Err(Failure::Fatal { kind, status, message }) => return Err(client.fatal(kind, status, message)),
+                Err(Failure::Stop(error)) => return Err(error),
+            }
+        }
+    }
+}
+
+fn error_reply(message: String) -> ModelReply {
+    ModelReply { status: ReplyStatus::Error, error: Some(message), ..ModelReply::default() }
+}
+
+/// Requests that need no model: empty inputs (which some providers reject with a 400 that would
+/// otherwise stop the run).
+fn trivial_reply(kind: &RequestKind) -> Option<ModelReply> {
+    match kind {
+        RequestKind::Chat(chat) if chat.messages.is_empty() => {
+            Some(error_reply("the chat request has no messages (a plugin bug)".to_owned()))
+        }
+        RequestKind::Embed(embed) if embed.texts.is_empty() => Some(ModelReply::default()),
+        RequestKind::Retrieve(r) if r.max_results == 0 => Some(ModelReply::default()),
+        RequestKind::Image(image) if image.n == 0 => Some(ModelReply::default()),
+        _ => None,
+    }
+}
+
+/// A 1x1 transparent PNG, the image of dry-run replies.
+const DRY_RUN_PNG: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+/// Length of the embeddings of a model, for dry-run placeholders.
+fn embedding_dim(spec: &ModelSpec) -> usize {
+    match spec.model.as_str() {
+        "text-embedding-3-large" => 3072,
+        "text-embedding-3-small" | "text-embedding-ada-002" => 1536,
+        _ => 384,
+    }
+}
+
+fn dry_run_reply(client: &RoleClient, kind: &RequestKind, params: &GenParams) -> ModelReply {
+    let usage = client.estimate(kind, params);
+    let mut reply =
+        ModelReply { status: ReplyStatus::Ok, text: Some(DRY_RUN_TEXT.to_owned()), usage, ..ModelReply::default() };
+    match kind {
+        RequestKind::Image(image) => {
+            reply.images = (0..image.n)
+                .map(|_| Image {
+                    media_type: "image/png".to_owned(),
+                    source: ImageSource::Base64(DRY_RUN_PNG.to_owned()),
+                })
+                .collect();
+        }
+        RequestKind::Embed(embed) => {
+            let dim = embedding_dim(&client.spec);
+            let unit = 1.0 / (dim as f32).sqrt();
+            reply.embeddings = embed.texts.iter().map(|_| vec![unit; dim]).collect();
+        }
+        RequestKind::Chat(_) | RequestKind::Retrieve(_) => {}
+    }
+    reply
+}
+
+/// Opens (and drops) a TCP connection to the host of `url`.
+async fn connect(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+    let host = parsed.host_str().ok_or("the URL has no host")?.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let port = parsed.port_or_known_default().ok_or("the URL has no port")?;
+    let attempt = async {
+        let addrs: Vec<_> = tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .map_err(|e| format!("cannot resolve {host}: {e}"))?
+            .collect();
+        let mut last = format!("{host} has no address");
+        for addr in addrs {
+            match tokio::net::TcpStream::connect(addr).await {
+                Ok(_) => return Ok(()),
+                Err(e) => last = format!("{addr}: {e}"),
+            }
+        }
+        Err(last)
+    };
+    match tokio::time::timeout(PREFLIGHT_TIMEOUT, attempt).await {
+        Ok(result) => result,
+        Err(_) => Err(format!("no connection within {} s", PREFLIGHT_TIMEOUT.as_secs())),
+    }
+}
