@@ -51,3 +51,15 @@ pub fn check_cpu() -> Result<(), EmbeddedError> {
 
 #[cfg(test)]
 mod test_models;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn this_cpu_runs_this_build() {
+        // The test binary is built with the workspace flags, so a CPU without them would fail here first.
+        assert!(super::check_cpu().is_ok());
+        let err = super::EmbeddedError::UnsupportedCpu { missing: "AVX2, FMA".to_owned() };
+        expect_test::expect![[r#"this CPU lacks AVX2, FMA, but trustgen was built for x86-64-v3 (AVX2, FMA, F16C) so the embedded model runs fast; for a portable build remove the `rustflags` line in .cargo/config.toml and rebuild (the embedded model is then about 15x slower)"#]]
+            .assert_eq(&err.to_string());
+    }
+}
