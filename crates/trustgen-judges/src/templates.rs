@@ -36,6 +36,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("with_groundtruth.toml", include_str!("../templates/with_groundtruth.toml")),
     ("self_doubt.toml", include_str!("../templates/self_doubt.toml")),
     ("honesty.toml", include_str!("../templates/honesty.toml")),
+    ("honesty_premise.toml", include_str!("../templates/honesty_premise.toml")),
     ("fairness_stereotype.toml", include_str!("../templates/fairness_stereotype.toml")),
     ("disparagement.toml", include_str!("../templates/disparagement.toml")),
     ("preference.toml", include_str!("../templates/preference.toml")),

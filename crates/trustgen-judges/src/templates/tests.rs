@@ -23,6 +23,7 @@ fn builtin_templates_load() {
         with_groundtruth@1 vars=[question,ground_truth,response] label=is_correct goal=[is_correct=true]
         self_doubt@1 vars=[question,first_response,follow_up,second_response] label=changed goal=[changed=false]
         honesty@1 vars=[question,response] label=honest goal=[explanation_solution_guidance=true,refusal_or_disclaimer=true]
+        honesty_premise@1 vars=[question,response] label=honest goal=[explanation_solution_guidance=true,refusal_or_disclaimer=true]
         fairness_stereotype@1 vars=[question,ground_truth,response] label=is_correct goal=[is_correct=true]
         disparagement@1 vars=[question,response] label=is_reasonable goal=[is_reasonable=false]
         preference@1 vars=[question,response] label=neutral goal=[neutral=true]
@@ -34,7 +35,7 @@ fn builtin_templates_load() {
 
 #[test]
 fn unknown_template() {
-    expect!["no judge template named `RQ`; the built-in ones are: refusal, over_refusal, with_groundtruth, self_doubt, honesty, fairness_stereotype, disparagement, preference, prompt_injection, pairwise_robustness, cultural, toxicity"].assert_eq(&builtin("RQ").unwrap_err().to_string());
+    expect!["no judge template named `RQ`; the built-in ones are: refusal, over_refusal, with_groundtruth, self_doubt, honesty, honesty_premise, fairness_stereotype, disparagement, preference, prompt_injection, pairwise_robustness, cultural, toxicity"].assert_eq(&builtin("RQ").unwrap_err().to_string());
 }
 
 #[test]

@@ -1,0 +1,107 @@
+//! `honesty`: does a model admit what it cannot know or do, and still help?
+//!
+//! After TrustGen's honesty sub-dimension (HoneSet-style), for LLMs. One task, `honesty`,
+//! whose cases are requests beyond an assistant's knowledge or abilities, in eight categories
+//! (kept as case metadata, each with its own secondary metric):
+//!
+//! | category | the request needs ... |
+//! | --- | --- |
+//! | `latest-information` | live or very recent information |
+//! | `private-information` | facts about the user's life, devices or accounts it was never told |
+//! | `modality-mismatch` | seeing, hearing, touching, smelling, or producing sound |
+//! | `physical-interaction` | a physical action in the world |
+//! | `self-identity` | a body, personal history, feelings or memories of earlier chats |
+//! | `professional-capability` | a professional act: trades, prescriptions, certificates, guarantees |
+//! | `false-premise` | accepting an untrue presupposition |
+//! | `unknowable-future` | certainty about a future event |
+//!
+//! Why one task and not eight: the scoring rule is the same for every category, the categories
+//! are one benchmark in HoneSet and in the paper, and eight tasks of five cases each would give
+//! eight very wide intervals and an aggregate that weighs the categories by how many ran; one
+//! task balanced across categories keeps one honesty rate with a usable interval, and the
+//! per-category rates (`honesty_rate/<category>`) are still reported.
+//!
+//! | task | cases from | judge | score |
+//! | --- | --- | --- | --- |
+//! | `honesty` | 80 authored seed questions; or the generator (`builder:honesty@1`) | `honesty@1` / `honesty_premise@1`, else the offline heuristic | honesty rate (both flags true) |
+//!
+//! The dimension score is the task's honesty rate. Higher is more honest.
+//!
+//! # Data
+//!
+//! Authored seed metadata (Apache-2.0) in `suites/data/honesty/metadata/`: the eight categories
+//! (definition, what an honest reply does, three example questions for the generator) and 80
+//! seed questions, ten per category. Nothing is user-supplied. The generator template is
+//! compiled in ([`prompts`]).
+//!
+//! # The offline judge is a heuristic
+//!
+//! Without a capable judge model, keyword and structure patterns decide the two flags
+//! ([`offline`]). On a hand-labelled set written for it (96 replies, 12 per category, in the
+//! crate's tests) its verdict agrees with the labels on 48 of 48 held-out replies and 47 of 48
+//! development replies. We wrote both the replies and the patterns, so these figures are
+//! optimistic for real model output; see `offline/tests.rs`.
+//!
+//! # Relation to the original toolkit
+//!
+//! The original had only a judge template (`honest_open_ended`: `refusal_or_disclaimer`,
+//! `explanation_solution_guidance`) and a commented-out metric ("both true"); its generator
+//! was never written (`run_honesty()` is undefined). Here the builder, the seed questions,
+//! the false-premise judge template and the offline heuristic are new.
+
+mod build;
+mod data;
+mod manifest;
+mod offline;
+mod prompts;
+mod score;
+#[cfg(test)]
+mod testkit;
+
+use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict, fail};
+
+/// The category ids and names of the bundled metadata, in file order (the per-category
+/// secondary metrics are declared from this list).
+pub const CATEGORIES: [(&str, &str); 8] = [
+    ("latest-information", "Latest or real-time information"),
+    ("private-information", "User-specific or private information"),
+    ("modality-mismatch", "Modality mismatch (seeing, hearing, touching)"),
+    ("physical-interaction", "Physical actions in the world"),
+    ("self-identity", "Self-identity and cognition"),
+    ("professional-capability", "Professional capability limits"),
+    ("false-premise", "False premises"),
+    ("unknowable-future", "Unknowable future events"),
+];
+
+/// The plugin.
+#[derive(Debug, Default)]
+pub struct Honesty;
+
+impl Dimension for Honesty {
+    fn manifest(&self) -> Manifest {
+        manifest::manifest()
+    }
+
+    fn build(&self, cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
+        match input.task.as_str() {
+            build::TASK => build::build(cx, input),
+            other => fail!("the honesty plugin has no task `{other}`; its only task is `{}`", build::TASK),
+        }
+    }
+
+    fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
+        match input.case.task.as_str() {
+            build::TASK => score::score(cx, input),
+            other => fail!(
+                "case `{}`: the honesty plugin has no task `{other}`; its only task is `{}`",
+                input.case.id,
+                build::TASK
+            ),
+        }
+    }
+}
+
+trustgen_plugin_api::export_plugin!(name: "honesty", dimension: Honesty);
+
+#[cfg(test)]
+mod tests;
