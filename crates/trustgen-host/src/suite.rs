@@ -92,6 +92,10 @@ pub struct RunConfig {
     /// Seconds one plugin call may take.
     #[serde(default = "default_plugin_timeout")]
     pub plugin_timeout_secs: u64,
+    /// Where the tasks' data files are (relative to the suite file; default
+    /// `data`, i.e. `suites/data` for the bundled suites).
+    #[serde(default)]
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Default for RunConfig {
@@ -103,6 +107,7 @@ impl Default for RunConfig {
             output_dir: default_output_dir(),
             plugin_concurrency: None,
             plugin_timeout_secs: default_plugin_timeout(),
+            data_dir: None,
         }
     }
 }
@@ -457,6 +462,12 @@ impl Suite {
     /// The model configured for `role`.
     pub fn model(&self, role: ModelRole) -> Option<&ModelConfig> {
         self.file.models.iter().find(|(r, _)| r.get_ref() == role.as_str()).map(|(_, m)| m)
+    }
+
+    /// The data directory, resolved against the suite file's directory.
+    pub fn data_dir(&self) -> PathBuf {
+        let base = self.path.parent().unwrap_or(Path::new("."));
+        base.join(self.file.run.data_dir.as_deref().unwrap_or(Path::new("data")))
     }
 
     /// Plugin directories, resolved against the suite file's directory.

@@ -1,0 +1,174 @@
+//! `trustgen run`, `trustgen runs`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use trustgen_engine::{CacheChoice, RunOutcome, RunRequest};
+use trustgen_host::Registry;
+use trustgen_host::suite::Suite;
+use trustgen_report::record::{Metrics, RunManifest, UsageRecord, files, read_json};
+
+use crate::cli::{GlobalArgs, RunArgs};
+use crate::plugins::suite_discover_options;
+
+/// The suite `trustgen run` runs when given none.
+pub(crate) const DEFAULT_SUITE: &str = "suites/quick.toml";
+
+pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let suite = match (&args.resume, &args.suite) {
+        (Some(dir), None) => {
+            let manifest: RunManifest = read_json(&dir.join(files::MANIFEST))
+                .with_context(|| format!("{} is not a run directory", dir.display()))?;
+            // The suite as it was when the run started, not as it is now.
+            Suite::parse(Path::new(&manifest.suite.path), manifest.suite.text)?
+        }
+        (Some(_), Some(_)) => anyhow::bail!("give either a suite or --resume RUN_DIR, not both"),
+        (None, suite) => {
+            let path = suite.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_SUITE));
+            if suite.is_none() && !path.is_file() {
+                anyhow::bail!(
+                    "no suite given and {DEFAULT_SUITE} does not exist here; hint: run from the trustgen checkout or pass a suite file"
+                );
+            }
+            Suite::load(&path)?
+        }
+    };
+    let registry = Registry::discover(&suite_discover_options(global, &suite))
+        .with_context(|| format!("loading the plugins {} needs", suite.path.display()))?;
+    for problem in registry.problems() {
+        eprintln!("warning: {problem}");
+    }
+    let cache = if args.no_cache {
+        CacheChoice::Off
+    } else if let Some(path) = &args.cache {
+        CacheChoice::At(path.clone())
+    } else {
+        CacheChoice::Default
+    };
+    let request = RunRequest {
+        suite,
+        registry,
+        resume: args.resume.clone(),
+        dry_run: args.dry_run,
+        progress: !global.quiet,
+        cache,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
+    let outcome = runtime.block_on(trustgen_engine::run(request))?;
+    if args.dry_run {
+        print_dry_run(&outcome);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let dir = outcome.run_dir.clone().expect("a run directory");
+    if !global.quiet {
+        print_summary(&outcome);
+    }
+    if !args.no_report {
+        let runs = vec![trustgen_report::record::RunData::read(&dir)?];
+        let written = trustgen_report::write_report(&runs, &dir, &trustgen_report::ReportOptions::default())?;
+        if !global.quiet {
+            println!("report: {}", dir.join(trustgen_report::outputs::HTML).display());
+            let _ = written;
+        }
+    }
+    if !global.quiet {
+        println!("run directory: {}", dir.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_dry_run(outcome: &RunOutcome) {
+    println!("dry run: nothing was sent. Estimated requests, tokens (prompt chars / 4) and cost:");
+    print_usage(&outcome.usage);
+    println!(
+        "(judges see placeholder replies in a dry run and may ask once more; treat judge counts as an upper bound)"
+    );
+}
+
+fn print_usage(usage: &[UsageRecord]) {
+    println!(
+        "{:<10} {:<10} {:<28} {:>9} {:>7} {:>12} {:>12} {:>10}",
+        "ROLE", "PROVIDER", "MODEL", "REQUESTS", "CACHED", "PROMPT TOK", "OUTPUT TOK", "COST"
+    );
+    for u in usage {
+        let cost = u.cost.map(|c| format!("{c:.4}")).unwrap_or_else(|| "-".into());
+        println!(
+            "{:<10} {:<10} {:<28} {:>9} {:>7} {:>12} {:>12} {:>10}",
+            u.role, u.provider, u.model, u.requests, u.cached, u.prompt_tokens, u.completion_tokens, cost
+        );
+    }
+}
+
+fn print_summary(outcome: &RunOutcome) {
+    let Some(metrics) = &outcome.metrics else { return };
+    println!("\n{} on {}", outcome.manifest.name, metrics.target);
+    print_metrics(metrics);
+    println!();
+    print_usage(&outcome.usage);
+}
+
+/// Prints per-task and per-dimension scores with their intervals.
+pub(crate) fn print_metrics(metrics: &Metrics) {
+    println!(
+        "{:<14} {:<28} {:>7} {:>17} {:>6} {:>7} {:>7} {:>7}",
+        "DIMENSION", "TASK", "SCORE", "95% INTERVAL", "N", "MISSING", "UNPARSED", "REFUSED"
+    );
+    for task in &metrics.tasks {
+        let (score, interval, n) = match &task.estimate {
+            Some(e) => (format!("{:.3}", e.value), format!("[{:.3}, {:.3}]", e.low, e.high), e.n.to_string()),
+            None => ("-".into(), "-".into(), "0".into()),
+        };
+        println!(
+            "{:<14} {:<28} {:>7} {:>17} {:>6} {:>7} {:>7} {:>7}",
+            task.dimension,
+            task.task,
+            score,
+            interval,
+            n,
+            task.counts.missing + task.counts.filtered,
+            task.counts.unparseable,
+            task.counts.refused
+        );
+    }
+    for dimension in &metrics.dimensions {
+        if let Some(e) = &dimension.estimate {
+            println!(
+                "{:<14} {:<28} {:>7.3} {:>17}",
+                dimension.dimension,
+                "(dimension)",
+                e.value,
+                format!("[{:.3}, {:.3}]", e.low, e.high)
+            );
+        }
+    }
+    if let Some(overall) = &metrics.overall {
+        println!("{:<14} {:<28} {:>7.3}", "overall", "(mean of dimensions)", overall.value);
+    }
+}
+
+pub(crate) fn runs(dir: &Path) -> anyhow::Result<ExitCode> {
+    let mut rows = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            println!("no runs in {}", dir.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    };
+    for entry in entries {
+        let path = entry?.path();
+        let Ok(manifest) = read_json::<RunManifest>(&path.join(files::MANIFEST)) else { continue };
+        let metrics: Option<Metrics> = read_json(&path.join(files::METRICS)).ok();
+        let overall = metrics.and_then(|m| m.overall).map(|e| format!("{:.3}", e.value)).unwrap_or_else(|| "-".into());
+        let status = format!("{:?}", manifest.status).to_lowercase();
+        rows.push((manifest.started_at.clone(), manifest.run_id.clone(), status, manifest.target_name(), overall));
+    }
+    rows.sort();
+    println!("{:<44} {:<9} {:<40} {:>7}  STARTED", "RUN", "STATUS", "TARGET", "OVERALL");
+    for (started, id, status, target, overall) in rows {
+        println!("{id:<44} {status:<9} {target:<40} {overall:>7}  {started}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

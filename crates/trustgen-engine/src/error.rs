@@ -1,0 +1,55 @@
+//! Engine errors.
+
+use std::path::{Path, PathBuf};
+
+/// An error that stops a run (or stops it from starting).
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The suite is invalid.
+    #[error("{0}")]
+    Suite(#[from] trustgen_host::suite::SuiteErrors),
+    /// Plugins could not be found or loaded.
+    #[error(transparent)]
+    Host(#[from] trustgen_host::HostError),
+    /// A model could not be configured (e.g. a missing API key variable).
+    #[error(transparent)]
+    Config(#[from] trustgen_providers::ConfigError),
+    /// A model failed in a way that will not get better (bad key, bad model,
+    /// unreachable endpoint).
+    #[error(transparent)]
+    Fatal(#[from] trustgen_providers::FatalError),
+    /// The request cache could not be opened.
+    #[error(transparent)]
+    Cache(#[from] trustgen_providers::CacheError),
+    /// A run record could not be read.
+    #[error(transparent)]
+    Record(#[from] trustgen_report::record::RecordError),
+    /// A file could not be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What was being done.
+        action: &'static str,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A data file a task needs is missing or malformed.
+    #[error("{0}")]
+    Data(String),
+    /// A plugin failed in a way that stops the run (e.g. it keeps timing out).
+    #[error("{0}")]
+    Plugin(String),
+    /// The run directory cannot be resumed.
+    #[error("{0}")]
+    Resume(String),
+    /// Anything else that stops a run before it starts.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl EngineError {
+    pub(crate) fn io(path: &Path, action: &'static str, source: std::io::Error) -> EngineError {
+        EngineError::Io { path: path.to_owned(), action, source }
+    }
+}

@@ -1,0 +1,79 @@
+//! Executing model requests: once per request key, journalled before use.
+//!
+//! Every request a plugin or the variator asks for goes through
+//! [`Executor::execute`]: identical requests (same content-addressed key) in
+//! flight at once are sent once; the reply is appended to the run's
+//! `requests.jsonl` before anyone sees it; and on `--resume`, replies
+//! recorded by the interrupted run are served from that journal, so no
+//! request whose reply reached the disk is ever sent again.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::sync::OnceCell;
+use trustgen_plugin_api::{ModelReply, ModelRequest, ReplyStatus};
+use trustgen_providers::Clients;
+
+use crate::error::EngineError;
+use crate::store::{RequestRecord, RunStore};
+
+/// Runs requests through the model clients, the journal and the cache.
+pub struct Executor {
+    clients: Arc<Clients>,
+    store: Option<Arc<RunStore>>,
+    replies: Mutex<HashMap<String, Arc<OnceCell<ModelReply>>>>,
+}
+
+impl Executor {
+    /// An executor over `clients`, journalling into `store` (none in a dry
+    /// run), with the replies an earlier run of the directory recorded.
+    pub fn new(clients: Arc<Clients>, store: Option<Arc<RunStore>>, journal: HashMap<String, ModelReply>) -> Executor {
+        let replies =
+            journal.into_iter().map(|(key, reply)| (key, Arc::new(OnceCell::new_with(Some(reply))))).collect();
+        Executor { clients, store, replies: Mutex::new(replies) }
+    }
+
+    /// Executes one request. A per-case failure is a reply with status
+    /// `error`; only fatal errors (bad key, bad model, a full disk) are `Err`.
+    pub async fn execute(&self, request: &ModelRequest) -> Result<ModelReply, EngineError> {
+        let Some(key) = self.clients.key(request) else {
+            return Ok(ModelReply {
+                status: ReplyStatus::Error,
+                error: Some(format!(
+                    "the suite configures no [models.{}] but a plugin asked it ({})",
+                    request.role.as_str(),
+                    request.purpose.as_deref().unwrap_or("no purpose given")
+                )),
+                ..ModelReply::default()
+            });
+        };
+        let cell = {
+            let mut replies = self.replies.lock().unwrap_or_else(|e| e.into_inner());
+            replies.entry(key.clone()).or_default().clone()
+        };
+        let reply = cell
+            .get_or_try_init(|| async {
+                let start = Instant::now();
+                let executed = self.clients.execute(request).await?;
+                if let Some(store) = &self.store {
+                    store.request(&RequestRecord {
+                        key: key.clone(),
+                        request: request.clone(),
+                        reply: executed.reply.clone(),
+                        cached: executed.cached,
+                        attempts: executed.attempts,
+                        latency_ms: start.elapsed().as_millis() as u64,
+                    })?;
+                }
+                Ok::<_, EngineError>(executed.reply)
+            })
+            .await?;
+        Ok(reply.clone())
+    }
+
+    /// Executes requests concurrently, replies in order.
+    pub async fn execute_all(&self, requests: &[ModelRequest]) -> Result<Vec<ModelReply>, EngineError> {
+        futures_util::future::try_join_all(requests.iter().map(|r| self.execute(r))).await
+    }
+}

@@ -1,0 +1,655 @@
+//! The run: build, vary, ask the target, judge, aggregate.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use trustgen_host::suite::Suite;
+use trustgen_host::{Plugin, Registry};
+use trustgen_plugin_api::sdk::methods;
+use trustgen_plugin_api::{
+    BuildInput, BuildOutput, ModelOutput, ModelRole, RespondInput, RunContext, ScoreInput, TestCase, Verdict,
+    VerdictStatus,
+};
+use trustgen_providers::{Cache, ClientOptions, Clients, ModelSpec, ProviderKind};
+use trustgen_report::record::{
+    CaseRecord, Metrics, ModelRecord, OutputRecord, PluginRecord, RunManifest, RunStatus, SkippedRecord, SuiteRecord,
+    UsageRecord, VerdictRecord, files, read_jsonl,
+};
+
+use crate::drive::PluginRunner;
+use crate::error::EngineError;
+use crate::exec::Executor;
+use crate::plan::{Plan, PlannedTask, new_run_dir, plan};
+use crate::store::{Done, RequestRecord, RunStore};
+use crate::vary;
+
+/// Where the request cache lives.
+#[derive(Debug, Clone, Default)]
+pub enum CacheChoice {
+    /// The user cache directory (`TRUSTGEN_CACHE_DIR` overrides it).
+    #[default]
+    Default,
+    /// No cache.
+    Off,
+    /// A cache file at this path.
+    At(PathBuf),
+}
+
+/// What to run.
+pub struct RunRequest {
+    /// The suite (for `--resume`, the suite recorded in the run directory).
+    pub suite: Suite,
+    /// The plugins.
+    pub registry: Registry,
+    /// Continue this run directory instead of starting a new one.
+    pub resume: Option<PathBuf>,
+    /// Count requests, tokens and cost without sending anything.
+    pub dry_run: bool,
+    /// Draw progress bars on stderr.
+    pub progress: bool,
+    /// The request cache.
+    pub cache: CacheChoice,
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The run directory (none for a dry run).
+    pub run_dir: Option<PathBuf>,
+    /// The final manifest.
+    pub manifest: RunManifest,
+    /// The metrics (none for a dry run).
+    pub metrics: Option<Metrics>,
+    /// Requests, estimated tokens and cost per role (dry run), or the real
+    /// usage.
+    pub usage: Vec<UsageRecord>,
+}
+
+/// Everything the per-case tasks share.
+struct Shared {
+    executor: Executor,
+    runner: PluginRunner,
+    store: Option<Arc<RunStore>>,
+    target_type: Arc<Plugin>,
+    context: RunContext,
+    seed: u64,
+    done: Done,
+    progress: Progress,
+    verdicts: Mutex<Vec<VerdictRecord>>,
+    cases_in_flight: usize,
+}
+
+/// One case to run, with where it came from.
+struct Job {
+    dimension: Arc<Plugin>,
+    options: trustgen_plugin_api::JsonMap,
+    variations: Vec<trustgen_plugin_api::VariationOp>,
+    case: TestCase,
+}
+
+/// Runs a suite to the end (or resumes one).
+pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
+    let RunRequest { suite, registry, resume, dry_run, progress, cache } = request;
+    let plan = plan(&suite, &registry)?;
+    let specs = model_specs(&suite)?;
+    let cache = if dry_run {
+        None
+    } else {
+        match cache {
+            CacheChoice::Off => None,
+            CacheChoice::Default => Some(Cache::open_default()?),
+            CacheChoice::At(path) => Some(Cache::open(&path)?),
+        }
+    };
+    let options = ClientOptions {
+        global_concurrency: suite.file.run.concurrency,
+        cache,
+        dry_run,
+        user_agent: format!("trustgen/{}", env!("CARGO_PKG_VERSION")),
+    };
+    let clients = Arc::new(Clients::new(specs.clone(), options)?);
+    if !dry_run {
+        clients.preflight().await?;
+    }
+    let mut context = RunContext::default();
+    for role in [ModelRole::Target, ModelRole::Generator, ModelRole::Judge, ModelRole::Embedder, ModelRole::Retriever] {
+        if let Some(info) = clients.info(role) {
+            context.models.insert(role, info);
+        }
+    }
+
+    // The run directory: new, or the interrupted one.
+    let (store, done, mut manifest) = if dry_run {
+        (None, Done::default(), base_manifest(&suite, &plan, &specs, String::new()))
+    } else if let Some(dir) = &resume {
+        let previous = RunStore::read_manifest(dir)?;
+        if previous.status == RunStatus::Finished {
+            tracing::info!("{} already finished; recomputing its metrics from the records", dir.display());
+        }
+        let done = RunStore::read_done(dir)?;
+        let store = RunStore::open(dir)?;
+        let mut manifest = base_manifest(&suite, &plan, &specs, previous.run_id.clone());
+        manifest.started_at = previous.started_at.clone();
+        (Some(Arc::new(store)), done, manifest)
+    } else {
+        let name = suite.file.run.name.clone().unwrap_or_else(|| "run".into());
+        let dir = new_run_dir(&suite.file.run.output_dir, &name);
+        let store = RunStore::create(&dir)?;
+        let run_id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        (Some(Arc::new(store)), Done::default(), base_manifest(&suite, &plan, &specs, run_id))
+    };
+    if let Some(store) = &store {
+        store.write_manifest(&manifest)?;
+    }
+
+    let mut done = done;
+    let journal = std::mem::take(&mut done.replies);
+    let shared = Arc::new(Shared {
+        executor: Executor::new(clients.clone(), store.clone(), journal),
+        runner: PluginRunner::new(
+            suite
+                .file
+                .run
+                .plugin_concurrency
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()) * 2),
+            Duration::from_secs(suite.file.run.plugin_timeout_secs),
+        ),
+        store: store.clone(),
+        target_type: plan.target_type.clone(),
+        context,
+        seed: suite.file.run.seed,
+        done,
+        progress: Progress::new(progress),
+        verdicts: Mutex::new(Vec::new()),
+        cases_in_flight: (suite.file.run.concurrency * 4).max(64),
+    });
+
+    let result = execute_plan(&shared, &plan).await;
+    shared.progress.finish();
+    let usage = if dry_run { usage_from_clients(&clients) } else { usage_from_journal(&shared, &specs)? };
+    manifest.usage = usage.clone();
+    match result {
+        Ok(()) => {}
+        Err(err) => {
+            manifest.status = RunStatus::Failed;
+            manifest.error = Some(err.to_string());
+            manifest.finished_at = Some(now());
+            if let Some(store) = &store {
+                store.write_manifest(&manifest)?;
+            }
+            return Err(err);
+        }
+    }
+    if dry_run {
+        return Ok(RunOutcome { run_dir: None, manifest, metrics: None, usage });
+    }
+    let store = store.expect("a store outside dry runs");
+    let mut verdicts: Vec<VerdictRecord> = shared.done.verdicts.values().cloned().collect();
+    verdicts.extend(shared.verdicts.lock().unwrap_or_else(|e| e.into_inner()).drain(..));
+    verdicts.sort_by(|a, b| (&a.dimension, &a.task, &a.case_id).cmp(&(&b.dimension, &b.task, &b.case_id)));
+    let mut cases: Vec<CaseRecord> = read_jsonl(&store.dir().join(files::CASES))?;
+    cases.sort_by(|a, b| a.case.id.cmp(&b.case.id));
+    cases.dedup_by(|a, b| a.case.id == b.case.id);
+    manifest.status = RunStatus::Finished;
+    manifest.finished_at = Some(now());
+    let metrics = trustgen_report::metrics::compute(&manifest, &cases, &verdicts);
+    store.write_metrics(&metrics)?;
+    store.write_manifest(&manifest)?;
+    Ok(RunOutcome { run_dir: Some(store.dir().to_owned()), manifest, metrics: Some(metrics), usage })
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+fn model_specs(suite: &Suite) -> Result<Vec<ModelSpec>, EngineError> {
+    let base = suite.path.parent().map(PathBuf::from).unwrap_or_default();
+    let mut specs = Vec::new();
+    for (role, config) in &suite.file.models {
+        let role = match role.get_ref().as_str() {
+            "target" => ModelRole::Target,
+            "generator" => ModelRole::Generator,
+            "judge" => ModelRole::Judge,
+            "embedder" => ModelRole::Embedder,
+            "retriever" => ModelRole::Retriever,
+            other => return Err(EngineError::Invalid(format!("unknown model role `{other}`"))),
+        };
+        specs.push(ModelSpec::from_config(role, config, &base)?);
+    }
+    if !specs.iter().any(|s| s.role == ModelRole::Embedder) {
+        // Similarity judges use the embedded sentence-embedding model unless
+        // the suite names another; it loads only if a plugin asks.
+        specs.push(ModelSpec::new(
+            ModelRole::Embedder,
+            ProviderKind::Embedded,
+            trustgen_providers::default_embedded_model(ModelRole::Embedder),
+        ));
+    }
+    if !specs.iter().any(|s| s.role == ModelRole::Retriever) {
+        let corpus = suite.data_dir().join("corpus/corpus.jsonl");
+        if corpus.is_file() {
+            let mut spec = ModelSpec::new(ModelRole::Retriever, ProviderKind::Corpus, "corpus");
+            spec.path = Some(corpus);
+            specs.push(spec);
+        }
+    }
+    Ok(specs)
+}
+
+fn base_manifest(suite: &Suite, plan: &Plan, specs: &[ModelSpec], run_id: String) -> RunManifest {
+    let models = specs
+        .iter()
+        .map(|spec| {
+            let settings = serde_json::json!({
+                "defaults": spec.defaults,
+                "limits": {
+                    "concurrency": spec.limits.concurrency,
+                    "requests_per_minute": spec.limits.requests_per_minute,
+                    "tokens_per_minute": spec.limits.tokens_per_minute,
+                    "timeout_secs": spec.limits.timeout.as_secs(),
+                    "max_retries": spec.limits.max_retries,
+                },
+                "price": spec.price.as_ref().map(|p| serde_json::json!({
+                    "input_per_million": p.input_per_million,
+                    "output_per_million": p.output_per_million,
+                })),
+            });
+            (
+                spec.role.as_str().to_string(),
+                ModelRecord {
+                    model_type: spec.model_type.clone(),
+                    provider: provider_name(spec.provider).to_string(),
+                    model: spec.model.clone(),
+                    base_url: spec.base_url.clone(),
+                    api_key_env: spec.api_key_env.clone(),
+                    settings,
+                },
+            )
+        })
+        .collect();
+    let mut plugins: Vec<PluginRecord> = plan
+        .dimensions
+        .iter()
+        .map(|d| &d.plugin)
+        .chain(std::iter::once(&plan.target_type))
+        .map(|p| PluginRecord {
+            name: p.name().to_string(),
+            version: p.manifest().version.clone(),
+            source: p.source().to_string(),
+            manifest: p.manifest().clone(),
+        })
+        .collect();
+    plugins.sort_by(|a, b| a.name.cmp(&b.name));
+    plugins.dedup_by(|a, b| a.name == b.name);
+    RunManifest {
+        run_id,
+        name: suite.file.run.name.clone().unwrap_or_else(|| "run".into()),
+        trustgen_version: env!("CARGO_PKG_VERSION").to_string(),
+        plugin_api_version: trustgen_plugin_api::API_VERSION.to_string(),
+        suite: SuiteRecord {
+            path: suite.path.display().to_string(),
+            sha256: hex::encode(Sha256::digest(suite.text.as_bytes())),
+            text: suite.text.clone(),
+        },
+        seed: suite.file.run.seed,
+        models,
+        plugins,
+        dimensions: plan.dimensions.iter().map(|d| d.record.clone()).collect(),
+        data_files: plan.data_files.clone(),
+        started_at: now(),
+        finished_at: None,
+        status: RunStatus::Running,
+        usage: Vec::new(),
+        error: None,
+    }
+}
+
+/// The provider's name as written in suites.
+pub fn provider_name(kind: ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::OpenAi => "openai",
+        ProviderKind::Azure => "azure",
+        ProviderKind::Anthropic => "anthropic",
+        ProviderKind::Gemini => "gemini",
+        ProviderKind::Embedded => "embedded",
+        ProviderKind::Corpus => "corpus",
+        ProviderKind::HttpSearch => "http",
+    }
+}
+
+async fn execute_plan(shared: &Arc<Shared>, plan: &Plan) -> Result<(), EngineError> {
+    // Build every task's cases (concurrently across tasks).
+    let total_tasks: usize = plan.dimensions.iter().map(|d| d.tasks.len()).sum();
+    shared.progress.build.set_length(total_tasks as u64);
+    let mut builds = JoinSet::new();
+    for dimension in &plan.dimensions {
+        for task in &dimension.tasks {
+            let shared = shared.clone();
+            let plugin = dimension.plugin.clone();
+            let options = dimension.options.clone();
+            let input = build_input(task, shared.seed, &options, &shared.context);
+            let variations = task.variations.clone();
+            builds.spawn(async move {
+                let result = build_task(&shared, &plugin, &input).await;
+                shared.progress.build.inc(1);
+                result.map(|cases| (plugin, options, variations, cases))
+            });
+        }
+    }
+    let mut jobs: Vec<Job> = Vec::new();
+    let mut seen = HashSet::new();
+    while let Some(joined) = builds.join_next().await {
+        let (plugin, options, variations, cases) = joined.map_err(|e| EngineError::Plugin(e.to_string()))??;
+        for case in cases {
+            if !seen.insert(case.id.clone()) {
+                return Err(EngineError::Plugin(format!(
+                    "plugin `{}` built two cases with the id `{}`; case ids must be unique",
+                    plugin.name(),
+                    case.id
+                )));
+            }
+            jobs.push(Job {
+                dimension: plugin.clone(),
+                options: options.clone(),
+                variations: variations.clone(),
+                case,
+            });
+        }
+    }
+    // A stable order (builds finish in any order).
+    jobs.sort_by(|a, b| a.case.id.cmp(&b.case.id));
+    shared.progress.target.set_length(jobs.len() as u64);
+    shared.progress.judge.set_length(jobs.len() as u64);
+
+    // Each case: vary, answer, judge. Bounded so memory stays flat.
+    let in_flight = Arc::new(Semaphore::new(shared.cases_in_flight));
+    let mut tasks = JoinSet::new();
+    for job in jobs {
+        let permit = in_flight.clone().acquire_owned().await.expect("never closed");
+        let shared = shared.clone();
+        tasks.spawn(async move {
+            let result = run_case(&shared, job).await;
+            drop(permit);
+            result
+        });
+        // Surface fatal errors early instead of after spawning everything.
+        while let Some(joined) = tasks.try_join_next() {
+            joined.map_err(|e| EngineError::Plugin(e.to_string()))??;
+        }
+    }
+    while let Some(joined) = tasks.join_next().await {
+        if let Err(err) = joined.map_err(|e| EngineError::Plugin(e.to_string())).and_then(|r| r) {
+            tasks.abort_all();
+            return Err(err);
+        }
+    }
+    Ok(())
+}
+
+fn build_input(
+    task: &PlannedTask,
+    seed: u64,
+    options: &trustgen_plugin_api::JsonMap,
+    context: &RunContext,
+) -> BuildInput {
+    BuildInput {
+        task: task.spec.name.clone(),
+        seed,
+        limit: task.limit.or(task.spec.default_limit),
+        options: options.clone(),
+        data: task.data.clone(),
+        context: context.clone(),
+    }
+}
+
+async fn build_task(shared: &Shared, plugin: &Arc<Plugin>, input: &BuildInput) -> Result<Vec<TestCase>, EngineError> {
+    let json = serde_json::to_string(input).expect("build input serializes");
+    let outcome: Result<BuildOutput, String> =
+        shared.runner.drive(&shared.executor, plugin, methods::BUILD, &json).await?;
+    let output = match outcome {
+        Ok(output) => output,
+        Err(message) => {
+            tracing::error!("task `{}/{}` could not be built: {message}", plugin.name(), input.task);
+            shared.progress.error();
+            record_skipped(shared, plugin.name(), &input.task, "(whole task)", &message)?;
+            return Ok(Vec::new());
+        }
+    };
+    for skipped in &output.skipped {
+        record_skipped(shared, plugin.name(), &input.task, &skipped.item, &skipped.reason)?;
+    }
+    let mut cases = output.cases;
+    if let Some(limit) = input.limit {
+        cases.truncate(limit);
+    }
+    for case in &mut cases {
+        if case.task.is_empty() {
+            case.task = input.task.clone();
+        }
+    }
+    Ok(cases)
+}
+
+fn record_skipped(shared: &Shared, dimension: &str, task: &str, item: &str, reason: &str) -> Result<(), EngineError> {
+    let already = shared.done.skipped.iter().any(|s| s.dimension == dimension && s.task == task && s.item == item);
+    if let (Some(store), false) = (&shared.store, already) {
+        store.skipped(&SkippedRecord {
+            dimension: dimension.into(),
+            task: task.into(),
+            item: item.into(),
+            reason: reason.into(),
+        })?;
+    }
+    Ok(())
+}
+
+async fn run_case(shared: &Shared, job: Job) -> Result<(), EngineError> {
+    let id = job.case.id.clone();
+    if shared.done.verdicts.contains_key(&id) {
+        shared.progress.target.inc(1);
+        shared.progress.judge.inc(1);
+        return Ok(());
+    }
+    // The case as recorded, or varied now.
+    let case = match shared.done.cases.get(&id) {
+        Some(record) => record.case.clone(),
+        None => {
+            let case = if job.variations.is_empty() {
+                job.case
+            } else {
+                let case = job.case;
+                let allowed = job.variations.clone();
+                let seed = shared.seed;
+                match drive_local(shared, |cx| vary::vary(cx, &case, &allowed, seed)).await? {
+                    Ok(varied) => varied,
+                    Err(message) => {
+                        tracing::warn!("case {id}: variation failed: {message}");
+                        case
+                    }
+                }
+            };
+            if let Some(store) = &shared.store {
+                store.case(&CaseRecord { dimension: job.dimension.name().to_string(), case: case.clone() })?;
+            }
+            case
+        }
+    };
+    // The target's answers.
+    let output = match shared.done.outputs.get(&id) {
+        Some(record) => record.output.clone(),
+        None => {
+            let input = RespondInput { case: case.clone(), context: shared.context.clone() };
+            let json = serde_json::to_string(&input).expect("respond input serializes");
+            let output: Result<ModelOutput, String> =
+                shared.runner.drive(&shared.executor, &shared.target_type, methods::RESPOND, &json).await?;
+            match output {
+                Ok(output) => {
+                    if let Some(store) = &shared.store {
+                        store.output(&OutputRecord { case_id: id.clone(), output: output.clone() })?;
+                    }
+                    output
+                }
+                Err(message) => {
+                    shared.progress.error();
+                    shared.progress.target.inc(1);
+                    shared.progress.judge.inc(1);
+                    return finish_case(shared, &job.dimension, &case, Verdict::missing(format!("engine: {message}")));
+                }
+            }
+        }
+    };
+    shared.progress.target.inc(1);
+    // The grade.
+    let input = ScoreInput {
+        case: case.clone(),
+        output,
+        options: job.options.clone(),
+        seed: shared.seed,
+        context: shared.context.clone(),
+    };
+    let json = serde_json::to_string(&input).expect("score input serializes");
+    let verdict: Result<Verdict, String> =
+        shared.runner.drive(&shared.executor, &job.dimension, methods::SCORE, &json).await?;
+    let verdict = verdict.unwrap_or_else(|message| {
+        shared.progress.error();
+        Verdict::missing(format!("engine: {message}"))
+    });
+    if verdict.status != VerdictStatus::Scored {
+        shared.progress.error();
+    }
+    shared.progress.judge.inc(1);
+    finish_case(shared, &job.dimension, &case, verdict)
+}
+
+fn finish_case(shared: &Shared, dimension: &Arc<Plugin>, case: &TestCase, verdict: Verdict) -> Result<(), EngineError> {
+    let record = VerdictRecord {
+        case_id: case.id.clone(),
+        dimension: dimension.name().to_string(),
+        task: case.task.clone(),
+        verdict,
+    };
+    if let Some(store) = &shared.store {
+        store.verdict(&record)?;
+    }
+    shared.verdicts.lock().unwrap_or_else(|e| e.into_inner()).push(record);
+    Ok(())
+}
+
+/// Drives an in-process step-protocol method (the variator) to completion.
+async fn drive_local<T>(
+    shared: &Shared,
+    mut method: impl FnMut(&mut trustgen_plugin_api::Cx) -> trustgen_plugin_api::Step<T>,
+) -> Result<Result<T, String>, EngineError> {
+    let mut replies = Vec::new();
+    for _ in 0..16 {
+        let mut cx = trustgen_plugin_api::Cx::new(replies.clone());
+        match method(&mut cx) {
+            Ok(value) => return Ok(Ok(value)),
+            Err(trustgen_plugin_api::Stop::Error(message)) => return Ok(Err(message)),
+            Err(trustgen_plugin_api::Stop::Pending) => {
+                let requests = cx.take_pending();
+                let mut answers = shared.executor.execute_all(&requests).await?;
+                replies.append(&mut answers);
+            }
+        }
+    }
+    Ok(Err("the variator asked for too many rounds".into()))
+}
+
+fn usage_from_clients(clients: &Clients) -> Vec<UsageRecord> {
+    clients
+        .usage()
+        .into_iter()
+        .map(|u| UsageRecord {
+            role: u.role.as_str().to_string(),
+            provider: provider_name(u.provider).to_string(),
+            model: u.model,
+            requests: u.requests,
+            cached: u.cached,
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+            cost: u.cost,
+        })
+        .collect()
+}
+
+/// Usage over the whole run directory (all sessions of a resumed run),
+/// from the request journal: the canonical record of what was paid for.
+fn usage_from_journal(shared: &Shared, specs: &[ModelSpec]) -> Result<Vec<UsageRecord>, EngineError> {
+    let Some(store) = &shared.store else { return Ok(Vec::new()) };
+    let records: Vec<RequestRecord> = read_jsonl(&store.dir().join(files::REQUESTS))?;
+    let mut by_role: BTreeMap<String, UsageRecord> = BTreeMap::new();
+    for record in records {
+        let role = record.request.role;
+        let spec = specs.iter().find(|s| s.role == role);
+        let entry = by_role.entry(role.as_str().to_string()).or_insert_with(|| UsageRecord {
+            role: role.as_str().to_string(),
+            provider: spec.map(|s| provider_name(s.provider).to_string()).unwrap_or_default(),
+            model: spec.map(|s| s.model.clone()).unwrap_or_default(),
+            ..UsageRecord::default()
+        });
+        entry.requests += 1;
+        if record.cached {
+            entry.cached += 1;
+        } else {
+            entry.prompt_tokens += record.reply.usage.prompt_tokens;
+            entry.completion_tokens += record.reply.usage.completion_tokens;
+        }
+    }
+    for entry in by_role.values_mut() {
+        let price = specs.iter().find(|s| s.role.as_str() == entry.role).and_then(|s| s.price.as_ref());
+        entry.cost = price.map(|p| {
+            entry.prompt_tokens as f64 * p.input_per_million / 1e6
+                + entry.completion_tokens as f64 * p.output_per_million / 1e6
+        });
+    }
+    Ok(by_role.into_values().collect())
+}
+
+/// Progress bars per stage, with counts, rate, ETA and errors.
+struct Progress {
+    multi: MultiProgress,
+    build: ProgressBar,
+    target: ProgressBar,
+    judge: ProgressBar,
+    errors: AtomicUsize,
+}
+
+impl Progress {
+    fn new(visible: bool) -> Progress {
+        let multi = MultiProgress::with_draw_target(if visible {
+            ProgressDrawTarget::stderr_with_hz(4)
+        } else {
+            ProgressDrawTarget::hidden()
+        });
+        let style = ProgressStyle::with_template("{prefix:>7} [{bar:30}] {pos}/{len} {per_sec:>10} eta {eta:>4} {msg}")
+            .expect("a valid template")
+            .progress_chars("=> ");
+        let bar = |name: &str| {
+            let bar = multi.add(ProgressBar::new(0));
+            bar.set_style(style.clone());
+            bar.set_prefix(name.to_string());
+            bar
+        };
+        Progress { build: bar("build"), target: bar("target"), judge: bar("judge"), multi, errors: AtomicUsize::new(0) }
+    }
+
+    fn error(&self) {
+        let errors = self.errors.fetch_add(1, Ordering::Relaxed) + 1;
+        self.judge.set_message(format!("errors: {errors}"));
+    }
+
+    fn finish(&self) {
+        for bar in [&self.build, &self.target, &self.judge] {
+            bar.finish();
+        }
+        let _ = self.multi.clear();
+    }
+}

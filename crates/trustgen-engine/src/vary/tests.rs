@@ -1,0 +1,149 @@
+//! Tests of the contextual variator with recorded generator replies.
+
+use expect_test::expect;
+use trustgen_plugin_api::step::drive;
+use trustgen_plugin_api::{ModelReply, Prompt, QuestionFormat, RequestKind, TestCase, VariationOp};
+
+use super::*;
+
+fn case(id: &str) -> TestCase {
+    TestCase {
+        id: id.into(),
+        task: "qa".into(),
+        prompts: vec![Prompt::user("What is the capital of France?")],
+        format: QuestionFormat::OpenEnded,
+        ground_truth: Some("Paris".into()),
+        ..TestCase::default()
+    }
+}
+
+/// Varies `case` with generator replies from `replies` (one per request, in
+/// order); returns the varied case and the prompts sent.
+fn run(case: &TestCase, ops: &[VariationOp], seed: u64, replies: &[&str]) -> (TestCase, Vec<String>) {
+    let mut next = replies.iter();
+    let (varied, requests) = drive(
+        |cx| vary(cx, case, ops, seed),
+        |round| round.iter().map(|_| ModelReply::text(*next.next().expect("enough recorded replies"))).collect(),
+    )
+    .unwrap();
+    let prompts = requests
+        .iter()
+        .map(|r| match &r.kind {
+            RequestKind::Chat(chat) => chat.messages[0].content.clone(),
+            _ => panic!("variator asks chat requests"),
+        })
+        .collect();
+    (varied, prompts)
+}
+
+/// The seed whose choice for `case` is `operator`.
+fn seed_for(case: &TestCase, ops: &[VariationOp], operator: &str) -> u64 {
+    (0..1000)
+        .find(|&seed| choose(case, &applicable(case, ops), seed).operator() == operator)
+        .expect("some seed picks it")
+}
+
+#[test]
+fn same_seed_same_variations_different_seed_different_ones() {
+    let ops = VariationOp::ALL;
+    let picks = |seed: u64| -> Vec<&'static str> {
+        (0..30).map(|i| choose(&case(&format!("c{i}")), &applicable(&case("c"), &ops), seed).operator()).collect()
+    };
+    assert_eq!(picks(7), picks(7));
+    assert_ne!(picks(7), picks(8));
+    // Every operator (and keeping the original) occurs.
+    let all = picks(7);
+    for op in ["keep_original", "paraphrase", "to_multiple_choice", "to_true_false"] {
+        assert!(all.contains(&op), "{op} never chosen: {all:?}");
+    }
+}
+
+#[test]
+fn formats_only_change_when_the_case_has_a_format_and_a_truth() {
+    let mut free = case("free");
+    free.format = QuestionFormat::None;
+    assert_eq!(applicable(&free, &VariationOp::ALL), vec![VariationOp::Paraphrase, VariationOp::Length]);
+    let mut no_truth = case("nt");
+    no_truth.ground_truth = None;
+    assert_eq!(applicable(&no_truth, &VariationOp::ALL), vec![VariationOp::Paraphrase, VariationOp::Length]);
+    // An open-ended question cannot become open-ended.
+    assert!(!applicable(&case("c"), &VariationOp::ALL).contains(&VariationOp::ToOpenEnded));
+}
+
+#[test]
+fn paraphrase_replaces_the_first_turn_and_records_the_original() {
+    let c = case("p");
+    let seed = seed_for(&c, &[VariationOp::Paraphrase], "paraphrase");
+    let (varied, prompts) =
+        run(&c, &[VariationOp::Paraphrase], seed, &[r#"{"sentence": "Which city is France's capital?"}"#]);
+    assert_eq!(prompts.len(), 1);
+    assert!(prompts[0].contains("<<<\nWhat is the capital of France?\n>>>"));
+    assert_eq!(varied.prompts[0].turns[0], "Which city is France's capital?");
+    let variation = varied.variation.unwrap();
+    assert_eq!(variation.operator, "paraphrase");
+    assert_eq!(variation.original_prompt, "What is the capital of France?");
+    assert_eq!(variation.skipped, None);
+    assert_eq!(varied.ground_truth.as_deref(), Some("Paris"));
+}
+
+#[test]
+fn multiple_choice_puts_the_answer_where_the_seed_says() {
+    let c = case("mc");
+    let seed = seed_for(&c, &[VariationOp::ToMultipleChoice], "to_multiple_choice");
+    let Choice::ToMultipleChoice { letter } = choose(&c, &[VariationOp::ToMultipleChoice], seed) else {
+        unreachable!()
+    };
+    let options = ["Lyon", "Nice", "Lille"];
+    let mut lines = Vec::new();
+    let mut wrong = options.iter();
+    for l in LETTERS {
+        let text = if l == letter { "Paris" } else { wrong.next().unwrap() };
+        lines.push(format!("{l}) {text}"));
+    }
+    let sentence = format!("What is the capital of France?\\n{}", lines.join("\\n"));
+    let reply = format!(r#"{{"sentence": "{sentence}", "answer": "{letter}"}}"#);
+    let (varied, _) = run(&c, &[VariationOp::ToMultipleChoice], seed, &[&reply]);
+    assert_eq!(varied.format, QuestionFormat::MultipleChoice);
+    assert_eq!(varied.ground_truth.as_deref(), Some(letter));
+    assert_eq!(varied.variation.unwrap().params["answer_position"], letter);
+}
+
+#[test]
+fn a_wrong_answer_position_is_retried_then_skipped() {
+    let c = case("mc2");
+    let seed = seed_for(&c, &[VariationOp::ToMultipleChoice], "to_multiple_choice");
+    let Choice::ToMultipleChoice { letter } = choose(&c, &[VariationOp::ToMultipleChoice], seed) else {
+        unreachable!()
+    };
+    let other = LETTERS.iter().find(|l| **l != letter).unwrap();
+    let bad = format!(r#"{{"sentence": "Q? A) x B) y C) z D) w", "answer": "{other}"}}"#);
+    let (varied, prompts) = run(&c, &[VariationOp::ToMultipleChoice], seed, &[&bad, "sorry, no JSON here"]);
+    assert_eq!(prompts.len(), 2, "one retry");
+    assert!(prompts[1].contains("Your previous reply was unusable"));
+    assert_eq!(varied.prompts, c.prompts, "the original text is kept");
+    assert_eq!(varied.ground_truth, c.ground_truth);
+    expect![[r#"the generator's reply has no JSON object"#]].assert_eq(&varied.variation.unwrap().skipped.unwrap());
+}
+
+#[test]
+fn true_false_sets_the_chosen_truth() {
+    let c = case("tf");
+    let seed = seed_for(&c, &[VariationOp::ToTrueFalse], "to_true_false");
+    let Choice::ToTrueFalse { truth } = choose(&c, &[VariationOp::ToTrueFalse], seed) else { unreachable!() };
+    let (varied, prompts) =
+        run(&c, &[VariationOp::ToTrueFalse], seed, &[r#"{"sentence": "Paris is the capital of France."}"#]);
+    assert!(prompts[0].contains(if truth { "TRUE" } else { "FALSE" }));
+    assert_eq!(varied.format, QuestionFormat::TrueFalse);
+    assert_eq!(varied.ground_truth.as_deref(), Some(if truth { "True" } else { "False" }));
+    assert!(varied.prompts[0].turns[0].ends_with("Paris is the capital of France."));
+}
+
+#[test]
+fn a_refusing_generator_leaves_the_case_alone() {
+    let c = case("r");
+    let seed = seed_for(&c, &[VariationOp::Paraphrase], "paraphrase");
+    let refusal = r#"{"sentence": "I'm sorry, I can't help with that."}"#;
+    let (varied, _) = run(&c, &[VariationOp::Paraphrase], seed, &[refusal, refusal]);
+    assert_eq!(varied.prompts, c.prompts);
+    assert_eq!(varied.variation.unwrap().skipped.as_deref(), Some("the generator refused"));
+}
