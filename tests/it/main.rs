@@ -3,5 +3,6 @@
 //! They run the real `trustgen` binary, load real plugin libraries built on
 //! the fly, and talk real HTTP to the project's own test server on loopback.
 
+mod engine;
 mod plugins;
 mod support;

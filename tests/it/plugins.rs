@@ -1,8 +1,7 @@
 //! The plugin mechanism: linked and dynamic plugins behave identically,
 //! broken libraries give clear errors, and out-of-tree plugins work.
 
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 
 use expect_test::{Expect, expect};
 use trustgen_host::{DiscoverOptions, HostError, LoadError, Registry};
@@ -15,20 +14,7 @@ use crate::support::{build_out_of_tree, root, run, test_plugin_cdylib, trustgen}
 // The test plugin must be named to be linked (and registered) at all.
 use trustgen_test_plugin as _;
 
-/// A directory holding the dynamic build of the test plugin (built once).
-fn testdim_dir() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        test_plugin_cdylib(&[], dir.path(), &crate::support::lib_file("testdim"));
-        dir
-    })
-    .path()
-}
-
-fn testdim_library() -> PathBuf {
-    testdim_dir().join(crate::support::lib_file("testdim"))
-}
+use crate::support::{testdim_dir, testdim_library};
 
 /// Replaces a temporary directory in messages so snapshots are stable (and
 /// collapses the table padding that depends on its length).

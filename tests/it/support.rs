@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 /// The workspace root.
 pub(crate) fn root() -> PathBuf {
@@ -74,4 +74,20 @@ pub(crate) fn build_out_of_tree(dir: &Path, lib_name: &str) -> PathBuf {
         .expect("cargo starts");
     assert!(output.status.success(), "building {} failed:\n{}", dir.display(), String::from_utf8_lossy(&output.stderr));
     target.join("debug").join(lib_file(lib_name))
+}
+
+/// A directory holding the dynamic build of the test plugin `testdim` (built once).
+pub(crate) fn testdim_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        test_plugin_cdylib(&[], dir.path(), &lib_file("testdim"));
+        dir
+    })
+    .path()
+}
+
+/// The dynamic build of `testdim`.
+pub(crate) fn testdim_library() -> PathBuf {
+    testdim_dir().join(lib_file("testdim"))
 }

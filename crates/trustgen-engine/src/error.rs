@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// The suite is invalid.
-    #[error("{0}")]
+    #[error(transparent)]
     Suite(#[from] trustgen_host::suite::SuiteErrors),
     /// Plugins could not be found or loaded.
     #[error(transparent)]

@@ -114,10 +114,19 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
         dry_run,
         user_agent: format!("trustgen/{}", env!("CARGO_PKG_VERSION")),
     };
-    let clients = Arc::new(Clients::new(specs.clone(), options)?);
     if !dry_run {
-        clients.preflight().await?;
+        // Check only what the suite names: the implicit embedder and corpus
+        // load when (and if) a plugin first asks for them.
+        let named: Vec<ModelSpec> = specs.iter().filter(|s| is_named(&suite, s)).cloned().collect();
+        let check = ClientOptions {
+            global_concurrency: options.global_concurrency,
+            cache: None,
+            dry_run: false,
+            user_agent: options.user_agent.clone(),
+        };
+        Clients::new(named, check)?.preflight().await?;
     }
+    let clients = Arc::new(Clients::new(specs.clone(), options)?);
     let mut context = RunContext::default();
     for role in [ModelRole::Target, ModelRole::Generator, ModelRole::Judge, ModelRole::Embedder, ModelRole::Retriever] {
         if let Some(info) = clients.info(role) {
@@ -207,6 +216,10 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
 
 fn now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+fn is_named(suite: &Suite, spec: &ModelSpec) -> bool {
+    suite.model(spec.role).is_some()
 }
 
 fn model_specs(suite: &Suite) -> Result<Vec<ModelSpec>, EngineError> {
