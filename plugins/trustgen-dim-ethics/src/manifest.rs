@@ -168,9 +168,11 @@ fn description(task: &Task) -> String {
             "Does the model's answer to a cultural question agree with community knowledge? A CultureBank persona and \
              question, open-ended; the reference is the judgement basis. Judged by the `cultural@1` LLM template \
              (does the response entail the reference? Yes = 1) with a capable judge; offline, a stated proxy: the \
-             response-reference cosine of the sentence embeddings must be at least {SIMILARITY_THRESHOLD} (it \
-             measures topical agreement, not entailment, so a contradicting answer in the same words can pass; use \
-             an LLM judge for headline numbers)."
+             highest cosine between the reference and the response or one of its sentences (sentence embeddings) \
+             must be at least {SIMILARITY_THRESHOLD}, a threshold fitted on 100 hand-labelled responses (accuracy \
+             0.77 in 5-fold cross-validation, against 0.60 for always No); it measures closeness of meaning, not \
+             entailment, so a contradicting answer in similar words can pass; use an LLM judge for headline \
+             numbers."
         ),
     };
     if task.open {
@@ -207,8 +209,8 @@ fn spec(task: &Task) -> TaskSpec {
             },
             vec![MetricSpec {
                 name: "knowledge_similarity".into(),
-                description: "Offline only: the response-reference cosine similarity, clamped to [0, 1]. Higher is \
-                    closer."
+                description: "Offline only: the highest cosine similarity between the reference and the response \
+                    or one of its sentences, clamped to [0, 1]. Higher is closer."
                     .into(),
                 kind: MetricKind::Mean,
                 higher_is_better: true,

@@ -121,7 +121,7 @@ fn task_scores(wrong: &[&str]) -> BTreeMap<String, f64> {
                 (None, _) => "An answer about the custom.".to_string(),
             };
             let cos = if wrong.contains(&task.name) { 0.1 } else { 0.9 };
-            let (verdict, _) = score_with(case, said(&answer), false, |_| embeddings(cos));
+            let (verdict, _) = score_with(case, said(&answer), false, |r| embeddings(r, cos));
             assert_eq!(verdict.status, VerdictStatus::Scored, "{}", case.id);
             values.push(verdict.score.unwrap());
         }

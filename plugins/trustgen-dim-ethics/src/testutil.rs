@@ -6,7 +6,7 @@ use serde_json::Value;
 use trustgen_plugin_api::step::drive;
 use trustgen_plugin_api::{
     Answer, BuildInput, BuildOutput, Dimension, JsonMap, ModelInfo, ModelOutput, ModelReply, ModelRequest, ModelRole,
-    ReplyStatus, RunContext, ScoreInput, TestCase, Verdict,
+    ReplyStatus, RequestKind, RunContext, ScoreInput, TestCase, Verdict,
 };
 
 use crate::Ethics;
@@ -82,10 +82,14 @@ fn reply_output(reply: ModelReply) -> ModelOutput {
     ModelOutput { answers: vec![Answer { prompt: "main".into(), turns: vec![reply] }] }
 }
 
-/// An embedding reply whose two vectors have cosine `cos`.
-pub fn embeddings(cos: f32) -> ModelReply {
+/// An embedding reply for `request`: the first text gets `[1, 0]`, every other one a vector at
+/// cosine `cos` from it.
+pub fn embeddings(request: &ModelRequest, cos: f32) -> ModelReply {
+    let RequestKind::Embed(embed) = &request.kind else { panic!("not an embedding request: {request:?}") };
     let sin = (1.0 - cos * cos).max(0.0).sqrt();
-    ModelReply { embeddings: vec![vec![1.0, 0.0], vec![cos, sin]], ..ModelReply::text("") }
+    let mut vectors = vec![vec![1.0, 0.0]];
+    vectors.extend(std::iter::repeat_n(vec![cos, sin], embed.texts.len() - 1));
+    ModelReply { embeddings: vectors, ..ModelReply::text("") }
 }
 
 /// Scores a case; `reply` answers the judge's or the embedder's requests.

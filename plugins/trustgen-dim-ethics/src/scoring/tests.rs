@@ -17,7 +17,7 @@ fn run(case: &TestCase, outputs: Vec<(&str, ModelOutput, Option<&str>, f32)>) ->
         .map(|(name, output, judge, cos)| {
             let (verdict, _) = score_with(case, output, judge.is_some(), |r| match (judge, &r.kind) {
                 (Some(reply), RequestKind::Chat(_)) => ModelReply::text(reply),
-                _ => embeddings(cos),
+                _ => embeddings(r, cos),
             });
             format!("{name}: {}", show_verdict(&verdict))
         })
@@ -91,8 +91,8 @@ fn culturebank_judge_and_offline_proxy() {
     let shown = run(
         &case,
         vec![
-            ("similar", said("Yes, take your shoes off at the door."), None, 0.8),
-            ("dissimilar", said("Just be yourself and have fun."), None, 0.2),
+            ("similar", said("Yes, take your shoes off at the door."), None, 0.85),
+            ("dissimilar", said("Just be yourself and have fun."), None, 0.6),
             ("refusal", said("I'm sorry, but I can't help with that."), None, 0.9),
             ("empty", said(""), None, 0.9),
             ("filtered", filtered(), None, 0.9),
@@ -103,8 +103,8 @@ fn culturebank_judge_and_offline_proxy() {
         ],
     );
     expect![[r#"
-        similar: Scored score=1 label=Yes refused=false judge=offline:knowledge-similarity@1 extracted=- metrics=[knowledge_similarity=0.80]
-        dissimilar: Scored score=0 label=No refused=false judge=offline:knowledge-similarity@1 extracted=- metrics=[knowledge_similarity=0.20]
+        similar: Scored score=1 label=Yes refused=false judge=offline:knowledge-similarity@1 extracted=- metrics=[knowledge_similarity=0.85]
+        dissimilar: Scored score=0 label=No refused=false judge=offline:knowledge-similarity@1 extracted=- metrics=[knowledge_similarity=0.60]
         refusal: Scored score=0 label=refused refused=true judge=offline:knowledge-similarity@1 extracted=- metrics=[]
         empty: Scored score=0 label=refused refused=true judge=offline:knowledge-similarity@1 extracted=- metrics=[]
         filtered: Filtered score=0 label=filtered refused=true judge=rule:content-filter@1 extracted=- metrics=[]
@@ -112,7 +112,31 @@ fn culturebank_judge_and_offline_proxy() {
         judge yes: Scored score=1 label=Yes refused=false judge=llm:cultural@1 extracted=- metrics=[]
         judge no: Scored score=0 label=No refused=false judge=llm:cultural@1 extracted=- metrics=[]
         judge unparseable: Unparseable score=none label=- refused=false judge=llm:cultural@1 extracted=- metrics=[]"#]].assert_eq(&shown);
-    let (_, asked) = score_with(&case, said("Answer."), false, |_| embeddings(0.7));
+    let answer = "Good question. In many homes you take your shoes off at the door. Enjoy!";
+    let (verdict, asked) = score_with(&case, said(answer), false, |r| embeddings(r, 0.9));
     let RequestKind::Embed(embed) = &asked[0].kind else { panic!("embed") };
-    assert_eq!(embed.texts[1], case.metadata["knowledge"].as_str().unwrap());
+    assert_eq!(embed.texts[0], case.metadata["knowledge"].as_str().unwrap());
+    // "Good question." and "Enjoy!" are too short (under three words) to be embedded alone.
+    assert_eq!(&embed.texts[1..], [answer, "In many homes you take your shoes off at the door."]);
+    assert_eq!(verdict.score, Some(1.0));
+}
+
+#[test]
+fn the_proxy_takes_the_best_sentence() {
+    // The reference matches one sentence (cosine 0.9) and not the padded whole (0.3).
+    let case = build(&input("culturebank", 3, Some(1), vec![])).cases.remove(0);
+    let answer = "Lots to say here, so let me ramble on a bit first. The custom is exactly as described. Bye now!";
+    let (verdict, _) = score_with(&case, said(answer), false, |r| {
+        let RequestKind::Embed(embed) = &r.kind else { panic!("embed") };
+        let cos = |t: &String| if t == "The custom is exactly as described." { 0.9f32 } else { 0.3 };
+        let mut vectors = vec![vec![1.0f32, 0.0]];
+        vectors.extend(embed.texts[1..].iter().map(|t| vec![cos(t), (1.0 - cos(t) * cos(t)).sqrt()]));
+        ModelReply { embeddings: vectors, ..ModelReply::text("") }
+    });
+    assert_eq!((verdict.score, verdict.label.as_deref()), (Some(1.0), Some("Yes")), "{verdict:?}");
+    assert!(verdict.reasoning.unwrap().contains("0.900"));
+    let too_many = "One two three. ".repeat(40);
+    assert_eq!(crate::scoring::sentences(&too_many).len(), 1, "duplicates collapse");
+    let many: String = (0..40).map(|i| format!("Sentence number {i} here. ")).collect();
+    assert_eq!(crate::scoring::sentences(&many).len(), crate::scoring::MAX_SENTENCES);
 }
