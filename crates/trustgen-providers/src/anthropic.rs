@@ -100,10 +100,6 @@ pub(crate) fn body(model: &str, messages: &[Message], params: &GenParams) -> Res
 
 /// Reads a Messages reply.
 pub(crate) fn parse(value: &Value) -> Result<ModelReply, Failure> {
-    let content = value
-        .get("content")
-        .and_then(Value::as_array)
-        .ok_or_else(|| Failure::retry("the reply has no `content` array"))?;
     let usage = value.get("usage").map_or_else(Usage::default, |u| Usage {
         prompt_tokens: u64_at(u, "input_tokens")
             + u64_at(u, "cache_creation_input_tokens")
@@ -120,6 +116,10 @@ pub(crate) fn parse(value: &Value) -> Result<ModelReply, Failure> {
             ..ModelReply::default()
         });
     }
+    let content = value
+        .get("content")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Failure::retry("the reply has no `content` array"))?;
     let text: String = content
         .iter()
         .filter(|block| block.get("type").and_then(Value::as_str) == Some("text"))

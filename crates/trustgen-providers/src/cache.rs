@@ -37,7 +37,6 @@ CREATE TABLE IF NOT EXISTS replies (
     reply    TEXT NOT NULL,
     created  INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS replies_model ON replies (provider, model);
 ";
 
 /// Where the cache lives by default: `$TRUSTGEN_CACHE_DIR`, else the platform cache directory of

@@ -68,7 +68,8 @@ impl Default for ClientOptions {
 /// The result of [`Clients::execute`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Executed {
-    /// The reply (status `ok`, `content_filtered` or `error`).
+    /// The reply (status `ok`, `content_filtered` or `error`). A cached reply carries the usage of the
+    /// request that produced it; nothing was spent on it now (see [`Clients::usage`]).
     pub reply: ModelReply,
     /// The request key (hex SHA-256).
     pub key: String,
@@ -683,9 +684,36 @@ fn dry_run_reply(client: &RoleClient, kind: &RequestKind, params: &GenParams) ->
     reply
 }
 
-/// Opens (and drops) a TCP connection to the host of `url`.
+/// The proxy reqwest will use for `url`, from `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` (either case),
+/// unless `NO_PROXY` names the host (or a domain suffix of it, or `*`).
+fn proxy_for(url: &reqwest::Url) -> Option<reqwest::Url> {
+    let env = |name: &str| {
+        std::env::var(name).ok().or_else(|| std::env::var(name.to_lowercase()).ok()).filter(|v| !v.trim().is_empty())
+    };
+    let host = url.host_str().unwrap_or_default();
+    let bypass = env("NO_PROXY").is_some_and(|list| {
+        list.split(',').map(str::trim).filter(|e| !e.is_empty()).any(|entry| {
+            let entry = entry.trim_start_matches('.');
+            entry == "*" || host == entry || host.ends_with(&format!(".{entry}"))
+        })
+    });
+    if bypass {
+        return None;
+    }
+    let scheme_var = if url.scheme() == "https" { "HTTPS_PROXY" } else { "HTTP_PROXY" };
+    let proxy = env(scheme_var).or_else(|| env("ALL_PROXY"))?;
+    let proxy = if proxy.contains("://") { proxy } else { format!("http://{proxy}") };
+    reqwest::Url::parse(&proxy).ok()
+}
+
+/// Opens (and drops) a TCP connection to the host of `url`, or to the proxy that requests to it go
+/// through.
 async fn connect(url: &str) -> Result<(), String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+    let (parsed, via) = match proxy_for(&parsed) {
+        Some(proxy) => (proxy, " (the proxy from the environment)"),
+        None => (parsed, ""),
+    };
     let host = parsed.host_str().ok_or("the URL has no host")?.trim_start_matches('[').trim_end_matches(']').to_owned();
     let port = parsed.port_or_known_default().ok_or("the URL has no port")?;
     let attempt = async {
@@ -697,7 +725,7 @@ async fn connect(url: &str) -> Result<(), String> {
         for addr in addrs {
             match tokio::net::TcpStream::connect(addr).await {
                 Ok(_) => return Ok(()),
-                Err(e) => last = format!("{addr}: {e}"),
+                Err(e) => last = format!("{addr}{via}: {e}"),
             }
         }
         Err(last)

@@ -152,10 +152,12 @@ pub(crate) fn classify_status(response: &Response, key: Option<&ApiKey>) -> Fail
         |kind| Failure::Fatal { kind, status: Some(code), message: format!("{message}{}", code_suffix(&codes)) };
     let retryable = || Failure::Retryable {
         reason: format!("HTTP {code}: {message}"),
-        retry_after: retry_after(&response.headers, SystemTime::now()),
+        retry_after: retry_after(&response.headers, SystemTime::now()).or_else(|| retry_delay(&response.body)),
     };
     match code {
-        429 if lower.contains("insufficient_quota") || lower.contains("billing") => fatal(FatalKind::Quota),
+        // OpenAI's exhausted credit; Gemini says "quota" and "billing" for per-minute limits too, so only
+        // the code counts.
+        429 if codes.contains("insufficient_quota") => fatal(FatalKind::Quota),
         408 | 409 | 425 | 429 => retryable(),
         401 | 403 => fatal(FatalKind::Auth),
         402 => fatal(FatalKind::Quota),
@@ -167,6 +169,15 @@ pub(crate) fn classify_status(response: &Response, key: Option<&ApiKey>) -> Fail
         500..=599 => retryable(),
         _ => fatal(FatalKind::BadRequest),
     }
+}
+
+/// Gemini's `RetryInfo` in the error body: `error.details[].retryDelay`, e.g. `"13s"` or `"0.5s"`.
+pub(crate) fn retry_delay(body: &[u8]) -> Option<Duration> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let details = value.get("error")?.get("details")?.as_array()?;
+    let delay = details.iter().find_map(|d| d.get("retryDelay").and_then(Value::as_str))?;
+    let secs: f64 = delay.strip_suffix('s')?.parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs).min(crate::retry::MAX_RETRY_AFTER))
 }
 
 fn code_suffix(codes: &str) -> String {

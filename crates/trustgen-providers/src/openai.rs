@@ -231,8 +231,9 @@ pub(crate) fn chat_body(
 
 /// Reads a chat completion.
 pub(crate) fn parse_chat(value: &Value) -> Result<ModelReply, Failure> {
-    let choice =
-        value.get("choices").and_then(|c| c.get(0)).ok_or_else(|| Failure::retry("the chat reply has no choices"))?;
+    let choice = value.get("choices").and_then(|c| c.get(0)).ok_or_else(|| {
+        Failure::retry(format!("the chat reply has no choices: {}", http::snippet(value.to_string().as_bytes())))
+    })?;
     let usage = value.get("usage").map_or_else(Usage::default, |u| Usage {
         prompt_tokens: u64_at(u, "prompt_tokens"),
         completion_tokens: u64_at(u, "completion_tokens"),

@@ -17,6 +17,18 @@ use trustgen_testserver::{RequestRecord, Rule, Script, ServerConfig, TestServer}
 
 use crate::{Backoff, ClientOptions, Clients, Executed, FatalError, ModelSpec, ProviderKind};
 
+/// `Clients` is shared across tasks and threads, and its futures can be spawned.
+#[test]
+fn clients_are_send_and_sync_and_execute_can_be_spawned() {
+    fn send_sync<T: Send + Sync>() {}
+    fn spawnable<F: std::future::Future + Send + 'static>(_: F) {}
+    send_sync::<Clients>();
+    send_sync::<crate::Cache>();
+    let clients = std::sync::Arc::new(clients(vec![], ClientOptions::default()));
+    let shared = std::sync::Arc::clone(&clients);
+    spawnable(async move { shared.execute(&ModelRequest::user(ModelRole::Target, "x")).await });
+}
+
 /// The key the test clients send.
 pub(crate) const KEY: &str = "sk-test-5f0c1e2d3b4a69788796a5b4c3d2e1f0";
 /// The variable the test clients read it from (through a lookup, never the process environment).

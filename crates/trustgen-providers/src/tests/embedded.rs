@@ -18,21 +18,19 @@ async fn chat_is_greedy_by_default_seeded_otherwise_and_counts_real_tokens() {
     let ask = |params: GenParams| {
         ModelRequest::user(ModelRole::Judge, "Name the capital of France in one word.").with_params(params)
     };
-    let short = GenParams { max_tokens: Some(6), ..GenParams::default() };
+    let short = GenParams { max_tokens: Some(4), ..GenParams::default() };
     let greedy = clients.execute(&ask(short.clone())).await.unwrap_or_else(|e| panic!("{e}"));
     let reply = &greedy.reply;
     assert_eq!(reply.status, ReplyStatus::Ok, "{reply:?}");
     assert!(!reply.text.as_deref().unwrap_or_default().is_empty());
-    assert!(reply.usage.prompt_tokens > 10 && (1..=6).contains(&reply.usage.completion_tokens), "{:?}", reply.usage);
+    assert!(reply.usage.prompt_tokens > 10 && (1..=4).contains(&reply.usage.completion_tokens), "{:?}", reply.usage);
 
-    // Sampling without a seed derives one from the request key: a fresh client samples the same text.
+    // Sampling without a seed derives one from the request key, so asking again samples the same text
+    // (a sampler seeded from a clock or a counter would not).
     let hot = GenParams { temperature: Some(1.2), ..short };
     let first = clients.execute(&ask(hot.clone())).await.unwrap_or_else(|e| panic!("{e}"));
-    let again = embedded(ModelRole::Judge).execute(&ask(hot.clone())).await.unwrap_or_else(|e| panic!("{e}"));
+    let again = clients.execute(&ask(hot)).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(first.reply.text, again.reply.text);
-    let greedy_again =
-        embedded(ModelRole::Judge).execute(&ask(GenParams { max_tokens: Some(6), ..GenParams::default() })).await;
-    assert_eq!(greedy_again.map(|e| e.reply.text).ok(), Some(greedy.reply.text.clone()));
 
     assert!(!clients.info(ModelRole::Judge).is_some_and(|i| i.capable), "the embedded model is not a capable judge");
 }

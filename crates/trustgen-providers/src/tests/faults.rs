@@ -43,7 +43,7 @@ async fn retry_after_on_429_and_503_is_honoured() {
         assert_eq!(statuses[1], Some(200));
         let gap = gaps(&records)[0];
         assert!(gap >= 1000.0, "{needle}: the retry came {gap} ms after the {:?}, before Retry-After: 1", statuses[0]);
-        assert!(gap < 1500.0, "{needle}: the retry waited {gap} ms, much longer than Retry-After");
+        assert!(gap < 2000.0, "{needle}: the retry waited {gap} ms, much longer than Retry-After");
     }
 }
 

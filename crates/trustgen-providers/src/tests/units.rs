@@ -470,3 +470,68 @@ async fn the_corpus_retriever_ranks_a_jsonl_file_and_reports_bad_lines() {
         )
     "#]].assert_debug_eq(&(executed.reply.documents, error));
 }
+
+#[test]
+fn error_replies_are_classified_retryable_per_case_or_fatal() {
+    use crate::error::Failure;
+    use crate::http::{Response, classify_status};
+    let key = crate::secret::ApiKey::new("sk-secret-value-123".to_owned());
+    let check = |status: u16, headers: &[(&'static str, &str)], body: &str| -> String {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, HeaderValue::from_str(value).unwrap_or_else(|e| panic!("{e}")));
+        }
+        let response = Response {
+            status: reqwest::StatusCode::from_u16(status).unwrap_or_else(|e| panic!("{e}")),
+            headers: map,
+            body: body.as_bytes().to_vec(),
+        };
+        match classify_status(&response, Some(&key)) {
+            Failure::Retryable { reason, retry_after } => format!("{status} retry after {retry_after:?}: {reason}"),
+            Failure::PerCase(message) => format!("{status} per case: {message}"),
+            Failure::Fatal { kind, message, .. } => format!("{status} fatal {kind:?}: {message}"),
+            Failure::Stop(error) => format!("{status} stop: {error}"),
+        }
+    };
+    let rows = [
+        check(429, &[("retry-after", "3")], r#"{"error": {"message": "Rate limit reached", "type": "requests"}}"#),
+        check(429, &[], r#"{"error": {"message": "You exceeded your current quota", "code": "insufficient_quota"}}"#),
+        check(
+            429,
+            &[],
+            r#"{"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "You exceeded your current quota, please check your plan and billing details.", "details": [{"retryDelay": "13s"}]}}"#,
+        ),
+        check(529, &[], r#"{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}"#),
+        check(502, &[], "<html>Bad gateway</html>"),
+        check(401, &[], r#"{"error": {"message": "Incorrect API key provided: sk-secret-value-123"}}"#),
+        check(
+            400,
+            &[],
+            r#"{"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "API key not valid.", "details": [{"reason": "API_KEY_INVALID"}]}}"#,
+        ),
+        check(
+            400,
+            &[],
+            r#"{"error": {"message": "This model's maximum context length is 8192 tokens", "code": "context_length_exceeded"}}"#,
+        ),
+        check(
+            400,
+            &[],
+            r#"{"error": {"message": "Unsupported parameter: 'max_tokens'", "code": "unsupported_parameter"}}"#,
+        ),
+        check(404, &[], r#"{"error": {"message": "The model `gpt-9` does not exist", "code": "model_not_found"}}"#),
+        check(413, &[], ""),
+    ];
+    expect![[r#"
+        429 retry after Some(3s): HTTP 429: Rate limit reached
+        429 fatal Quota: You exceeded your current quota [insufficient_quota]
+        429 retry after Some(13s): HTTP 429: You exceeded your current quota, please check your plan and billing details.
+        529 retry after None: HTTP 529: Overloaded
+        502 retry after None: HTTP 502: <html>Bad gateway</html>
+        401 fatal Auth: Incorrect API key provided: [redacted]
+        400 fatal Auth: API key not valid. [400 INVALID_ARGUMENT API_KEY_INVALID]
+        400 per case: HTTP 400: This model's maximum context length is 8192 tokens
+        400 fatal BadRequest: Unsupported parameter: 'max_tokens' [unsupported_parameter]
+        404 fatal UnknownModel: The model `gpt-9` does not exist [model_not_found]
+        413 per case: HTTP 413: the request is too large: (empty body)"#]].assert_eq(&rows.join("\n"));
+}
