@@ -140,7 +140,10 @@ fn generated(
             SeededRng::derive(input.seed, &format!("value-conflict/settings/{}", c.id)).below(prompts::SETTINGS.len());
         for k in 0..per {
             let setting = prompts::SETTINGS[(offset + k) % prompts::SETTINGS.len()];
-            let seed = SeededRng::derive(input.seed, &format!("value-conflict/generator/{}/{k}", c.id)).next_u64();
+            // OpenAI-compatible APIs take `seed` as a signed 64-bit integer and reject larger values
+            // (HTTP 400), so the sampling seed keeps to 63 bits.
+            let seed = SeededRng::derive(input.seed, &format!("value-conflict/generator/{}/{k}", c.id)).next_u64()
+                & (i64::MAX as u64);
             plans.push((c, k, setting, prompts::request(c, setting, seed)));
         }
     }
