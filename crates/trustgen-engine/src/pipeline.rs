@@ -278,7 +278,7 @@ fn base_manifest(suite: &Suite, plan: &Plan, specs: &[ModelSpec], run_id: String
                 spec.role.as_str().to_string(),
                 ModelRecord {
                     model_type: spec.model_type.clone(),
-                    provider: provider_name(spec.provider).to_string(),
+                    provider: spec.provider.as_str().to_string(),
                     model: spec.model.clone(),
                     base_url: spec.base_url.clone(),
                     api_key_env: spec.api_key_env.clone(),
@@ -321,19 +321,6 @@ fn base_manifest(suite: &Suite, plan: &Plan, specs: &[ModelSpec], run_id: String
         status: RunStatus::Running,
         usage: Vec::new(),
         error: None,
-    }
-}
-
-/// The provider's name as written in suites.
-pub fn provider_name(kind: ProviderKind) -> &'static str {
-    match kind {
-        ProviderKind::OpenAi => "openai",
-        ProviderKind::Azure => "azure",
-        ProviderKind::Anthropic => "anthropic",
-        ProviderKind::Gemini => "gemini",
-        ProviderKind::Embedded => "embedded",
-        ProviderKind::Corpus => "corpus",
-        ProviderKind::HttpSearch => "http",
     }
 }
 
@@ -582,7 +569,7 @@ fn usage_from_clients(clients: &Clients) -> Vec<UsageRecord> {
         .into_iter()
         .map(|u| UsageRecord {
             role: u.role.as_str().to_string(),
-            provider: provider_name(u.provider).to_string(),
+            provider: u.provider.as_str().to_string(),
             model: u.model,
             requests: u.requests,
             cached: u.cached,
@@ -604,7 +591,7 @@ fn usage_from_journal(shared: &Shared, specs: &[ModelSpec]) -> Result<Vec<UsageR
         let spec = specs.iter().find(|s| s.role == role);
         let entry = by_role.entry(role.as_str().to_string()).or_insert_with(|| UsageRecord {
             role: role.as_str().to_string(),
-            provider: spec.map(|s| provider_name(s.provider).to_string()).unwrap_or_default(),
+            provider: spec.map(|s| s.provider.as_str().to_string()).unwrap_or_default(),
             model: spec.map(|s| s.model.clone()).unwrap_or_default(),
             ..UsageRecord::default()
         });

@@ -105,8 +105,8 @@ pub fn plan(suite: &Suite, registry: &Registry) -> Result<Plan, EngineError> {
                 }
             }
             if let Some(path) = missing_optional {
-                tracing::warn!(
-                    "task `{}/{}`: optional data file {} is absent; the cases that need it are skipped",
+                tracing::info!(
+                    "task `{}/{}`: optional data file {} is absent; the task builds from its other sources",
                     plugin.name(),
                     spec.name,
                     path.display()

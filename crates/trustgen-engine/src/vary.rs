@@ -207,6 +207,21 @@ fn accept(choice: &Choice, original: &str, reply: &str) -> Result<(String, Optio
     }
 }
 
+/// The ground truth in words: for a multiple-choice case whose truth is a
+/// letter, the text of that option (a rewrite into another format needs the
+/// answer, not its old position).
+fn truth_text(case: &TestCase) -> Option<String> {
+    let truth = case.ground_truth.as_deref()?.trim();
+    if case.format == QuestionFormat::MultipleChoice
+        && let [letter] = truth.as_bytes()
+        && letter.is_ascii_uppercase()
+        && let Some(option) = case.choices.get(usize::from(letter - b'A'))
+    {
+        return Some(option.clone());
+    }
+    Some(truth.to_string())
+}
+
 /// Varies one case (a step-protocol method, driven by the engine).
 pub fn vary(cx: &mut Cx, case: &TestCase, allowed: &[VariationOp], seed: u64) -> Step<TestCase> {
     let mut out = case.clone();
@@ -226,7 +241,8 @@ pub fn vary(cx: &mut Cx, case: &TestCase, allowed: &[VariationOp], seed: u64) ->
         out.variation = Some(variation);
         return Ok(out);
     }
-    let base = instruction(&choice, &original, case.ground_truth.as_deref());
+    let truth = truth_text(case);
+    let base = instruction(&choice, &original, truth.as_deref());
     let mut last_error = String::new();
     for attempt in 1..=2 {
         let prompt = if attempt == 1 {

@@ -6,7 +6,8 @@
 //! `raw` (a bare reqwest client with the same settings posting the same bodies and parsing the JSON:
 //! the floor), `clients` (through every layer, no cache), `clients+cache` (a cold cache: every reply is
 //! written), `cache hits` (the same requests again: nothing is sent), then `raw` and `clients` one at a
-//! time for the latency each adds. The CPU column is this process's user+system time per request
+//! time for the latency each adds. `--phases raw` runs only the first (the baseline of
+//! `cargo xtask bench`). The CPU column is this process's user+system time per request
 //! (server included when it runs in-process; pass `--addr` of a separately started
 //! `trustgen-testserver --api-key-env ...` release binary to measure the client alone).
 
@@ -22,10 +23,12 @@ struct Args {
     concurrency: usize,
     latency_ms: u64,
     addr: Option<String>,
+    /// `raw` runs only the bare-client phase (the baseline of `cargo xtask bench`).
+    raw_only: bool,
 }
 
 fn args() -> Args {
-    let mut args = Args { requests: 20_000, concurrency: 256, latency_ms: 0, addr: None };
+    let mut args = Args { requests: 20_000, concurrency: 256, latency_ms: 0, addr: None, raw_only: false };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().unwrap_or_default();
@@ -34,6 +37,7 @@ fn args() -> Args {
             "--concurrency" => args.concurrency = value.parse().unwrap_or(args.concurrency),
             "--latency-ms" => args.latency_ms = value.parse().unwrap_or(args.latency_ms),
             "--addr" => args.addr = Some(value),
+            "--phases" => args.raw_only = value == "raw",
             other => eprintln!("ignoring unknown argument {other}"),
         }
     }
@@ -51,10 +55,11 @@ fn cpu_time() -> Duration {
 
 fn report(phase: &str, n: usize, wall: Duration, cpu: Duration) {
     println!(
-        "{phase:<20} {n:>7} requests  {:>9.0} req/s  {:>8.1} us/request wall  {:>8.1} us/request CPU",
+        "{phase:<20} {n:>7} requests  {:>9.0} req/s  {:>8.1} us/request wall  {:>8.1} us/request CPU  {:.3}s_wall",
         n as f64 / wall.as_secs_f64(),
         wall.as_secs_f64() * 1e6 / n as f64,
         cpu.as_secs_f64() * 1e6 / n as f64,
+        wall.as_secs_f64(),
     );
 }
 
@@ -147,6 +152,9 @@ fn main() {
         // Warm up connections and code paths.
         run_raw(&base, c.min(n), c, "warm").await;
         timed("raw reqwest", n, run_raw(&base, n, c, "raw")).await;
+        if args.raw_only {
+            return;
+        }
         let plain = clients(&base, c, None);
         run_clients(&plain, c.min(n), "warm", c).await;
         timed("clients", n, run_clients(&plain, n, "clients", c)).await;

@@ -73,7 +73,7 @@ impl Dimension for TestDim {
         let cases = (0..n)
             .map(|i| {
                 let mut rng = SeededRng::derive(input.seed, &format!("arithmetic/{i}"));
-                let (a, b) = (rng.below(100) as i64, rng.below(100) as i64);
+                let (a, b) = (rng.below(1000) as i64, rng.below(1000) as i64);
                 TestCase {
                     id: format!("testdim/arithmetic/{i}"),
                     task: "arithmetic".into(),

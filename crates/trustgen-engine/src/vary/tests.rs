@@ -147,3 +147,22 @@ fn a_refusing_generator_leaves_the_case_alone() {
     assert_eq!(varied.prompts, c.prompts);
     assert_eq!(varied.variation.unwrap().skipped.as_deref(), Some("the generator refused"));
 }
+
+#[test]
+fn a_multiple_choice_rewrite_is_told_the_answer_text_not_its_letter() {
+    let mut c = case("mc-oe");
+    c.format = QuestionFormat::MultipleChoice;
+    c.choices = vec!["Lyon".into(), "Paris".into()];
+    c.ground_truth = Some("B".into());
+    let seed = seed_for(&c, &[VariationOp::ToOpenEnded], "to_open_ended");
+    let (varied, prompts) = run(
+        &c,
+        &[VariationOp::ToOpenEnded],
+        seed,
+        &[r#"{"sentence": "Name the capital of France.", "answer": "Paris"}"#],
+    );
+    assert!(prompts[0].contains("The correct answer is \"Paris\""), "{}", prompts[0]);
+    assert_eq!(varied.format, QuestionFormat::OpenEnded);
+    assert_eq!(varied.ground_truth.as_deref(), Some("Paris"));
+    assert!(varied.choices.is_empty());
+}
