@@ -44,7 +44,8 @@ fn two_runs_give_all_five_outputs_with_model_outputs_escaped() {
     assert!(!html.contains("onerror=\"window.__xss"), "a raw event handler from a model output");
     assert!(html.contains("__xss"), "the payload text is still shown (as text)");
     assert!(!html.contains("<link") && !html.contains("src=\"http"), "no external resources");
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(json["runs"].as_array().map(Vec::len), Some(2));
     let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(markdown.contains("model-a") && markdown.contains("model-b"), "{markdown}");

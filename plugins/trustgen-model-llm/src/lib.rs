@@ -49,8 +49,11 @@ impl ModelType for Llm {
                         message.images = prompts[i].images.clone();
                     }
                     histories[i].push(message);
-                    ModelRequest::chat(ModelRole::Target, histories[i].clone())
-                        .with_purpose(format!("target:{}:turn{}", prompts[i].name, turn + 1))
+                    ModelRequest::chat(ModelRole::Target, histories[i].clone()).with_purpose(format!(
+                        "target:{}:turn{}",
+                        prompts[i].name,
+                        turn + 1
+                    ))
                 })
                 .collect();
             let replies = cx.ask_all(requests)?;
