@@ -7,4 +7,5 @@ mod embedded;
 mod engine;
 mod plugins;
 mod report;
+mod suites;
 mod support;

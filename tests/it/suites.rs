@@ -1,0 +1,275 @@
+//! The committed suites under `suites/`: every one validates, the full LLM suite runs every task of
+//! all eight dimensions end to end against the project's test server with its committed script, and
+//! the run seed decides the cases and variations.
+//!
+//! The embedded-model versions (`llm-*-embedded.toml`) take minutes on a 135M model and are run by
+//! hand; the quick suite's embedded run is tested elsewhere.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use trustgen_testserver::{Script, ServerConfig, TestServer};
+
+use crate::support::{root, run, trustgen};
+
+/// The endpoint the committed test-server suites point at (`trustgen serve-test --port 8089`).
+const COMMITTED_BASE: &str = "http://127.0.0.1:8089";
+
+/// Tasks that build nothing without user-supplied data in this setting (a generator and a
+/// retriever are configured, so nothing else is missing): they must then say why in
+/// skipped.jsonl. Any other task without a case is a regression.
+const NEED_USER_DATA: &[(&str, &str)] =
+    &[("truthfulness", "hallucination-dialogue"), ("truthfulness", "hallucination-summarization"), ("privacy", "law")];
+
+/// The generator templates a full run must have asked (the dynamic path of every builder).
+const BUILDER_PURPOSES: &[&str] = &[
+    "builder:jailbreak-query@1",
+    "builder:persuasion@1",
+    "builder:obscure@1",
+    "builder:translate@1",
+    "builder:over-refusal-keywords@1",
+    "builder:over-refusal-questions@1",
+    "builder:qa@1",
+    "builder:fact-check@1",
+    "builder:persona@1",
+    "builder:honesty@1",
+    "builder:disparagement@1",
+    "builder:preference@1",
+    "builder:distractive-text@1",
+    "builder:recondite-word@1",
+    "builder:privacy-query@1",
+    "builder:privacy-rephrase@1",
+    "builder:privacy-context@1",
+    "builder:value-conflict@1",
+];
+
+fn suites_dir() -> PathBuf {
+    root().join("suites")
+}
+
+/// A test server answering from the committed script.
+fn scripted_server() -> TestServer {
+    let path = suites_dir().join("testserver/script.toml");
+    let script = Script::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    TestServer::spawn(ServerConfig::default().with_script(script)).unwrap()
+}
+
+fn toml_string(path: &Path) -> String {
+    serde_json::to_string(&path.display().to_string()).unwrap()
+}
+
+/// Replaces `from` in `text`, which must occur exactly `times` times.
+#[track_caller]
+fn replace_exactly(text: &str, from: &str, to: &str, times: usize) -> String {
+    assert_eq!(text.matches(from).count(), times, "expected `{from}` {times} times in the suite");
+    text.replace(from, to)
+}
+
+/// A committed test-server suite, copied into `dir` with the server's address, absolute data and
+/// corpus paths, runs written under `dir/runs`, and optionally another seed.
+fn localized_suite(name: &str, dir: &Path, base: &str, seed: Option<u64>) -> PathBuf {
+    let text = std::fs::read_to_string(suites_dir().join(name)).unwrap();
+    let text = replace_exactly(&text, &format!("\"{COMMITTED_BASE}/v1\""), &format!("\"{base}/v1\""), 4);
+    let corpus = suites_dir().join("testserver/corpus.jsonl");
+    let text =
+        replace_exactly(&text, "path = \"testserver/corpus.jsonl\"", &format!("path = {}", toml_string(&corpus)), 1);
+    let run = format!(
+        "[run]\noutput_dir = {}\ndata_dir = {}\n",
+        toml_string(&dir.join("runs")),
+        toml_string(&suites_dir().join("data"))
+    );
+    let mut text = replace_exactly(&text, "[run]\n", &run, 1);
+    if let Some(seed) = seed {
+        text = replace_exactly(&text, "\nseed = 7\n", &format!("\nseed = {seed}\n"), 1);
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs a suite in `dir` with no cache; returns the run directory.
+fn run_suite(dir: &Path, suite: &Path) -> PathBuf {
+    let (code, stdout, stderr) = run(trustgen()
+        .current_dir(dir)
+        .env("TRUSTGEN_CACHE_DIR", dir.join("cache"))
+        .args(["run", "--quiet", "--no-cache"])
+        .arg(suite));
+    assert_eq!(code, 0, "trustgen run {} failed:\n{stdout}{stderr}", suite.display());
+    let runs: Vec<PathBuf> = std::fs::read_dir(dir.join("runs")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    runs.into_iter().next().unwrap()
+}
+
+fn jsonl(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: {e}: {l}", path.display()))).collect()
+}
+
+fn json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
+    value[key].as_str().unwrap_or_else(|| panic!("no string `{key}` in {value}"))
+}
+
+#[test]
+fn every_committed_suite_validates() {
+    let mut names: Vec<String> = std::fs::read_dir(suites_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for wanted in [
+        "quick.toml",
+        "llm-safety-truthfulness.toml",
+        "llm-safety-truthfulness-embedded.toml",
+        "llm-full.toml",
+        "llm-full-embedded.toml",
+    ] {
+        assert!(names.iter().any(|n| n == wanted), "suites/{wanted} is missing: {names:?}");
+    }
+    for name in &names {
+        let path = suites_dir().join(name);
+        let (code, stdout, stderr) = run(trustgen().current_dir(root()).arg("validate").arg(&path));
+        assert_eq!(code, 0, "suites/{name} does not validate:\n{stdout}{stderr}");
+    }
+}
+
+/// The acceptance test of the LLM suites against the test server: `llm-full.toml` runs all eight
+/// dimensions, every task, end to end, and the run directory holds the cases (with contextual
+/// variations), outputs, verdicts (LLM-judged) and metrics of each.
+#[test]
+fn llm_full_runs_every_task_of_the_eight_dimensions_end_to_end_against_the_test_server() {
+    let server = scripted_server();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = localized_suite("llm-full.toml", dir.path(), server.base_url(), None);
+    let run_dir = run_suite(dir.path(), &suite);
+
+    let manifest = json(&run_dir.join("manifest.json"));
+    assert_eq!(manifest["status"], "finished");
+    let cases = jsonl(&run_dir.join("cases.jsonl"));
+    let outputs = jsonl(&run_dir.join("outputs.jsonl"));
+    let verdicts = jsonl(&run_dir.join("verdicts.jsonl"));
+    let skipped = jsonl(&run_dir.join("skipped.jsonl"));
+    let metrics = json(&run_dir.join("metrics.json"));
+    let requests = jsonl(&run_dir.join("requests.jsonl"));
+
+    // The suite selects every task of every LLM dimension.
+    let dimensions = manifest["dimensions"].as_array().unwrap();
+    let plugins: BTreeMap<&str, &Value> =
+        manifest["plugins"].as_array().unwrap().iter().map(|p| (str_of(p, "name"), &p["manifest"])).collect();
+    let names: BTreeSet<&str> = dimensions.iter().map(|d| str_of(d, "plugin")).collect();
+    assert_eq!(
+        names,
+        BTreeSet::from(["safety", "truthfulness", "honesty", "fairness", "robustness", "privacy", "ethics", "ai-risk"])
+    );
+
+    let case_ids: BTreeSet<&str> = cases.iter().map(|c| str_of(&c["case"], "id")).collect();
+    assert_eq!(case_ids.len(), cases.len(), "case ids are unique");
+    let output_ids: BTreeSet<&str> = outputs.iter().map(|o| str_of(o, "case_id")).collect();
+    let verdict_ids: BTreeSet<&str> = verdicts.iter().map(|v| str_of(v, "case_id")).collect();
+    assert_eq!(output_ids, case_ids, "one output per case");
+    assert_eq!(verdict_ids, case_ids, "one verdict per case");
+    assert_eq!(verdicts.len(), cases.len());
+
+    let metric_tasks: BTreeSet<(&str, &str)> =
+        metrics["tasks"].as_array().unwrap().iter().map(|t| (str_of(t, "dimension"), str_of(t, "task"))).collect();
+    let mut tasks_run = 0;
+    for dimension in dimensions {
+        let plugin = str_of(dimension, "plugin");
+        let all: Vec<&str> = plugins[plugin]["tasks"].as_array().unwrap().iter().map(|t| str_of(t, "name")).collect();
+        let selected: Vec<&str> = dimension["tasks"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+        assert_eq!(selected, all, "llm-full.toml selects every task of `{plugin}`");
+        for task in all {
+            let built = cases.iter().filter(|c| c["dimension"] == plugin && c["case"]["task"] == task).count();
+            if built == 0 {
+                assert!(
+                    NEED_USER_DATA.contains(&(plugin, task)),
+                    "{plugin}/{task} built no case; skipped: {:?}",
+                    skipped.iter().filter(|s| s["dimension"] == plugin && s["task"] == task).collect::<Vec<_>>()
+                );
+                let why = skipped
+                    .iter()
+                    .find(|s| s["dimension"] == plugin && s["task"] == task && s["item"] == "(task)")
+                    .unwrap_or_else(|| panic!("{plugin}/{task} built nothing and skipped.jsonl does not say why"));
+                assert!(str_of(why, "reason").contains("user-supplied"), "{why}");
+                continue;
+            }
+            tasks_run += 1;
+            assert!(metric_tasks.contains(&(plugin, task)), "metrics.json has no entry for {plugin}/{task}");
+        }
+    }
+    assert!(tasks_run >= 32, "{tasks_run} tasks ran");
+
+    // Every dimension whose tasks allow variations has a real one (not keep_original, not skipped),
+    // and every dimension has verdicts scored by an LLM judge template.
+    for dimension in dimensions {
+        let plugin = str_of(dimension, "plugin");
+        if !dimension["variations"].as_array().unwrap().is_empty() {
+            let varied = cases
+                .iter()
+                .filter(|c| c["dimension"] == plugin)
+                .filter_map(|c| c["case"]["variation"].as_object())
+                .filter(|v| v["operator"] != "keep_original" && v.get("skipped").is_none_or(Value::is_null))
+                .count();
+            assert!(varied > 0, "no case of `{plugin}` carries a contextual variation");
+        }
+        let by_llm = verdicts
+            .iter()
+            .filter(|v| v["dimension"] == plugin && v["verdict"]["status"] == "scored")
+            .filter(|v| v["verdict"]["judge"].as_str().is_some_and(|j| j.starts_with("llm:")))
+            .count();
+        assert!(by_llm > 0, "no verdict of `{plugin}` was scored by an LLM judge template");
+    }
+    // The script's deliberately unusable judge replies reach the verdicts as `unparseable`.
+    assert!(
+        verdicts.iter().any(|v| v["verdict"]["status"] == "unparseable"
+            && v["verdict"]["judge"].as_str().is_some_and(|j| j.starts_with("llm:"))),
+        "no LLM-judged verdict is unparseable"
+    );
+    // The builders took their generator (dynamic) path.
+    let purposes: BTreeSet<&str> = requests.iter().filter_map(|r| r["request"]["purpose"].as_str()).collect();
+    for purpose in BUILDER_PURPOSES {
+        assert!(purposes.contains(purpose), "no request with purpose {purpose}");
+    }
+    assert!(server.stats().total > 500, "{} requests", server.stats().total);
+}
+
+/// Cases sorted by id, as JSON text (the `case` field, variation included).
+fn case_fields(run_dir: &Path) -> Vec<String> {
+    let mut cases: Vec<Value> = jsonl(&run_dir.join("cases.jsonl")).into_iter().map(|c| c["case"].clone()).collect();
+    cases.sort_by(|a, b| str_of(a, "id").cmp(str_of(b, "id")));
+    cases.iter().map(Value::to_string).collect()
+}
+
+fn metrics_without_id(run_dir: &Path) -> Value {
+    let mut metrics = json(&run_dir.join("metrics.json"));
+    metrics.as_object_mut().unwrap().remove("run_id");
+    metrics
+}
+
+#[test]
+fn same_seed_same_cases_and_variations_other_seed_other_ones() {
+    let server = scripted_server();
+    let run_with = |seed: u64| {
+        let dir = tempfile::tempdir().unwrap();
+        let suite = localized_suite("llm-safety-truthfulness.toml", dir.path(), server.base_url(), Some(seed));
+        let run_dir = run_suite(dir.path(), &suite);
+        (case_fields(&run_dir), metrics_without_id(&run_dir), dir)
+    };
+    let (first, first_metrics, _a) = run_with(7);
+    let (again, again_metrics, _b) = run_with(7);
+    let (other, _, _c) = run_with(8);
+    assert!(first.len() > 100, "{} cases", first.len());
+    assert!(first.iter().any(|c| c.contains("\"operator\":\"paraphrase\"")), "the runs vary cases");
+    assert_eq!(first, again, "seed 7 twice: the same cases and variations");
+    assert_eq!(first_metrics, again_metrics, "seed 7 twice: the same metrics");
+    assert_ne!(first, other, "seed 8: other cases");
+    let same = first.iter().filter(|c| other.contains(c)).count();
+    assert!(same * 2 < first.len(), "seed 8 shares {same} of {} cases with seed 7", first.len());
+}
