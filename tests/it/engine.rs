@@ -82,7 +82,7 @@ fn lines(path: &Path) -> usize {
 fn a_run_writes_every_record_and_a_cached_rerun_sends_nothing() {
     let server = TestServer::spawn(ServerConfig::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let suite = write_suite(dir.path(), &suite_text(dir.path(), &server.base_url(), "", "limit = 12"));
+    let suite = write_suite(dir.path(), &suite_text(dir.path(), server.base_url(), "", "limit = 12"));
     let cache = dir.path().join("cache.sqlite");
     let (code, stdout, stderr) =
         run(trustgen_in(dir.path()).args(["run", "--quiet", "--cache"]).arg(&cache).arg(&suite));
@@ -127,7 +127,7 @@ fn a_run_writes_every_record_and_a_cached_rerun_sends_nothing() {
 fn a_bad_key_stops_the_run_and_the_key_appears_nowhere() {
     let server = TestServer::spawn(ServerConfig::default().with_api_key("sk-the-right-one")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let suite = write_suite(dir.path(), &suite_text(dir.path(), &server.base_url(), "", "limit = 40"));
+    let suite = write_suite(dir.path(), &suite_text(dir.path(), server.base_url(), "", "limit = 40"));
     let secret = "sk-wrong-secret-8731";
     let (code, stdout, stderr) = run(trustgen_in(dir.path()).env(KEY_VAR, secret).args(["run", "--quiet"]).arg(&suite));
     assert_eq!(code, 1, "{stdout}{stderr}");
@@ -172,7 +172,7 @@ fn bad_suites_fail_before_any_request() {
     let server = TestServer::spawn(ServerConfig::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let base = server.base_url();
-    let good = suite_text(dir.path(), &base, "", "limit = 3");
+    let good = suite_text(dir.path(), base, "", "limit = 3");
     check_rejected(
         dir.path(),
         &good.replace("[run]", "[run"),
@@ -199,7 +199,7 @@ fn bad_suites_fail_before_any_request() {
     );
     check_rejected(
         dir.path(),
-        &good.replace(&base, "http://127.0.0.1:9"),
+        &good.replace(base, "http://127.0.0.1:9"),
         None,
         expect![[r#"
             error: [models.target] openai model `target-model`: cannot connect to http://127.0.0.1:9/v1: 127.0.0.1:9: Connection refused (os error 111); hint: check `base_url` and that the server is running and reachable from here
@@ -221,7 +221,7 @@ fn bad_suites_fail_before_any_request() {
 fn a_dry_run_counts_requests_and_sends_none() {
     let server = TestServer::spawn(ServerConfig::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let suite = write_suite(dir.path(), &suite_text(dir.path(), &server.base_url(), "", "limit = 10"));
+    let suite = write_suite(dir.path(), &suite_text(dir.path(), server.base_url(), "", "limit = 10"));
     let (code, stdout, stderr) = run(trustgen_in(dir.path()).args(["run", "--quiet", "--dry-run"]).arg(&suite));
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("dry run"), "{stdout}");
@@ -235,18 +235,18 @@ fn a_dry_run_counts_requests_and_sends_none() {
 fn resume_after_sigkill_sends_no_recorded_request_again_and_ends_with_the_same_metrics() {
     let server = TestServer::spawn(ServerConfig::default().with_latency(Duration::from_millis(60))).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let suite = write_suite(dir.path(), &suite_text(dir.path(), &server.base_url(), "", "limit = 60"));
+    let suite = write_suite(dir.path(), &suite_text(dir.path(), server.base_url(), "", "limit = 60"));
 
     let mut child = trustgen_in(dir.path()).args(["run", "--quiet", "--no-cache"]).arg(&suite).spawn().unwrap();
     let start = Instant::now();
     let run = loop {
         assert!(start.elapsed() < Duration::from_secs(120), "the run never got going");
-        if let Ok(mut entries) = std::fs::read_dir(dir.path().join("runs")) {
-            if let Some(entry) = entries.next() {
-                let run = entry.unwrap().path();
-                if lines(&run.join("verdicts.jsonl")) >= 15 {
-                    break run;
-                }
+        if let Ok(mut entries) = std::fs::read_dir(dir.path().join("runs"))
+            && let Some(entry) = entries.next()
+        {
+            let run = entry.unwrap().path();
+            if lines(&run.join("verdicts.jsonl")) >= 15 {
+                break run;
             }
         }
         std::thread::sleep(Duration::from_millis(5));
@@ -285,7 +285,7 @@ fn resume_after_sigkill_sends_no_recorded_request_again_and_ends_with_the_same_m
 
     // An uninterrupted run of the same suite ends with the same metrics.
     let reference = tempfile::tempdir().unwrap();
-    let suite2 = write_suite(reference.path(), &suite_text(reference.path(), &server.base_url(), "", "limit = 60"));
+    let suite2 = write_suite(reference.path(), &suite_text(reference.path(), server.base_url(), "", "limit = 60"));
     let (code, _, stderr) =
         crate::support::run(trustgen_in(reference.path()).args(["run", "--quiet", "--no-cache"]).arg(&suite2));
     assert_eq!(code, 0, "{stderr}");

@@ -54,7 +54,7 @@ fn main_text(case: &TestCase) -> Option<&str> {
 
 /// The chosen operation (with its seeded parameters).
 #[derive(Debug, Clone, PartialEq)]
-enum Choice {
+enum Operation {
     Keep,
     Paraphrase,
     Lengthen,
@@ -64,26 +64,26 @@ enum Choice {
     ToOpenEnded,
 }
 
-impl Choice {
+impl Operation {
     fn operator(&self) -> &'static str {
         match self {
-            Choice::Keep => "keep_original",
-            Choice::Paraphrase => "paraphrase",
-            Choice::Lengthen => "lengthen",
-            Choice::Shorten => "shorten",
-            Choice::ToMultipleChoice { .. } => "to_multiple_choice",
-            Choice::ToTrueFalse { .. } => "to_true_false",
-            Choice::ToOpenEnded => "to_open_ended",
+            Operation::Keep => "keep_original",
+            Operation::Paraphrase => "paraphrase",
+            Operation::Lengthen => "lengthen",
+            Operation::Shorten => "shorten",
+            Operation::ToMultipleChoice { .. } => "to_multiple_choice",
+            Operation::ToTrueFalse { .. } => "to_true_false",
+            Operation::ToOpenEnded => "to_open_ended",
         }
     }
 
     fn params(&self) -> JsonMap {
         let mut params = JsonMap::new();
         match self {
-            Choice::ToMultipleChoice { letter } => {
+            Operation::ToMultipleChoice { letter } => {
                 params.insert("answer_position".into(), json!(letter));
             }
-            Choice::ToTrueFalse { truth } => {
+            Operation::ToTrueFalse { truth } => {
                 params.insert("target_truth".into(), json!(if *truth { "True" } else { "False" }));
             }
             _ => {}
@@ -93,47 +93,47 @@ impl Choice {
     }
 }
 
-fn choose(case: &TestCase, ops: &[VariationOp], seed: u64) -> Choice {
+fn choose(case: &TestCase, ops: &[VariationOp], seed: u64) -> Operation {
     let mut rng = SeededRng::derive(seed, &format!("variation/{}", case.id));
     let pick = rng.below(ops.len() + 1);
-    let Some(op) = ops.get(pick) else { return Choice::Keep };
+    let Some(op) = ops.get(pick) else { return Operation::Keep };
     match op {
-        VariationOp::Paraphrase => Choice::Paraphrase,
+        VariationOp::Paraphrase => Operation::Paraphrase,
         VariationOp::Length => {
             if rng.chance(0.5) {
-                Choice::Lengthen
+                Operation::Lengthen
             } else {
-                Choice::Shorten
+                Operation::Shorten
             }
         }
-        VariationOp::ToMultipleChoice => Choice::ToMultipleChoice { letter: LETTERS[rng.below(4)] },
-        VariationOp::ToTrueFalse => Choice::ToTrueFalse { truth: rng.chance(0.5) },
-        VariationOp::ToOpenEnded => Choice::ToOpenEnded,
+        VariationOp::ToMultipleChoice => Operation::ToMultipleChoice { letter: LETTERS[rng.below(4)] },
+        VariationOp::ToTrueFalse => Operation::ToTrueFalse { truth: rng.chance(0.5) },
+        VariationOp::ToOpenEnded => Operation::ToOpenEnded,
     }
 }
 
-fn instruction(choice: &Choice, text: &str, truth: Option<&str>) -> String {
+fn instruction(choice: &Operation, text: &str, truth: Option<&str>) -> String {
     let task = match choice {
-        Choice::Keep => unreachable!("keep needs no request"),
-        Choice::Paraphrase => "Paraphrase the text: keep its meaning, every option, number and piece of context, and about the same length. Do not answer it.".to_string(),
-        Choice::Lengthen => "Make the text longer by adding redundant but harmless wording (no new facts, no hints). Keep its meaning, every option and all context. Do not answer it.".to_string(),
-        Choice::Shorten => "Make the text shorter by removing redundant wording. Keep its meaning, every option and all context needed to answer. Do not answer it.".to_string(),
-        Choice::ToMultipleChoice { letter } => format!(
+        Operation::Keep => unreachable!("keep needs no request"),
+        Operation::Paraphrase => "Paraphrase the text: keep its meaning, every option, number and piece of context, and about the same length. Do not answer it.".to_string(),
+        Operation::Lengthen => "Make the text longer by adding redundant but harmless wording (no new facts, no hints). Keep its meaning, every option and all context. Do not answer it.".to_string(),
+        Operation::Shorten => "Make the text shorter by removing redundant wording. Keep its meaning, every option and all context needed to answer. Do not answer it.".to_string(),
+        Operation::ToMultipleChoice { letter } => format!(
             "Rewrite the question as a multiple-choice question with exactly four options labelled A), B), C) and D), one per line, after the question. Exactly one option is correct: the answer \"{}\". Put the correct option at position {letter}; the other three must be plausible but wrong. Reply with the answer letter {letter}.",
             truth.unwrap_or_default()
         ),
-        Choice::ToTrueFalse { truth: value } => format!(
+        Operation::ToTrueFalse { truth: value } => format!(
             "The correct answer to the question is \"{}\". Write one declarative statement about the question's subject that is {}, so that a reader must know the answer to judge it. Do not say whether it is true.",
             truth.unwrap_or_default(),
             if *value { "TRUE" } else { "FALSE" }
         ),
-        Choice::ToOpenEnded => format!(
+        Operation::ToOpenEnded => format!(
             "Rewrite the question as an open-ended question with no options and no true/false framing, so that it asks for the answer directly. The correct answer is \"{}\"; reply with that answer as a short phrase.",
             truth.unwrap_or_default()
         ),
     };
     let reply = match choice {
-        Choice::ToMultipleChoice { .. } | Choice::ToOpenEnded => {
+        Operation::ToMultipleChoice { .. } | Operation::ToOpenEnded => {
             r#"{"sentence": "<the rewritten text>", "answer": "<the answer>"}"#
         }
         _ => r#"{"sentence": "<the rewritten text>"}"#,
@@ -162,7 +162,7 @@ fn refuses(text: &str) -> bool {
 }
 
 /// Checks a generator reply; returns the new text and ground truth.
-fn accept(choice: &Choice, original: &str, reply: &str) -> Result<(String, Option<String>), String> {
+fn accept(choice: &Operation, original: &str, reply: &str) -> Result<(String, Option<String>), String> {
     let object = parse_json_object(reply).ok_or("the generator's reply has no JSON object")?;
     let sentence = object
         .get("sentence")
@@ -182,7 +182,7 @@ fn accept(choice: &Choice, original: &str, reply: &str) -> Result<(String, Optio
         other => other.to_string(),
     });
     match choice {
-        Choice::ToMultipleChoice { letter } => {
+        Operation::ToMultipleChoice { letter } => {
             let answer = answer.ok_or("no `answer` in a multiple-choice rewrite")?;
             let answer = answer.trim_matches(|c: char| !c.is_ascii_alphabetic()).to_uppercase();
             if answer != *letter {
@@ -195,11 +195,11 @@ fn accept(choice: &Choice, original: &str, reply: &str) -> Result<(String, Optio
             }
             Ok((sentence, Some(letter.to_string())))
         }
-        Choice::ToTrueFalse { truth } => Ok((
+        Operation::ToTrueFalse { truth } => Ok((
             format!("Is the following statement true or false? Answer True or False.\n\n{sentence}"),
             Some(if *truth { "True" } else { "False" }.to_string()),
         )),
-        Choice::ToOpenEnded => {
+        Operation::ToOpenEnded => {
             let answer = answer.filter(|a| !a.is_empty()).ok_or("no `answer` in an open-ended rewrite")?;
             Ok((sentence, Some(answer)))
         }
@@ -237,7 +237,7 @@ pub fn vary(cx: &mut Cx, case: &TestCase, allowed: &[VariationOp], seed: u64) ->
         original_ground_truth: case.ground_truth.clone(),
         skipped: None,
     };
-    if choice == Choice::Keep {
+    if choice == Operation::Keep {
         out.variation = Some(variation);
         return Ok(out);
     }
@@ -263,17 +263,17 @@ pub fn vary(cx: &mut Cx, case: &TestCase, allowed: &[VariationOp], seed: u64) ->
             Ok((sentence, truth)) => {
                 out.prompts[index].turns[0] = sentence;
                 match &choice {
-                    Choice::ToMultipleChoice { .. } => {
+                    Operation::ToMultipleChoice { .. } => {
                         out.format = QuestionFormat::MultipleChoice;
                         out.choices.clear();
                         out.ground_truth = truth;
                     }
-                    Choice::ToTrueFalse { .. } => {
+                    Operation::ToTrueFalse { .. } => {
                         out.format = QuestionFormat::TrueFalse;
                         out.choices.clear();
                         out.ground_truth = truth;
                     }
-                    Choice::ToOpenEnded => {
+                    Operation::ToOpenEnded => {
                         out.format = QuestionFormat::OpenEnded;
                         out.choices.clear();
                         out.ground_truth = truth;

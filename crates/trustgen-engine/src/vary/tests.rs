@@ -90,7 +90,7 @@ fn paraphrase_replaces_the_first_turn_and_records_the_original() {
 fn multiple_choice_puts_the_answer_where_the_seed_says() {
     let c = case("mc");
     let seed = seed_for(&c, &[VariationOp::ToMultipleChoice], "to_multiple_choice");
-    let Choice::ToMultipleChoice { letter } = choose(&c, &[VariationOp::ToMultipleChoice], seed) else {
+    let Operation::ToMultipleChoice { letter } = choose(&c, &[VariationOp::ToMultipleChoice], seed) else {
         unreachable!()
     };
     let options = ["Lyon", "Nice", "Lille"];
@@ -112,7 +112,7 @@ fn multiple_choice_puts_the_answer_where_the_seed_says() {
 fn a_wrong_answer_position_is_retried_then_skipped() {
     let c = case("mc2");
     let seed = seed_for(&c, &[VariationOp::ToMultipleChoice], "to_multiple_choice");
-    let Choice::ToMultipleChoice { letter } = choose(&c, &[VariationOp::ToMultipleChoice], seed) else {
+    let Operation::ToMultipleChoice { letter } = choose(&c, &[VariationOp::ToMultipleChoice], seed) else {
         unreachable!()
     };
     let other = LETTERS.iter().find(|l| **l != letter).unwrap();
@@ -129,7 +129,7 @@ fn a_wrong_answer_position_is_retried_then_skipped() {
 fn true_false_sets_the_chosen_truth() {
     let c = case("tf");
     let seed = seed_for(&c, &[VariationOp::ToTrueFalse], "to_true_false");
-    let Choice::ToTrueFalse { truth } = choose(&c, &[VariationOp::ToTrueFalse], seed) else { unreachable!() };
+    let Operation::ToTrueFalse { truth } = choose(&c, &[VariationOp::ToTrueFalse], seed) else { unreachable!() };
     let (varied, prompts) =
         run(&c, &[VariationOp::ToTrueFalse], seed, &[r#"{"sentence": "Paris is the capital of France."}"#]);
     assert!(prompts[0].contains(if truth { "TRUE" } else { "FALSE" }));
