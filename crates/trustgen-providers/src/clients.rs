@@ -291,6 +291,9 @@ pub struct Clients {
     dry_run: bool,
     backoff: Backoff,
     inflight: Mutex<HashMap<String, Shared>>,
+    /// The first fatal error: once set, nothing more is sent (requests
+    /// already on the wire finish; queued ones stop before spending more).
+    halted: std::sync::OnceLock<FatalError>,
 }
 
 impl std::fmt::Debug for Clients {
@@ -414,6 +417,7 @@ impl Clients {
             dry_run: options.dry_run,
             backoff: Backoff::default(),
             inflight: Mutex::new(HashMap::new()),
+            halted: std::sync::OnceLock::new(),
         })
     }
 
@@ -569,6 +573,9 @@ impl Clients {
             client.rates.acquire(estimated_tokens).await;
             let (outcome, latency) = {
                 let _permit = self.global.acquire().await.ok();
+                if let Some(fatal) = self.halted.get() {
+                    return Err(fatal.clone());
+                }
                 let started = Instant::now();
                 let call = client.backend.call(&request.kind, params, &key);
                 let outcome = if timeout.is_zero() {
@@ -623,8 +630,15 @@ impl Clients {
                     client.rates.correct_tokens(estimated_tokens, 0);
                     return done(error_reply(message));
                 }
-                Err(Failure::Fatal { kind, status, message }) => return Err(client.fatal(kind, status, message)),
-                Err(Failure::Stop(error)) => return Err(error),
+                Err(Failure::Fatal { kind, status, message }) => {
+                    let fatal = client.fatal(kind, status, message);
+                    let _ = self.halted.set(fatal.clone());
+                    return Err(fatal);
+                }
+                Err(Failure::Stop(error)) => {
+                    let _ = self.halted.set(error.clone());
+                    return Err(error);
+                }
             }
         }
     }
