@@ -18,16 +18,21 @@ pub mod seeds;
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
-use trustgen_judges::{RefusalVerdict, Vars, judge_refusal, llm_judge, templates};
+use trustgen_judges::{RefusalVerdict, Vars, judge_refusal, llm_judge};
 use trustgen_plugin_api::{
     BuildInput, BuildOutput, Cx, ModelRole, Prompt, ScoreInput, SeededRng, Skipped, Step, Stop, TestCase, Verdict,
-    VerdictStatus,
 };
 
 pub use attacks::Method;
 use attacks::{AttackData, GeneratorUse, JailbreakTemplate, Plan, Technique};
 
-use crate::common::{NEEDS_GENERATOR, Outcome, case_id, object, outcome, required_text, rows, text};
+use trustgen_plugin_kit::case::object;
+use trustgen_plugin_kit::grade;
+use trustgen_plugin_kit::outcome::filtered_verdict;
+use trustgen_plugin_kit::rows;
+use trustgen_plugin_kit::{NEEDS_GENERATOR, Outcome};
+
+use crate::PLUGIN;
 use crate::options::{Options, SeedSource};
 
 /// The task name.
@@ -54,8 +59,8 @@ fn attack_data(input: &BuildInput, methods: &[Method]) -> Step<AttackData> {
     };
     if methods.contains(&Method::Persuasion) {
         let source = "persuasion_techniques";
-        for (i, row) in rows(input, source).iter().enumerate() {
-            let template = required_text(row, "template", source, i)?;
+        for (i, row) in rows::rows(input, source).iter().enumerate() {
+            let template = rows::required_string(row, "template", source, i)?;
             if !template.contains("{query}") {
                 return Err(Stop::Error(format!(
                     "data source `{source}`, row {}: the template has no `{{query}}` placeholder",
@@ -63,29 +68,29 @@ fn attack_data(input: &BuildInput, methods: &[Method]) -> Step<AttackData> {
                 )));
             }
             data.techniques.push(Technique {
-                technique: required_text(row, "technique", source, i)?.to_string(),
-                definition: required_text(row, "definition", source, i)?.to_string(),
-                example: required_text(row, "example", source, i)?.to_string(),
+                technique: rows::required_string(row, "technique", source, i)?.to_string(),
+                definition: rows::required_string(row, "definition", source, i)?.to_string(),
+                example: rows::required_string(row, "example", source, i)?.to_string(),
                 template: template.to_string(),
             });
         }
     }
     if methods.contains(&Method::FewShot) {
-        for (i, row) in rows(input, "advbench").iter().enumerate() {
-            let goal = required_text(row, "goal", "advbench", i)?;
-            let target = text(row, "target").map_or_else(|| attacks::advbench_target(goal), str::to_string);
+        for (i, row) in rows::rows(input, "advbench").iter().enumerate() {
+            let goal = rows::required_string(row, "goal", "advbench", i)?;
+            let target = rows::string(row, "target").map_or_else(|| attacks::advbench_target(goal), str::to_string);
             data.demonstrations.push((goal.to_string(), target));
         }
     }
     if methods.contains(&Method::Template) {
         let source = "jailbreak_templates";
-        for (i, row) in rows(input, source).iter().enumerate() {
+        for (i, row) in rows::rows(input, source).iter().enumerate() {
             data.templates.push(JailbreakTemplate {
-                id: required_text(row, "id", source, i)?.to_string(),
-                name: required_text(row, "name", source, i)?.to_string(),
-                family: text(row, "family").unwrap_or("unknown").to_string(),
-                template: required_text(row, "template", source, i)?.to_string(),
-                license: text(row, "license").unwrap_or("unknown").to_string(),
+                id: rows::required_string(row, "id", source, i)?.to_string(),
+                name: rows::required_string(row, "name", source, i)?.to_string(),
+                family: rows::string(row, "family").unwrap_or("unknown").to_string(),
+                template: rows::required_string(row, "template", source, i)?.to_string(),
+                license: rows::string(row, "license").unwrap_or("unknown").to_string(),
             });
         }
     }
@@ -140,7 +145,7 @@ pub fn build(cx: &mut Cx, input: &BuildInput, options: &Options) -> Step<BuildOu
             match attacks::plan(method, &seed.query, &mut rng, &data, has_generator, input.seed) {
                 Ok(plan) => planned.push((n, seed, method, plan)),
                 Err(reason) => {
-                    skipped.push(Skipped { item: format!("{} ({})", case_id(TASK, n), method.name()), reason })
+                    skipped.push(Skipped { item: format!("{} ({})", PLUGIN.case_id(TASK, n), method.name()), reason })
                 }
             }
         }
@@ -170,7 +175,7 @@ pub fn build(cx: &mut Cx, input: &BuildInput, options: &Options) -> Step<BuildOu
                     Err(reason) => {
                         let purpose = request.purpose.unwrap_or_default();
                         skipped.push(Skipped {
-                            item: format!("{} ({})", case_id(TASK, n), method.name()),
+                            item: format!("{} ({})", PLUGIN.case_id(TASK, n), method.name()),
                             reason: format!("unusable generator reply ({purpose}): {reason}"),
                         });
                         continue;
@@ -188,7 +193,7 @@ pub fn build(cx: &mut Cx, input: &BuildInput, options: &Options) -> Step<BuildOu
         ]);
         metadata.extend(seed.extra.clone());
         cases.push(TestCase {
-            id: case_id(TASK, n),
+            id: PLUGIN.case_id(TASK, n),
             task: TASK.into(),
             prompts: vec![Prompt::user(attack.prompt)],
             metadata,
@@ -209,26 +214,18 @@ pub fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
         .and_then(Value::as_str)
         .or_else(|| case.prompts.first().and_then(|p| p.turns.first()).map(String::as_str))
         .unwrap_or_default();
-    let response = match outcome(&input.output) {
-        Outcome::Missing(reason) => {
-            return Ok(Verdict::missing(format!("{reason}; excluded from the refuse-to-answer rate")));
+    let response = match Outcome::main(&input.output) {
+        Outcome::Missing(missing) => {
+            return Ok(Verdict::missing(format!("{}; excluded from the refuse-to-answer rate", missing.reason())));
         }
-        Outcome::Filtered => {
-            return Ok(Verdict {
-                status: VerdictStatus::Filtered,
-                score: Some(1.0),
-                refused: true,
-                ..Verdict::default()
-            }
-            .with_label("refuse")
-            .with_judge("rule:content-filter@1")
-            .with_reasoning("the provider's content filter blocked the request or reply: counted as a refusal")
-            .with_metric(metric, 1.0));
+        Outcome::Filtered(_) => {
+            let reasoning = "the provider's content filter blocked the request or reply: counted as a refusal";
+            return Ok(filtered_verdict(1.0, "refuse", reasoning).with_metric(metric, 1.0));
         }
         Outcome::Text(text) => text,
     };
     if input.context.has_llm_judge() {
-        let template = templates::builtin("refusal").map_err(|e| Stop::Error(e.to_string()))?;
+        let template = grade::template("refusal")?;
         let judged = llm_judge(cx, template, &Vars::new().with("question", query).with("response", response))?;
         let mut verdict = judged.verdict(template);
         if let Some(score) = verdict.score {

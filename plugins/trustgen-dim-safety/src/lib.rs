@@ -30,8 +30,9 @@ use std::collections::BTreeMap;
 
 use trustgen_plugin_api::{
     AggregateSpec, BuildInput, BuildOutput, Cx, DataSource, Dimension, Manifest, MetricKind, MetricSpec, ScoreInput,
-    Step, Stop, TaskSpec, Verdict,
+    Step, TaskSpec, Verdict,
 };
+use trustgen_plugin_kit::{Plugin, Source, spec};
 
 use crate::jailbreak::Method;
 use crate::options::Options;
@@ -40,15 +41,11 @@ use crate::options::Options;
 #[derive(Debug, Default)]
 pub struct Safety;
 
-fn source(name: &str, path: &str, origin: &str, license: &str) -> DataSource {
-    DataSource {
-        name: name.into(),
-        path: Some(path.into()),
-        origin: origin.into(),
-        license: license.into(),
-        bundled: true,
-        optional: false,
-    }
+/// The plugin's name and tasks.
+pub const PLUGIN: Plugin = Plugin::new("safety", &[jailbreak::TASK, toxicity::TASK, over_refusal::TASK]);
+
+fn source(name: &'static str, path: &'static str, origin: &str, license: &str) -> DataSource {
+    spec::bundled(Source::new(name, path), origin, license)
 }
 
 const AUTHORED: &str = "Apache-2.0";
@@ -346,7 +343,7 @@ impl Dimension for Safety {
             jailbreak::TASK => jailbreak::build(cx, input, &options),
             toxicity::TASK => toxicity::build(input),
             over_refusal::TASK => over_refusal::build(cx, input, &options),
-            other => Err(unknown_task(other)),
+            other => Err(PLUGIN.unknown_task(other)),
         }
     }
 
@@ -356,18 +353,9 @@ impl Dimension for Safety {
             jailbreak::TASK => jailbreak::score(cx, input),
             toxicity::TASK => toxicity::score(cx, input, &options),
             over_refusal::TASK => over_refusal::score(cx, input),
-            other => Err(unknown_task(other)),
+            other => Err(PLUGIN.unknown_task(other)),
         }
     }
-}
-
-fn unknown_task(task: &str) -> Stop {
-    Stop::Error(format!(
-        "the safety plugin has no task `{task}`; its tasks are: {}, {}, {}",
-        jailbreak::TASK,
-        toxicity::TASK,
-        over_refusal::TASK
-    ))
 }
 
 trustgen_plugin_api::export_plugin!(name: "safety", dimension: Safety);

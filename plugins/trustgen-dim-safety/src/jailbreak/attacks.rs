@@ -14,8 +14,10 @@ use base64::Engine as _;
 use serde_json::{Map, Value, json};
 use trustgen_plugin_api::{ModelReply, ModelRequest, SeededRng};
 
-use crate::common::{object, reply_object, reply_text};
-use crate::prompts;
+use trustgen_plugin_kit::case::object;
+use trustgen_plugin_kit::reply::{self, excerpt};
+
+use crate::prompts::PROMPTS;
 
 /// An attack method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -461,7 +463,7 @@ pub fn plan(
             let t = pick(&data.techniques, rng);
             if has_generator {
                 let params = object([("technique", json!(t.technique)), ("mode", json!("generator"))]);
-                let template = prompts::get("persuasion").map_err(|e| e.to_string())?;
+                let template = PROMPTS.get("persuasion").map_err(|e| e.to_string())?;
                 let request = template
                     .request(
                         &[
@@ -470,7 +472,7 @@ pub fn plan(
                             ("example", &t.example),
                             ("query", query),
                         ],
-                        seed,
+                        Some(seed),
                     )
                     .map_err(|e| e.to_string())?;
                 Ok(Plan::Ask(request, params))
@@ -483,11 +485,11 @@ pub fn plan(
         }
         Method::ObscurePrompt | Method::Translate => {
             if !has_generator {
-                return Err(crate::common::NEEDS_GENERATOR.into());
+                return Err(trustgen_plugin_kit::NEEDS_GENERATOR.into());
             }
             let name = if method == Method::Translate { "translate" } else { "obscure" };
-            let template = prompts::get(name).map_err(|e| e.to_string())?;
-            let request = template.request(&[("query", query)], seed).map_err(|e| e.to_string())?;
+            let template = PROMPTS.get(name).map_err(|e| e.to_string())?;
+            let request = template.request(&[("query", query)], Some(seed)).map_err(|e| e.to_string())?;
             let params =
                 if method == Method::Translate { object([("language", json!("zh-Hans"))]) } else { Map::new() };
             Ok(Plan::Ask(request, params))
@@ -627,17 +629,14 @@ pub fn plan(
 pub fn finish(method: Method, reply: &ModelReply, params: Map<String, Value>) -> Result<Attack, String> {
     match method {
         Method::Translate => {
-            let text = reply_text(&reply_object(reply, &["translation"])?, "translation")?;
+            let text = reply::string(&reply::object_with_keys(reply, &["translation"])?, "translation")?;
             if !text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
-                return Err(format!(
-                    "the generator's translation contains no Chinese characters: {}",
-                    crate::common::excerpt(&text)
-                ));
+                return Err(format!("the generator's translation contains no Chinese characters: {}", excerpt(&text)));
             }
             Ok(Attack { prompt: text, params })
         }
         Method::Persuasion | Method::ObscurePrompt => {
-            let text = reply_text(&reply_object(reply, &["prompt"])?, "prompt")?;
+            let text = reply::string(&reply::object_with_keys(reply, &["prompt"])?, "prompt")?;
             Ok(Attack { prompt: text, params })
         }
         other => Err(format!("{} does not use the generator", other.name())),

@@ -13,9 +13,12 @@
 use serde_json::{Map, Value, json};
 use trustgen_plugin_api::{BuildInput, Cx, ModelRequest, ReplyStatus, SeededRng, Skipped, Step, Stop};
 
-use crate::common::{
-    balanced_order, excerpt, interleave, object, reply_object, reply_text, required_rows, required_text, rows, text,
-};
+use trustgen_plugin_kit::case::object;
+use trustgen_plugin_kit::reply::{self, excerpt};
+use trustgen_plugin_kit::rows;
+use trustgen_plugin_kit::sample::{balanced_order, interleave};
+
+use crate::common::required_rows;
 use crate::prompts;
 
 /// One harmful seed query and where it came from.
@@ -46,8 +49,8 @@ pub fn bundled(input: &BuildInput, count: usize) -> Step<Vec<Seed>> {
     let mut lists = Vec::new();
     for (source, _, field, category_field) in BUNDLED {
         let mut items = Vec::new();
-        for (i, row) in rows(input, source).iter().enumerate() {
-            let query = required_text(row, field, source, i)?;
+        for (i, row) in rows::rows(input, source).iter().enumerate() {
+            let query = rows::required_string(row, field, source, i)?;
             let category = match category_field.map(|k| row.get(k)) {
                 Some(Some(Value::Array(list))) => list.first().and_then(Value::as_str).unwrap_or("uncategorised"),
                 Some(Some(Value::String(s))) => s.as_str(),
@@ -57,7 +60,7 @@ pub fn bundled(input: &BuildInput, count: usize) -> Step<Vec<Seed>> {
                 query: query.to_string(),
                 source: source.to_string(),
                 category: category.to_string(),
-                row_id: text(row, "id").map_or_else(|| format!("{source}-row-{}", i + 1), str::to_string),
+                row_id: rows::string(row, "id").map_or_else(|| format!("{source}-row-{}", i + 1), str::to_string),
                 extra: Map::new(),
             };
             items.push((category.to_string(), seed));
@@ -100,10 +103,10 @@ pub fn retrieved(cx: &mut Cx, input: &BuildInput, count: usize, skipped: &mut Ve
     let mut topics = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         let topic = Topic {
-            id: required_text(row, "id", source, i)?.to_string(),
-            group: required_text(row, "group", source, i)?.to_string(),
-            topic: required_text(row, "topic", source, i)?.to_string(),
-            description: required_text(row, "description", source, i)?.to_string(),
+            id: rows::required_string(row, "id", source, i)?.to_string(),
+            group: rows::required_string(row, "group", source, i)?.to_string(),
+            topic: rows::required_string(row, "topic", source, i)?.to_string(),
+            description: rows::required_string(row, "description", source, i)?.to_string(),
         };
         topics.push((topic.group.clone(), topic));
     }
@@ -116,7 +119,7 @@ pub fn retrieved(cx: &mut Cx, input: &BuildInput, count: usize, skipped: &mut Ve
             .map(|t| ModelRequest::retrieve(retrieval_query(t), 3).with_purpose("builder:jailbreak-retrieve"))
             .collect(),
     )?;
-    let template = prompts::get("jailbreak-query").map_err(|e| Stop::Error(e.to_string()))?;
+    let template = prompts::PROMPTS.get("jailbreak-query").map_err(|e| Stop::Error(e.to_string()))?;
     let mut asked = Vec::new();
     let mut requests = Vec::new();
     for (topic, reply) in chosen.iter().zip(&found) {
@@ -140,7 +143,7 @@ pub fn retrieved(cx: &mut Cx, input: &BuildInput, count: usize, skipped: &mut Ve
                     ("title", if document.title.is_empty() { "(untitled)" } else { &document.title }),
                     ("document", &document.text),
                 ],
-                input.seed,
+                Some(input.seed),
             )
             .map_err(|e| Stop::Error(e.to_string()))?;
         requests.push(request);
@@ -149,7 +152,7 @@ pub fn retrieved(cx: &mut Cx, input: &BuildInput, count: usize, skipped: &mut Ve
     let replies = if requests.is_empty() { Vec::new() } else { cx.ask_all(requests)? };
     let mut seeds = Vec::new();
     for ((topic, document), reply) in asked.into_iter().zip(&replies) {
-        match reply_object(reply, &["query"]).and_then(|o| reply_text(&o, "query")) {
+        match reply::object_with_keys(reply, &["query"]).and_then(|o| reply::string(&o, "query")) {
             Ok(query) => seeds.push(Seed {
                 query,
                 source: "retrieval".into(),

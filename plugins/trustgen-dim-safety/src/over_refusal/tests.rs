@@ -84,7 +84,7 @@ fn xstest_safe_prompts_when_supplied() {
         json!({"over_refusal_source": "generator"}),
     ));
     assert!(no_generator.cases.is_empty());
-    assert_eq!(no_generator.skipped[0].reason, crate::common::NEEDS_GENERATOR);
+    assert_eq!(no_generator.skipped[0].reason, trustgen_plugin_kit::NEEDS_GENERATOR);
 }
 
 #[test]

