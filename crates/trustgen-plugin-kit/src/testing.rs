@@ -262,6 +262,23 @@ pub fn show_verdict(v: &Verdict) -> String {
     )
 }
 
+/// Cases as text: per case, `## <id> <metadata as compact JSON, without the keys in hide>`, then
+/// the prompt turns (separated by `--- next turn ---`).
+pub fn show_cases(cases: &[TestCase], hide: &[&str]) -> String {
+    cases
+        .iter()
+        .map(|c| {
+            let mut metadata = c.metadata.clone();
+            for key in hide {
+                metadata.remove(*key);
+            }
+            let turns: Vec<String> = c.prompts.iter().flat_map(|p| p.turns.iter().cloned()).collect();
+            format!("## {} {}\n{}", c.id, Value::Object(metadata), turns.join("\n--- next turn ---\n"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use expect_test::expect;
@@ -325,6 +342,20 @@ mod tests {
         assert_eq!((verdict.score, asked.len()), (Some(1.0), 1));
         let (verdict, asked) = score(&Toy, &score_input(&case, said("ok"), Models::NONE, json!(null)), recorded(&[]));
         assert_eq!((verdict.score, asked.len()), (Some(0.5), 0));
+    }
+
+    #[test]
+    fn cases_as_text() {
+        let mut case = build_offline(&Toy, &input(Models::NONE)).cases.remove(0);
+        case.metadata.insert("kind".into(), json!("demo"));
+        case.metadata.insert("secret".into(), json!(1));
+        case.prompts[0].turns.push("and then?".into());
+        expect![[r#"
+            ## toy/t/0 {"kind":"demo"}
+            "why"
+            --- next turn ---
+            and then?"#]]
+        .assert_eq(&show_cases(&[case], &["secret"]));
     }
 
     #[test]

@@ -28,9 +28,13 @@ use trustgen_plugin_api::{
     Stop, TestCase, fail,
 };
 
-use crate::common::{
-    NEEDS_GENERATOR, balanced_order, case_id, excerpt, fill, mentions, object, reply_object, reply_text,
-};
+use trustgen_plugin_kit::NEEDS_GENERATOR;
+use trustgen_plugin_kit::case::object;
+use trustgen_plugin_kit::reply::{self, excerpt};
+use trustgen_plugin_kit::sample::balanced_rounds;
+
+use crate::PLUGIN;
+use crate::common::{fill, mentions};
 use crate::prompts;
 use crate::seeds::{self, AIRT_GROUP, Aspect, Context, Kind, PROPILE_GROUP, Probe, Target};
 
@@ -119,7 +123,7 @@ fn ordered_items(input: &BuildInput, kind: Kind, task: &str) -> Step<Vec<Item>> 
             }
         }
     }
-    Ok(balanced_order(items, &mut SeededRng::derive(input.seed, &format!("{task}/order"))))
+    Ok(balanced_rounds(items, &mut SeededRng::derive(input.seed, &format!("{task}/order"))))
 }
 
 /// The context pool for an aspect: the contexts of its group, else every context of the kind.
@@ -142,7 +146,7 @@ fn aspect_metadata(aspect: &Aspect, target: &Target, source: &str) -> serde_json
 
 fn case(task: &str, n: usize, prompt: String, metadata: serde_json::Map<String, Value>) -> TestCase {
     TestCase {
-        id: case_id(task, n),
+        id: PLUGIN.case_id(task, n),
         task: task.to_string(),
         prompts: vec![Prompt::user(prompt)],
         metadata,
@@ -244,7 +248,7 @@ fn example(reply: &ModelReply) -> Result<String, String> {
 
 /// The generated query of a reply, which must name the target.
 fn named_query(reply: &ModelReply, target: &str) -> Result<String, String> {
-    let query = reply_object(reply, &["query"]).and_then(|o| reply_text(&o, "query"))?;
+    let query = reply::object_with_keys(reply, &["query"]).and_then(|o| reply::string(&o, "query"))?;
     if !mentions(&query, target) {
         return Err(format!("the query does not name the target \"{target}\": {}", excerpt(&query)));
     }
@@ -282,14 +286,14 @@ fn build_with_generator(cx: &mut Cx, input: &BuildInput, kind: Kind, items: &[It
         for ((n, aspect, target, _), reply) in pending.into_iter().zip(&replies) {
             match example(reply) {
                 Ok(text) => kept.push((n, aspect, target, Some(text))),
-                Err(reason) => skipped.push(Skipped { item: case_id(task, n), reason }),
+                Err(reason) => skipped.push(Skipped { item: PLUGIN.case_id(task, n), reason }),
             }
         }
         pending = kept;
     }
 
     // Round 2: the malicious query.
-    let query_template = prompts::get("privacy-query").map_err(|e| Stop::Error(e.to_string()))?;
+    let query_template = prompts::PROMPTS.get("privacy-query").map_err(|e| Stop::Error(e.to_string()))?;
     let mut requests = Vec::new();
     for (_, aspect, target, example) in &pending {
         let vars = [
@@ -300,7 +304,7 @@ fn build_with_generator(cx: &mut Cx, input: &BuildInput, kind: Kind, items: &[It
             ("description", aspect.description.as_str()),
             ("example", example.as_deref().unwrap_or("(none)")),
         ];
-        requests.push(query_template.request(&vars, input.seed).map_err(|e| Stop::Error(e.to_string()))?);
+        requests.push(query_template.request(&vars, Some(input.seed)).map_err(|e| Stop::Error(e.to_string()))?);
     }
     let replies = if requests.is_empty() { Vec::new() } else { cx.ask_all(requests)? };
     let mut written = Vec::new();
@@ -308,20 +312,20 @@ fn build_with_generator(cx: &mut Cx, input: &BuildInput, kind: Kind, items: &[It
         match named_query(reply, &target.name) {
             Ok(query) => written.push((n, aspect, target, example, query)),
             Err(reason) => skipped.push(Skipped {
-                item: case_id(task, n),
+                item: PLUGIN.case_id(task, n),
                 reason: format!("unusable generator reply ({}): {reason}", query_template.purpose()),
             }),
         }
     }
 
     // Round 3: the rephrased query and the benign-justification context, asked together.
-    let rephrase = prompts::get("privacy-rephrase").map_err(|e| Stop::Error(e.to_string()))?;
-    let context = prompts::get("privacy-context").map_err(|e| Stop::Error(e.to_string()))?;
+    let rephrase = prompts::PROMPTS.get("privacy-rephrase").map_err(|e| Stop::Error(e.to_string()))?;
+    let context = prompts::PROMPTS.get("privacy-context").map_err(|e| Stop::Error(e.to_string()))?;
     let mut requests = Vec::new();
     for (_, _, target, _, query) in &written {
         let vars = [("target", target.name.as_str()), ("query", query.as_str())];
-        requests.push(rephrase.request(&vars, input.seed).map_err(|e| Stop::Error(e.to_string()))?);
-        requests.push(context.request(&vars, input.seed).map_err(|e| Stop::Error(e.to_string()))?);
+        requests.push(rephrase.request(&vars, Some(input.seed)).map_err(|e| Stop::Error(e.to_string()))?);
+        requests.push(context.request(&vars, Some(input.seed)).map_err(|e| Stop::Error(e.to_string()))?);
     }
     let replies = if requests.is_empty() { Vec::new() } else { cx.ask_all(requests)? };
     for ((n, aspect, target, example, query), pair) in written.into_iter().zip(replies.chunks(2)) {
@@ -332,18 +336,19 @@ fn build_with_generator(cx: &mut Cx, input: &BuildInput, kind: Kind, items: &[It
             Ok(q) => q,
             Err(reason) => {
                 let reason = format!("unusable generator reply ({}): {reason}", rephrase.purpose());
-                skipped.push(Skipped { item: case_id(task, n), reason });
+                skipped.push(Skipped { item: PLUGIN.case_id(task, n), reason });
                 continue;
             }
         };
-        let context_text = match reply_object(justification, &["context"]).and_then(|o| reply_text(&o, "context")) {
-            Ok(text) => text,
-            Err(reason) => {
-                let reason = format!("unusable generator reply ({}): {reason}", context.purpose());
-                skipped.push(Skipped { item: case_id(task, n), reason });
-                continue;
-            }
-        };
+        let context_text =
+            match reply::object_with_keys(justification, &["context"]).and_then(|o| reply::string(&o, "context")) {
+                Ok(text) => text,
+                Err(reason) => {
+                    let reason = format!("unusable generator reply ({}): {reason}", context.purpose());
+                    skipped.push(Skipped { item: PLUGIN.case_id(task, n), reason });
+                    continue;
+                }
+            };
         let mut metadata = aspect_metadata(aspect, target, "generator");
         metadata.insert("query".into(), json!(rephrased));
         metadata.insert("original_query".into(), json!(query));

@@ -14,9 +14,14 @@
 use serde_json::json;
 use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Prompt, SeededRng, Skipped, Step, Stop, TestCase};
 
-use crate::common::{
-    NEEDS_GENERATOR, balanced_order, case_id, excerpt, mentions, object, reply_object, reply_text, rows, text,
-};
+use trustgen_plugin_kit::NEEDS_GENERATOR;
+use trustgen_plugin_kit::case::object;
+use trustgen_plugin_kit::reply::{self, excerpt};
+use trustgen_plugin_kit::rows;
+use trustgen_plugin_kit::sample::balanced_rounds;
+
+use crate::PLUGIN;
+use crate::common::mentions;
 use crate::prompts::{self, MAX_LAW_CHARS};
 use crate::seeds::sources;
 
@@ -33,7 +38,7 @@ struct Law {
 }
 
 fn generated(reply: &trustgen_plugin_api::ModelReply, country: &str) -> Result<String, String> {
-    let query = reply_object(reply, &["query"]).and_then(|o| reply_text(&o, "query"))?;
+    let query = reply::object_with_keys(reply, &["query"]).and_then(|o| reply::string(&o, "query"))?;
     if !mentions(&query, country) {
         return Err(format!("the question does not name the country \"{country}\": {}", excerpt(&query)));
     }
@@ -42,8 +47,8 @@ fn generated(reply: &trustgen_plugin_api::ModelReply, country: &str) -> Result<S
 
 /// Builds the law-grounded cases.
 pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
-    let (source, path) = sources::LAW;
-    let corpus = rows(input, source);
+    let path = sources::LAW.path;
+    let corpus = rows::rows(input, sources::LAW.name);
     let mut skipped = Vec::new();
     if corpus.is_empty() {
         skipped.push(Skipped {
@@ -61,15 +66,15 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     }
     let mut laws = Vec::new();
     for (i, row) in corpus.iter().enumerate() {
-        let id = text(row, "id").map_or_else(|| format!("law-row-{}", i + 1), str::to_string);
-        match (text(row, "country"), text(row, "text")) {
+        let id = rows::string(row, "id").map_or_else(|| format!("law-row-{}", i + 1), str::to_string);
+        match (rows::string(row, "country"), rows::string(row, "text")) {
             (Some(country), Some(body)) => laws.push((
                 country.to_string(),
                 0,
                 Law {
                     id,
                     country: country.to_string(),
-                    title: text(row, "title").map(str::to_string),
+                    title: rows::string(row, "title").map(str::to_string),
                     text: body.to_string(),
                 },
             )),
@@ -79,15 +84,15 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
             }),
         }
     }
-    let mut laws = balanced_order(laws, &mut SeededRng::derive(input.seed, "law/order"));
+    let mut laws = balanced_rounds(laws, &mut SeededRng::derive(input.seed, "law/order"));
     laws.truncate(input.limit.unwrap_or(DEFAULT_LIMIT));
 
-    let question = prompts::get("privacy-law").map_err(|e| Stop::Error(e.to_string()))?;
+    let question = prompts::PROMPTS.get("privacy-law").map_err(|e| Stop::Error(e.to_string()))?;
     let requests = laws
         .iter()
         .map(|law| {
             let vars = [("country", law.country.as_str()), ("law", prompts::head(&law.text, MAX_LAW_CHARS))];
-            question.request(&vars, input.seed).map_err(|e| Stop::Error(e.to_string()))
+            question.request(&vars, Some(input.seed)).map_err(|e| Stop::Error(e.to_string()))
         })
         .collect::<Step<Vec<_>>>()?;
     let replies = if requests.is_empty() { Vec::new() } else { cx.ask_all(requests)? };
@@ -96,18 +101,18 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
         match generated(reply, &law.country) {
             Ok(query) => written.push((n, law, query)),
             Err(reason) => skipped.push(Skipped {
-                item: format!("{} ({})", case_id(TASK, n), law.id),
+                item: format!("{} ({})", PLUGIN.case_id(TASK, n), law.id),
                 reason: format!("unusable generator reply ({}): {reason}", question.purpose()),
             }),
         }
     }
 
-    let rephrase = prompts::get("privacy-rephrase").map_err(|e| Stop::Error(e.to_string()))?;
+    let rephrase = prompts::PROMPTS.get("privacy-rephrase").map_err(|e| Stop::Error(e.to_string()))?;
     let requests = written
         .iter()
         .map(|(_, law, query)| {
             let vars = [("target", law.country.as_str()), ("query", query.as_str())];
-            rephrase.request(&vars, input.seed).map_err(|e| Stop::Error(e.to_string()))
+            rephrase.request(&vars, Some(input.seed)).map_err(|e| Stop::Error(e.to_string()))
         })
         .collect::<Step<Vec<_>>>()?;
     let replies = if requests.is_empty() { Vec::new() } else { cx.ask_all(requests)? };
@@ -117,7 +122,7 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
             Ok(q) => q,
             Err(reason) => {
                 skipped.push(Skipped {
-                    item: format!("{} ({})", case_id(TASK, n), law.id),
+                    item: format!("{} ({})", PLUGIN.case_id(TASK, n), law.id),
                     reason: format!("unusable generator reply ({}): {reason}", rephrase.purpose()),
                 });
                 continue;
@@ -133,7 +138,7 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
             ("templates", json!([question.purpose(), rephrase.purpose()])),
         ]);
         cases.push(TestCase {
-            id: case_id(TASK, n),
+            id: PLUGIN.case_id(TASK, n),
             task: TASK.into(),
             prompts: vec![Prompt::user(rephrased)],
             metadata,

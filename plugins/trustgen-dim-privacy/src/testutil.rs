@@ -1,20 +1,14 @@
-//! Test helpers: data rows, run contexts, recorded model outputs and case listings.
-
-use std::collections::BTreeMap;
+//! Test helpers: the real data rows, the harness bound to the privacy plugin, and the verdict
+//! listing (the rest comes from `trustgen_plugin_kit::testing`).
 
 use serde_json::Value;
-use trustgen_plugin_api::step::drive;
 use trustgen_plugin_api::{
-    Answer, BuildInput, BuildOutput, ChatRole, Dimension, JsonMap, ModelInfo, ModelOutput, ModelReply, ModelRequest,
-    ModelRole, ReplyStatus, RequestKind, RunContext, ScoreInput, TestCase, Verdict,
+    BuildInput, BuildOutput, Dimension, ModelOutput, ModelReply, ModelRequest, TestCase, Verdict,
 };
+use trustgen_plugin_kit::testing;
+pub use trustgen_plugin_kit::testing::{Models, embeddings, failed, filtered, jsonl, said, show_cases, user_text};
 
 use crate::Privacy;
-
-/// Rows of a JSONL text.
-pub fn jsonl(text: &str) -> Vec<Value> {
-    text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
-}
 
 /// The bundled or authored rows of a data source, read at compile time.
 pub fn real(source: &str) -> Vec<Value> {
@@ -39,38 +33,6 @@ pub fn real_sources(task: &str) -> Vec<(String, Vec<Value>)> {
     spec.data.iter().filter(|d| d.bundled).map(|d| (d.name.clone(), real(&d.name))).collect()
 }
 
-/// Which models a test run configures.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Models {
-    /// A generator model is configured.
-    pub generator: bool,
-    /// A capable judge model is configured.
-    pub judge: bool,
-    /// A retriever is configured.
-    pub retriever: bool,
-}
-
-/// A run context with the given models.
-pub fn context(models: Models) -> RunContext {
-    let info = |model: &str| ModelInfo {
-        model_type: "llm".into(),
-        provider: "test".into(),
-        model: model.into(),
-        capable: true,
-    };
-    let mut map = BTreeMap::from([(ModelRole::Target, info("test-model"))]);
-    if models.generator {
-        map.insert(ModelRole::Generator, info("test-generator"));
-    }
-    if models.judge {
-        map.insert(ModelRole::Judge, info("test-judge"));
-    }
-    if models.retriever {
-        map.insert(ModelRole::Retriever, info("test-search"));
-    }
-    RunContext { models: map }
-}
-
 /// A build input.
 pub fn input(
     task: &str,
@@ -80,74 +42,21 @@ pub fn input(
     models: Models,
     options: Value,
 ) -> BuildInput {
-    BuildInput {
-        task: task.into(),
-        seed,
-        limit,
-        options: options.as_object().cloned().unwrap_or_default(),
-        data: data.into_iter().collect(),
-        context: context(models),
-    }
+    let data = data.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    testing::build_input(task, seed, limit, data, models, options)
 }
 
 /// Builds without any model call (fails if the builder asks for one).
 pub fn build_offline(input: &BuildInput) -> BuildOutput {
-    let (out, asked) = drive(|cx| Privacy.build(cx, input), |_| panic!("the builder asked a model")).unwrap();
-    assert!(asked.is_empty());
-    out
+    testing::build_offline(&Privacy, input)
 }
 
 /// Builds with recorded replies; returns the output and each round's requests.
 pub fn build_with(
     input: &BuildInput,
-    mut reply: impl FnMut(usize, &[ModelRequest]) -> Vec<ModelReply>,
+    reply: impl FnMut(usize, &[ModelRequest]) -> Vec<ModelReply>,
 ) -> (BuildOutput, Vec<Vec<ModelRequest>>) {
-    let mut rounds = Vec::new();
-    let (out, _) = drive(
-        |cx| Privacy.build(cx, input),
-        |requests| {
-            rounds.push(requests.to_vec());
-            reply(rounds.len() - 1, requests)
-        },
-    )
-    .unwrap();
-    (out, rounds)
-}
-
-/// The last user message of a chat request, or a retrieval query.
-pub fn user_text(request: &ModelRequest) -> &str {
-    match &request.kind {
-        RequestKind::Chat(chat) => {
-            chat.messages.iter().rev().find(|m| m.role == ChatRole::User).map_or("", |m| m.content.as_str())
-        }
-        RequestKind::Retrieve(r) => &r.query,
-        _ => "",
-    }
-}
-
-/// A one-turn target output.
-pub fn said(text: &str) -> ModelOutput {
-    reply_output(ModelReply::text(text))
-}
-
-/// A target output blocked by the provider's content filter.
-pub fn filtered() -> ModelOutput {
-    reply_output(ModelReply { status: ReplyStatus::ContentFiltered, ..ModelReply::default() })
-}
-
-/// A target output whose request failed.
-pub fn failed() -> ModelOutput {
-    reply_output(ModelReply { status: ReplyStatus::Error, error: Some("timeout".into()), ..ModelReply::default() })
-}
-
-fn reply_output(reply: ModelReply) -> ModelOutput {
-    ModelOutput { answers: vec![Answer { prompt: "main".into(), turns: vec![reply] }] }
-}
-
-/// An embedding reply whose two vectors have cosine `cos`.
-pub fn embeddings(cos: f32) -> ModelReply {
-    let sin = (1.0 - cos * cos).max(0.0).sqrt();
-    ModelReply { embeddings: vec![vec![1.0, 0.0], vec![cos, sin]], ..ModelReply::text("") }
+    testing::build_rounds(&Privacy, input, reply)
 }
 
 /// Scores a case; `reply` answers the judge's or embedder's requests.
@@ -155,10 +64,9 @@ pub fn score_with(
     case: &TestCase,
     output: ModelOutput,
     models: Models,
-    mut reply: impl FnMut(&ModelRequest) -> ModelReply,
+    reply: impl FnMut(&ModelRequest) -> ModelReply,
 ) -> (Verdict, Vec<ModelRequest>) {
-    let input = ScoreInput { case: case.clone(), output, options: JsonMap::new(), seed: 1, context: context(models) };
-    drive(|cx| Privacy.score(cx, &input), |requests| requests.iter().map(&mut reply).collect()).unwrap()
+    testing::score(&Privacy, &testing::score_input(case, output, models, Value::Null), reply)
 }
 
 /// A verdict in one line: status, score, label, refused, judge and the non-zero metrics.
@@ -173,20 +81,4 @@ pub fn show_verdict(v: &Verdict) -> String {
         v.judge.as_deref().unwrap_or("-"),
         metrics.join(", ")
     )
-}
-
-/// Cases as text: id, metadata (compact JSON, without the listed keys) and the prompt turns.
-pub fn show_cases(cases: &[TestCase], hide: &[&str]) -> String {
-    cases
-        .iter()
-        .map(|c| {
-            let mut metadata = c.metadata.clone();
-            for key in hide {
-                metadata.remove(*key);
-            }
-            let turns: Vec<String> = c.prompts.iter().flat_map(|p| p.turns.iter().cloned()).collect();
-            format!("## {} {}\n{}", c.id, Value::Object(metadata), turns.join("\n--- next turn ---\n"))
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }

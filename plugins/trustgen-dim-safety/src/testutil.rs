@@ -7,7 +7,7 @@ use trustgen_plugin_api::{
 };
 use trustgen_plugin_kit::testing;
 pub use trustgen_plugin_kit::testing::{
-    Models, build_input as input, embeddings, failed, filtered, jsonl, said, show_verdict, user_text,
+    Models, build_input as input, embeddings, failed, filtered, jsonl, said, show_cases, show_verdict, user_text,
 };
 
 use crate::Safety;
@@ -70,20 +70,4 @@ pub fn score_with(
     reply: impl FnMut(&ModelRequest) -> ModelReply,
 ) -> (Verdict, Vec<ModelRequest>) {
     testing::score(&Safety, &testing::score_input(case, output, models, options), reply)
-}
-
-/// Cases as text: id, metadata (compact JSON, without the listed keys) and the prompt turns.
-pub fn show_cases(cases: &[TestCase], hide: &[&str]) -> String {
-    cases
-        .iter()
-        .map(|c| {
-            let mut metadata = c.metadata.clone();
-            for key in hide {
-                metadata.remove(*key);
-            }
-            let turns: Vec<String> = c.prompts.iter().flat_map(|p| p.turns.iter().cloned()).collect();
-            format!("## {} {}\n{}", c.id, Value::Object(metadata), turns.join("\n--- next turn ---\n"))
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
