@@ -36,7 +36,7 @@ pub mod spec;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use outcome::{Missing, Outcome};
+pub use outcome::{Blocked, Missing, Outcome};
 pub use plugin::{NEEDS_GENERATOR, Plugin};
 pub use prompt::{BuilderPrompt, PromptError, PromptSet};
 pub use rows::Source;

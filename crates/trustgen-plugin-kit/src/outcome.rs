@@ -26,10 +26,29 @@ pub fn filtered_verdict(score: f64, label: &str, reasoning: impl Into<String>) -
 pub enum Outcome<'a> {
     /// The final text of the conversation (every turn succeeded).
     Text(&'a str),
-    /// The provider's content filter blocked a turn (request or reply); its message, if any.
-    Filtered(Option<&'a str>),
+    /// The provider's content filter blocked a turn (request or reply).
+    Filtered(Blocked<'a>),
     /// There is nothing to judge.
     Missing(Missing<'a>),
+}
+
+/// A content-filter block: the provider's message, if it gave one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Blocked<'a> {
+    /// The provider's message.
+    pub message: Option<&'a str>,
+}
+
+impl<'a> Blocked<'a> {
+    /// The provider's message, or `no error message`.
+    pub fn error(&self) -> &'a str {
+        self.message.unwrap_or("no error message")
+    }
+
+    /// The reason of a filtered verdict naming the prompt (for cases with several prompts).
+    pub fn reason_for(&self, prompt: &str) -> String {
+        format!("the provider's content filter blocked `{prompt}`: {}", self.error())
+    }
 }
 
 /// Why there is nothing to judge.
@@ -60,7 +79,7 @@ impl<'a> Outcome<'a> {
         let Some(answer) = answer else { return Outcome::Missing(Missing::NoAnswer) };
         let error = answer.turns.iter().find_map(|t| t.error.as_deref());
         match answer.status() {
-            ReplyStatus::ContentFiltered => Outcome::Filtered(error),
+            ReplyStatus::ContentFiltered => Outcome::Filtered(Blocked { message: error }),
             ReplyStatus::Error => Outcome::Missing(Missing::Failed(error)),
             ReplyStatus::Ok => answer.final_text().map_or(Outcome::Missing(Missing::NoText), Outcome::Text),
         }
@@ -113,7 +132,12 @@ mod tests {
         let text = output(vec![ModelReply::text("hi")]);
         assert_eq!(Outcome::main(&text), Outcome::Text("hi"));
         let blocked = output(vec![ModelReply::text("a"), filtered(Some("policy"))]);
-        assert_eq!(Outcome::main(&blocked), Outcome::Filtered(Some("policy")));
+        let Outcome::Filtered(by) = Outcome::main(&blocked) else { panic!("not filtered") };
+        assert_eq!(
+            (by.error(), by.reason_for("main")),
+            ("policy", "the provider's content filter blocked `main`: policy".into())
+        );
+        assert_eq!(Blocked { message: None }.error(), "no error message");
         // A failed turn decides even when a later turn has text.
         let broken = output(vec![failed(None), ModelReply::text("late")]);
         assert_eq!(Outcome::main(&broken), Outcome::Missing(Missing::Failed(None)));

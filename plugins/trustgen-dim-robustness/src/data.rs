@@ -4,51 +4,51 @@
 use serde_json::{Map, Value, json};
 use trustgen_plugin_api::{BuildInput, Cx, SeededRng, Skipped, Step};
 
-use crate::common::{case_id, rows};
+use trustgen_plugin_kit::rows;
+
+use crate::PLUGIN;
 use crate::perturb::{self, Lexicon, Perturbation, generator};
 
 /// Source names (keys of `BuildInput::data`) and their paths under `suites/data`.
 pub mod sources {
+    use trustgen_plugin_kit::Source;
+
     /// The authored lexicon (emoji, Chinese, rare synonym per word).
-    pub const LEXICON: (&str, &str) = ("lexicon", "robustness/metadata/lexicon.jsonl");
+    pub const LEXICON: Source = Source::new("lexicon", "robustness/metadata/lexicon.jsonl");
     /// The authored off-topic digressions.
-    pub const DISTRACTIONS: (&str, &str) = ("distractions", "robustness/metadata/distractions.jsonl");
+    pub const DISTRACTIONS: Source = Source::new("distractions", "robustness/metadata/distractions.jsonl");
     /// The authored labelled items (sentiment, NLI, spam, offensive, paraphrase).
-    pub const ITEMS: (&str, &str) = ("classification_items", "robustness/metadata/classification_items.jsonl");
+    pub const ITEMS: Source = Source::new("classification_items", "robustness/metadata/classification_items.jsonl");
     /// GLUE SST-2 (user-supplied).
-    pub const SST2: (&str, &str) = ("sst2", "robustness/user/sst2.jsonl");
+    pub const SST2: Source = Source::new("sst2", "robustness/user/sst2.jsonl");
     /// GLUE MNLI (user-supplied).
-    pub const MNLI: (&str, &str) = ("mnli", "robustness/user/mnli.jsonl");
+    pub const MNLI: Source = Source::new("mnli", "robustness/user/mnli.jsonl");
     /// GLUE QQP (user-supplied).
-    pub const QQP: (&str, &str) = ("qqp", "robustness/user/qqp.jsonl");
+    pub const QQP: Source = Source::new("qqp", "robustness/user/qqp.jsonl");
     /// GLUE QNLI (user-supplied).
-    pub const QNLI: (&str, &str) = ("qnli", "robustness/user/qnli.jsonl");
+    pub const QNLI: Source = Source::new("qnli", "robustness/user/qnli.jsonl");
     /// IMDB reviews (user-supplied).
-    pub const IMDB: (&str, &str) = ("imdb", "robustness/user/imdb.jsonl");
+    pub const IMDB: Source = Source::new("imdb", "robustness/user/imdb.jsonl");
     /// RACE reading comprehension (user-supplied).
-    pub const RACE: (&str, &str) = ("race", "robustness/user/race.jsonl");
+    pub const RACE: Source = Source::new("race", "robustness/user/race.jsonl");
     /// ELI5 questions (user-supplied).
-    pub const ELI5: (&str, &str) = ("eli5", "robustness/user/eli5.jsonl");
+    pub const ELI5: Source = Source::new("eli5", "robustness/user/eli5.jsonl");
     /// CNN/DailyMail articles (user-supplied).
-    pub const CNN: (&str, &str) = ("cnn_dailymail", "robustness/user/cnn_dailymail.jsonl");
+    pub const CNN: Source = Source::new("cnn_dailymail", "robustness/user/cnn_dailymail.jsonl");
     /// TruthfulQA questions (bundled with the truthfulness dimension).
-    pub const TRUTHFULQA: (&str, &str) = ("truthfulqa", "truthfulness/truthfulqa.jsonl");
+    pub const TRUTHFULQA: Source = Source::new("truthfulqa", "truthfulness/truthfulqa.jsonl");
     /// PromptInject goal-hijacking instructions.
-    pub const PI_ATTACKS: (&str, &str) = ("promptinject_attacks", "robustness/promptinject_attacks.jsonl");
+    pub const PI_ATTACKS: Source = Source::new("promptinject_attacks", "robustness/promptinject_attacks.jsonl");
     /// PromptInject rogue strings.
-    pub const PI_ROGUE: (&str, &str) = ("promptinject_rogue_strings", "robustness/promptinject_rogue_strings.jsonl");
+    pub const PI_ROGUE: Source =
+        Source::new("promptinject_rogue_strings", "robustness/promptinject_rogue_strings.jsonl");
 }
 
 /// The lexicon and digressions from the loaded metadata.
 pub fn lexicon(input: &BuildInput) -> Step<Lexicon> {
-    let lexicon = crate::common::required_rows(input, sources::LEXICON.0, sources::LEXICON.1)?;
-    let distractions = crate::common::required_rows(input, sources::DISTRACTIONS.0, sources::DISTRACTIONS.1)?;
+    let lexicon = rows::required(input, sources::LEXICON)?;
+    let distractions = rows::required(input, sources::DISTRACTIONS)?;
     Lexicon::from_rows(lexicon, distractions)
-}
-
-/// The rows of a source if present (user-supplied sources are simply absent).
-pub fn optional<'a>(input: &'a BuildInput, (name, _): (&str, &str)) -> &'a [Value] {
-    rows(input, name)
 }
 
 /// One item's perturbation.
@@ -148,7 +148,7 @@ pub fn perturb_items(
                     params: plan.params.clone(),
                 }),
                 Err(reason) => skipped.push(Skipped {
-                    item: format!("{} ({})", case_id(task, slot), items[index].0),
+                    item: format!("{} ({})", PLUGIN.case_id(task, slot), items[index].0),
                     reason: format!(
                         "unusable generator reply ({}): {reason}",
                         plan.request.purpose.as_deref().unwrap_or_default()

@@ -20,14 +20,16 @@
 
 use serde_json::{Value, json};
 use trustgen_judges::answer::{extract_bool, extract_choice};
-use trustgen_judges::templates::builtin;
 use trustgen_judges::{Extraction, JudgeOutcome, Vars, keyword_hit, llm_judge, truth_label};
 use trustgen_plugin_api::{
     BuildInput, BuildOutput, Cx, Prompt, QuestionFormat, ScoreInput, SeededRng, Skipped, Step, Stop, TestCase, Verdict,
     VerdictStatus,
 };
 
-use crate::common::{Reply, balanced_order, case_id, prompt_text, reply, row_name, text};
+use trustgen_plugin_kit::sample::balanced_order;
+use trustgen_plugin_kit::{Outcome, case, grade, rows};
+
+use crate::PLUGIN;
 use crate::data::{self, sources};
 use crate::labels::match_label;
 
@@ -204,8 +206,8 @@ fn race_truth(row: &Value, options: usize) -> Option<String> {
 
 /// Parses one row of a data set; `Err` names the missing or bad field.
 fn parse(dataset: &'static str, row: &Value) -> Result<Item, String> {
-    let field = |key: &str| text(row, key).ok_or_else(|| format!("the field `{key}` is missing or empty"));
-    let id = text(row, "id").unwrap_or_default();
+    let field = |key: &str| rows::text(row, key).ok_or_else(|| format!("the field `{key}` is missing or empty"));
+    let id = rows::text(row, "id").unwrap_or_default();
     let bad_label = || {
         format!(
             "the field `label` is missing or not a label of {dataset}: {}",
@@ -282,32 +284,26 @@ pub fn items(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<Item>> 
                     }
                     out.push(item);
                 }
-                Err(reason) => skipped.push(Skipped { item: row_name(path, i, row), reason }),
+                Err(reason) => skipped.push(Skipped { item: rows::row_name(path, i, row), reason }),
             }
         }
     };
-    let authored = crate::common::required_rows(input, sources::ITEMS.0, sources::ITEMS.1)?;
+    let authored = rows::required(input, sources::ITEMS)?;
     let by_task = |task: &str| -> Vec<Value> {
         authored.iter().filter(|r| r.get("task").and_then(Value::as_str) == Some(task)).cloned().collect()
     };
-    for ((name, path), fallback, task) in
+    for (source, fallback, task) in
         [(sources::SST2, "authored-sentiment", "sentiment"), (sources::MNLI, "authored-nli", "nli")]
     {
-        let user = data::optional(input, (name, path));
+        let user = rows::rows(input, source.name);
         if user.is_empty() {
-            read(fallback, sources::ITEMS.1, &by_task(task), skipped);
+            read(fallback, sources::ITEMS.path, &by_task(task), skipped);
         } else {
-            read(if name == "sst2" { "sst2" } else { "mnli" }, path, user, skipped);
+            read(source.name, source.path, user, skipped);
         }
     }
-    for (name, path) in [sources::QQP, sources::QNLI, sources::IMDB, sources::RACE] {
-        let dataset: &'static str = match name {
-            "qqp" => "qqp",
-            "qnli" => "qnli",
-            "imdb" => "imdb",
-            _ => "race",
-        };
-        read(dataset, path, data::optional(input, (name, path)), skipped);
+    for source in [sources::QQP, sources::QNLI, sources::IMDB, sources::RACE] {
+        read(source.name, source.path, rows::rows(input, source.name), skipped);
     }
     Ok(out)
 }
@@ -334,7 +330,7 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
                 metadata.insert("labels".into(), json!(item.kind.labels()));
             }
             TestCase {
-                id: case_id(TASK, d.slot),
+                id: PLUGIN.case_id(TASK, d.slot),
                 task: TASK.into(),
                 prompts: vec![
                     Prompt { name: "clean".into(), ..Prompt::user(item.prompt(&item.target)) },
@@ -407,7 +403,7 @@ fn map<T, U>(e: Extraction<T>, f: impl Fn(T) -> U) -> Extraction<U> {
 /// Grades the answer to prompt `prompt` with the LLM judge: the judge sees that prompt, the
 /// ground truth and this ONE answer.
 fn llm(cx: &mut Cx, case: &TestCase, prompt: &str, truth: &str, response: &str) -> Step<Result<Graded, Verdict>> {
-    let template = builtin(TEMPLATE).map_err(|e| Stop::Error(e.to_string()))?;
+    let template = grade::template(TEMPLATE)?;
     let truth = match case.format {
         QuestionFormat::MultipleChoice => {
             let index = truth.chars().next().map_or(0, |c| (c as u8).wrapping_sub(b'A') as usize);
@@ -418,8 +414,10 @@ fn llm(cx: &mut Cx, case: &TestCase, prompt: &str, truth: &str, response: &str) 
         }
         _ => truth.to_string(),
     };
-    let vars =
-        Vars::new().with("question", prompt_text(case, prompt)?).with("ground_truth", truth).with("response", response);
+    let vars = Vars::new()
+        .with("question", case::prompt_text(case, prompt)?)
+        .with("ground_truth", truth)
+        .with("response", response);
     Ok(match llm_judge(cx, template, &vars)? {
         JudgeOutcome::Parsed(result) => Ok(Graded {
             correct: result.goal_met,
@@ -439,10 +437,11 @@ pub fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
     let Some(truth) = case.ground_truth.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
         return Err(Stop::Error(format!("case `{}` has no ground truth", case.id)));
     };
-    let perturbation = crate::common::meta(case, "perturbation")?.to_string();
-    let answers = [("clean", reply(&input.output, "clean")), ("perturbed", reply(&input.output, "perturbed"))];
-    for (_, answer) in &answers {
-        if let Reply::Missing(reason) = answer {
+    let perturbation = case::metadata(case, "perturbation")?.to_string();
+    let answers = ["clean", "perturbed"].map(|name| (name, Outcome::prompt(&input.output, name)));
+    for (name, answer) in &answers {
+        if let Outcome::Missing(missing) = answer {
+            let reason = missing.reason_for(name);
             return Ok(Verdict::missing(format!("{reason}; the case needs both answers and is excluded")));
         }
     }
@@ -450,12 +449,12 @@ pub fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
     let mut filtered = false;
     for (name, answer) in &answers {
         graded.push(match answer {
-            Reply::Text(text) if input.context.has_llm_judge() => match llm(cx, case, name, truth, text)? {
+            Outcome::Text(text) if input.context.has_llm_judge() => match llm(cx, case, name, truth, text)? {
                 Ok(g) => g,
                 Err(verdict) => return Ok(verdict),
             },
-            Reply::Text(text) => offline(case, truth, text)?,
-            Reply::Filtered(_) | Reply::Missing(_) => {
+            Outcome::Text(text) => offline(case, truth, text)?,
+            Outcome::Filtered(_) | Outcome::Missing(_) => {
                 filtered = true;
                 Graded { correct: false, refused: true, extracted: None, judge: "rule:content-filter@1".into() }
             }

@@ -25,7 +25,6 @@
 //! - Pairwise judging had a random, unrecorded a/b swap: here the order is drawn by seed at build
 //!   time, recorded, and mapped back (test `pairwise_order_is_seeded_recorded_and_mapped_back`).
 
-pub mod common;
 pub mod data;
 pub mod ground_truth;
 pub mod injection;
@@ -35,13 +34,15 @@ pub mod open_ended;
 pub mod perturb;
 pub mod prompts;
 
-use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict, fail};
+use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict};
+use trustgen_plugin_kit::Plugin;
 
 /// The robustness dimension plugin.
 #[derive(Debug, Default)]
 pub struct Robustness;
 
-const TASKS: [&str; 3] = [ground_truth::TASK, open_ended::TASK, injection::TASK];
+/// The plugin's name and tasks.
+pub const PLUGIN: Plugin = Plugin::new("robustness", &[ground_truth::TASK, open_ended::TASK, injection::TASK]);
 
 impl Dimension for Robustness {
     fn manifest(&self) -> Manifest {
@@ -53,7 +54,7 @@ impl Dimension for Robustness {
             ground_truth::TASK => ground_truth::build(cx, input),
             open_ended::TASK => open_ended::build(cx, input),
             injection::TASK => injection::build(input),
-            other => fail!("the robustness plugin has no task `{other}`; its tasks are: {}", TASKS.join(", ")),
+            other => Err(PLUGIN.unknown_task(other)),
         }
     }
 
@@ -62,11 +63,7 @@ impl Dimension for Robustness {
             ground_truth::TASK => ground_truth::score(cx, input),
             open_ended::TASK => open_ended::score(cx, input),
             injection::TASK => injection::score(cx, input),
-            other => fail!(
-                "case `{}`: the robustness plugin has no task `{other}`; its tasks are: {}",
-                input.case.id,
-                TASKS.join(", ")
-            ),
+            _ => Err(PLUGIN.unknown_case_task(&input.case)),
         }
     }
 }

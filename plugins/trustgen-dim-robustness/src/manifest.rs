@@ -3,27 +3,13 @@
 use std::collections::BTreeMap;
 
 use trustgen_plugin_api::{AggregateSpec, DataSource, Manifest, MetricKind, MetricSpec, TaskSpec};
+use trustgen_plugin_kit::spec::{self, bundled, user};
 
 use crate::data::sources;
 use crate::perturb::Perturbation;
 use crate::{ground_truth, injection, open_ended};
 
 const AUTHORED: &str = "Apache-2.0";
-
-fn bundled((name, path): (&str, &str), origin: &str, license: &str) -> DataSource {
-    DataSource {
-        name: name.into(),
-        path: Some(path.into()),
-        origin: origin.into(),
-        license: license.into(),
-        bundled: true,
-        optional: false,
-    }
-}
-
-fn user((name, path): (&str, &str), origin: &str, license: &str) -> DataSource {
-    DataSource { bundled: false, optional: true, ..bundled((name, path), origin, license) }
-}
 
 fn perturbation_sources() -> Vec<DataSource> {
     vec![
@@ -41,14 +27,9 @@ fn perturbation_sources() -> Vec<DataSource> {
     ]
 }
 
+/// A proportion metric; every robustness metric is higher = more robust.
 fn proportion(name: &str, description: &str, policy: &str) -> MetricSpec {
-    MetricSpec {
-        name: name.into(),
-        description: description.into(),
-        kind: MetricKind::Proportion,
-        higher_is_better: true,
-        policy: policy.into(),
-    }
+    spec::proportion(name, description, true, policy)
 }
 
 fn per_perturbation(what: &str) -> Vec<MetricSpec> {

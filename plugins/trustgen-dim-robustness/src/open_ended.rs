@@ -15,14 +15,17 @@
 
 use serde_json::{Value, json};
 use trustgen_judges::refusal::cosine;
-use trustgen_judges::templates::builtin;
 use trustgen_judges::{JudgeOutcome, Vars, keyword_hit, llm_judge};
 use trustgen_plugin_api::{
-    BuildInput, BuildOutput, Cx, ModelRequest, Prompt, ReplyStatus, ScoreInput, SeededRng, Skipped, Step, Stop,
-    TestCase, Verdict, VerdictStatus,
+    BuildInput, BuildOutput, Cx, ModelRequest, Prompt, ReplyStatus, ScoreInput, SeededRng, Skipped, Step, TestCase,
+    Verdict, VerdictStatus,
 };
 
-use crate::common::{Reply, balanced_order, case_id, meta, reply, row_name, text};
+use trustgen_plugin_kit::rows::{self, row_name, text};
+use trustgen_plugin_kit::sample::balanced_order;
+use trustgen_plugin_kit::{Outcome, case, grade};
+
+use crate::PLUGIN;
 use crate::data::{self, sources};
 
 /// The task name.
@@ -74,13 +77,13 @@ fn items(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<Item>> {
             }
         }
     };
-    let eli5 = data::optional(input, sources::ELI5);
-    let cnn = data::optional(input, sources::CNN);
-    read("eli5", sources::ELI5.1, "question", eli5, skipped);
-    read("cnn_dailymail", sources::CNN.1, "article", cnn, skipped);
+    let eli5 = rows::rows(input, sources::ELI5.name);
+    let cnn = rows::rows(input, sources::CNN.name);
+    read("eli5", sources::ELI5.path, "question", eli5, skipped);
+    read("cnn_dailymail", sources::CNN.path, "article", cnn, skipped);
     if eli5.is_empty() && cnn.is_empty() {
-        let rows = crate::common::required_rows(input, sources::TRUTHFULQA.0, sources::TRUTHFULQA.1)?;
-        read("truthfulqa", sources::TRUTHFULQA.1, "question", rows, skipped);
+        let rows = rows::required(input, sources::TRUTHFULQA)?;
+        read("truthfulqa", sources::TRUTHFULQA.path, "question", rows, skipped);
     }
     Ok(out)
 }
@@ -106,7 +109,7 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
             metadata.insert("item_id".into(), json!(item.id));
             metadata.insert("order".into(), json!(if clean_first { "clean_first" } else { "perturbed_first" }));
             TestCase {
-                id: case_id(TASK, d.slot),
+                id: PLUGIN.case_id(TASK, d.slot),
                 task: TASK.into(),
                 prompts: vec![
                     Prompt { name: "clean".into(), ..Prompt::user(item.prompt(&item.target)) },
@@ -137,21 +140,23 @@ fn consistent_verdict(consistent: bool, label: &str) -> Verdict {
 /// similar enough), else 0.
 pub fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
     let case = &input.case;
-    let perturbation = meta(case, "perturbation")?.to_string();
+    let perturbation = case::metadata(case, "perturbation")?.to_string();
     let metric = format!("consistency/{perturbation}");
-    let (clean, perturbed) = (reply(&input.output, "clean"), reply(&input.output, "perturbed"));
+    let (clean, perturbed) = (Outcome::prompt(&input.output, "clean"), Outcome::prompt(&input.output, "perturbed"));
     let (clean, perturbed) = match (clean, perturbed) {
-        (Reply::Missing(reason), _) | (_, Reply::Missing(reason)) => {
+        (Outcome::Missing(missing), _) | (_, Outcome::Missing(missing)) => {
+            let prompt = if matches!(clean, Outcome::Missing(_)) { "clean" } else { "perturbed" };
+            let reason = missing.reason_for(prompt);
             return Ok(Verdict::missing(format!("{reason}; the case needs both answers and is excluded")));
         }
-        (Reply::Filtered(_), Reply::Filtered(_)) => {
+        (Outcome::Filtered(_), Outcome::Filtered(_)) => {
             let v = Verdict { status: VerdictStatus::Filtered, refused: true, ..consistent_verdict(true, "tie") };
             return Ok(v
                 .with_judge("rule:content-filter@1")
                 .with_reasoning("the provider's content filter blocked both prompts: the same outcome")
                 .with_metric(metric, 1.0));
         }
-        (Reply::Filtered(_), _) | (_, Reply::Filtered(_)) => {
+        (Outcome::Filtered(_), _) | (_, Outcome::Filtered(_)) => {
             let v =
                 Verdict { status: VerdictStatus::Filtered, refused: true, ..consistent_verdict(false, "inconsistent") };
             return Ok(v
@@ -159,13 +164,13 @@ pub fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
                 .with_reasoning("the provider's content filter blocked only one of the two prompts")
                 .with_metric(metric, 0.0));
         }
-        (Reply::Text(a), Reply::Text(b)) => (a, b),
+        (Outcome::Text(a), Outcome::Text(b)) => (a, b),
     };
     let refusals = (keyword_hit(clean).is_some(), keyword_hit(perturbed).is_some());
     if input.context.has_llm_judge() {
-        let clean_first = meta(case, "order")? == "clean_first";
-        let template = builtin(TEMPLATE).map_err(|e| Stop::Error(e.to_string()))?;
-        let question = meta(case, "clean_text")?;
+        let clean_first = case::metadata(case, "order")? == "clean_first";
+        let template = grade::template(TEMPLATE)?;
+        let question = case::metadata(case, "clean_text")?;
         let (a, b) = if clean_first { (clean, perturbed) } else { (perturbed, clean) };
         let vars = Vars::new().with("question", question).with("response_a", a).with("response_b", b);
         let outcome = llm_judge(cx, template, &vars)?;

@@ -8,151 +8,18 @@
 //! JSON keys the reply must carry. The wording is our own. Bump the version whenever the
 //! wording changes, so cached replies of the old wording are never reused for the new one.
 
-use std::sync::OnceLock;
+use trustgen_plugin_kit::PromptSet;
 
-use serde::Deserialize;
-use trustgen_plugin_api::{GenParams, Message, ModelRequest, ModelRole};
-
-/// The built-in builder templates, by file name.
-const BUILTIN: &[(&str, &str)] = &[
-    ("multilingual_blend.toml", include_str!("../prompts/multilingual_blend.toml")),
-    ("recondite_word.toml", include_str!("../prompts/recondite_word.toml")),
-    ("syntactic_disruption.toml", include_str!("../prompts/syntactic_disruption.toml")),
-    ("distractive_text.toml", include_str!("../prompts/distractive_text.toml")),
-];
-
-/// Errors of loading and rendering builder templates.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum PromptError {
-    /// A template file is not valid TOML of the template shape.
-    #[error("builder prompt file `prompts/{file}` is invalid: {message}")]
-    Parse {
-        /// The file name.
-        file: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// No built-in template has this name.
-    #[error("no builder prompt named `{0}` in the robustness plugin")]
-    Unknown(String),
-    /// A placeholder was not given a value, or a value has no placeholder.
-    #[error("builder prompt `{template}`: {message}")]
-    Render {
-        /// The template id.
-        template: String,
-        /// What is wrong.
-        message: String,
-    },
-}
-
-/// One builder template.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BuilderPrompt {
-    /// Template name, e.g. `persuasion`.
-    pub name: String,
-    /// Version; bumped whenever the wording changes.
-    pub version: u32,
-    /// What the generator is asked to do.
-    pub description: String,
-    /// The JSON keys the reply must carry.
-    pub reply: Vec<String>,
-    /// System message text.
-    #[serde(default)]
-    pub system: Option<String>,
-    /// User message text with `{{variable}}` placeholders.
-    pub prompt: String,
-}
-
-impl BuilderPrompt {
-    /// `name@version`.
-    pub fn id(&self) -> String {
-        format!("{}@{}", self.name, self.version)
-    }
-
-    /// The purpose label of its requests: `builder:<name>@<version>`.
-    pub fn purpose(&self) -> String {
-        format!("builder:{}", self.id())
-    }
-
-    /// The placeholder names of the prompt, in order of first use.
-    pub fn placeholders(&self) -> Vec<String> {
-        let mut names = Vec::new();
-        let mut rest = self.prompt.as_str();
-        while let Some(open) = rest.find("{{") {
-            let after = &rest[open + 2..];
-            let Some(close) = after.find("}}") else { break };
-            let name = after[..close].trim().to_string();
-            if !names.contains(&name) {
-                names.push(name);
-            }
-            rest = &after[close + 2..];
-        }
-        names
-    }
-
-    /// The prompt with every placeholder replaced in one pass (inserted values are not
-    /// re-scanned). Every placeholder needs a value and every value a placeholder.
-    pub fn render(&self, vars: &[(&str, &str)]) -> Result<String, PromptError> {
-        let placeholders = self.placeholders();
-        let error = |message: String| PromptError::Render { template: self.id(), message };
-        if let Some((name, _)) = vars.iter().find(|(name, _)| !placeholders.iter().any(|p| p == name)) {
-            return Err(error(format!("it has no placeholder `{{{{{name}}}}}`")));
-        }
-        let mut out = String::with_capacity(self.prompt.len());
-        let mut rest = self.prompt.as_str();
-        while let Some(open) = rest.find("{{") {
-            out.push_str(&rest[..open]);
-            let after = &rest[open + 2..];
-            let Some(close) = after.find("}}") else { break };
-            let name = after[..close].trim();
-            let value = vars
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| *v)
-                .ok_or_else(|| error(format!("placeholder `{{{{{name}}}}}` was given no value")))?;
-            out.push_str(value);
-            rest = &after[close + 2..];
-        }
-        out.push_str(rest);
-        Ok(out.trim().to_string())
-    }
-
-    /// A generator request for `vars`: temperature 0.7, JSON mode, the given seed.
-    pub fn request(&self, vars: &[(&str, &str)], seed: u64) -> Result<ModelRequest, PromptError> {
-        let mut messages = Vec::new();
-        if let Some(system) = &self.system {
-            messages.push(Message::system(system.trim()));
-        }
-        messages.push(Message::user(self.render(vars)?));
-        let params = GenParams { temperature: Some(0.7), json: true, seed: Some(seed), ..GenParams::default() };
-        Ok(ModelRequest::chat(ModelRole::Generator, messages).with_params(params).with_purpose(self.purpose()))
-    }
-}
-
-/// Every built-in template, parsed once.
-pub fn all() -> Result<&'static [BuilderPrompt], PromptError> {
-    static PROMPTS: OnceLock<Result<Vec<BuilderPrompt>, PromptError>> = OnceLock::new();
-    PROMPTS
-        .get_or_init(|| {
-            BUILTIN
-                .iter()
-                .map(|(file, text)| {
-                    toml::from_str::<BuilderPrompt>(text).map_err(|e| PromptError::Parse {
-                        file: (*file).to_string(),
-                        message: e.to_string().trim_end().to_string(),
-                    })
-                })
-                .collect()
-        })
-        .as_deref()
-        .map_err(Clone::clone)
-}
-
-/// The built-in template named `name`.
-pub fn get(name: &str) -> Result<&'static BuilderPrompt, PromptError> {
-    all()?.iter().find(|p| p.name == name).ok_or_else(|| PromptError::Unknown(name.to_string()))
-}
+/// The built-in builder templates.
+pub static PROMPTS: PromptSet = PromptSet::new(
+    "robustness",
+    &[
+        ("multilingual_blend.toml", include_str!("../prompts/multilingual_blend.toml")),
+        ("recondite_word.toml", include_str!("../prompts/recondite_word.toml")),
+        ("syntactic_disruption.toml", include_str!("../prompts/syntactic_disruption.toml")),
+        ("distractive_text.toml", include_str!("../prompts/distractive_text.toml")),
+    ],
+);
 
 #[cfg(test)]
 mod tests {
@@ -162,7 +29,8 @@ mod tests {
 
     #[test]
     fn builtin_prompts_load_with_their_placeholders() {
-        let lines: Vec<String> = all()
+        let lines: Vec<String> = PROMPTS
+            .all()
             .unwrap()
             .iter()
             .map(|p| format!("{} vars=[{}] reply=[{}]", p.purpose(), p.placeholders().join(","), p.reply.join(",")))
@@ -177,7 +45,7 @@ mod tests {
 
     #[test]
     fn render_rejects_missing_and_unknown_values_and_does_not_rescan() {
-        let p = get("syntactic-disruption").unwrap();
+        let p = PROMPTS.get("syntactic-disruption").unwrap();
         assert_eq!(
             p.render(&[]).unwrap_err().to_string(),
             "builder prompt `syntactic-disruption@1`: placeholder `{{text}}` was given no value"
@@ -188,6 +56,9 @@ mod tests {
         );
         let text = p.render(&[("text", "say {{text}}")]).unwrap();
         assert!(text.contains("[TEXT]\nsay {{text}}\n"), "{text}");
-        assert_eq!(get("nope").unwrap_err().to_string(), "no builder prompt named `nope` in the robustness plugin");
+        assert_eq!(
+            PROMPTS.get("nope").unwrap_err().to_string(),
+            "no builder prompt named `nope` in the robustness plugin"
+        );
     }
 }

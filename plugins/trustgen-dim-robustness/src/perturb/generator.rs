@@ -22,8 +22,9 @@ use trustgen_plugin_api::{ModelReply, ModelRequest, SeededRng};
 
 use super::keywords::{keywords, sentences, splice};
 use super::{MAX_DIGRESSION_WORDS, Perturbation, place_digression};
-use crate::common::{excerpt, reply_object};
-use crate::prompts;
+use trustgen_plugin_kit::reply::{self, excerpt};
+
+use crate::prompts::PROMPTS;
 
 /// Where the generator's words go.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,8 +54,8 @@ pub struct Pending {
 pub fn plan(perturbation: Perturbation, text: &str, rng: &mut SeededRng) -> Result<Pending, String> {
     let seed = rng.next_u64() >> 1;
     let request = |name: &str, vars: &[(&str, &str)]| -> Result<ModelRequest, String> {
-        let template = prompts::get(name).map_err(|e| e.to_string())?;
-        template.request(vars, seed).map_err(|e| e.to_string())
+        let template = PROMPTS.get(name).map_err(|e| e.to_string())?;
+        template.request(vars, Some(seed)).map_err(|e| e.to_string())
     };
     let chosen = keywords(text, rng);
     let mut params = Map::new();
@@ -115,7 +116,7 @@ pub fn finish(pending: &Pending, text: &str, reply: &ModelReply) -> Result<Strin
     let refused = |value: &str| trustgen_judges::keyword_hit(value).map(|p| format!("the generator refused (\"{p}\")"));
     match (&pending.target, pending.perturbation) {
         (Target::Spans(spans), Perturbation::MultilingualBlend) => {
-            let object = reply_object(reply, &["translations"])?;
+            let object = reply::object_with_keys(reply, &["translations"])?;
             let Some(map) = object.get("translations").and_then(Value::as_object) else {
                 return Err("\"translations\" is not an object".into());
             };
@@ -137,7 +138,7 @@ pub fn finish(pending: &Pending, text: &str, reply: &ModelReply) -> Result<Strin
             Ok(splice(text, edits))
         }
         (Target::Spans(spans), Perturbation::ReconditeWord) => {
-            let object = reply_object(reply, &["replacements"])?;
+            let object = reply::object_with_keys(reply, &["replacements"])?;
             let Some(map) = object.get("replacements").and_then(Value::as_object) else {
                 return Err("\"replacements\" is not an object".into());
             };
@@ -159,7 +160,7 @@ pub fn finish(pending: &Pending, text: &str, reply: &ModelReply) -> Result<Strin
             Ok(splice(text, edits))
         }
         (Target::Whole, _) => {
-            let object = reply_object(reply, &["text"])?;
+            let object = reply::object_with_keys(reply, &["text"])?;
             let new = object.get("text").and_then(Value::as_str).map(str::trim).unwrap_or_default();
             if let Some(reason) = refused(new) {
                 return Err(reason);
@@ -174,7 +175,7 @@ pub fn finish(pending: &Pending, text: &str, reply: &ModelReply) -> Result<Strin
             Ok(new.to_string())
         }
         (Target::Digression(placement), _) => {
-            let object = reply_object(reply, &["digression"])?;
+            let object = reply::object_with_keys(reply, &["digression"])?;
             let digression = object.get("digression").and_then(Value::as_str).map(str::trim).unwrap_or_default();
             let count = digression.split_whitespace().count();
             if count == 0 || count > MAX_DIGRESSION_WORDS {
