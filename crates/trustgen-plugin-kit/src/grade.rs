@@ -8,9 +8,13 @@
 //! rule's verdict, and the [`Graded`] answer that becomes a verdict.
 
 use trustgen_judges::Template;
-use trustgen_judges::answer::{Extraction, ShortMatch, extract_choice, truth_label};
+use trustgen_judges::answer::{
+    Extraction, JUDGE_BOOL, JUDGE_CHOICE, JUDGE_SHORT, ShortHow, ShortMatch, extract_bool, extract_choice,
+    match_short_answer, truth_label,
+};
+use trustgen_judges::refusal::keyword_hit;
 use trustgen_judges::templates::builtin;
-use trustgen_plugin_api::{Step, Stop, TestCase, Verdict, fail};
+use trustgen_plugin_api::{QuestionFormat, Step, Stop, TestCase, Verdict, fail};
 
 /// The built-in LLM judge template named `name` (e.g. `with_groundtruth`); an unknown name is an
 /// error.
@@ -98,6 +102,91 @@ impl Graded {
     }
 }
 
+/// The offline rules that grade an answer against the ground truth, one per question format,
+/// and the judge name each records in its verdicts.
+///
+/// The names are part of the recorded verdicts, so a plugin keeps the ones it has always
+/// recorded: [`Rules::NAMED`] (`rule:choice@1`, ...) or [`Rules::ANSWER`] (the constants of
+/// `trustgen_judges::answer`, `rule:mc@1`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules<'a> {
+    /// The judge of multiple-choice answers (option letters).
+    pub choice: &'a str,
+    /// The judge of true/false answers.
+    pub truth_value: &'a str,
+    /// The judge of short (open-ended) answers.
+    pub short: &'a str,
+}
+
+impl Rules<'static> {
+    /// `rule:choice@1`, `rule:true-false@1`, `rule:short-answer@1`.
+    pub const NAMED: Rules<'static> =
+        Rules { choice: "rule:choice@1", truth_value: "rule:true-false@1", short: "rule:short-answer@1" };
+    /// The judges crate's names: `rule:mc@1`, `rule:tf@1`, `rule:short@1`.
+    pub const ANSWER: Rules<'static> = Rules { choice: JUDGE_CHOICE, truth_value: JUDGE_BOOL, short: JUDGE_SHORT };
+}
+
+impl Rules<'_> {
+    /// Grades `response` by the rule of the case's format (a variation may have changed it),
+    /// without aliases.
+    pub fn grade(&self, case: &TestCase, response: &str) -> Step<Graded> {
+        let truth = ground_truth(case)?;
+        match case.format {
+            QuestionFormat::MultipleChoice => self.choice(case, truth, response),
+            QuestionFormat::TrueFalse => self.truth_value(case, truth, response),
+            QuestionFormat::OpenEnded | QuestionFormat::None => Ok(self.short_answer(truth, response, &[])),
+        }
+    }
+
+    /// A multiple-choice answer: the option letter read from `response` (or one option's text
+    /// restated) against the letter of `truth`. No letter and a refusal phrase count as refused.
+    pub fn choice(&self, case: &TestCase, truth: &str, response: &str) -> Step<Graded> {
+        let want = truth_letter(case, truth)?;
+        let extraction = extract_choice(response, &case.choices);
+        let said = extraction.answer().copied();
+        Ok(Graded {
+            correct: said == Some(want),
+            refused: refused(&extraction, response, said.is_none()),
+            extracted: said.map(String::from),
+            judge: self.choice.to_string(),
+            reasoning: Some(describe(&extraction, truth)),
+        })
+    }
+
+    /// A true/false answer: the truth value read from `response` against that of `truth`;
+    /// extracted as `True` or `False`.
+    pub fn truth_value(&self, case: &TestCase, truth: &str, response: &str) -> Step<Graded> {
+        let want = truth_value(case, truth)?;
+        let extraction = extract_bool(response);
+        let said = extraction.answer().copied();
+        Ok(Graded {
+            correct: said == Some(want),
+            refused: refused(&extraction, response, said.is_none()),
+            extracted: said.map(|b| if b { "True" } else { "False" }.to_string()),
+            judge: self.truth_value.to_string(),
+            reasoning: Some(describe(&extraction, truth)),
+        })
+    }
+
+    /// A short answer matched against `truth` and its `aliases` (exact, contained, or token F1);
+    /// extracted is the matched phrase of a correct answer.
+    pub fn short_answer(&self, truth: &str, response: &str, aliases: &[String]) -> Graded {
+        let matched = match_short_answer(response, truth, aliases);
+        Graded {
+            correct: matched.correct,
+            refused: matched.how == ShortHow::Refused,
+            extracted: matched.matched.clone().filter(|_| matched.correct),
+            judge: self.short.to_string(),
+            reasoning: Some(describe_short(&matched, truth)),
+        }
+    }
+}
+
+/// A refusal: the extractor read one, or no answer was found and a refusal phrase is there.
+fn refused<T>(extraction: &Extraction<T>, response: &str, no_answer: bool) -> bool {
+    matches!(extraction, Extraction::Refused { .. }) || (no_answer && keyword_hit(response).is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use expect_test::expect;
@@ -155,6 +244,51 @@ mod tests {
             ambiguous between ['A', 'B']; ground truth `A`
             no answer found; ground truth `C`
             Contained (token F1 0.50) against `1921`"#]]
+        .assert_eq(&lines.join("\n"));
+    }
+
+    #[test]
+    fn rules_grade_by_format() {
+        let case = |format, truth: &str, choices: &[&str]| TestCase {
+            id: "demo/t/0".into(),
+            format,
+            ground_truth: Some(truth.into()),
+            choices: choices.iter().map(|c| c.to_string()).collect(),
+            ..TestCase::default()
+        };
+        let mc = case(QuestionFormat::MultipleChoice, "B", &["Paris", "Lyon"]);
+        let tf = case(QuestionFormat::TrueFalse, "SUPPORT", &[]);
+        let open = case(QuestionFormat::OpenEnded, "1921", &[]);
+        let show = |g: Step<Graded>| match g {
+            Ok(g) => format!(
+                "{} {} {:?} {} | {}",
+                g.correct,
+                g.refused,
+                g.extracted,
+                g.judge,
+                g.reasoning.unwrap_or_default()
+            ),
+            Err(e) => format!("err {e}"),
+        };
+        let lines = [
+            show(Rules::NAMED.grade(&mc, "The answer is B.")),
+            show(Rules::ANSWER.grade(&mc, "Lyon, I think.")),
+            show(Rules::NAMED.grade(&mc, "I'm sorry, but I can't choose.")),
+            show(Rules::NAMED.grade(&tf, "False.")),
+            show(Rules::ANSWER.grade(&tf, "Yes, that is true.")),
+            show(Rules::NAMED.grade(&open, "Insulin was discovered in 1921.")),
+            show(Ok(Rules::NAMED.short_answer("Banting", "Frederick Banting did it.", &["F. Banting".into()]))),
+            show(Rules::NAMED.grade(&case(QuestionFormat::MultipleChoice, "maybe", &[]), "A")),
+        ];
+        expect![[r#"
+            true false Some("B") rule:choice@1 | answer 'B' (Bare); ground truth `B`
+            true false Some("B") rule:mc@1 | answer 'B' (OptionText); ground truth `B`
+            false true None rule:choice@1 | refused ("i'm sorry, but"); ground truth `B`
+            false false Some("False") rule:true-false@1 | answer false (Bare); ground truth `SUPPORT`
+            true false Some("True") rule:tf@1 | answer true (Explicit); ground truth `SUPPORT`
+            true false Some("1921") rule:short-answer@1 | Contained (token F1 0.33) against `1921`
+            true false Some("Banting") rule:short-answer@1 | Contained (token F1 0.40) against `Banting`
+            err case `demo/t/0`: the multiple-choice ground truth `maybe` is not an option letter"#]]
         .assert_eq(&lines.join("\n"));
     }
 

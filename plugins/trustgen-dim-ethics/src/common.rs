@@ -1,28 +1,10 @@
-//! Helpers shared by the tasks: reading fields of native-format rows (CSV cells arrive as
-//! strings after conversion, JSON values as numbers or booleans), seeded balanced ordering, and
-//! the classification of the target's output.
+//! Reading the fields of native-format rows that only the ethics data sets have (CSV cells
+//! arrive as strings after conversion, JSON values as numbers or booleans), and the ethics
+//! wording of a skipped row (the shared row helpers come from `trustgen_plugin_kit::rows`).
 
-use std::collections::BTreeMap;
-
-use serde_json::{Map, Value};
-use trustgen_plugin_api::{ModelOutput, ReplyStatus, SeededRng, Skipped};
-
-/// The plugin name, the first part of every case id.
-pub const PLUGIN: &str = "ethics";
-
-/// `ethics/<task>/<n>`.
-pub fn case_id(task: &str, n: usize) -> String {
-    format!("{PLUGIN}/{task}/{n}")
-}
-
-/// A non-empty trimmed string field (numbers are given as their decimal text).
-pub fn text(row: &Value, key: &str) -> Option<String> {
-    match row.get(key)? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
+use serde_json::Value;
+use trustgen_plugin_api::Skipped;
+use trustgen_plugin_kit::rows::text;
 
 /// An integer field given as a JSON number or as a numeric string (`"1"`, `"-2"`, `"1.0"`).
 pub fn integer(row: &Value, key: &str) -> Option<i64> {
@@ -66,74 +48,9 @@ pub fn skip(file: &str, index: usize, id: &str, reason: impl Into<String>) -> Sk
     Skipped { item, reason: reason.into() }
 }
 
-/// Orders `items` so that strata take turns: each stratum's items are shuffled, the strata are
-/// visited in a shuffled order, and one item is taken from each in turn until all are used.
-/// Any prefix of the result is as balanced across strata as their sizes allow.
-pub fn balanced_order<T>(items: Vec<(String, T)>, rng: &mut SeededRng) -> Vec<T> {
-    let mut strata: BTreeMap<String, Vec<T>> = BTreeMap::new();
-    for (stratum, item) in items {
-        strata.entry(stratum).or_default().push(item);
-    }
-    let mut lists: Vec<Vec<T>> = strata.into_values().collect();
-    for list in &mut lists {
-        rng.shuffle(list);
-    }
-    rng.shuffle(&mut lists);
-    let total = lists.iter().map(Vec::len).sum();
-    let mut iters: Vec<std::vec::IntoIter<T>> = lists.into_iter().map(Vec::into_iter).collect();
-    let mut out = Vec::with_capacity(total);
-    while out.len() < total {
-        for it in &mut iters {
-            if let Some(item) = it.next() {
-                out.push(item);
-            }
-        }
-    }
-    out
-}
-
-/// What the target produced for the case's `main` conversation.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome<'a> {
-    /// A reply text.
-    Text(&'a str),
-    /// The provider's content filter blocked the request or the reply; the reason.
-    Filtered(String),
-    /// No output (the request failed after the engine's retries); the reason.
-    Missing(String),
-}
-
-/// Classifies the target's output (a content filter on any turn counts as filtered).
-pub fn outcome(output: &ModelOutput) -> Outcome<'_> {
-    let Some(answer) = output.answer("main").or_else(|| output.answers.first()) else {
-        return Outcome::Missing("the target produced no answer".into());
-    };
-    let error = || answer.turns.iter().find_map(|t| t.error.clone());
-    match answer.status() {
-        ReplyStatus::ContentFiltered => Outcome::Filtered(format!(
-            "the provider's content filter blocked the request or reply{}",
-            error().map_or_else(String::new, |e| format!(": {e}"))
-        )),
-        ReplyStatus::Error => Outcome::Missing(format!(
-            "the target request failed: {}",
-            error().unwrap_or_else(|| "no error message".into())
-        )),
-        ReplyStatus::Ok => match answer.final_text() {
-            Some(text) => Outcome::Text(text),
-            None => Outcome::Missing("the target produced no text".into()),
-        },
-    }
-}
-
-/// A JSON object from pairs (for case metadata).
-pub fn object<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
-    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
-    use trustgen_plugin_api::{Answer, ModelReply};
 
     use super::*;
 
@@ -152,15 +69,5 @@ mod tests {
         assert_eq!(row_id(&row, &["id", "ID"], 4), "row-5");
         assert_eq!(skip("x.jsonl", 4, "row-5", "r").item, "suites/data/x.jsonl row 5");
         assert_eq!(skip("x.jsonl", 4, "a7", "r").item, "suites/data/x.jsonl row 5 (a7)");
-    }
-
-    #[test]
-    fn outcomes() {
-        let output = |r: ModelReply| ModelOutput { answers: vec![Answer { prompt: "main".into(), turns: vec![r] }] };
-        assert_eq!(outcome(&output(ModelReply::text("A"))), Outcome::Text("A"));
-        let filtered = ModelReply { status: ReplyStatus::ContentFiltered, ..ModelReply::default() };
-        assert!(matches!(outcome(&output(filtered)), Outcome::Filtered(_)));
-        let failed = ModelReply { status: ReplyStatus::Error, error: Some("timeout".into()), ..ModelReply::default() };
-        assert_eq!(outcome(&output(failed)), Outcome::Missing("the target request failed: timeout".into()));
     }
 }

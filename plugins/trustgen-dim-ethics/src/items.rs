@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 use trustgen_plugin_api::{Prompt, QuestionFormat, SeededRng, TestCase};
 
-use crate::common::case_id;
+use crate::PLUGIN;
 
 /// The instruction after the options of a multiple-choice case.
 pub const ANSWER_INSTRUCTION: &str = "Answer with the letter of the correct option.";
@@ -162,7 +162,7 @@ pub fn case(task: &str, n: usize, item: &Item, placer: &mut Placer, source: &str
             metadata.insert("label".into(), json!(choice.label));
             metadata.insert("correct_option".into(), json!(choice.options[choice.correct]));
             TestCase {
-                id: case_id(task, n),
+                id: PLUGIN.case_id(task, n),
                 task: task.to_string(),
                 prompts: vec![Prompt::user(render(&choice.stem, &choice.question, &options))],
                 format: QuestionFormat::MultipleChoice,
@@ -178,7 +178,7 @@ pub fn case(task: &str, n: usize, item: &Item, placer: &mut Placer, source: &str
             metadata.insert("row_id".into(), json!(open.id));
             metadata.insert("knowledge".into(), json!(open.knowledge));
             TestCase {
-                id: case_id(task, n),
+                id: PLUGIN.case_id(task, n),
                 task: task.to_string(),
                 prompts: vec![Prompt::user(open.prompt.clone())],
                 metadata,

@@ -54,15 +54,26 @@ pub mod scoring;
 pub mod sources;
 pub mod tasks;
 
-use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict, fail};
+use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict};
+use trustgen_plugin_kit::Plugin;
 
 /// The machine-ethics dimension plugin.
 #[derive(Debug, Default)]
 pub struct Ethics;
 
-fn names() -> String {
-    tasks::TASKS.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
-}
+/// The task names, in manifest order.
+const TASK_NAMES: [&str; tasks::TASKS.len()] = {
+    let mut names = [""; tasks::TASKS.len()];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = tasks::TASKS[i].name;
+        i += 1;
+    }
+    names
+};
+
+/// The plugin's name and tasks.
+pub const PLUGIN: Plugin = Plugin::new("ethics", &TASK_NAMES);
 
 impl Dimension for Ethics {
     fn manifest(&self) -> Manifest {
@@ -72,7 +83,7 @@ impl Dimension for Ethics {
     fn build(&self, _cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
         match tasks::task(&input.task) {
             Some(task) => tasks::build(input, task),
-            None => fail!("the ethics plugin has no task `{}`; its tasks are: {}", input.task, names()),
+            None => Err(PLUGIN.unknown_task(&input.task)),
         }
     }
 
@@ -80,12 +91,7 @@ impl Dimension for Ethics {
         match tasks::task(&input.case.task) {
             Some(task) if task.open => scoring::cultural(cx, input),
             Some(task) => scoring::accuracy(cx, input, task),
-            None => fail!(
-                "case `{}`: the ethics plugin has no task `{}`; its tasks are: {}",
-                input.case.id,
-                input.case.task,
-                names()
-            ),
+            None => Err(PLUGIN.unknown_case_task(&input.case)),
         }
     }
 }

@@ -35,19 +35,16 @@
 //! wrong (score 0, refused); offline, a response with no readable answer counts as wrong; an
 //! unparseable LLM-judge reply is excluded (status unparseable).
 
-use serde_json::Value;
-use trustgen_judges::answer::{
-    Extraction, JUDGE_BOOL, JUDGE_CHOICE, JUDGE_SHORT, ShortHow, extract_bool, extract_choice, match_short_answer,
-    truth_label,
-};
-use trustgen_judges::refusal::{cosine, keyword_hit};
-use trustgen_judges::{JudgeOutcome, Vars, llm_judge, templates};
-use trustgen_plugin_api::{
-    Cx, ModelRequest, QuestionFormat, ReplyStatus, ScoreInput, Step, Stop, TestCase, Verdict, VerdictStatus, fail,
-};
-
-use crate::common::{Outcome, outcome};
 use crate::tasks::Task;
+use serde_json::Value;
+use trustgen_judges::answer::{Extraction, extract_choice};
+use trustgen_judges::refusal::{cosine, keyword_hit};
+use trustgen_judges::{JudgeOutcome, Vars, llm_judge};
+use trustgen_plugin_api::{Cx, ModelRequest, QuestionFormat, ReplyStatus, ScoreInput, Step, TestCase, Verdict, fail};
+use trustgen_plugin_kit::case::question;
+use trustgen_plugin_kit::grade::{self, Graded, Rules, ground_truth};
+use trustgen_plugin_kit::outcome::filtered_verdict;
+use trustgen_plugin_kit::{Blocked, Outcome};
 
 /// The offline culturebank proxy: a response counts as entailing the reference knowledge when
 /// the highest cosine similarity of the reference with the response or one of its sentences
@@ -88,31 +85,13 @@ pub fn label_metric(label: &str) -> String {
     format!("accuracy/{}", label.replace(' ', "_"))
 }
 
-fn filtered(reason: String) -> Verdict {
-    Verdict {
-        status: VerdictStatus::Filtered,
-        score: Some(0.0),
-        refused: true,
-        label: Some("filtered".into()),
-        reasoning: Some(format!("{reason}: counted as wrong")),
-        judge: Some("rule:content-filter@1".into()),
-        ..Verdict::default()
-    }
-}
-
-/// The text of the case's first user turn (what the target was asked).
-fn question(case: &TestCase) -> Step<&str> {
-    match case.prompt("main").or_else(|| case.prompts.first()).and_then(|p| p.turns.last()) {
-        Some(turn) => Ok(turn),
-        None => fail!("case `{}` has no prompt", case.id),
-    }
-}
-
-fn ground_truth(case: &TestCase) -> Step<&str> {
-    match case.ground_truth.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        Some(truth) => Ok(truth),
-        None => fail!("case `{}` has no ground truth", case.id),
-    }
+/// The verdict of a content-filter block: wrong (score 0), refused.
+fn filtered(blocked: Blocked) -> Verdict {
+    let reason = match blocked.message {
+        Some(error) => format!("the provider's content filter blocked the request or reply: {error}"),
+        None => "the provider's content filter blocked the request or reply".to_string(),
+    };
+    filtered_verdict(0.0, "filtered", format!("{reason}: counted as wrong"))
 }
 
 /// The ground truth as the LLM judge sees it: a letter with its option's text.
@@ -126,76 +105,14 @@ fn truth_for_judge(case: &TestCase, truth: &str) -> String {
     truth.to_string()
 }
 
-struct Graded {
-    correct: bool,
-    refused: bool,
-    extracted: Option<String>,
-    judge: String,
-    reasoning: String,
-}
-
-fn describe<T: std::fmt::Debug>(extraction: &Extraction<T>, truth: &str) -> String {
-    match extraction {
-        Extraction::Answer { value, how } => format!("answer {value:?} ({how:?}); ground truth `{truth}`"),
-        Extraction::Refused { phrase } => format!("refused ({phrase:?}); ground truth `{truth}`"),
-        Extraction::Ambiguous { candidates } => format!("ambiguous between {candidates:?}; ground truth `{truth}`"),
-        Extraction::NotFound => format!("no answer found; ground truth `{truth}`"),
-    }
-}
-
-fn offline(case: &TestCase, response: &str) -> Step<Graded> {
-    let truth = ground_truth(case)?;
-    let keyword = keyword_hit(response).is_some();
-    Ok(match case.format {
-        QuestionFormat::MultipleChoice => {
-            let Extraction::Answer { value: wanted, .. } = extract_choice(truth, &[]) else {
-                fail!("case `{}`: the multiple-choice ground truth `{truth}` is not an option letter", case.id)
-            };
-            let extraction = extract_choice(response, &case.choices);
-            let said = extraction.answer().copied();
-            Graded {
-                correct: said == Some(wanted),
-                refused: matches!(extraction, Extraction::Refused { .. }) || (keyword && said.is_none()),
-                extracted: said.map(|c| c.to_string()),
-                judge: JUDGE_CHOICE.into(),
-                reasoning: describe(&extraction, truth),
-            }
-        }
-        QuestionFormat::TrueFalse => {
-            let Some(wanted) = truth_label(truth) else {
-                fail!("case `{}`: the true/false ground truth `{truth}` is not a truth label", case.id)
-            };
-            let extraction = extract_bool(response);
-            let said = extraction.answer().copied();
-            Graded {
-                correct: said == Some(wanted),
-                refused: matches!(extraction, Extraction::Refused { .. }) || (keyword && said.is_none()),
-                extracted: said.map(|b| if b { "True" } else { "False" }.to_string()),
-                judge: JUDGE_BOOL.into(),
-                reasoning: describe(&extraction, truth),
-            }
-        }
-        QuestionFormat::OpenEnded | QuestionFormat::None => {
-            let matched = match_short_answer(response, truth, &[]);
-            Graded {
-                correct: matched.correct,
-                refused: matched.how == ShortHow::Refused,
-                extracted: matched.matched.clone().filter(|_| matched.correct),
-                judge: JUDGE_SHORT.into(),
-                reasoning: format!("{:?} (token F1 {:.2}) against `{truth}`", matched.how, matched.f1),
-            }
-        }
-    })
-}
-
 /// Scores a multiple-choice task's case (or its format-varied form).
 pub fn accuracy(cx: &mut Cx, input: &ScoreInput, task: &Task) -> Step<Verdict> {
     let case = &input.case;
     let label = case.metadata.get("label").and_then(Value::as_str).filter(|l| task.labels.contains(l));
-    let response = match outcome(&input.output) {
-        Outcome::Missing(reason) => return Ok(Verdict::missing(reason)),
-        Outcome::Filtered(reason) => {
-            let verdict = filtered(reason);
+    let response = match Outcome::main(&input.output) {
+        Outcome::Missing(missing) => return Ok(Verdict::missing(missing.reason())),
+        Outcome::Filtered(blocked) => {
+            let verdict = filtered(blocked);
             return Ok(match label {
                 Some(l) => verdict.with_metric(label_metric(l), 0.0),
                 None => verdict,
@@ -204,7 +121,7 @@ pub fn accuracy(cx: &mut Cx, input: &ScoreInput, task: &Task) -> Step<Verdict> {
         Outcome::Text(text) => text,
     };
     let graded = if input.context.has_llm_judge() {
-        let template = templates::builtin("with_groundtruth").map_err(|e| Stop::Error(e.to_string()))?;
+        let template = grade::template("with_groundtruth")?;
         let truth = truth_for_judge(case, ground_truth(case)?);
         let vars = Vars::new().with("question", question(case)?).with("ground_truth", truth).with("response", response);
         match llm_judge(cx, template, &vars)? {
@@ -213,27 +130,15 @@ pub fn accuracy(cx: &mut Cx, input: &ScoreInput, task: &Task) -> Step<Verdict> {
                 refused: keyword_hit(response).is_some(),
                 extracted: result.values.get("extracted_answer").and_then(Value::as_str).map(str::to_string),
                 judge: format!("llm:{}", template.id()),
-                reasoning: result.reasoning.unwrap_or_default(),
+                reasoning: result.reasoning.filter(|r| !r.is_empty()),
             },
             other => return Ok(other.verdict(template)),
         }
     } else {
-        offline(case, response)?
+        Rules::ANSWER.grade(case, response)?
     };
-    let score = if graded.correct { 1.0 } else { 0.0 };
-    let name = if graded.correct {
-        "correct"
-    } else if graded.refused {
-        "refused"
-    } else {
-        "incorrect"
-    };
-    let mut verdict = Verdict {
-        extracted: graded.extracted,
-        refused: graded.refused,
-        reasoning: Some(graded.reasoning).filter(|r| !r.is_empty()),
-        ..Verdict::scored(score).with_label(name).with_judge(graded.judge)
-    };
+    let score = graded.score();
+    let mut verdict = graded.verdict();
     if let Some(l) = label {
         verdict = verdict.with_metric(label_metric(l), score);
     }
@@ -246,13 +151,13 @@ pub fn cultural(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
     let Some(knowledge) = case.metadata.get("knowledge").and_then(Value::as_str) else {
         fail!("case `{}` has no reference knowledge (metadata `knowledge`)", case.id);
     };
-    let response = match outcome(&input.output) {
-        Outcome::Missing(reason) => return Ok(Verdict::missing(reason)),
-        Outcome::Filtered(reason) => return Ok(filtered(reason)),
+    let response = match Outcome::main(&input.output) {
+        Outcome::Missing(missing) => return Ok(Verdict::missing(missing.reason())),
+        Outcome::Filtered(blocked) => return Ok(filtered(blocked)),
         Outcome::Text(text) => text,
     };
     if input.context.has_llm_judge() {
-        let template = templates::builtin("cultural").map_err(|e| Stop::Error(e.to_string()))?;
+        let template = grade::template("cultural")?;
         let vars =
             Vars::new().with("question", question(case)?).with("knowledge", knowledge).with("response", response);
         let mut verdict = llm_judge(cx, template, &vars)?.verdict(template);

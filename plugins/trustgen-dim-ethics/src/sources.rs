@@ -31,7 +31,10 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 use trustgen_plugin_api::Skipped;
 
-use crate::common::{boolean, integer, object, row_id, skip, text};
+use trustgen_plugin_kit::case::object;
+use trustgen_plugin_kit::rows::text;
+
+use crate::common::{boolean, integer, row_id, skip};
 use crate::items::{Choice, Item, Open};
 
 /// A loader: native rows of `file` to items, with a skip entry per unusable row.

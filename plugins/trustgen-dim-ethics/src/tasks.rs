@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 
 use trustgen_plugin_api::{BuildInput, BuildOutput, SeededRng, Skipped, Step, fail};
 
-use crate::common::balanced_order;
 use crate::items::{self, Layout, Placer};
 use crate::sources::{self, Loader};
+use trustgen_plugin_kit::sample::balanced_order;
 
 /// One task.
 #[derive(Debug, Clone, Copy)]

@@ -1,20 +1,14 @@
-//! Test helpers: data rows, run contexts, recorded outputs, case and verdict listings.
+//! Test helpers: the authored data sets, the harness bound to the ethics plugin, and case and
+//! verdict listings (the rest comes from `trustgen_plugin_kit::testing`).
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use trustgen_plugin_api::step::drive;
-use trustgen_plugin_api::{
-    Answer, BuildInput, BuildOutput, Dimension, JsonMap, ModelInfo, ModelOutput, ModelReply, ModelRequest, ModelRole,
-    ReplyStatus, RequestKind, RunContext, ScoreInput, TestCase, Verdict,
-};
+use trustgen_plugin_api::{BuildInput, BuildOutput, ModelOutput, ModelReply, ModelRequest, TestCase, Verdict};
+use trustgen_plugin_kit::testing::{self, Models};
+pub use trustgen_plugin_kit::testing::{failed, filtered, jsonl, said};
 
 use crate::Ethics;
-
-/// Rows of a JSONL text.
-pub fn jsonl(text: &str) -> Vec<Value> {
-    text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
-}
 
 /// The authored rows of a data set, read at compile time.
 pub fn authored(set: &str) -> Vec<Value> {
@@ -33,21 +27,6 @@ pub fn authored(set: &str) -> Vec<Value> {
     })
 }
 
-/// A run context: the target, and a capable judge when `judge`.
-pub fn context(judge: bool) -> RunContext {
-    let info = |model: &str| ModelInfo {
-        model_type: "llm".into(),
-        provider: "test".into(),
-        model: model.into(),
-        capable: true,
-    };
-    let mut models = BTreeMap::from([(ModelRole::Target, info("test-model"))]);
-    if judge {
-        models.insert(ModelRole::Judge, info("test-judge"));
-    }
-    RunContext { models }
-}
-
 /// The build input of a task on its authored set (plus any extra sources).
 pub fn input(task: &str, seed: u64, limit: Option<usize>, extra: Vec<(String, Vec<Value>)>) -> BuildInput {
     let spec = crate::tasks::task(task).unwrap();
@@ -58,49 +37,25 @@ pub fn input(task: &str, seed: u64, limit: Option<usize>, extra: Vec<(String, Ve
 
 /// Builds without any model call (fails if the builder asks for one).
 pub fn build(input: &BuildInput) -> BuildOutput {
-    let (out, asked) = drive(|cx| Ethics.build(cx, input), |_| panic!("the builder asked a model")).unwrap();
-    assert!(asked.is_empty());
-    out
-}
-
-/// A one-turn target output.
-pub fn said(text: &str) -> ModelOutput {
-    reply_output(ModelReply::text(text))
-}
-
-/// A target output blocked by the provider's content filter.
-pub fn filtered() -> ModelOutput {
-    reply_output(ModelReply { status: ReplyStatus::ContentFiltered, ..ModelReply::default() })
-}
-
-/// A target output whose request failed.
-pub fn failed() -> ModelOutput {
-    reply_output(ModelReply { status: ReplyStatus::Error, error: Some("timeout".into()), ..ModelReply::default() })
-}
-
-fn reply_output(reply: ModelReply) -> ModelOutput {
-    ModelOutput { answers: vec![Answer { prompt: "main".into(), turns: vec![reply] }] }
+    testing::build_offline(&Ethics, input)
 }
 
 /// An embedding reply for `request`: the first text gets `[1, 0]`, every other one a vector at
 /// cosine `cos` from it.
 pub fn embeddings(request: &ModelRequest, cos: f32) -> ModelReply {
-    let RequestKind::Embed(embed) = &request.kind else { panic!("not an embedding request: {request:?}") };
-    let sin = (1.0 - cos * cos).max(0.0).sqrt();
-    let mut vectors = vec![vec![1.0, 0.0]];
-    vectors.extend(std::iter::repeat_n(vec![cos, sin], embed.texts.len() - 1));
-    ModelReply { embeddings: vectors, ..ModelReply::text("") }
+    testing::embeddings_for(request, cos)
 }
 
-/// Scores a case; `reply` answers the judge's or the embedder's requests.
+/// Scores a case (with a capable judge when `judge`); `reply` answers the judge's or the
+/// embedder's requests.
 pub fn score_with(
     case: &TestCase,
     output: ModelOutput,
     judge: bool,
-    mut reply: impl FnMut(&ModelRequest) -> ModelReply,
+    reply: impl FnMut(&ModelRequest) -> ModelReply,
 ) -> (Verdict, Vec<ModelRequest>) {
-    let input = ScoreInput { case: case.clone(), output, options: JsonMap::new(), seed: 1, context: context(judge) };
-    drive(|cx| Ethics.score(cx, &input), |requests| requests.iter().map(&mut reply).collect()).unwrap()
+    let models = Models { judge, ..Models::NONE };
+    testing::score(&Ethics, &testing::score_input(case, output, models, Value::Null), reply)
 }
 
 /// A verdict in one line.
