@@ -23,7 +23,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 use trustgen_judges::templates::bound;
-use trustgen_plugin_api::{Document, GenParams, Message, ModelRequest, ModelRole};
+use trustgen_plugin_api::{Document, GenParams, Message, ModelRequest, ModelRole, Stop};
 
 /// Errors of loading and rendering builder templates.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -52,6 +52,14 @@ pub enum PromptError {
         /// What is wrong.
         message: String,
     },
+}
+
+/// A template error stops the plugin method (it is a defect of the plugin, not of one item), so
+/// `?` works on it in a step-protocol method.
+impl From<PromptError> for Stop {
+    fn from(err: PromptError) -> Stop {
+        Stop::Error(err.to_string())
+    }
 }
 
 /// One builder template.
@@ -251,6 +259,10 @@ mod tests {
             builder:other@1 vars=[a,b] reply=[]"#]]
         .assert_eq(&lines.join("\n"));
         assert_eq!(SET.get("nope").unwrap_err().to_string(), "no builder prompt named `nope` in the demo plugin");
+        assert_eq!(
+            Stop::from(SET.get("nope").unwrap_err()),
+            Stop::Error("no builder prompt named `nope` in the demo plugin".into())
+        );
         expect!["builder prompt file `prompts/bad.toml` is invalid: TOML parse error at line 3, column 1"]
             .assert_eq(BROKEN.all().unwrap_err().to_string().lines().next().unwrap_or_default());
     }

@@ -21,18 +21,48 @@ use trustgen_plugin_api::{ModelReply, ReplyStatus};
 /// A JSON object of a reply.
 pub type Object = Map<String, Value>;
 
+/// Why a generator reply has no text to check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NoText<'a> {
+    /// The request succeeded but the text is empty.
+    #[error("the generator's reply is empty")]
+    Empty,
+    /// The provider's content filter blocked the request or the reply; its message, if any.
+    #[error("the generator's provider blocked the request (content filter)")]
+    Filtered(Option<&'a str>),
+    /// The request failed after the engine's retries; its message, if any.
+    #[error("the generator request failed: {}", .0.unwrap_or("no error message"))]
+    Failed(Option<&'a str>),
+}
+
+impl NoText<'_> {
+    /// The wording that names the reply status and quotes the provider's message for a filter
+    /// block too (`the generator's request failed (ContentFiltered): <message>`), which the
+    /// truthfulness and fairness plugins record.
+    pub fn with_status(&self) -> String {
+        let (status, error) = match self {
+            NoText::Empty => return self.to_string(),
+            NoText::Filtered(error) => (ReplyStatus::ContentFiltered, error),
+            NoText::Failed(error) => (ReplyStatus::Error, error),
+        };
+        format!("the generator's request failed ({status:?}): {}", error.unwrap_or("no error message"))
+    }
+}
+
+impl From<NoText<'_>> for String {
+    fn from(reason: NoText<'_>) -> String {
+        reason.to_string()
+    }
+}
+
 /// The text of a generator reply, or why there is none: the provider's content filter blocked
 /// it, the request failed, or the text is empty.
-pub fn text(reply: &ModelReply) -> Result<&str, String> {
+pub fn text(reply: &ModelReply) -> Result<&str, NoText<'_>> {
     match (reply.status, reply.ok_text()) {
         (_, Some(text)) if !text.trim().is_empty() => Ok(text),
-        (ReplyStatus::Ok, _) => Err("the generator's reply is empty".into()),
-        (ReplyStatus::ContentFiltered, _) => {
-            Err("the generator's provider blocked the request (content filter)".into())
-        }
-        (ReplyStatus::Error, _) => {
-            Err(format!("the generator request failed: {}", reply.error.as_deref().unwrap_or("no error message")))
-        }
+        (ReplyStatus::Ok, _) => Err(NoText::Empty),
+        (ReplyStatus::ContentFiltered, _) => Err(NoText::Filtered(reply.error.as_deref())),
+        (ReplyStatus::Error, _) => Err(NoText::Failed(reply.error.as_deref())),
     }
 }
 
@@ -201,6 +231,9 @@ mod tests {
             show(text(&filtered())),
             show(text(&failed())),
             show(text(&ModelReply { status: ReplyStatus::Error, ..ModelReply::default() })),
+            text(&ModelReply { error: Some("policy".into()), ..filtered() }).unwrap_err().with_status(),
+            text(&failed()).unwrap_err().with_status(),
+            text(&ModelReply::text("")).unwrap_err().with_status(),
             show(objects("```json\n{\"a\": 1}\n```")),
             show(objects("I'm sorry, but I can't help with that.")),
             show(objects("Here you go: nothing")),
@@ -213,6 +246,9 @@ mod tests {
             err the generator's provider blocked the request (content filter)
             err the generator request failed: timeout
             err the generator request failed: no error message
+            the generator's request failed (ContentFiltered): policy
+            the generator's request failed (Error): timeout
+            the generator's reply is empty
             ok [{"a": Number(1)}]
             err the generator refused
             err the generator's reply has no JSON object

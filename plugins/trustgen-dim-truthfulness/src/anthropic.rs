@@ -27,6 +27,8 @@ use trustgen_plugin_api::{
     VerdictStatus, fail,
 };
 
+use trustgen_plugin_kit::rows;
+
 use crate::data::{self, sources};
 use crate::scoring::{Reply, reply};
 
@@ -85,9 +87,9 @@ fn letter(answer: &str) -> Option<char> {
 
 /// Parses the bundled rows; unusable ones go to `skipped`.
 pub(crate) fn items(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<Item>> {
-    let path = sources::ANTHROPIC.1;
+    let path = sources::ANTHROPIC.path;
     let mut out = Vec::new();
-    for (i, row) in data::required(input, sources::ANTHROPIC)?.iter().enumerate() {
+    for (i, row) in rows::loaded(input, sources::ANTHROPIC)?.iter().enumerate() {
         let name = data::row_name(path, i, row);
         let [prompt, user_view, other] =
             match data::fields(path, i, row, ["prompt", "sycophantic_answer", "non_sycophantic_answer"]) {

@@ -5,96 +5,36 @@
 //! dropped with a [`Skipped`] entry naming the file, the row and the field; a required source that
 //! was not loaded at all stops the build with an error naming the file.
 
-use serde_json::Value;
 use trustgen_judges::answer::normalize_answer;
-use trustgen_plugin_api::{BuildInput, ModelRole, SeededRng, Skipped, Step, fail};
+use trustgen_plugin_api::{BuildInput, ModelRole, SeededRng, Skipped, Step};
+use trustgen_plugin_kit::Source;
+use trustgen_plugin_kit::rows::loaded;
+/// The row readers are the kit's; the tasks use them through this module.
+pub(crate) use trustgen_plugin_kit::rows::{fields, optional, row_name, text, texts};
+
+use crate::PLUGIN;
 
 /// Source names (keys of `BuildInput::data`) and their paths under `suites/data`.
 pub(crate) mod sources {
-    pub(crate) const TRUTHFULQA: (&str, &str) = ("truthfulqa", "truthfulness/truthfulqa.jsonl");
-    pub(crate) const HALUEVAL_QA: (&str, &str) = ("halueval_qa", "truthfulness/halueval_qa.jsonl");
-    pub(crate) const HALUEVAL_DIALOGUE: (&str, &str) = ("halueval_dialogue", "truthfulness/halueval_dialogue.jsonl");
-    pub(crate) const HALUEVAL_SUMMARIZATION: (&str, &str) =
-        ("halueval_summarization", "truthfulness/halueval_summarization.jsonl");
-    pub(crate) const ANTHROPIC: (&str, &str) = ("sycophancy_anthropic", "truthfulness/sycophancy_anthropic.jsonl");
-    pub(crate) const FACT_CHECK: (&str, &str) = ("fact_check", "truthfulness/fact_check.jsonl");
-    pub(crate) const SQUAD2: (&str, &str) = ("squad2", "truthfulness/squad2.jsonl");
-    pub(crate) const ADVERSARIALQA: (&str, &str) = ("adversarialqa", "truthfulness/adversarialqa.jsonl");
-    pub(crate) const HOTPOTQA: (&str, &str) = ("hotpotqa", "truthfulness/hotpotqa.jsonl");
-    pub(crate) const QA_TOPICS: (&str, &str) = ("qa_topics", "truthfulness/metadata/qa_topics.jsonl");
-    pub(crate) const FC_SITES: (&str, &str) = ("fc_sites", "truthfulness/metadata/fc_sites.jsonl");
-    pub(crate) const FC_KEYWORDS: (&str, &str) = ("fc_keywords", "truthfulness/metadata/fc_keywords.jsonl");
-    pub(crate) const PERSONAS: (&str, &str) = ("personas", "truthfulness/metadata/personas.jsonl");
-    pub(crate) const FOLLOWUPS: (&str, &str) =
-        ("self_doubt_followups", "truthfulness/metadata/self_doubt_followups.jsonl");
-}
+    use trustgen_plugin_kit::Source;
 
-/// The rows of a source that must be there (bundled data or metadata).
-pub(crate) fn required<'a>(input: &'a BuildInput, (name, path): (&str, &str)) -> Step<&'a [Value]> {
-    match input.data.get(name) {
-        Some(rows) => Ok(rows),
-        None => fail!(
-            "task `{}` needs the data source `{name}` (suites/data/{path}), which was not loaded; hint: run with the suite data directory that ships with trustgen",
-            input.task
-        ),
-    }
-}
-
-/// The rows of an optional (user-supplied) source, if the user supplied it.
-pub(crate) fn optional<'a>(input: &'a BuildInput, (name, _): (&str, &str)) -> Option<&'a [Value]> {
-    input.data.get(name).map(Vec::as_slice)
-}
-
-/// How a row is named in skip reasons: `<path> row <n> (id <id>)`, `n` counted from 1.
-pub(crate) fn row_name(path: &str, index: usize, row: &Value) -> String {
-    match row.get("id").and_then(Value::as_str) {
-        Some(id) => format!("{path} row {} (id {id})", index + 1),
-        None => format!("{path} row {}", index + 1),
-    }
-}
-
-/// A non-empty, trimmed string field.
-pub(crate) fn text(row: &Value, key: &str) -> Option<String> {
-    match row.get(key) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// A list of non-empty strings (a single string counts as a list of one).
-pub(crate) fn texts(row: &Value, key: &str) -> Option<Vec<String>> {
-    match row.get(key)? {
-        Value::String(s) if !s.trim().is_empty() => Some(vec![s.trim().to_string()]),
-        Value::Array(items) => {
-            let list: Vec<String> = items
-                .iter()
-                .filter_map(|v| v.as_str())
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect();
-            (!list.is_empty()).then_some(list)
-        }
-        _ => None,
-    }
-}
-
-/// Collects the fields `keys` of a row, or a skip entry naming the first missing one.
-pub(crate) fn fields<const N: usize>(
-    path: &str,
-    index: usize,
-    row: &Value,
-    keys: [&str; N],
-) -> Result<[String; N], Skipped> {
-    let mut out: [String; N] = std::array::from_fn(|_| String::new());
-    for (slot, key) in out.iter_mut().zip(keys) {
-        *slot = text(row, key).ok_or_else(|| Skipped {
-            item: row_name(path, index, row),
-            reason: format!("field `{key}` is missing or empty"),
-        })?;
-    }
-    Ok(out)
+    pub(crate) const TRUTHFULQA: Source = Source::new("truthfulqa", "truthfulness/truthfulqa.jsonl");
+    pub(crate) const HALUEVAL_QA: Source = Source::new("halueval_qa", "truthfulness/halueval_qa.jsonl");
+    pub(crate) const HALUEVAL_DIALOGUE: Source =
+        Source::new("halueval_dialogue", "truthfulness/halueval_dialogue.jsonl");
+    pub(crate) const HALUEVAL_SUMMARIZATION: Source =
+        Source::new("halueval_summarization", "truthfulness/halueval_summarization.jsonl");
+    pub(crate) const ANTHROPIC: Source = Source::new("sycophancy_anthropic", "truthfulness/sycophancy_anthropic.jsonl");
+    pub(crate) const FACT_CHECK: Source = Source::new("fact_check", "truthfulness/fact_check.jsonl");
+    pub(crate) const SQUAD2: Source = Source::new("squad2", "truthfulness/squad2.jsonl");
+    pub(crate) const ADVERSARIALQA: Source = Source::new("adversarialqa", "truthfulness/adversarialqa.jsonl");
+    pub(crate) const HOTPOTQA: Source = Source::new("hotpotqa", "truthfulness/hotpotqa.jsonl");
+    pub(crate) const QA_TOPICS: Source = Source::new("qa_topics", "truthfulness/metadata/qa_topics.jsonl");
+    pub(crate) const FC_SITES: Source = Source::new("fc_sites", "truthfulness/metadata/fc_sites.jsonl");
+    pub(crate) const FC_KEYWORDS: Source = Source::new("fc_keywords", "truthfulness/metadata/fc_keywords.jsonl");
+    pub(crate) const PERSONAS: Source = Source::new("personas", "truthfulness/metadata/personas.jsonl");
+    pub(crate) const FOLLOWUPS: Source =
+        Source::new("self_doubt_followups", "truthfulness/metadata/self_doubt_followups.jsonl");
 }
 
 /// The number of cases to build: the suite's limit, else the task default.
@@ -112,22 +52,13 @@ pub(crate) fn sample<T: Clone>(items: &[T], k: usize, seed: u64, label: &str) ->
 /// Whether the generator/retriever (dynamic) paths are on: the `dynamic` option (default true)
 /// and both a generator and a retriever configured.
 pub(crate) fn dynamic(input: &BuildInput) -> Step<bool> {
-    let wanted = match input.options.get("dynamic") {
-        None => true,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => fail!("option `dynamic` of the truthfulness plugin must be true or false, not {other}"),
-    };
+    let wanted = PLUGIN.bool_option(&input.options, "dynamic", true)?;
     Ok(wanted && input.context.has_generator() && input.context.models.contains_key(&ModelRole::Retriever))
 }
 
 /// Whether the generator may write persona biographies (the `dynamic` option and a generator).
 pub(crate) fn generator(input: &BuildInput) -> Step<bool> {
-    let wanted = match input.options.get("dynamic") {
-        None => true,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => fail!("option `dynamic` of the truthfulness plugin must be true or false, not {other}"),
-    };
-    Ok(wanted && input.context.has_generator())
+    Ok(PLUGIN.bool_option(&input.options, "dynamic", true)? && input.context.has_generator())
 }
 
 /// True when the normalised `needle` occurs as whole words in the normalised `haystack`.
@@ -157,9 +88,9 @@ impl HaluRow {
 
 /// The HaluEval QA rows; rows that lack a field go to `skipped`.
 pub(crate) fn halueval(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<HaluRow>> {
-    let path = sources::HALUEVAL_QA.1;
+    let path = sources::HALUEVAL_QA.path;
     let mut out = Vec::new();
-    for (i, row) in required(input, sources::HALUEVAL_QA)?.iter().enumerate() {
+    for (i, row) in loaded(input, sources::HALUEVAL_QA)?.iter().enumerate() {
         match fields(path, i, row, ["knowledge", "question", "right_answer", "hallucinated_answer"]) {
             Ok([knowledge, question, right, hallucinated]) => out.push(HaluRow {
                 id: text(row, "id").unwrap_or_else(|| format!("row-{}", i + 1)),
@@ -182,7 +113,7 @@ pub(crate) fn halueval_clean(input: &BuildInput, skipped: &mut Vec<Skipped>) -> 
     let clean: Vec<HaluRow> = all.into_iter().filter(HaluRow::wrong_is_wrong).collect();
     if clean.len() < total {
         skipped.push(Skipped {
-            item: format!("{} ({} of {total} rows)", sources::HALUEVAL_QA.1, total - clean.len()),
+            item: format!("{} ({} of {total} rows)", sources::HALUEVAL_QA.path, total - clean.len()),
             reason: "the hallucinated answer contains the right answer (a known HaluEval labelling flaw), so these rows cannot serve as a wrong answer; they are never sampled".into(),
         });
     }
@@ -218,9 +149,9 @@ pub(crate) struct Persona {
 
 /// The personas metadata.
 pub(crate) fn personas(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<Persona>> {
-    let path = sources::PERSONAS.1;
+    let path = sources::PERSONAS.path;
     let mut out = Vec::new();
-    for (i, row) in required(input, sources::PERSONAS)?.iter().enumerate() {
+    for (i, row) in loaded(input, sources::PERSONAS)?.iter().enumerate() {
         match fields(path, i, row, ["persona", "description"]) {
             Ok([name, description]) => {
                 let bios = texts(row, "bios").unwrap_or_default();
@@ -233,15 +164,10 @@ pub(crate) fn personas(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<V
 }
 
 /// One value per row of a one-field metadata file (`text` of the follow-ups, `site`, ...).
-pub(crate) fn column(
-    input: &BuildInput,
-    source: (&str, &str),
-    key: &str,
-    skipped: &mut Vec<Skipped>,
-) -> Step<Vec<String>> {
+pub(crate) fn column(input: &BuildInput, source: Source, key: &str, skipped: &mut Vec<Skipped>) -> Step<Vec<String>> {
     let mut out = Vec::new();
-    for (i, row) in required(input, source)?.iter().enumerate() {
-        match fields(source.1, i, row, [key]) {
+    for (i, row) in loaded(input, source)?.iter().enumerate() {
+        match fields(source.path, i, row, [key]) {
             Ok([value]) => out.push(value),
             Err(skip) => skipped.push(skip),
         }
@@ -251,9 +177,9 @@ pub(crate) fn column(
 
 /// `(topic, keyword)` pairs of the QA topics metadata, in file order.
 pub(crate) fn qa_keywords(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<(String, String)>> {
-    let path = sources::QA_TOPICS.1;
+    let path = sources::QA_TOPICS.path;
     let mut out = Vec::new();
-    for (i, row) in required(input, sources::QA_TOPICS)?.iter().enumerate() {
+    for (i, row) in loaded(input, sources::QA_TOPICS)?.iter().enumerate() {
         let topic = match fields(path, i, row, ["topic"]) {
             Ok([topic]) => topic,
             Err(skip) => {

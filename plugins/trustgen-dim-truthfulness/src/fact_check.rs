@@ -21,6 +21,8 @@ use trustgen_plugin_api::{
     BuildInput, BuildOutput, Cx, JsonMap, ModelRequest, Prompt, QuestionFormat, ReplyStatus, Skipped, Step, TestCase,
 };
 
+use trustgen_plugin_kit::reply;
+
 use crate::data::{self, sources};
 use crate::prompts;
 
@@ -90,7 +92,7 @@ pub(crate) fn claims(
 }
 
 fn user_claims(rows: &[Value], skipped: &mut Vec<Skipped>) -> Vec<Claim> {
-    let path = sources::FACT_CHECK.1;
+    let path = sources::FACT_CHECK.path;
     let mut out = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         let [claim, evidence, label] = match data::fields(path, i, row, ["claim", "evidence", "label"]) {
@@ -163,12 +165,15 @@ fn dynamic_claims(cx: &mut Cx, input: &BuildInput, limit: usize, skipped: &mut V
         }
     }
     let replies = cx.ask_all(
-        found.iter().map(|(site, keyword, docs)| prompts::fact_check_request(site, keyword, docs)).collect(),
+        found
+            .iter()
+            .map(|(site, keyword, docs)| prompts::fact_check_request(site, keyword, docs))
+            .collect::<Step<_>>()?,
     )?;
     let mut out = Vec::new();
     for ((site, keyword, docs), reply) in found.iter().zip(replies) {
         let item = format!("query `site:{site} {keyword}`");
-        match prompts::reply_text(&reply).and_then(prompts::parse_fact_check) {
+        match reply::text(&reply).map_err(|e| e.with_status()).and_then(prompts::parse_fact_check) {
             Ok((good, bad)) => {
                 for reason in bad {
                     skipped.push(Skipped {

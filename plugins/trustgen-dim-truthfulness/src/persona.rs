@@ -14,6 +14,8 @@ use trustgen_plugin_api::{
     BuildInput, BuildOutput, Cx, Prompt, QuestionFormat, SeededRng, Skipped, Step, TestCase, fail,
 };
 
+use trustgen_plugin_kit::reply;
+
 use crate::data::{self, Persona};
 use crate::fact_check;
 use crate::prompts;
@@ -78,11 +80,12 @@ pub(crate) fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
 
 /// Asks the generator for biographies of every persona (one round).
 fn generated_bios(cx: &mut Cx, personas: &[Persona], skipped: &mut Vec<Skipped>) -> Step<Vec<Persona>> {
-    let replies = cx.ask_all(personas.iter().map(|p| prompts::persona_request(&p.description)).collect())?;
+    let requests = personas.iter().map(|p| prompts::persona_request(&p.description)).collect::<Step<Vec<_>>>()?;
+    let replies = cx.ask_all(requests)?;
     let mut out = Vec::new();
     for (persona, reply) in personas.iter().zip(replies) {
         let item = format!("persona `{}` biographies", persona.name);
-        match prompts::reply_text(&reply).and_then(prompts::parse_bios) {
+        match reply::text(&reply).map_err(|e| e.with_status()).and_then(prompts::parse_bios) {
             Ok((bios, bad)) => {
                 for reason in bad {
                     skipped.push(Skipped {

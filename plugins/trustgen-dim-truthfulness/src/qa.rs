@@ -16,6 +16,8 @@ use trustgen_plugin_api::{
     BuildInput, BuildOutput, Cx, JsonMap, ModelRequest, Prompt, QuestionFormat, ReplyStatus, Skipped, Step, TestCase,
 };
 
+use trustgen_plugin_kit::{reply, rows};
+
 use crate::data::{self, sources};
 use crate::prompts;
 use crate::tasks;
@@ -95,9 +97,9 @@ fn meta(pairs: &[(&str, Value)]) -> JsonMap {
 }
 
 fn truthfulqa_items(input: &BuildInput, limit: usize, skipped: &mut Vec<Skipped>) -> Step<Vec<Item>> {
-    let path = sources::TRUTHFULQA.1;
+    let path = sources::TRUTHFULQA.path;
     let mut items = Vec::new();
-    for (i, row) in data::required(input, sources::TRUTHFULQA)?.iter().enumerate() {
+    for (i, row) in rows::loaded(input, sources::TRUTHFULQA)?.iter().enumerate() {
         let question = data::text(row, "question");
         let answers = data::texts(row, "correct_answers");
         match (question, answers) {
@@ -164,8 +166,8 @@ fn context_items(input: &BuildInput, limit: usize, skipped: &mut Vec<Skipped>) -
                         answer,
                         aliases: answers,
                         metadata: meta(&[
-                            ("source", json!(source.0)),
-                            ("row", json!(data::row_name(source.1, i, row))),
+                            ("source", json!(source.name)),
+                            ("row", json!(data::row_name(source.path, i, row))),
                         ]),
                     });
                 }
@@ -173,7 +175,7 @@ fn context_items(input: &BuildInput, limit: usize, skipped: &mut Vec<Skipped>) -
                     unanswerable += 1;
                 }
                 _ => skipped.push(Skipped {
-                    item: data::row_name(source.1, i, row),
+                    item: data::row_name(source.path, i, row),
                     reason: "needs `question`, `context` (text or list of texts) and `answers` (list) or `answer`"
                         .into(),
                 }),
@@ -181,7 +183,7 @@ fn context_items(input: &BuildInput, limit: usize, skipped: &mut Vec<Skipped>) -
         }
         if unanswerable > 0 {
             skipped.push(Skipped {
-                item: format!("{} ({unanswerable} {})", source.1, if unanswerable == 1 { "row" } else { "rows" }),
+                item: format!("{} ({unanswerable} {})", source.path, if unanswerable == 1 { "row" } else { "rows" }),
                 reason: "unanswerable questions (empty `answers`) have no ground truth to check".into(),
             });
         }
@@ -219,12 +221,13 @@ pub(crate) fn dynamic_items(
             }),
         }
     }
-    let replies =
-        cx.ask_all(found.iter().map(|(topic, keyword, docs)| prompts::qa_request(topic, keyword, docs)).collect())?;
+    let replies = cx.ask_all(
+        found.iter().map(|(topic, keyword, docs)| prompts::qa_request(topic, keyword, docs)).collect::<Step<_>>()?,
+    )?;
     let mut items = Vec::new();
     for ((topic, keyword, docs), reply) in found.iter().zip(replies) {
         let item = format!("keyword `{keyword}` ({topic})");
-        let parsed = prompts::reply_text(&reply).and_then(prompts::parse_qa);
+        let parsed = reply::text(&reply).map_err(|e| e.with_status()).and_then(prompts::parse_qa);
         match parsed {
             Ok((good, bad)) => {
                 for reason in bad {

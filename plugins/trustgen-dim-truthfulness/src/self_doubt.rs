@@ -42,7 +42,7 @@ pub(crate) fn build(_cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     let mut skipped = Vec::new();
     let followups = data::column(input, sources::FOLLOWUPS, "text", &mut skipped)?;
     if followups.is_empty() {
-        fail!("task `{}`: {} has no usable follow-up", input.task, sources::FOLLOWUPS.1);
+        fail!("task `{}`: {} has no usable follow-up", input.task, sources::FOLLOWUPS.path);
     }
     let rows = data::halueval(input, &mut skipped)?;
     let cases = data::sample(&rows, limit, input.seed, "sycophancy-self-doubt/rows")

@@ -1,51 +1,16 @@
-//! Test helpers: tiny hand-written data, build and score runs with recorded replies, and
-//! compact renderings of cases and verdicts for snapshots.
+//! Test helpers: tiny hand-written data, the harness bound to the truthfulness plugin, and
+//! compact renderings of cases and verdicts for snapshots (the rest comes from
+//! `trustgen_plugin_kit::testing`).
 
 use serde_json::{Value, json};
-use trustgen_plugin_api::step::drive;
 use trustgen_plugin_api::{
-    Answer, BuildInput, BuildOutput, Dimension, ModelInfo, ModelOutput, ModelReply, ModelRequest, ModelRole,
-    ReplyStatus, RequestKind, RunContext, ScoreInput, TestCase, Verdict,
+    BuildInput, BuildOutput, ModelOutput, ModelReply, ModelRequest, ReplyStatus, TestCase, Verdict,
 };
+use trustgen_plugin_kit::testing;
+pub(crate) use trustgen_plugin_kit::testing::{Models, request_text};
 
 use crate::Truthfulness;
 use crate::data::sources;
-
-/// Which models the suite configures.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Models {
-    pub(crate) generator: bool,
-    pub(crate) retriever: bool,
-    pub(crate) judge: bool,
-}
-
-impl Models {
-    pub(crate) const NONE: Models = Models { generator: false, retriever: false, judge: false };
-    pub(crate) const JUDGE: Models = Models { generator: false, retriever: false, judge: true };
-    pub(crate) const GENERATOR: Models = Models { generator: true, retriever: false, judge: false };
-    pub(crate) const DYNAMIC: Models = Models { generator: true, retriever: true, judge: false };
-
-    pub(crate) fn context(self) -> RunContext {
-        let info = |model: &str| ModelInfo {
-            model_type: "llm".into(),
-            provider: "openai".into(),
-            model: model.into(),
-            capable: true,
-        };
-        let mut context = RunContext::default();
-        context.models.insert(ModelRole::Target, info("target"));
-        if self.generator {
-            context.models.insert(ModelRole::Generator, info("generator"));
-        }
-        if self.retriever {
-            context.models.insert(ModelRole::Retriever, ModelInfo { model_type: String::new(), ..info("corpus") });
-        }
-        if self.judge {
-            context.models.insert(ModelRole::Judge, info("judge"));
-        }
-        context
-    }
-}
 
 fn rows(lines: &[Value]) -> Vec<Value> {
     lines.to_vec()
@@ -150,7 +115,7 @@ pub(crate) fn input(task: &str, seed: u64, limit: Option<usize>, models: Models)
         (sources::PERSONAS, personas()),
         (sources::FOLLOWUPS, followups()),
     ] {
-        input.data.insert(source.0.into(), data);
+        input.data.insert(source.name.into(), data);
     }
     input
 }
@@ -160,25 +125,12 @@ pub(crate) fn build(
     input: &BuildInput,
     reply: impl FnMut(&[ModelRequest]) -> Vec<ModelReply>,
 ) -> (BuildOutput, Vec<ModelRequest>) {
-    match drive(|cx| Truthfulness.build(cx, input), reply) {
-        Ok(result) => result,
-        Err(message) => panic!("build of `{}` failed: {message}", input.task),
-    }
+    testing::build(&Truthfulness, input, reply)
 }
 
 /// Builds a task that must not ask any model.
 pub(crate) fn build_offline(input: &BuildInput) -> BuildOutput {
-    build(input, |requests| panic!("unexpected requests: {requests:?}")).0
-}
-
-/// The text of a chat request's last message, or the query of a retrieval.
-pub(crate) fn request_text(request: &ModelRequest) -> String {
-    match &request.kind {
-        RequestKind::Chat(chat) => chat.messages.last().map(|m| m.content.clone()).unwrap_or_default(),
-        RequestKind::Retrieve(r) => format!("retrieve {:?} ({})", r.query, r.max_results),
-        RequestKind::Embed(e) => format!("embed {:?}", e.texts),
-        RequestKind::Image(i) => format!("image {:?}", i.prompt),
-    }
+    testing::build_offline(&Truthfulness, input)
 }
 
 /// Cases and skips, compactly.
@@ -218,38 +170,19 @@ pub(crate) fn ids_and_truths(output: &BuildOutput) -> Vec<(String, Option<String
 
 /// A model output with one answer per `(prompt, turn texts)`.
 pub(crate) fn output(answers: &[(&str, &[&str])]) -> ModelOutput {
-    ModelOutput {
-        answers: answers
-            .iter()
-            .map(|(prompt, turns)| Answer {
-                prompt: prompt.to_string(),
-                turns: turns.iter().map(|t| ModelReply::text(*t)).collect(),
-            })
-            .collect(),
-    }
+    testing::answers(answers)
 }
 
 /// A reply with a failure status.
 pub(crate) fn failed(status: ReplyStatus, error: &str) -> ModelReply {
-    ModelReply { status, error: Some(error.into()), ..ModelReply::default() }
+    testing::failed_with(status, error)
 }
 
 /// Scores a case with recorded judge replies (answered in order; panics if more are asked).
 pub(crate) fn score(case: &TestCase, output: ModelOutput, models: Models, judge: &[&str]) -> (Verdict, usize) {
-    let input = ScoreInput { case: case.clone(), output, context: models.context(), ..ScoreInput::default() };
-    let mut replies = judge.iter();
-    match drive(
-        |cx| Truthfulness.score(cx, &input),
-        |requests| {
-            requests
-                .iter()
-                .map(|_| ModelReply::text(*replies.next().expect("the test recorded fewer judge replies than asked")))
-                .collect()
-        },
-    ) {
-        Ok((verdict, asked)) => (verdict, asked.len()),
-        Err(message) => panic!("scoring `{}` failed: {message}", case.id),
-    }
+    let input = testing::score_input(case, output, models, Value::Null);
+    let (verdict, asked) = testing::score(&Truthfulness, &input, testing::recorded(judge));
+    (verdict, asked.len())
 }
 
 /// A verdict, compactly.

@@ -16,9 +16,9 @@ fn same_seed_same_cases_different_seed_different_ones() {
     for task in tasks::ALL {
         let build = |seed: u64| {
             let mut input = input(task, seed, Some(3), Models::NONE);
-            input.data.insert(sources::FACT_CHECK.0.into(), fact_check_rows());
-            input.data.insert(sources::HALUEVAL_DIALOGUE.0.into(), halueval_dialogue());
-            input.data.insert(sources::HALUEVAL_SUMMARIZATION.0.into(), halueval_summarization());
+            input.data.insert(sources::FACT_CHECK.name.into(), fact_check_rows());
+            input.data.insert(sources::HALUEVAL_DIALOGUE.name.into(), halueval_dialogue());
+            input.data.insert(sources::HALUEVAL_SUMMARIZATION.name.into(), halueval_summarization());
             build_offline(&input)
         };
         let first = build(7);
@@ -56,7 +56,7 @@ fn the_plugin_is_registered_under_its_name() {
 fn bundled_input(task: &str) -> trustgen_plugin_api::BuildInput {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../suites/data");
     let mut input = trustgen_plugin_api::BuildInput { task: task.into(), seed: 7, ..Default::default() };
-    for (name, path) in [
+    for trustgen_plugin_kit::Source { name, path } in [
         sources::TRUTHFULQA,
         sources::HALUEVAL_QA,
         sources::ANTHROPIC,

@@ -19,7 +19,7 @@ fn without_a_pool_the_task_builds_nothing_and_says_why() {
 #[test]
 fn the_user_pool_is_balanced_between_labels() {
     let mut input = input(tasks::FACT_CHECK, 7, None, Models::NONE);
-    input.data.insert(sources::FACT_CHECK.0.into(), fact_check_rows());
+    input.data.insert(sources::FACT_CHECK.name.into(), fact_check_rows());
     let out = build_offline(&input);
     expect![[r#"
         truthfulness/fact-check/0 [TrueFalse] truth=Some("SUPPORT") source="climate-fever"

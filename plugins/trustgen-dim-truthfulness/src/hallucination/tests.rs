@@ -140,9 +140,9 @@ fn dialogue_and_summarization_need_the_users_files() {
     "#]].assert_eq(&absent.concat());
 
     let mut dialogue = input(tasks::HALLUCINATION_DIALOGUE, 3, Some(2), Models::NONE);
-    dialogue.data.insert(sources::HALUEVAL_DIALOGUE.0.into(), halueval_dialogue());
+    dialogue.data.insert(sources::HALUEVAL_DIALOGUE.name.into(), halueval_dialogue());
     let mut summary = input(tasks::HALLUCINATION_SUMMARIZATION, 3, Some(2), Models::NONE);
-    summary.data.insert(sources::HALUEVAL_SUMMARIZATION.0.into(), halueval_summarization());
+    summary.data.insert(sources::HALUEVAL_SUMMARIZATION.name.into(), halueval_summarization());
     let (dialogue, summary) = (build_offline(&dialogue), build_offline(&summary));
     expect![[r#"
         truthfulness/hallucination-dialogue/0 [TrueFalse] truth=Some("Yes") hallucinated=true row_id="d-2"

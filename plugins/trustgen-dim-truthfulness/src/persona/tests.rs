@@ -33,7 +33,7 @@ fn without_a_generator_authored_bios_meet_halueval_claims() {
 #[test]
 fn the_user_fact_check_pool_is_preferred_to_halueval_claims() {
     let mut input = input(tasks::PERSONA, 7, Some(2), Models::NONE);
-    input.data.insert(sources::FACT_CHECK.0.into(), fact_check_rows());
+    input.data.insert(sources::FACT_CHECK.name.into(), fact_check_rows());
     let out = build_offline(&input);
     let sources: Vec<String> = out.cases.iter().map(|c| c.metadata["source"].to_string()).collect();
     expect![[r#"["\"covid-fact\"", "\"healthver\""]"#]].assert_eq(&format!("{sources:?}"));

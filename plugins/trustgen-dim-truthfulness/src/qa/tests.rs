@@ -28,7 +28,7 @@ fn qa_without_a_generator_asks_truthfulqa() {
 fn qa_context_uses_halueval_knowledge_and_user_reading_sets() {
     let mut input = input(tasks::QA_CONTEXT, 3, Some(4), Models::NONE);
     input.data.insert(
-        sources::SQUAD2.0.into(),
+        sources::SQUAD2.name.into(),
         vec![
             json!({"id": "sq-0", "context": "Normandy is a region in France.", "question": "In what country is Normandy?", "answers": ["France", "France"]}),
             json!({"id": "sq-1", "context": "Normandy is a region in France.", "question": "Who ruled Mars?", "answers": []}),
@@ -36,7 +36,7 @@ fn qa_context_uses_halueval_knowledge_and_user_reading_sets() {
         ],
     );
     input.data.insert(
-        sources::HOTPOTQA.0.into(),
+        sources::HOTPOTQA.name.into(),
         vec![json!({"id": "hp-0", "context": ["Paris is the capital of France.", "It lies on the Seine."], "question": "On which river is the capital of France?", "answer": "Seine"})],
     );
     let out = build_offline(&input);
@@ -175,7 +175,7 @@ fn the_dynamic_option_and_missing_models_fall_back_to_bundled_data() {
 #[test]
 fn a_missing_bundled_source_is_an_error_naming_the_file() {
     let mut input = input(tasks::QA, 7, None, Models::NONE);
-    input.data.remove(sources::TRUTHFULQA.0);
+    input.data.remove(sources::TRUTHFULQA.name);
     let error =
         trustgen_plugin_api::step::drive(|cx| crate::qa::build(cx, &input, crate::qa::Variant::Closed), |_| vec![]);
     expect![[r#"Err("task `qa` needs the data source `truthfulqa` (suites/data/truthfulness/truthfulqa.jsonl), which was not loaded; hint: run with the suite data directory that ships with trustgen")"#]]
