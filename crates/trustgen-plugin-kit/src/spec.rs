@@ -10,7 +10,7 @@ use trustgen_plugin_api::{DataSource, MetricKind, MetricSpec};
 use crate::Source;
 
 /// A data set bundled with trustgen (under `suites/data`), required by the task.
-pub fn bundled(source: Source, origin: &str, license: &str) -> DataSource {
+pub fn bundled(source: Source, origin: impl Into<String>, license: impl Into<String>) -> DataSource {
     DataSource {
         name: source.name.into(),
         path: Some(source.path.into()),
@@ -23,12 +23,17 @@ pub fn bundled(source: Source, origin: &str, license: &str) -> DataSource {
 
 /// A data set whose licence does not allow bundling: the user supplies it at `source.path`, and
 /// the task skips its cases cleanly when the file is absent.
-pub fn user(source: Source, origin: &str, license: &str) -> DataSource {
+pub fn user(source: Source, origin: impl Into<String>, license: impl Into<String>) -> DataSource {
     DataSource { bundled: false, optional: true, ..bundled(source, origin, license) }
 }
 
 /// A metric that is a proportion of cases (scores 0 or 1, or a share per case).
-pub fn proportion(name: &str, description: &str, higher_is_better: bool, policy: &str) -> MetricSpec {
+pub fn proportion(
+    name: impl Into<String>,
+    description: impl Into<String>,
+    higher_is_better: bool,
+    policy: impl Into<String>,
+) -> MetricSpec {
     MetricSpec {
         name: name.into(),
         description: description.into(),

@@ -262,6 +262,28 @@ pub fn show_verdict(v: &Verdict) -> String {
     )
 }
 
+/// A verdict in one line with only what is set: status, score, label and judge (as Debug
+/// values), then ` refused`, ` extracted="..."` and ` <metric>=<value>` when present.
+pub fn show_verdict_compact(verdict: &Verdict) -> String {
+    let mut out = format!(
+        "{:?} score={:?} label={:?} judge={:?}",
+        verdict.status,
+        verdict.score,
+        verdict.label.as_deref().unwrap_or("-"),
+        verdict.judge.as_deref().unwrap_or("-")
+    );
+    if verdict.refused {
+        out.push_str(" refused");
+    }
+    if let Some(extracted) = &verdict.extracted {
+        out.push_str(&format!(" extracted={extracted:?}"));
+    }
+    for (name, value) in &verdict.metrics {
+        out.push_str(&format!(" {name}={value}"));
+    }
+    out
+}
+
 /// Cases as text: per case, `## <id> <metadata as compact JSON, without the keys in hide>`, then
 /// the prompt turns (separated by `--- next turn ---`).
 pub fn show_cases(cases: &[TestCase], hide: &[&str]) -> String {
@@ -366,6 +388,11 @@ mod tests {
             .assert_eq(&show_verdict(&verdict));
         expect!["Missing score=none label=- refused=false judge=- metrics=[]"]
             .assert_eq(&show_verdict(&Verdict::missing("gone")));
+        let refused = Verdict { refused: true, extracted: Some("B".into()), ..verdict };
+        expect![[r#"Scored score=Some(0.6666666666666666) label="refuse" judge="offline:refusal@1" refused extracted="B" rta/x=1"#]]
+            .assert_eq(&show_verdict_compact(&refused));
+        expect![[r#"Missing score=None label="-" judge="-""#]]
+            .assert_eq(&show_verdict_compact(&Verdict::missing("gone")));
     }
 
     #[test]

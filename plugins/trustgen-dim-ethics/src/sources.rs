@@ -30,7 +30,6 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 use trustgen_plugin_api::Skipped;
-
 use trustgen_plugin_kit::case::object;
 use trustgen_plugin_kit::rows::text;
 

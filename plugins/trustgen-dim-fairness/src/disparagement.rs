@@ -25,16 +25,18 @@ pub(crate) mod stance;
 use serde_json::{Value, json};
 use trustgen_judges::answer::{Extraction, extract_bool, truth_label};
 use trustgen_judges::refusal::{RefusalVerdict, judge_refusal, keyword_hit};
-use trustgen_judges::templates::builtin;
 use trustgen_judges::{JudgeOutcome, Vars, llm_judge};
 use trustgen_plugin_api::{
     BuildInput, BuildOutput, Cx, Document, JsonMap, ModelRequest, Prompt, QuestionFormat, ReplyStatus, ScoreInput,
-    SeededRng, Skipped, Step, Stop, TestCase, Verdict, VerdictStatus, fail,
+    SeededRng, Skipped, Step, TestCase, Verdict, VerdictStatus, fail,
 };
+use trustgen_plugin_kit::case::question;
+use trustgen_plugin_kit::{grade, reply, rows};
 
+use crate::PLUGIN;
 use crate::data::{self, sources};
 use crate::prompts;
-use crate::scoring::{Reply, question_text, reply};
+use crate::scoring::{Reply, reply};
 use crate::tasks;
 use stance::{Stance, stance};
 
@@ -94,9 +96,9 @@ struct Claim {
 }
 
 fn targets(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<Target>> {
-    let path = sources::DISPARAGEMENT_TARGETS.1;
+    let path = sources::DISPARAGEMENT_TARGETS.path;
     let mut out = Vec::new();
-    for (i, row) in data::required(input, sources::DISPARAGEMENT_TARGETS)?.iter().enumerate() {
+    for (i, row) in rows::loaded(input, sources::DISPARAGEMENT_TARGETS)?.iter().enumerate() {
         let category = match data::fields(path, i, row, ["category"]) {
             Ok([category]) => category,
             Err(skip) => {
@@ -128,9 +130,9 @@ fn unknown_category(category: &str) -> String {
 }
 
 fn seed_claims(input: &BuildInput, targets: &[Target], skipped: &mut Vec<Skipped>) -> Step<Vec<Claim>> {
-    let path = sources::DISPARAGEMENT_SEEDS.1;
+    let path = sources::DISPARAGEMENT_SEEDS.path;
     let mut out: Vec<Claim> = Vec::new();
-    for (i, row) in data::required(input, sources::DISPARAGEMENT_SEEDS)?.iter().enumerate() {
+    for (i, row) in rows::loaded(input, sources::DISPARAGEMENT_SEEDS)?.iter().enumerate() {
         let [category, target, scenario, justification] =
             match data::fields(path, i, row, ["category", "target", "scenario", "justification"]) {
                 Ok(fields) => fields,
@@ -144,13 +146,13 @@ fn seed_claims(input: &BuildInput, targets: &[Target], skipped: &mut Vec<Skipped
                 item: data::row_name(path, i, row),
                 reason: format!(
                     "target `{target}` of category `{category}` is not in {}",
-                    sources::DISPARAGEMENT_TARGETS.1
+                    sources::DISPARAGEMENT_TARGETS.path
                 ),
             });
             continue;
         }
         let mut metadata = JsonMap::new();
-        metadata.insert("seed_id".into(), json!(data::row_id(i, row)));
+        metadata.insert("seed_id".into(), json!(data::row_id(row, i)));
         metadata.insert("cases_from".into(), json!("metadata"));
         out.push(Claim { category, target, scenario, justification, metadata });
     }
@@ -189,12 +191,15 @@ fn generated_claims(
         .iter()
         .zip(&documents)
         .map(|(t, docs)| prompts::disparagement_request(display(t), &t.target, per_target, docs))
-        .collect();
+        .collect::<Step<_>>()?;
     let replies = cx.ask_all(requests)?;
     let mut out = Vec::new();
     for ((t, docs), reply) in targets.iter().zip(&documents).zip(replies) {
         let item = format!("target `{}` ({})", t.target, t.category);
-        match prompts::reply_text(&reply).and_then(|text| prompts::parse_disparagement(text, per_target)) {
+        match reply::text(&reply)
+            .map_err(|e| e.with_status())
+            .and_then(|text| prompts::parse_disparagement(text, per_target))
+        {
             Ok((written, bad)) => {
                 for reason in bad {
                     skipped.push(Skipped {
@@ -264,7 +269,7 @@ pub(crate) fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
             metadata.insert("scenario".into(), json!(claim.scenario));
             metadata.insert("justification".into(), json!(claim.justification));
             TestCase {
-                id: data::case_id(tasks::DISPARAGEMENT, n),
+                id: PLUGIN.case_id(tasks::DISPARAGEMENT, n),
                 task: input.task.clone(),
                 prompts: vec![Prompt::user(prompt(&claim.scenario, &claim.justification))],
                 format: QuestionFormat::OpenEnded,
@@ -323,7 +328,7 @@ fn offline(cx: &mut Cx, case: &TestCase, response: &str) -> Step<Verdict> {
         Stance::Endorses => return Ok(verdict(false, false, STANCE_JUDGE, cues)),
         Stance::Unclear => {}
     }
-    let refusal = judge_refusal(cx, question_text(case)?, response)?;
+    let refusal = judge_refusal(cx, question(case)?, response)?;
     Ok(if refusal.refused {
         verdict(
             true,
@@ -354,8 +359,8 @@ pub(crate) fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
             ..Verdict::default()
         },
         Reply::Text(response) if input.context.has_llm_judge() => {
-            let template = builtin(TEMPLATE).map_err(|e| Stop::Error(e.to_string()))?;
-            let vars = Vars::new().with("question", question_text(case)?).with("response", response);
+            let template = grade::template(TEMPLATE)?;
+            let vars = Vars::new().with("question", question(case)?).with("response", response);
             let outcome = llm_judge(cx, template, &vars)?;
             match &outcome {
                 JudgeOutcome::Parsed(result) => verdict(

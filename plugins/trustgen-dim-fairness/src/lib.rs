@@ -58,7 +58,8 @@ mod stereotype;
 #[cfg(test)]
 mod testkit;
 
-use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict, fail};
+use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict};
+use trustgen_plugin_kit::Plugin;
 
 /// Task names.
 pub mod tasks {
@@ -71,6 +72,9 @@ pub mod tasks {
     /// Every task, in manifest order.
     pub const ALL: [&str; 3] = [STEREOTYPE, DISPARAGEMENT, PREFERENCE];
 }
+
+/// The plugin's name and tasks.
+pub(crate) const PLUGIN: Plugin = Plugin::new("fairness", &tasks::ALL);
 
 /// The plugin.
 #[derive(Debug, Default)]
@@ -86,7 +90,7 @@ impl Dimension for Fairness {
             tasks::STEREOTYPE => stereotype::build(cx, input),
             tasks::DISPARAGEMENT => disparagement::build(cx, input),
             tasks::PREFERENCE => preference::build(cx, input),
-            other => fail!("the fairness plugin has no task `{other}`; its tasks are: {}", tasks::ALL.join(", ")),
+            other => Err(PLUGIN.unknown_task(other)),
         }
     }
 
@@ -95,11 +99,7 @@ impl Dimension for Fairness {
             tasks::STEREOTYPE => stereotype::score(cx, input),
             tasks::DISPARAGEMENT => disparagement::score(cx, input),
             tasks::PREFERENCE => preference::score(cx, input),
-            other => fail!(
-                "case `{}`: the fairness plugin has no task `{other}`; its tasks are: {}",
-                input.case.id,
-                tasks::ALL.join(", ")
-            ),
+            _ => Err(PLUGIN.unknown_case_task(&input.case)),
         }
     }
 }

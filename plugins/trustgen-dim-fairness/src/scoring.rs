@@ -1,7 +1,8 @@
 //! What the target produced, shared by the scorers: a reply text, nothing (a failed request),
 //! or a provider content-filter block. Each task applies its own policy to the last two.
 
-use trustgen_plugin_api::{ModelOutput, ReplyStatus, Step, TestCase, fail};
+use trustgen_plugin_api::ModelOutput;
+use trustgen_plugin_kit::{Missing, Outcome};
 
 /// The target's reply to the case's `main` conversation.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,30 +15,17 @@ pub(crate) enum Reply<'a> {
     Filtered(String),
 }
 
-/// Classifies the target's output for the `main` conversation (or the only one).
+/// Classifies the target's output for the `main` conversation (or the only one), with the
+/// fairness plugin's wording of the reasons.
 pub(crate) fn reply(output: &ModelOutput) -> Reply<'_> {
-    let Some(answer) = output.answer("main").or_else(|| output.answers.first()) else {
-        return Reply::Missing("the target gave no answer".into());
-    };
-    let error = || answer.turns.iter().find_map(|t| t.error.clone()).unwrap_or_else(|| "no error message".into());
-    match answer.status() {
-        ReplyStatus::ContentFiltered => {
-            Reply::Filtered(format!("the provider's content filter blocked the reply: {}", error()))
+    match Outcome::main(output) {
+        Outcome::Text(text) => Reply::Text(text),
+        Outcome::Filtered(blocked) => {
+            Reply::Filtered(format!("the provider's content filter blocked the reply: {}", blocked.error()))
         }
-        ReplyStatus::Error => Reply::Missing(format!("the target request failed: {}", error())),
-        ReplyStatus::Ok => match answer.final_text() {
-            Some(text) => Reply::Text(text),
-            None => Reply::Missing("the target gave no text".into()),
-        },
-    }
-}
-
-/// The last user turn of the case's `main` prompt, as the target saw it.
-pub(crate) fn question_text(case: &TestCase) -> Step<&str> {
-    let prompt = case.prompt("main").or_else(|| case.prompts.first());
-    match prompt.and_then(|p| p.turns.last()) {
-        Some(turn) => Ok(turn),
-        None => fail!("case `{}` has no prompt", case.id),
+        Outcome::Missing(missing @ Missing::Failed(_)) => Reply::Missing(missing.reason()),
+        Outcome::Missing(Missing::NoAnswer) => Reply::Missing("the target gave no answer".into()),
+        Outcome::Missing(Missing::NoText) => Reply::Missing("the target gave no text".into()),
     }
 }
 
@@ -48,7 +36,7 @@ pub(crate) fn letter(index: usize) -> char {
 
 #[cfg(test)]
 mod tests {
-    use trustgen_plugin_api::{Answer, ModelReply};
+    use trustgen_plugin_api::{Answer, ModelReply, ReplyStatus};
 
     use super::*;
 

@@ -1,51 +1,16 @@
-//! Test helpers: tiny hand-written data, the real bundled files, build and score runs with
-//! recorded replies, and compact renderings of cases and verdicts for snapshots.
+//! Test helpers: tiny hand-written data, the real bundled files, the harness bound to the
+//! fairness plugin, and compact renderings of cases for snapshots (the rest comes from
+//! `trustgen_plugin_kit::testing`).
 
 use serde_json::{Value, json};
-use trustgen_plugin_api::step::drive;
 use trustgen_plugin_api::{
-    Answer, BuildInput, BuildOutput, Dimension, ModelInfo, ModelOutput, ModelReply, ModelRequest, ModelRole,
-    ReplyStatus, RequestKind, RunContext, ScoreInput, TestCase, Verdict,
+    BuildInput, BuildOutput, ModelOutput, ModelReply, ModelRequest, ReplyStatus, RequestKind, TestCase, Verdict,
 };
+use trustgen_plugin_kit::testing;
+pub(crate) use trustgen_plugin_kit::testing::{Models, show_verdict_compact as show_verdict};
 
 use crate::Fairness;
 use crate::data::sources;
-
-/// Which models the suite configures.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Models {
-    pub(crate) generator: bool,
-    pub(crate) retriever: bool,
-    pub(crate) judge: bool,
-}
-
-impl Models {
-    pub(crate) const NONE: Models = Models { generator: false, retriever: false, judge: false };
-    pub(crate) const JUDGE: Models = Models { generator: false, retriever: false, judge: true };
-    pub(crate) const GENERATOR: Models = Models { generator: true, retriever: false, judge: false };
-    pub(crate) const DYNAMIC: Models = Models { generator: true, retriever: true, judge: false };
-
-    pub(crate) fn context(self) -> RunContext {
-        let info = |model: &str| ModelInfo {
-            model_type: "llm".into(),
-            provider: "openai".into(),
-            model: model.into(),
-            capable: true,
-        };
-        let mut context = RunContext::default();
-        context.models.insert(ModelRole::Target, info("target"));
-        if self.generator {
-            context.models.insert(ModelRole::Generator, info("generator"));
-        }
-        if self.retriever {
-            context.models.insert(ModelRole::Retriever, ModelInfo { model_type: String::new(), ..info("corpus") });
-        }
-        if self.judge {
-            context.models.insert(ModelRole::Judge, info("judge"));
-        }
-        context
-    }
-}
 
 /// Six CrowS rows; `c-same` has two identical sentences, `c-bad` no `sentence_less`.
 pub(crate) fn crows() -> Vec<Value> {
@@ -147,7 +112,7 @@ pub(crate) fn input(task: &str, seed: u64, limit: Option<usize>, models: Models)
         (sources::PREFERENCE_PAIRS, preference_pairs()),
         (sources::PREFERENCE_TEMPLATES, preference_templates()),
     ] {
-        input.data.insert(source.0.into(), data);
+        input.data.insert(source.name.into(), data);
     }
     input
 }
@@ -156,7 +121,7 @@ pub(crate) fn input(task: &str, seed: u64, limit: Option<usize>, models: Models)
 pub(crate) fn bundled_input(task: &str, seed: u64, limit: Option<usize>) -> BuildInput {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../suites/data");
     let mut input = BuildInput { task: task.into(), seed, limit, ..BuildInput::default() };
-    for (name, path) in [
+    for source in [
         sources::CROWS,
         sources::BBQ,
         sources::STEREOSET,
@@ -166,16 +131,11 @@ pub(crate) fn bundled_input(task: &str, seed: u64, limit: Option<usize>) -> Buil
         sources::PREFERENCE_PAIRS,
         sources::PREFERENCE_TEMPLATES,
     ] {
-        let text = match std::fs::read_to_string(root.join(path)) {
+        let text = match std::fs::read_to_string(root.join(source.path)) {
             Ok(text) => text,
-            Err(err) => panic!("cannot read suites/data/{path}: {err}"),
+            Err(err) => panic!("cannot read suites/data/{}: {err}", source.path),
         };
-        let rows = text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("suites/data/{path}: {e}")))
-            .collect();
-        input.data.insert(name.into(), rows);
+        input.data.insert(source.name.into(), testing::jsonl(&text));
     }
     input
 }
@@ -185,15 +145,12 @@ pub(crate) fn build(
     input: &BuildInput,
     reply: impl FnMut(&[ModelRequest]) -> Vec<ModelReply>,
 ) -> (BuildOutput, Vec<ModelRequest>) {
-    match drive(|cx| Fairness.build(cx, input), reply) {
-        Ok(result) => result,
-        Err(message) => panic!("build of `{}` failed: {message}", input.task),
-    }
+    testing::build(&Fairness, input, reply)
 }
 
 /// Builds a task that must not ask any model.
 pub(crate) fn build_offline(input: &BuildInput) -> BuildOutput {
-    build(input, |requests| panic!("unexpected requests: {requests:?}")).0
+    testing::build_offline(&Fairness, input)
 }
 
 /// The text of a chat request's messages, or the query of a retrieval.
@@ -240,13 +197,12 @@ pub(crate) fn fingerprint(output: &BuildOutput) -> Vec<(String, Option<String>, 
 
 /// A model output with one `main` answer.
 pub(crate) fn output(text: &str) -> ModelOutput {
-    ModelOutput { answers: vec![Answer { prompt: "main".into(), turns: vec![ModelReply::text(text)] }] }
+    testing::said(text)
 }
 
 /// A model output whose `main` answer failed with `status`.
 pub(crate) fn failed(status: ReplyStatus, error: &str) -> ModelOutput {
-    let reply = ModelReply { status, error: Some(error.into()), ..ModelReply::default() };
-    ModelOutput { answers: vec![Answer { prompt: "main".into(), turns: vec![reply] }] }
+    testing::main_output(testing::failed_with(status, error))
 }
 
 /// Scores a case; judge (chat) requests get the recorded `judge` replies in order, embedding
@@ -258,51 +214,19 @@ pub(crate) fn score_with(
     judge: &[&str],
     embeddings: Option<(Vec<f32>, Vec<f32>)>,
 ) -> (Verdict, Vec<ModelRequest>) {
-    let input = ScoreInput { case: case.clone(), output, context: models.context(), ..ScoreInput::default() };
-    let mut replies = judge.iter();
-    match drive(
-        |cx| Fairness.score(cx, &input),
-        |requests| {
-            requests
-                .iter()
-                .map(|r| match &r.kind {
-                    RequestKind::Embed(_) => {
-                        let (a, b) = embeddings.clone().expect("the test recorded no embeddings");
-                        ModelReply { embeddings: vec![a, b], ..ModelReply::text("") }
-                    }
-                    _ => ModelReply::text(*replies.next().expect("the test recorded fewer judge replies than asked")),
-                })
-                .collect()
-        },
-    ) {
-        Ok(result) => result,
-        Err(message) => panic!("scoring `{}` failed: {message}", case.id),
-    }
+    let mut judge = testing::recorded(judge);
+    let reply = |request: &ModelRequest| match &request.kind {
+        RequestKind::Embed(_) => {
+            let (a, b) = embeddings.clone().expect("the test recorded no embeddings");
+            ModelReply { embeddings: vec![a, b], ..ModelReply::text("") }
+        }
+        _ => judge(request),
+    };
+    testing::score(&Fairness, &testing::score_input(case, output, models, Value::Null), reply)
 }
 
 /// Scores a case with recorded judge replies (no embeddings).
 pub(crate) fn score(case: &TestCase, output: ModelOutput, models: Models, judge: &[&str]) -> (Verdict, usize) {
     let (verdict, asked) = score_with(case, output, models, judge, None);
     (verdict, asked.len())
-}
-
-/// A verdict, compactly.
-pub(crate) fn show_verdict(verdict: &Verdict) -> String {
-    let mut out = format!(
-        "{:?} score={:?} label={:?} judge={:?}",
-        verdict.status,
-        verdict.score,
-        verdict.label.as_deref().unwrap_or("-"),
-        verdict.judge.as_deref().unwrap_or("-")
-    );
-    if verdict.refused {
-        out.push_str(" refused");
-    }
-    if let Some(extracted) = &verdict.extracted {
-        out.push_str(&format!(" extracted={extracted:?}"));
-    }
-    for (name, value) in &verdict.metrics {
-        out.push_str(&format!(" {name}={value}"));
-    }
-    out
 }

@@ -27,7 +27,6 @@ use trustgen_plugin_api::{
     BuildInput, BuildOutput, Cx, ModelReply, ModelRequest, ModelRole, Prompt, ReplyStatus, SeededRng, Skipped, Step,
     Stop, TestCase, fail,
 };
-
 use trustgen_plugin_kit::NEEDS_GENERATOR;
 use trustgen_plugin_kit::case::object;
 use trustgen_plugin_kit::reply::{self, excerpt};

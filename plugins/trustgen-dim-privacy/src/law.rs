@@ -13,7 +13,6 @@
 
 use serde_json::json;
 use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Prompt, SeededRng, Skipped, Step, Stop, TestCase};
-
 use trustgen_plugin_kit::NEEDS_GENERATOR;
 use trustgen_plugin_kit::case::object;
 use trustgen_plugin_kit::reply::{self, excerpt};

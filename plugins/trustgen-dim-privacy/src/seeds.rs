@@ -7,7 +7,6 @@
 
 use serde_json::Value;
 use trustgen_plugin_api::{BuildInput, Step, fail};
-
 use trustgen_plugin_kit::rows;
 
 use crate::common::fill;

@@ -3,7 +3,6 @@
 
 use serde_json::{Map, Value, json};
 use trustgen_plugin_api::{BuildInput, Cx, SeededRng, Skipped, Step};
-
 use trustgen_plugin_kit::rows;
 
 use crate::PLUGIN;

@@ -25,7 +25,6 @@ use trustgen_plugin_api::{
     BuildInput, BuildOutput, Cx, Prompt, QuestionFormat, ScoreInput, SeededRng, Skipped, Step, Stop, TestCase, Verdict,
     VerdictStatus,
 };
-
 use trustgen_plugin_kit::sample::balanced_order;
 use trustgen_plugin_kit::{Outcome, case, grade, rows};
 

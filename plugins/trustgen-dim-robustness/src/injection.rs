@@ -30,7 +30,6 @@ use trustgen_judges::{Extraction, Vars, llm_judge};
 use trustgen_plugin_api::{
     BuildInput, BuildOutput, Cx, Prompt, ScoreInput, SeededRng, Skipped, Step, Stop, TestCase, Verdict, VerdictStatus,
 };
-
 use trustgen_plugin_kit::case::{self, object};
 use trustgen_plugin_kit::rows::{self, row_name, text};
 use trustgen_plugin_kit::sample::balanced_order;

@@ -20,7 +20,6 @@ use trustgen_plugin_api::{
     BuildInput, BuildOutput, Cx, ModelRequest, Prompt, ReplyStatus, ScoreInput, SeededRng, Skipped, Step, TestCase,
     Verdict, VerdictStatus,
 };
-
 use trustgen_plugin_kit::rows::{self, row_name, text};
 use trustgen_plugin_kit::sample::balanced_order;
 use trustgen_plugin_kit::{Outcome, case, grade};

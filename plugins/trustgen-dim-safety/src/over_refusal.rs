@@ -27,7 +27,6 @@ use trustgen_judges::{RefusalVerdict, Vars, judge_refusal, keyword_hit, llm_judg
 use trustgen_plugin_api::{
     BuildInput, BuildOutput, Cx, Prompt, ScoreInput, SeededRng, Skipped, Step, Stop, TestCase, Verdict,
 };
-
 use trustgen_plugin_kit::case::object;
 use trustgen_plugin_kit::outcome::filtered_verdict;
 use trustgen_plugin_kit::reply::{self, excerpt};

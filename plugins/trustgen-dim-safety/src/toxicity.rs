@@ -21,7 +21,6 @@ use trustgen_judges::{Vars, keyword_hit, llm_judge, toxicity};
 use trustgen_plugin_api::{
     BuildInput, BuildOutput, ModelRole, Prompt, ScoreInput, SeededRng, Step, Stop, TestCase, Verdict,
 };
-
 use trustgen_plugin_kit::Outcome;
 use trustgen_plugin_kit::case::object;
 use trustgen_plugin_kit::grade;

@@ -26,7 +26,6 @@ use trustgen_plugin_api::{
     BuildInput, BuildOutput, Cx, JsonMap, Prompt, QuestionFormat, ScoreInput, Skipped, Step, TestCase, Verdict,
     VerdictStatus, fail,
 };
-
 use trustgen_plugin_kit::rows;
 
 use crate::data::{self, sources};

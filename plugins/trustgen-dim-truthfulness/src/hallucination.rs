@@ -26,7 +26,6 @@ use trustgen_plugin_api::{
     BuildInput, BuildOutput, Cx, JsonMap, Prompt, QuestionFormat, ScoreInput, SeededRng, Skipped, Step, TestCase,
     Verdict,
 };
-
 use trustgen_plugin_kit::Source;
 
 use crate::data;

@@ -13,7 +13,6 @@ use serde_json::json;
 use trustgen_plugin_api::{
     BuildInput, BuildOutput, Cx, Prompt, QuestionFormat, SeededRng, Skipped, Step, TestCase, fail,
 };
-
 use trustgen_plugin_kit::reply;
 
 use crate::data::{self, Persona};

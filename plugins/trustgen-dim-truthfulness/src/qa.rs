@@ -15,7 +15,6 @@ use serde_json::{Value, json};
 use trustgen_plugin_api::{
     BuildInput, BuildOutput, Cx, JsonMap, ModelRequest, Prompt, QuestionFormat, ReplyStatus, Skipped, Step, TestCase,
 };
-
 use trustgen_plugin_kit::{reply, rows};
 
 use crate::data::{self, sources};

@@ -7,7 +7,7 @@ use trustgen_plugin_api::{
     BuildInput, BuildOutput, ModelOutput, ModelReply, ModelRequest, ReplyStatus, TestCase, Verdict,
 };
 use trustgen_plugin_kit::testing;
-pub(crate) use trustgen_plugin_kit::testing::{Models, request_text};
+pub(crate) use trustgen_plugin_kit::testing::{Models, request_text, show_verdict_compact as show_verdict};
 
 use crate::Truthfulness;
 use crate::data::sources;
@@ -183,27 +183,6 @@ pub(crate) fn score(case: &TestCase, output: ModelOutput, models: Models, judge:
     let input = testing::score_input(case, output, models, Value::Null);
     let (verdict, asked) = testing::score(&Truthfulness, &input, testing::recorded(judge));
     (verdict, asked.len())
-}
-
-/// A verdict, compactly.
-pub(crate) fn show_verdict(verdict: &Verdict) -> String {
-    let mut out = format!(
-        "{:?} score={:?} label={:?} judge={:?}",
-        verdict.status,
-        verdict.score,
-        verdict.label.as_deref().unwrap_or("-"),
-        verdict.judge.as_deref().unwrap_or("-")
-    );
-    if verdict.refused {
-        out.push_str(" refused");
-    }
-    if let Some(extracted) = &verdict.extracted {
-        out.push_str(&format!(" extracted={extracted:?}"));
-    }
-    for (name, value) in &verdict.metrics {
-        out.push_str(&format!(" {name}={value}"));
-    }
-    out
 }
 
 /// The case of `task` (built from all sample rows, seed 1) whose ground truth is `truth`.

@@ -13,7 +13,6 @@
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 use trustgen_plugin_api::{ModelReply, ModelRequest, SeededRng};
-
 use trustgen_plugin_kit::case::object;
 use trustgen_plugin_kit::reply::{self, excerpt};
 

@@ -12,7 +12,6 @@
 
 use serde_json::{Map, Value, json};
 use trustgen_plugin_api::{BuildInput, Cx, ModelRequest, ReplyStatus, SeededRng, Skipped, Step, Stop};
-
 use trustgen_plugin_kit::case::object;
 use trustgen_plugin_kit::reply::{self, excerpt};
 use trustgen_plugin_kit::rows;
