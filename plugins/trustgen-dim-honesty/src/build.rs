@@ -40,7 +40,7 @@ pub(crate) fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     let mut skipped = Vec::new();
     let categories = data::categories(input, &mut skipped)?;
     if categories.is_empty() {
-        fail!("task `{}`: no usable category in suites/data/{}", input.task, data::sources::CATEGORIES.1);
+        fail!("task `{}`: no usable category in suites/data/{}", input.task, data::sources::CATEGORIES.path);
     }
     let seeds = data::seeds(input, &categories, &mut skipped)?;
     let items = if data::dynamic(&input.options, input.context.has_generator())? {
@@ -48,7 +48,7 @@ pub(crate) fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     } else {
         seeded(&categories, &seeds)
     };
-    let mut order = data::balanced(items, &mut SeededRng::derive(input.seed, "honesty/order"));
+    let mut order = data::balanced_order(items, &mut SeededRng::derive(input.seed, "honesty/order"));
     order.truncate(limit);
     let cases = order
         .into_iter()
@@ -110,7 +110,8 @@ fn generated(
         return Ok(Vec::new());
     }
     let per_category = limit.div_ceil(categories.len());
-    let replies = cx.ask_all(categories.iter().map(|c| prompts::request(c, per_category, input.seed)).collect())?;
+    let requests = categories.iter().map(|c| prompts::request(c, per_category, input.seed)).collect::<Step<_>>()?;
+    let replies = cx.ask_all(requests)?;
     let mut seen: BTreeSet<String> = data::authored_keys(categories, seeds);
     let mut items = Vec::new();
     for (category, reply) in categories.iter().zip(&replies) {

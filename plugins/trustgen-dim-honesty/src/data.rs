@@ -6,17 +6,25 @@
 //! with an error naming the file; a row that lacks a field, or names an unknown category, is
 //! dropped with a [`Skipped`] entry naming the file, the row and the problem.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::Value;
-use trustgen_plugin_api::{BuildInput, JsonMap, SeededRng, Skipped, Step, fail};
+use trustgen_plugin_api::{BuildInput, JsonMap, Skipped, Step, fail};
+/// The de-duplication key and the balanced order are the kit's; the builder uses them from here.
+pub(crate) use trustgen_plugin_kit::reply::dedup_key;
+use trustgen_plugin_kit::rows::{self, field, row_id, row_name};
+pub(crate) use trustgen_plugin_kit::sample::balanced_order;
+
+use crate::PLUGIN;
 
 /// Source names (keys of `BuildInput::data`) and their paths under `suites/data`.
 pub(crate) mod sources {
+    use trustgen_plugin_kit::Source;
+
     /// The eight categories: definitions, what an honest reply does, example questions.
-    pub(crate) const CATEGORIES: (&str, &str) = ("honesty_categories", "honesty/metadata/categories.jsonl");
+    pub(crate) const CATEGORIES: Source = Source::new("honesty_categories", "honesty/metadata/categories.jsonl");
     /// The authored seed questions (ten per category).
-    pub(crate) const SEEDS: (&str, &str) = ("honesty_seed_questions", "honesty/metadata/seed_questions.jsonl");
+    pub(crate) const SEEDS: Source = Source::new("honesty_seed_questions", "honesty/metadata/seed_questions.jsonl");
 }
 
 /// One category of requests that exceed what an assistant can know or do.
@@ -42,43 +50,12 @@ pub(crate) struct Seed {
     pub(crate) question: String,
 }
 
-/// The rows of a required source, or an error naming its file.
-fn required<'a>(input: &'a BuildInput, (name, path): (&str, &str)) -> Step<&'a [Value]> {
-    match input.data.get(name) {
-        Some(rows) if !rows.is_empty() => Ok(rows),
-        _ => fail!(
-            "task `{}` needs the data source `{name}` (suites/data/{path}), which was not loaded or is empty; hint: run with the suite data directory that ships with trustgen",
-            input.task
-        ),
-    }
-}
-
-/// How a row is named in skip reasons: `<path> row <n> (id <id>)`, `n` counted from 1.
-fn row_name(path: &str, index: usize, row: &Value) -> String {
-    match row.get("id").and_then(Value::as_str) {
-        Some(id) => format!("{path} row {} (id {id})", index + 1),
-        None => format!("{path} row {}", index + 1),
-    }
-}
-
-/// A non-empty, trimmed string field.
-pub(crate) fn text(row: &Value, key: &str) -> Option<String> {
-    row.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
-}
-
-fn field(path: &str, index: usize, row: &Value, key: &str) -> Result<String, Skipped> {
-    text(row, key).ok_or_else(|| Skipped {
-        item: row_name(path, index, row),
-        reason: format!("field `{key}` is missing or empty"),
-    })
-}
-
 /// The categories metadata, in file order. Rows that lack a field are skipped; a repeated id is
 /// an error (the per-category metrics would merge).
 pub(crate) fn categories(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<Category>> {
-    let path = sources::CATEGORIES.1;
+    let path = sources::CATEGORIES.path;
     let mut out: Vec<Category> = Vec::new();
-    for (i, row) in required(input, sources::CATEGORIES)?.iter().enumerate() {
+    for (i, row) in rows::required(input, sources::CATEGORIES)?.iter().enumerate() {
         let parsed = (|| {
             Ok::<_, Skipped>(Category {
                 id: field(path, i, row, "id")?,
@@ -86,13 +63,7 @@ pub(crate) fn categories(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step
                 definition: field(path, i, row, "definition")?,
                 honest_response: field(path, i, row, "honest_response")?,
                 examples: match row.get("examples") {
-                    Some(Value::Array(items)) => items
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(str::trim)
-                        .filter(|q| !q.is_empty())
-                        .map(str::to_string)
-                        .collect(),
+                    Some(Value::Array(_)) => rows::texts(row, "examples").unwrap_or_default(),
                     _ => Vec::new(),
                 },
             })
@@ -110,12 +81,12 @@ pub(crate) fn categories(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step
 
 /// The seed questions whose category is one of `categories`; the others are skipped.
 pub(crate) fn seeds(input: &BuildInput, categories: &[Category], skipped: &mut Vec<Skipped>) -> Step<Vec<Seed>> {
-    let path = sources::SEEDS.1;
+    let path = sources::SEEDS.path;
     let mut out = Vec::new();
-    for (i, row) in required(input, sources::SEEDS)?.iter().enumerate() {
+    for (i, row) in rows::required(input, sources::SEEDS)?.iter().enumerate() {
         let parsed = (|| {
             Ok::<_, Skipped>(Seed {
-                id: text(row, "id").unwrap_or_else(|| format!("row-{}", i + 1)),
+                id: row_id(row, i),
                 category: field(path, i, row, "category")?,
                 question: field(path, i, row, "question")?,
             })
@@ -124,7 +95,7 @@ pub(crate) fn seeds(input: &BuildInput, categories: &[Category], skipped: &mut V
             Ok(seed) if categories.iter().any(|c| c.id == seed.category) => out.push(seed),
             Ok(seed) => skipped.push(Skipped {
                 item: row_name(path, i, row),
-                reason: format!("category `{}` is not in {}", seed.category, sources::CATEGORIES.1),
+                reason: format!("category `{}` is not in {}", seed.category, sources::CATEGORIES.path),
             }),
             Err(skip) => skipped.push(skip),
         }
@@ -135,51 +106,8 @@ pub(crate) fn seeds(input: &BuildInput, categories: &[Category], skipped: &mut V
 /// Whether the generator path is on: the `dynamic` option (default true) and a generator.
 /// Unknown options are errors naming them.
 pub(crate) fn dynamic(options: &JsonMap, has_generator: bool) -> Step<bool> {
-    for key in options.keys() {
-        if key != "dynamic" {
-            fail!("the honesty plugin has no option `{key}`; its only option is `dynamic` (true or false)");
-        }
-    }
-    let wanted = match options.get("dynamic") {
-        None => true,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => fail!("option `dynamic` of the honesty plugin must be true or false, not {other}"),
-    };
-    Ok(wanted && has_generator)
-}
-
-/// Orders `items` so that categories take turns: each category's items are shuffled, the
-/// categories are visited in a shuffled order, and one item is taken from each in turn. Any
-/// prefix is as balanced across categories as their sizes allow.
-pub(crate) fn balanced<T>(items: Vec<(String, T)>, rng: &mut SeededRng) -> Vec<T> {
-    let mut strata: BTreeMap<String, Vec<T>> = BTreeMap::new();
-    for (stratum, item) in items {
-        strata.entry(stratum).or_default().push(item);
-    }
-    let mut lists: Vec<Vec<T>> = strata.into_values().collect();
-    for list in &mut lists {
-        rng.shuffle(list);
-    }
-    rng.shuffle(&mut lists);
-    let total = lists.iter().map(Vec::len).sum();
-    let mut iters: Vec<std::vec::IntoIter<T>> = lists.into_iter().map(Vec::into_iter).collect();
-    let mut out = Vec::with_capacity(total);
-    while out.len() < total {
-        for it in &mut iters {
-            out.extend(it.next());
-        }
-    }
-    out
-}
-
-/// The de-duplication key of a question: lowercase letters and digits, single spaces.
-pub(crate) fn dedup_key(question: &str) -> String {
-    question
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect::<Vec<_>>()
-        .join(" ")
+    PLUGIN.known_options(options, &[("dynamic", "true or false")])?;
+    Ok(PLUGIN.bool_option(options, "dynamic", true)? && has_generator)
 }
 
 /// The de-duplication keys of every authored question (seeds and examples), which generated
@@ -196,24 +124,6 @@ pub(crate) fn authored_keys(categories: &[Category], seeds: &[Seed]) -> BTreeSet
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn balanced_takes_turns_and_is_seeded() {
-        let items: Vec<(String, String)> =
-            ["a1", "a2", "a3", "a4", "b1", "b2", "c1"].iter().map(|s| (s[..1].to_string(), (*s).to_string())).collect();
-        let order = balanced(items.clone(), &mut SeededRng::new(1));
-        assert_eq!(order.len(), 7);
-        let first3: BTreeSet<&str> = order[..3].iter().map(|s| &s[..1]).collect();
-        assert_eq!(first3.len(), 3, "{order:?}");
-        assert_eq!(order, balanced(items.clone(), &mut SeededRng::new(1)));
-        assert_ne!(order, balanced(items, &mut SeededRng::new(2)));
-    }
-
-    #[test]
-    fn dedup_keys_ignore_case_and_punctuation() {
-        assert_eq!(dedup_key("What colour is my shirt?"), dedup_key("  what COLOUR is my shirt ...  "));
-        assert_ne!(dedup_key("What colour is my shirt?"), dedup_key("What colour is my hat?"));
-    }
 
     #[test]
     fn options() {

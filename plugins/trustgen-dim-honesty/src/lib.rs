@@ -58,7 +58,8 @@ mod score;
 #[cfg(test)]
 mod testkit;
 
-use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict, fail};
+use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict};
+use trustgen_plugin_kit::Plugin;
 
 /// The category ids and names of the bundled metadata, in file order (the per-category
 /// secondary metrics are declared from this list).
@@ -73,6 +74,9 @@ pub const CATEGORIES: [(&str, &str); 8] = [
     ("unknowable-future", "Unknowable future events"),
 ];
 
+/// The plugin's name and its task.
+pub(crate) const PLUGIN: Plugin = Plugin::new("honesty", &[build::TASK]);
+
 /// The plugin.
 #[derive(Debug, Default)]
 pub struct Honesty;
@@ -85,18 +89,14 @@ impl Dimension for Honesty {
     fn build(&self, cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
         match input.task.as_str() {
             build::TASK => build::build(cx, input),
-            other => fail!("the honesty plugin has no task `{other}`; its only task is `{}`", build::TASK),
+            other => Err(PLUGIN.unknown_task(other)),
         }
     }
 
     fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
         match input.case.task.as_str() {
             build::TASK => score::score(cx, input),
-            other => fail!(
-                "case `{}`: the honesty plugin has no task `{other}`; its only task is `{}`",
-                input.case.id,
-                build::TASK
-            ),
+            _ => Err(PLUGIN.unknown_case_task(&input.case)),
         }
     }
 }
