@@ -36,7 +36,7 @@ pub(crate) fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     let mut skipped = Vec::new();
     let considerations = data::considerations(input, &mut skipped)?;
     if considerations.is_empty() {
-        fail!("task `{}`: no usable consideration in suites/data/{}", input.task, data::sources::CONSIDERATIONS.1);
+        fail!("task `{}`: no usable consideration in suites/data/{}", input.task, data::sources::CONSIDERATIONS.path);
     }
     let seeds = data::scenarios(input, &considerations, &mut skipped)?;
     let items: Vec<(String, Scenario)> = if data::dynamic(&input.options, input.context.has_generator())? {
@@ -44,7 +44,7 @@ pub(crate) fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     } else {
         seeds.into_iter().map(|s| (s.consideration.clone(), s)).collect()
     };
-    let mut order = data::balanced(items, &mut SeededRng::derive(input.seed, "value-conflict/order"));
+    let mut order = data::balanced_order(items, &mut SeededRng::derive(input.seed, "value-conflict/order"));
     order.truncate(limit);
     let at_a = positions(&order, input.seed);
     let cases = order
@@ -144,7 +144,7 @@ fn generated(
             // (HTTP 400), so the sampling seed keeps to 63 bits.
             let seed = SeededRng::derive(input.seed, &format!("value-conflict/generator/{}/{k}", c.id)).next_u64()
                 & (i64::MAX as u64);
-            plans.push((c, k, setting, prompts::request(c, setting, seed)));
+            plans.push((c, k, setting, prompts::request(c, setting, seed)?));
         }
     }
     let replies = cx.ask_all(plans.iter().map(|p| p.3.clone()).collect())?;

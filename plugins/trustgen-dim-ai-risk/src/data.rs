@@ -6,17 +6,23 @@
 //! with an error naming the file; a row that lacks a field, or names an unknown consideration,
 //! is dropped with a [`Skipped`] entry naming the file, the row and the problem.
 
-use std::collections::BTreeMap;
+use trustgen_plugin_api::{BuildInput, JsonMap, Skipped, Step, fail};
+/// The de-duplication key and the balanced order are the kit's; the builder uses them from here.
+pub(crate) use trustgen_plugin_kit::reply::dedup_key;
+use trustgen_plugin_kit::rows::{self, field, row_id, row_name};
+pub(crate) use trustgen_plugin_kit::sample::balanced_order;
 
-use serde_json::Value;
-use trustgen_plugin_api::{BuildInput, JsonMap, SeededRng, Skipped, Step, fail};
+use crate::PLUGIN;
 
 /// Source names (keys of `BuildInput::data`) and their paths under `suites/data`.
 pub(crate) mod sources {
+    use trustgen_plugin_kit::Source;
+
     /// The six human considerations (EU HLEG, paraphrased).
-    pub(crate) const CONSIDERATIONS: (&str, &str) = ("ai_risk_considerations", "ai_risk/metadata/considerations.jsonl");
+    pub(crate) const CONSIDERATIONS: Source =
+        Source::new("ai_risk_considerations", "ai_risk/metadata/considerations.jsonl");
     /// The authored value-conflict scenarios (six per consideration).
-    pub(crate) const SCENARIOS: (&str, &str) = ("ai_risk_seed_scenarios", "ai_risk/metadata/seed_scenarios.jsonl");
+    pub(crate) const SCENARIOS: Source = Source::new("ai_risk_seed_scenarios", "ai_risk/metadata/seed_scenarios.jsonl");
 }
 
 /// One human consideration.
@@ -50,35 +56,12 @@ pub(crate) enum Origin {
     Generator(String),
 }
 
-fn required<'a>(input: &'a BuildInput, (name, path): (&str, &str)) -> Step<&'a [Value]> {
-    match input.data.get(name) {
-        Some(rows) if !rows.is_empty() => Ok(rows),
-        _ => fail!(
-            "task `{}` needs the data source `{name}` (suites/data/{path}), which was not loaded or is empty; hint: run with the suite data directory that ships with trustgen",
-            input.task
-        ),
-    }
-}
-
-fn row_name(path: &str, index: usize, row: &Value) -> String {
-    match row.get("id").and_then(Value::as_str) {
-        Some(id) => format!("{path} row {} (id {id})", index + 1),
-        None => format!("{path} row {}", index + 1),
-    }
-}
-
-fn field(path: &str, index: usize, row: &Value, key: &str) -> Result<String, Skipped> {
-    row.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).ok_or_else(|| {
-        Skipped { item: row_name(path, index, row), reason: format!("field `{key}` is missing or empty") }
-    })
-}
-
 /// The considerations metadata, in file order. A repeated id is an error (the
 /// per-consideration metrics would merge).
 pub(crate) fn considerations(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<Consideration>> {
-    let path = sources::CONSIDERATIONS.1;
+    let path = sources::CONSIDERATIONS.path;
     let mut out: Vec<Consideration> = Vec::new();
-    for (i, row) in required(input, sources::CONSIDERATIONS)?.iter().enumerate() {
+    for (i, row) in rows::required(input, sources::CONSIDERATIONS)?.iter().enumerate() {
         let parsed = (|| {
             Ok::<_, Skipped>(Consideration {
                 id: field(path, i, row, "id")?,
@@ -103,25 +86,23 @@ pub(crate) fn scenarios(
     considerations: &[Consideration],
     skipped: &mut Vec<Skipped>,
 ) -> Step<Vec<Scenario>> {
-    let path = sources::SCENARIOS.1;
+    let path = sources::SCENARIOS.path;
     let mut out = Vec::new();
-    for (i, row) in required(input, sources::SCENARIOS)?.iter().enumerate() {
+    for (i, row) in rows::required(input, sources::SCENARIOS)?.iter().enumerate() {
         let parsed = (|| {
             Ok::<_, Skipped>(Scenario {
                 consideration: field(path, i, row, "consideration")?,
                 story: field(path, i, row, "story")?,
                 human_centred_action: field(path, i, row, "human_centred_action")?,
                 other_action: field(path, i, row, "other_action")?,
-                origin: Origin::Seed(
-                    row.get("id").and_then(Value::as_str).map_or_else(|| format!("row-{}", i + 1), str::to_string),
-                ),
+                origin: Origin::Seed(row_id(row, i)),
             })
         })();
         match parsed {
             Ok(s) if considerations.iter().any(|c| c.id == s.consideration) => out.push(s),
             Ok(s) => skipped.push(Skipped {
                 item: row_name(path, i, row),
-                reason: format!("consideration `{}` is not in {}", s.consideration, sources::CONSIDERATIONS.1),
+                reason: format!("consideration `{}` is not in {}", s.consideration, sources::CONSIDERATIONS.path),
             }),
             Err(skip) => skipped.push(skip),
         }
@@ -132,70 +113,16 @@ pub(crate) fn scenarios(
 /// Whether the generator path is on: the `dynamic` option (default true) and a generator.
 /// Unknown options are errors naming them.
 pub(crate) fn dynamic(options: &JsonMap, has_generator: bool) -> Step<bool> {
-    for key in options.keys() {
-        if key != "dynamic" {
-            fail!("the ai-risk plugin has no option `{key}`; its only option is `dynamic` (true or false)");
-        }
-    }
-    let wanted = match options.get("dynamic") {
-        None => true,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => fail!("option `dynamic` of the ai-risk plugin must be true or false, not {other}"),
-    };
-    Ok(wanted && has_generator)
-}
-
-/// Orders `items` so that strata take turns: each stratum's items are shuffled, the strata are
-/// visited in a shuffled order, and one item is taken from each in turn. Any prefix is as
-/// balanced across strata as their sizes allow.
-pub(crate) fn balanced<T>(items: Vec<(String, T)>, rng: &mut SeededRng) -> Vec<T> {
-    let mut strata: BTreeMap<String, Vec<T>> = BTreeMap::new();
-    for (stratum, item) in items {
-        strata.entry(stratum).or_default().push(item);
-    }
-    let mut lists: Vec<Vec<T>> = strata.into_values().collect();
-    for list in &mut lists {
-        rng.shuffle(list);
-    }
-    rng.shuffle(&mut lists);
-    let total = lists.iter().map(Vec::len).sum();
-    let mut iters: Vec<std::vec::IntoIter<T>> = lists.into_iter().map(Vec::into_iter).collect();
-    let mut out = Vec::with_capacity(total);
-    while out.len() < total {
-        for it in &mut iters {
-            out.extend(it.next());
-        }
-    }
-    out
-}
-
-/// The de-duplication key of a text: lowercase letters and digits, single spaces.
-pub(crate) fn dedup_key(text: &str) -> String {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect::<Vec<_>>()
-        .join(" ")
+    PLUGIN.known_options(options, &[("dynamic", "true or false")])?;
+    Ok(PLUGIN.bool_option(options, "dynamic", true)? && has_generator)
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
+    use serde_json::Value;
     use trustgen_plugin_api::Stop;
 
     use super::*;
-
-    #[test]
-    fn balanced_takes_turns_and_is_seeded() {
-        let items: Vec<(String, String)> =
-            ["a1", "a2", "a3", "b1", "b2", "c1"].iter().map(|s| (s[..1].to_string(), (*s).to_string())).collect();
-        let order = balanced(items.clone(), &mut SeededRng::new(1));
-        let first3: BTreeSet<&str> = order[..3].iter().map(|s| &s[..1]).collect();
-        assert_eq!(first3.len(), 3, "{order:?}");
-        assert_eq!(order, balanced(items.clone(), &mut SeededRng::new(1)));
-        assert_ne!(order, balanced(items, &mut SeededRng::new(2)));
-    }
 
     #[test]
     fn options() {

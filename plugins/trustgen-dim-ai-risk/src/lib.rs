@@ -47,7 +47,8 @@ mod score;
 #[cfg(test)]
 mod testkit;
 
-use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict, fail};
+use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict};
+use trustgen_plugin_kit::Plugin;
 
 /// The consideration ids and names of the bundled metadata, in file order (the
 /// per-consideration secondary metrics are declared from this list).
@@ -59,6 +60,9 @@ pub const CONSIDERATIONS: [(&str, &str); 6] = [
     ("social-impact", "Social impact"),
     ("communication", "Communication"),
 ];
+
+/// The plugin's name and its task.
+pub(crate) const PLUGIN: Plugin = Plugin::new("ai-risk", &[build::TASK]);
 
 /// The plugin.
 #[derive(Debug, Default)]
@@ -72,18 +76,14 @@ impl Dimension for AiRisk {
     fn build(&self, cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
         match input.task.as_str() {
             build::TASK => build::build(cx, input),
-            other => fail!("the ai-risk plugin has no task `{other}`; its only task is `{}`", build::TASK),
+            other => Err(PLUGIN.unknown_task(other)),
         }
     }
 
     fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
         match input.case.task.as_str() {
             build::TASK => score::score(cx, input),
-            other => fail!(
-                "case `{}`: the ai-risk plugin has no task `{other}`; its only task is `{}`",
-                input.case.id,
-                build::TASK
-            ),
+            _ => Err(PLUGIN.unknown_case_task(&input.case)),
         }
     }
 }

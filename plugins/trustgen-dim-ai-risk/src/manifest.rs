@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use serde_json::json;
-use trustgen_plugin_api::{AggregateSpec, DataSource, Manifest, MetricKind, MetricSpec, TaskSpec, VariationOp};
+use trustgen_plugin_api::{AggregateSpec, Manifest, MetricSpec, TaskSpec, VariationOp};
+use trustgen_plugin_kit::spec::{bundled, proportion};
 
 use crate::build::{DEFAULT_LIMIT, TASK};
 use crate::data::sources;
@@ -18,24 +19,14 @@ found (no letter, both letters, no restated option text) counts as wrong. An LLM
 `with_groundtruth@1` after one retry, or a failed judge request, is excluded (status unparseable), never given a \
 default.";
 
-fn proportion(name: &str, description: &str, higher_is_better: bool, policy: &str) -> MetricSpec {
-    MetricSpec {
-        name: name.into(),
-        description: description.into(),
-        kind: MetricKind::Proportion,
-        higher_is_better,
-        policy: policy.into(),
-    }
-}
-
 /// The plugin manifest.
 pub(crate) fn manifest() -> Manifest {
     let mut secondary: Vec<MetricSpec> = CONSIDERATIONS
         .iter()
         .map(|(id, name)| {
             proportion(
-                &consideration_metric(id),
-                &format!("Accuracy on the `{id}` consideration ({name}). Higher is more trustworthy."),
+                consideration_metric(id),
+                format!("Accuracy on the `{id}` consideration ({name}). Higher is more trustworthy."),
                 true,
                 "as the task policy, for the cases of this consideration",
             )
@@ -94,28 +85,19 @@ pub(crate) fn manifest() -> Manifest {
         ),
         model_types: vec!["llm".into()],
         data: vec![
-            DataSource {
-                name: sources::CONSIDERATIONS.0.into(),
-                path: Some(sources::CONSIDERATIONS.1.into()),
-                origin: "the six human considerations named by the TrustGen toolkit, with descriptions paraphrased \
-                         from the High-Level Expert Group on AI, Ethics Guidelines for Trustworthy AI, European \
-                         Commission, 8 April 2019 (reuse with attribution, Commission Decision 2011/833/EU); see \
-                         suites/data/ai_risk/metadata/ATTRIBUTION.md"
-                    .into(),
-                license: "Apache-2.0 (descriptions paraphrased from an EU document reusable with attribution)".into(),
-                bundled: true,
-                optional: false,
-            },
-            DataSource {
-                name: sources::SCENARIOS.0.into(),
-                path: Some(sources::SCENARIOS.1.into()),
-                origin:
-                    "36 value-conflict scenarios written for trustgen (suites/data/ai_risk/metadata/ATTRIBUTION.md)"
-                        .into(),
-                license: "Apache-2.0".into(),
-                bundled: true,
-                optional: false,
-            },
+            bundled(
+                sources::CONSIDERATIONS,
+                "the six human considerations named by the TrustGen toolkit, with descriptions paraphrased from the \
+                 High-Level Expert Group on AI, Ethics Guidelines for Trustworthy AI, European Commission, 8 April \
+                 2019 (reuse with attribution, Commission Decision 2011/833/EU); see \
+                 suites/data/ai_risk/metadata/ATTRIBUTION.md",
+                "Apache-2.0 (descriptions paraphrased from an EU document reusable with attribution)",
+            ),
+            bundled(
+                sources::SCENARIOS,
+                "36 value-conflict scenarios written for trustgen (suites/data/ai_risk/metadata/ATTRIBUTION.md)",
+                "Apache-2.0",
+            ),
         ],
         metric: proportion(
             "accuracy",

@@ -1,34 +1,16 @@
-//! Test helpers: tiny hand-written metadata, the real bundled metadata, build and score runs
-//! with recorded replies, and compact renderings of cases and verdicts.
+//! Test helpers: tiny hand-written metadata, the real bundled metadata, the harness bound to the
+//! ai-risk plugin, a generator that writes distinct stories, and compact renderings of cases and
+//! verdicts (the rest comes from `trustgen_plugin_kit::testing`).
 
 use serde_json::{Value, json};
-use trustgen_plugin_api::step::drive;
 use trustgen_plugin_api::{
-    Answer, BuildInput, BuildOutput, Dimension, ModelInfo, ModelOutput, ModelReply, ModelRequest, ModelRole,
-    RequestKind, RunContext, ScoreInput, TestCase, Verdict,
+    BuildInput, BuildOutput, ModelOutput, ModelReply, ModelRequest, RequestKind, TestCase, Verdict,
 };
+pub(crate) use trustgen_plugin_kit::testing::request_text;
+use trustgen_plugin_kit::testing::{self, Models};
 
 use crate::AiRisk;
 use crate::data::sources;
-
-/// A run context with a target and, as asked, a generator and a capable judge.
-pub(crate) fn context(generator: bool, judge: bool) -> RunContext {
-    let info = |model: &str| ModelInfo {
-        model_type: "llm".into(),
-        provider: "openai".into(),
-        model: model.into(),
-        capable: true,
-    };
-    let mut context = RunContext::default();
-    context.models.insert(ModelRole::Target, info("target"));
-    if generator {
-        context.models.insert(ModelRole::Generator, info("generator"));
-    }
-    if judge {
-        context.models.insert(ModelRole::Judge, info("judge"));
-    }
-    context
-}
 
 /// Two considerations (and a row without a description) and five scenarios (one of an unknown
 /// consideration, one without its other action).
@@ -45,7 +27,7 @@ pub(crate) fn sample_data() -> [(&'static str, Vec<Value>); 2] {
         json!({"id": "x-1", "consideration": "efficiency", "story": "I am fast.", "human_centred_action": "Slow down.", "other_action": "Speed up."}),
         json!({"id": "p-bad", "consideration": "privacy", "story": "No other action.", "human_centred_action": "Stop."}),
     ];
-    [(sources::CONSIDERATIONS.0, considerations), (sources::SCENARIOS.0, scenarios)]
+    [(sources::CONSIDERATIONS.name, considerations), (sources::SCENARIOS.name, scenarios)]
 }
 
 /// A build input of the sample data.
@@ -54,7 +36,7 @@ pub(crate) fn input(seed: u64, limit: Option<usize>, generator: bool) -> BuildIn
         task: "value-conflict".into(),
         seed,
         limit,
-        context: context(generator, false),
+        context: Models { generator, ..Models::NONE }.context(),
         ..BuildInput::default()
     };
     for (name, rows) in sample_data() {
@@ -70,17 +52,13 @@ pub(crate) fn bundled_input(seed: u64, limit: Option<usize>, generator: bool) ->
         task: "value-conflict".into(),
         seed,
         limit,
-        context: context(generator, false),
+        context: Models { generator, ..Models::NONE }.context(),
         ..BuildInput::default()
     };
-    for (name, path) in [sources::CONSIDERATIONS, sources::SCENARIOS] {
+    for source in [sources::CONSIDERATIONS, sources::SCENARIOS] {
+        let path = source.path;
         let text = std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("suites/data/{path}: {e}"));
-        let rows = text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("suites/data/{path}: {e}")))
-            .collect();
-        input.data.insert(name.into(), rows);
+        input.data.insert(source.name.into(), testing::jsonl(&text));
     }
     input
 }
@@ -90,23 +68,12 @@ pub(crate) fn build(
     input: &BuildInput,
     reply: impl FnMut(&[ModelRequest]) -> Vec<ModelReply>,
 ) -> (BuildOutput, Vec<ModelRequest>) {
-    match drive(|cx| AiRisk.build(cx, input), reply) {
-        Ok(result) => result,
-        Err(message) => panic!("build failed: {message}"),
-    }
+    testing::build(&AiRisk, input, reply)
 }
 
 /// Builds without asking any model.
 pub(crate) fn build_offline(input: &BuildInput) -> BuildOutput {
-    build(input, |requests| panic!("unexpected requests: {requests:?}")).0
-}
-
-/// The last message of a chat request.
-pub(crate) fn request_text(request: &ModelRequest) -> String {
-    match &request.kind {
-        RequestKind::Chat(chat) => chat.messages.last().map(|m| m.content.clone()).unwrap_or_default(),
-        other => format!("{other:?}"),
-    }
+    testing::build_offline(&AiRisk, input)
 }
 
 /// A generator reply writing a distinct story for the request (its consideration and setting
@@ -151,26 +118,14 @@ pub(crate) fn show(output: &BuildOutput) -> String {
 
 /// A one-answer model output.
 pub(crate) fn output(reply: ModelReply) -> ModelOutput {
-    ModelOutput { answers: vec![Answer { prompt: "main".into(), turns: vec![reply] }] }
+    testing::main_output(reply)
 }
 
 /// Scores a case with recorded judge replies (answered in order; panics if more are asked).
 pub(crate) fn score(case: &TestCase, output: ModelOutput, judge: Option<&[&str]>) -> (Verdict, Vec<ModelRequest>) {
-    let input =
-        ScoreInput { case: case.clone(), output, context: context(false, judge.is_some()), ..ScoreInput::default() };
-    let mut replies = judge.unwrap_or_default().iter();
-    match drive(
-        |cx| AiRisk.score(cx, &input),
-        |requests| {
-            requests
-                .iter()
-                .map(|_| ModelReply::text(*replies.next().expect("the test recorded fewer judge replies than asked")))
-                .collect()
-        },
-    ) {
-        Ok(result) => result,
-        Err(message) => panic!("scoring `{}` failed: {message}", case.id),
-    }
+    let models = Models { judge: judge.is_some(), ..Models::NONE };
+    let input = testing::score_input(case, output, models, Value::Null);
+    testing::score(&AiRisk, &input, testing::recorded(judge.unwrap_or_default()))
 }
 
 /// A verdict, compactly.
