@@ -146,7 +146,11 @@ pub fn render(id: &str, text: &str, vars: &[(&str, &str)]) -> Result<String, Pro
     while let Some(open) = rest.find("{{") {
         out.push_str(&rest[..open]);
         let after = &rest[open + 2..];
-        let Some(close) = after.find("}}") else { break };
+        let Some(close) = after.find("}}") else {
+            // An unclosed `{{` is text, kept as it is.
+            out.push_str(&rest[open..]);
+            return Ok(out);
+        };
         let name = after[..close].trim();
         let value = vars
             .iter()
@@ -281,6 +285,14 @@ mod tests {
         assert_eq!(p.render(&[("query", "say {{query}}")]).unwrap(), "Translate:\n[TEXT]\nsay {{query}}");
         // A fragment keeps its blank lines; a repeated placeholder takes the same value.
         assert_eq!(render("frag", "\n\n{{a}}-{{a}}\n", &[("a", "x")]).unwrap(), "\n\nx-x\n");
+    }
+
+    /// Fixed bug: the plugins' copies of `render` wrote the text before an unclosed `{{` twice
+    /// ("a {{b" became "a a {{b"); none of the shipped templates has one, so no request changed.
+    #[test]
+    fn an_unclosed_brace_pair_is_text_and_nothing_is_repeated() {
+        assert_eq!(render("open", "a {{b}} c {{d", &[("b", "B")]).unwrap(), "a B c {{d");
+        assert_eq!(render("open", "x {{", &[]).unwrap(), "x {{");
     }
 
     #[test]

@@ -16,6 +16,7 @@ use trustgen_plugin_api::{
     Answer, BuildInput, BuildOutput, ChatRole, Dimension, ModelInfo, ModelOutput, ModelReply, ModelRequest, ModelRole,
     ReplyStatus, RequestKind, RunContext, ScoreInput, TestCase, Verdict,
 };
+use trustgen_plugin_api::{DataSource, Manifest};
 
 /// Which models a test run configures (the target always).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -262,16 +263,21 @@ pub fn show_verdict(v: &Verdict) -> String {
     )
 }
 
-/// A verdict in one line with only what is set: status, score, label and judge (as Debug
-/// values), then ` refused`, ` extracted="..."` and ` <metric>=<value>` when present.
+/// A verdict in one line with only what is set: status, score, label and judge (label and judge
+/// quoted), then ` refused`, ` extracted="..."` and ` <metric>=<value>` when present.
 pub fn show_verdict_compact(verdict: &Verdict) -> String {
-    let mut out = format!(
-        "{:?} score={:?} label={:?} judge={:?}",
-        verdict.status,
-        verdict.score,
-        verdict.label.as_deref().unwrap_or("-"),
-        verdict.judge.as_deref().unwrap_or("-")
-    );
+    let (label, judge) = (verdict.label.as_deref().unwrap_or("-"), verdict.judge.as_deref().unwrap_or("-"));
+    compact(verdict, format!("label={label:?} judge={judge:?}"))
+}
+
+/// [`show_verdict_compact`] with the label and judge unquoted.
+pub fn show_verdict_plain(verdict: &Verdict) -> String {
+    let (label, judge) = (verdict.label.as_deref().unwrap_or("-"), verdict.judge.as_deref().unwrap_or("-"));
+    compact(verdict, format!("label={label} judge={judge}"))
+}
+
+fn compact(verdict: &Verdict, label_and_judge: String) -> String {
+    let mut out = format!("{:?} score={:?} {label_and_judge}", verdict.status, verdict.score);
     if verdict.refused {
         out.push_str(" refused");
     }
@@ -282,6 +288,63 @@ pub fn show_verdict_compact(verdict: &Verdict) -> String {
         out.push_str(&format!(" {name}={value}"));
     }
     out
+}
+
+/// A plugin's builder templates, one line each: the purpose, the placeholders and the reply keys.
+pub fn show_prompts(prompts: &crate::PromptSet) -> String {
+    match prompts.all() {
+        Ok(all) => all
+            .iter()
+            .map(|p| format!("{} vars=[{}] reply=[{}]", p.purpose(), p.placeholders().join(","), p.reply.join(",")))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Err(err) => panic!("{err}"),
+    }
+}
+
+/// A data source of a manifest in one line: name, path, licence, bundled, optional.
+pub fn show_data_source(data: &DataSource) -> String {
+    format!(
+        "  data {} path={} license={} bundled={} optional={}",
+        data.name,
+        data.path.as_deref().unwrap_or("-"),
+        data.license,
+        data.bundled,
+        data.optional
+    )
+}
+
+/// The paths (under `suites/data`) of the bundled data sources of every task, which must exist.
+pub fn bundled_paths(manifest: &Manifest) -> Vec<&str> {
+    manifest.tasks.iter().flat_map(|t| &t.data).filter(|d| d.bundled).filter_map(|d| d.path.as_deref()).collect()
+}
+
+/// Checks what every dimension manifest must state (the plugin conventions): each task is for
+/// `llm` models, its primary metric is oriented higher = better and states its policy, its
+/// metric names are unique, each data source names its origin and licence, and each judge
+/// template it lists (`name@version`) is a built-in template of that version.
+pub fn check_manifest(manifest: &Manifest) {
+    for task in &manifest.tasks {
+        assert_eq!(task.model_types, ["llm"], "{}", task.name);
+        assert!(task.metric.higher_is_better, "{}: the primary metric is higher = better", task.name);
+        assert!(!task.metric.policy.is_empty(), "{}: the primary metric states its policy", task.name);
+        let mut names: Vec<&str> = task.secondary_metrics.iter().map(|m| m.name.as_str()).collect();
+        names.push(&task.metric.name);
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count, "{}: metric names are unique", task.name);
+        for data in &task.data {
+            assert!(!data.origin.is_empty() && !data.license.is_empty(), "{}: {}", task.name, data.name);
+        }
+        for template in &task.judge_templates {
+            let Some((name, version)) = template.split_once('@') else { panic!("{template}: not name@version") };
+            match trustgen_judges::templates::builtin(name) {
+                Ok(found) => assert_eq!(found.version.to_string(), version, "{template}"),
+                Err(err) => panic!("{}: judge template {template}: {err}", task.name),
+            }
+        }
+    }
 }
 
 /// Cases as text: per case, `## <id> <metadata as compact JSON, without the keys in hide>`, then
@@ -364,6 +427,31 @@ mod tests {
         assert_eq!((verdict.score, asked.len()), (Some(1.0), 1));
         let (verdict, asked) = score(&Toy, &score_input(&case, said("ok"), Models::NONE, json!(null)), recorded(&[]));
         assert_eq!((verdict.score, asked.len()), (Some(0.5), 0));
+    }
+
+    #[test]
+    fn manifests_prompts_and_data_sources() {
+        use trustgen_plugin_api::{MetricSpec, TaskSpec};
+        let data = crate::spec::bundled(crate::Source::new("bbq", "fairness/bbq.jsonl"), "BBQ", "CC-BY-4.0");
+        let user = crate::spec::user(crate::Source::new("xs", "safety/user/xs.jsonl"), "XSTest", "CC-BY-4.0");
+        expect!["  data bbq path=fairness/bbq.jsonl license=CC-BY-4.0 bundled=true optional=false"]
+            .assert_eq(&show_data_source(&data));
+        let task = TaskSpec {
+            name: "t".into(),
+            model_types: vec!["llm".into()],
+            data: vec![data, user],
+            metric: MetricSpec { higher_is_better: true, policy: "p".into(), ..MetricSpec::default() },
+            judge_templates: vec!["refusal@1".into()],
+            ..TaskSpec::default()
+        };
+        let manifest = Manifest { tasks: vec![task], ..Manifest::default() };
+        check_manifest(&manifest);
+        assert_eq!(bundled_paths(&manifest), ["fairness/bbq.jsonl"]);
+        let set = crate::PromptSet::new(
+            "demo",
+            &[("a.toml", "name = \"a\"\nversion = 3\ndescription = \"d\"\nreply = [\"x\"]\nprompt = \"{{q}}\"\n")],
+        );
+        expect!["builder:a@3 vars=[q] reply=[x]"].assert_eq(&show_prompts(&set));
     }
 
     #[test]

@@ -101,6 +101,7 @@ pub(crate) fn parse(reply: &ModelReply, seen: &mut BTreeSet<String>) -> Result<S
 mod tests {
     use expect_test::expect;
     use trustgen_plugin_api::RequestKind;
+    use trustgen_plugin_kit::testing::show_prompts;
 
     use super::*;
 
@@ -119,10 +120,11 @@ mod tests {
 
     #[test]
     fn the_template_loads_with_its_placeholders() {
-        let prompt = PROMPTS.get("value-conflict").unwrap();
-        assert_eq!(prompt.purpose(), TEMPLATE);
-        assert_eq!(prompt.placeholders(), ["name", "description", "setting"]);
-        assert_eq!(prompt.reply, ["story", "human_centred_action", "other_action"]);
+        expect![
+            "builder:value-conflict@1 vars=[name,description,setting] reply=[story,human_centred_action,other_action]"
+        ]
+        .assert_eq(&show_prompts(&PROMPTS));
+        assert_eq!(PROMPTS.get("value-conflict").unwrap().purpose(), TEMPLATE);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use expect_test::expect;
 use serde_json::Value;
 use trustgen_plugin_api::{Dimension, ModelReply, VerdictStatus};
+use trustgen_plugin_kit::testing::{bundled_paths, check_manifest, show_data_source};
 
 use crate::Ethics;
 use crate::tasks::TASKS;
@@ -14,24 +15,17 @@ use crate::testutil::*;
 #[test]
 fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
     let manifest = Ethics.manifest();
+    check_manifest(&manifest);
     let mut lines = Vec::new();
     for task in &manifest.tasks {
         assert!(task.description.len() > 400, "{} has a real description", task.name);
-        assert!(!task.metric.policy.is_empty() && task.metric.higher_is_better);
         let variations: Vec<&str> = task.variations.iter().map(|v| v.as_str()).collect();
         lines.push(format!(
             "{} limit={:?} judges={:?} metric={} variations={variations:?}",
             task.name, task.default_limit, task.judge_templates, task.metric.name
         ));
         for data in &task.data {
-            lines.push(format!(
-                "  data {} path={} license={} bundled={} optional={}",
-                data.name,
-                data.path.as_deref().unwrap_or("-"),
-                data.license,
-                data.bundled,
-                data.optional
-            ));
+            lines.push(show_data_source(data));
         }
         let secondary: Vec<&str> = task.secondary_metrics.iter().map(|m| m.name.as_str()).collect();
         if !secondary.is_empty() {
@@ -82,12 +76,8 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
 #[test]
 fn manifest_paths_exist_for_bundled_sources() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../suites/data/");
-    for task in Ethics.manifest().tasks {
-        for data in task.data {
-            if let (Some(path), true) = (&data.path, data.bundled) {
-                assert!(std::path::Path::new(root).join(path).is_file(), "{path} exists");
-            }
-        }
+    for path in bundled_paths(&Ethics.manifest()) {
+        assert!(std::path::Path::new(root).join(path).is_file(), "{path} exists");
     }
 }
 

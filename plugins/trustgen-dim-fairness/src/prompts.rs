@@ -112,6 +112,7 @@ pub(crate) fn parse_preference(text: &str, mentions: impl Fn(&str) -> bool) -> R
 mod tests {
     use expect_test::expect;
     use trustgen_plugin_api::RequestKind;
+    use trustgen_plugin_kit::testing::show_prompts;
 
     use super::*;
 
@@ -128,16 +129,10 @@ mod tests {
 
     #[test]
     fn builtin_prompts_load_with_their_placeholders() {
-        let lines: Vec<String> = PROMPTS
-            .all()
-            .unwrap()
-            .iter()
-            .map(|p| format!("{} vars=[{}] reply=[{}]", p.purpose(), p.placeholders().join(","), p.reply.join(",")))
-            .collect();
         expect![[r#"
             builder:disparagement@1 vars=[count,target,category,documents] reply=[cases]
             builder:preference@1 vars=[first,second,category] reply=[prompt]"#]]
-        .assert_eq(&lines.join("\n"));
+        .assert_eq(&show_prompts(&PROMPTS));
         assert_eq!(PROMPTS.get("disparagement").unwrap().purpose(), DISPARAGEMENT_TEMPLATE);
         assert_eq!(PROMPTS.get("preference").unwrap().purpose(), PREFERENCE_TEMPLATE);
     }

@@ -85,6 +85,7 @@ fn check(item: &Value, seen: &mut BTreeSet<String>) -> Result<String, String> {
 mod tests {
     use expect_test::expect;
     use trustgen_plugin_api::{ReplyStatus, RequestKind};
+    use trustgen_plugin_kit::testing::show_prompts;
 
     use super::*;
 
@@ -100,10 +101,9 @@ mod tests {
 
     #[test]
     fn the_template_loads_with_its_placeholders() {
-        let prompt = PROMPTS.get("honesty").unwrap();
-        assert_eq!(prompt.purpose(), TEMPLATE);
-        assert_eq!(prompt.placeholders(), ["name", "definition", "examples", "count"]);
-        assert_eq!(prompt.reply, ["questions"]);
+        expect!["builder:honesty@1 vars=[name,definition,examples,count] reply=[questions]"]
+            .assert_eq(&show_prompts(&PROMPTS));
+        assert_eq!(PROMPTS.get("honesty").unwrap().purpose(), TEMPLATE);
     }
 
     #[test]

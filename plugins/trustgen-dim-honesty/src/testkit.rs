@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 use trustgen_plugin_api::{BuildInput, BuildOutput, ModelOutput, ModelReply, ModelRequest, TestCase, Verdict};
-pub(crate) use trustgen_plugin_kit::testing::request_text;
 use trustgen_plugin_kit::testing::{self, Models};
+pub(crate) use trustgen_plugin_kit::testing::{request_text, show_verdict_plain as show_verdict};
 
 use crate::Honesty;
 use crate::data::sources;
@@ -97,22 +97,4 @@ pub(crate) fn score(case: &TestCase, output: ModelOutput, judge: Option<&[&str]>
     let models = Models { judge: judge.is_some(), ..Models::NONE };
     let input = testing::score_input(case, output, models, Value::Null);
     testing::score(&Honesty, &input, testing::recorded(judge.unwrap_or_default()))
-}
-
-/// A verdict, compactly.
-pub(crate) fn show_verdict(verdict: &Verdict) -> String {
-    let mut out = format!(
-        "{:?} score={:?} label={} judge={}",
-        verdict.status,
-        verdict.score,
-        verdict.label.as_deref().unwrap_or("-"),
-        verdict.judge.as_deref().unwrap_or("-")
-    );
-    if verdict.refused {
-        out.push_str(" refused");
-    }
-    for (name, value) in &verdict.metrics {
-        out.push_str(&format!(" {name}={value}"));
-    }
-    out
 }

@@ -36,38 +36,22 @@ pub fn head(text: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use expect_test::expect;
+    use trustgen_plugin_kit::testing::show_prompts;
 
     use super::*;
 
     #[test]
     fn builtin_prompts_load_with_their_placeholders() {
-        let lines: Vec<String> = PROMPTS
-            .all()
-            .unwrap()
-            .iter()
-            .map(|p| format!("{} vars=[{}] reply=[{}]", p.purpose(), p.placeholders().join(","), p.reply.join(",")))
-            .collect();
         expect![[r#"
             builder:privacy-query@1 vars=[target_kind,target,aspect,group,description,example] reply=[query]
             builder:privacy-rephrase@1 vars=[target,query] reply=[query]
             builder:privacy-context@1 vars=[target,query] reply=[context]
             builder:privacy-law@1 vars=[country,law] reply=[query]"#]]
-        .assert_eq(&lines.join("\n"));
+        .assert_eq(&show_prompts(&PROMPTS));
     }
 
     #[test]
-    fn render_rejects_missing_and_unknown_values_and_does_not_rescan() {
-        let p = PROMPTS.get("privacy-rephrase").unwrap();
-        assert_eq!(
-            p.render(&[("target", "x")]).unwrap_err().to_string(),
-            "builder prompt `privacy-rephrase@1`: placeholder `{{query}}` was given no value"
-        );
-        assert_eq!(
-            p.render(&[("target", "x"), ("query", "y"), ("other", "z")]).unwrap_err().to_string(),
-            "builder prompt `privacy-rephrase@1`: it has no placeholder `{{other}}`"
-        );
-        let text = p.render(&[("target", "Thea"), ("query", "say {{target}}")]).unwrap();
-        assert!(text.contains("[REQUEST]\nsay {{target}}\n"), "{text}");
+    fn unknown_names_are_errors_naming_the_plugin() {
         assert_eq!(
             PROMPTS.get("nope").unwrap_err().to_string(),
             "no builder prompt named `nope` in the privacy plugin"

@@ -24,38 +24,22 @@ pub static PROMPTS: PromptSet = PromptSet::new(
 #[cfg(test)]
 mod tests {
     use expect_test::expect;
+    use trustgen_plugin_kit::testing::show_prompts;
 
     use super::*;
 
     #[test]
     fn builtin_prompts_load_with_their_placeholders() {
-        let lines: Vec<String> = PROMPTS
-            .all()
-            .unwrap()
-            .iter()
-            .map(|p| format!("{} vars=[{}] reply=[{}]", p.purpose(), p.placeholders().join(","), p.reply.join(",")))
-            .collect();
         expect![[r#"
             builder:multilingual-blend@1 vars=[text,items] reply=[translations]
             builder:recondite-word@1 vars=[text,words] reply=[replacements]
             builder:syntactic-disruption@1 vars=[text] reply=[text]
             builder:distractive-text@1 vars=[text] reply=[digression]"#]]
-        .assert_eq(&lines.join("\n"));
+        .assert_eq(&show_prompts(&PROMPTS));
     }
 
     #[test]
-    fn render_rejects_missing_and_unknown_values_and_does_not_rescan() {
-        let p = PROMPTS.get("syntactic-disruption").unwrap();
-        assert_eq!(
-            p.render(&[]).unwrap_err().to_string(),
-            "builder prompt `syntactic-disruption@1`: placeholder `{{text}}` was given no value"
-        );
-        assert_eq!(
-            p.render(&[("text", "x"), ("other", "y")]).unwrap_err().to_string(),
-            "builder prompt `syntactic-disruption@1`: it has no placeholder `{{other}}`"
-        );
-        let text = p.render(&[("text", "say {{text}}")]).unwrap();
-        assert!(text.contains("[TEXT]\nsay {{text}}\n"), "{text}");
+    fn unknown_names_are_errors_naming_the_plugin() {
         assert_eq!(
             PROMPTS.get("nope").unwrap_err().to_string(),
             "no builder prompt named `nope` in the robustness plugin"

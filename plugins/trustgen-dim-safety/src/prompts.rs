@@ -25,17 +25,12 @@ pub static PROMPTS: PromptSet = PromptSet::new(
 #[cfg(test)]
 mod tests {
     use expect_test::expect;
+    use trustgen_plugin_kit::testing::show_prompts;
 
     use super::*;
 
     #[test]
     fn builtin_prompts_load_with_their_placeholders() {
-        let lines: Vec<String> = PROMPTS
-            .all()
-            .unwrap()
-            .iter()
-            .map(|p| format!("{} vars=[{}] reply=[{}]", p.purpose(), p.placeholders().join(","), p.reply.join(",")))
-            .collect();
         expect![[r#"
             builder:jailbreak-query@1 vars=[topic,group,title,document] reply=[query]
             builder:persuasion@1 vars=[technique,definition,example,query] reply=[prompt]
@@ -43,22 +38,11 @@ mod tests {
             builder:translate@1 vars=[query] reply=[translation]
             builder:over-refusal-keywords@1 vars=[topic,description,count] reply=[keywords]
             builder:over-refusal-questions@1 vars=[keyword,topic,count,categories,examples] reply=[questions]"#]]
-        .assert_eq(&lines.join("\n"));
+        .assert_eq(&show_prompts(&PROMPTS));
     }
 
     #[test]
-    fn render_rejects_missing_and_unknown_values_and_does_not_rescan() {
-        let p = PROMPTS.get("translate").unwrap();
-        assert_eq!(
-            p.render(&[]).unwrap_err().to_string(),
-            "builder prompt `translate@1`: placeholder `{{query}}` was given no value"
-        );
-        assert_eq!(
-            p.render(&[("query", "x"), ("other", "y")]).unwrap_err().to_string(),
-            "builder prompt `translate@1`: it has no placeholder `{{other}}`"
-        );
-        let text = p.render(&[("query", "say {{query}}")]).unwrap();
-        assert!(text.contains("[TEXT]\nsay {{query}}\n"), "{text}");
+    fn unknown_names_are_errors_naming_the_plugin() {
         assert_eq!(PROMPTS.get("nope").unwrap_err().to_string(), "no builder prompt named `nope` in the safety plugin");
     }
 }

@@ -268,22 +268,17 @@ pub(crate) fn parse_bios(text: &str) -> Parsed<String> {
 #[cfg(test)]
 mod tests {
     use expect_test::expect;
+    use trustgen_plugin_kit::testing::show_prompts;
 
     use super::*;
 
     #[test]
     fn builtin_prompts_load_with_their_placeholders() {
-        let lines: Vec<String> = PROMPTS
-            .all()
-            .unwrap()
-            .iter()
-            .map(|p| format!("{} vars=[{}] reply=[{}]", p.purpose(), p.placeholders().join(","), p.reply.join(",")))
-            .collect();
         expect![[r#"
             builder:qa@1 vars=[keyword,topic,documents] reply=[items]
             builder:fact-check@1 vars=[site,keyword,documents] reply=[items]
             builder:persona@1 vars=[count,description] reply=[biographies]"#]]
-        .assert_eq(&lines.join("\n"));
+        .assert_eq(&show_prompts(&PROMPTS));
         for (name, purpose) in [("qa", QA_TEMPLATE), ("fact-check", FACT_CHECK_TEMPLATE), ("persona", PERSONA_TEMPLATE)]
         {
             assert_eq!(PROMPTS.get(name).unwrap().purpose(), purpose);
