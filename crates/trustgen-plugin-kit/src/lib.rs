@@ -8,21 +8,29 @@
 //! - [`rows`]: the data sources a task declares ([`Source`]) and reading fields out of their rows,
 //!   with [`Skipped`](trustgen_plugin_api::Skipped) entries that name the file and the row.
 //! - [`sample`]: seeded, balanced orders (strata take turns).
-//! - [`prompt`]: versioned builder prompt templates (TOML, `{{variable}}` placeholders, strict
-//!   rendering) and the generator requests made from them.
-//! - [`reply`]: checking a generator's reply (status, JSON objects, keys, lists, text fields).
-//! - [`outcome`]: what the target produced for a prompt (text, filtered, failed, nothing).
-//! - [`case`]: reading a built case back while scoring (its question, metadata, ground truth).
-//! - [`grade`]: grading an answer against a ground truth by rule, and the judge templates.
+//! - [`prompt`]: versioned builder prompt templates ([`PromptSet`] of [`BuilderPrompt`]s: TOML,
+//!   `{{variable}}` placeholders, strict rendering) and the generator requests made from them.
+//! - [`reply`]: checking a generator's reply (status, JSON objects, keys, lists, text fields,
+//!   item by item).
+//! - [`outcome`]: what the target produced for a prompt ([`Outcome`]: text, filtered, missing)
+//!   and the verdict of a content-filter block.
+//! - [`case`]: building case metadata, and reading a built case back while scoring.
+//! - [`grade`]: grading an answer against a ground truth by rule ([`grade::Rules`]), the
+//!   [`grade::Graded`] answer and its verdict, and the judge templates.
 //! - [`spec`]: the manifest's data sources and metrics.
 //! - `testing` (cargo feature `testing`): the test harness that drives `build` and `score` with
-//!   recorded replies through [`trustgen_plugin_api::step::drive`].
+//!   recorded replies through [`trustgen_plugin_api::step::drive`], the inputs and outputs it
+//!   feeds them, the manifest conventions every plugin checks, and one-line renderings for
+//!   snapshots.
 //!
 //! Everything here is pure, like the plugins themselves: no I/O, no threads, no clocks, and every
 //! random choice comes from a [`SeededRng`](trustgen_plugin_api::SeededRng) the caller passes in.
 //! What differs between plugins (task logic, target prompts, policies, the wording of their own
 //! checks) stays in the plugins; where a shared helper's message names the plugin, the plugin
-//! passes its name through [`Plugin`].
+//! passes its name through [`Plugin`], and where plugins have always recorded different words for
+//! the same condition (they are part of recorded runs and snapshots), the kit offers both, named.
+
+#![warn(missing_docs)]
 
 pub mod case;
 pub mod grade;
