@@ -117,13 +117,7 @@ pub fn compute_with(
             let mut replicates: Vec<f64> =
                 (0..rounds).map(|r| many.iter().map(|(_, reps)| reps[r]).sum::<f64>() / k).collect();
             let n = many.iter().filter_map(|(d, _)| d.estimate).map(|e| e.n).sum();
-            stats::percentile_interval(&mut replicates).map(|i| Estimate {
-                value,
-                low: i.low.min(value),
-                high: i.high.max(value),
-                n,
-                method: IntervalMethod::Bootstrap,
-            })
+            bootstrap_estimate(value, n, &mut replicates)
         }
     };
     let overall_rule = match scored.len() {
@@ -205,17 +199,34 @@ fn is_binary(values: &[f64]) -> bool {
     values.iter().all(|v| *v == 0.0 || *v == 1.0)
 }
 
-/// The estimate of a list of values: Wilson when `proportion` and all 0/1,
-/// else the percentile interval of bootstrap `replicates` (drawn on demand).
-fn estimate(values: &[f64], proportion: bool, replicates: impl FnOnce() -> Vec<f64>) -> Option<Estimate> {
+/// The estimate of a list of values: Wilson when all values are 0/1 (a
+/// proportion, whatever the metric's declared kind), else the percentile
+/// interval of bootstrap `replicates` (drawn on demand). When every value is
+/// the same the bootstrap collapses to a point (claiming certainty from, say,
+/// three cases), so the Wilson bound at the mean is used instead: for values
+/// in [0, 1] the variance is at most mean·(1 − mean), which makes it
+/// conservative.
+fn estimate(values: &[f64], replicates: impl FnOnce() -> Vec<f64>) -> Option<Estimate> {
     let value = stats::mean(values)?;
     let n = values.len();
-    if proportion && is_binary(values) {
-        let ones = values.iter().filter(|v| **v == 1.0).count();
-        let i = stats::wilson(ones, n)?;
+    let constant = values.iter().all(|v| *v == values[0]);
+    if is_binary(values) || (constant && (0.0..=1.0).contains(&value)) {
+        let i = stats::wilson_at(value, n)?;
         return Some(Estimate { value, low: i.low, high: i.high, n, method: IntervalMethod::Wilson });
     }
-    let i = stats::percentile_interval(&mut replicates())?;
+    bootstrap_estimate(value, n, &mut replicates())
+}
+
+/// The percentile bootstrap interval of `replicates`; when they are all equal
+/// (every case scored the same) the bootstrap says nothing about the
+/// uncertainty, and the conservative Wilson bound at the value is used.
+fn bootstrap_estimate(value: f64, n: usize, replicates: &mut [f64]) -> Option<Estimate> {
+    let i = stats::percentile_interval(replicates)?;
+    if i.low == i.high
+        && let Some(bound) = stats::wilson_at(value, n)
+    {
+        return Some(Estimate { value, low: bound.low, high: bound.high, n, method: IntervalMethod::Wilson });
+    }
     Some(Estimate { value, low: i.low.min(value), high: i.high.max(value), n, method: IntervalMethod::Bootstrap })
 }
 
@@ -243,7 +254,7 @@ fn task_metric(seed: u64, g: &TaskGroup<'_>, spec: Option<&TaskSpec>, pending: u
         rounds,
         &mut SeededRng::derive(seed, &format!("bootstrap/{}/{}", g.dimension, g.task)),
     );
-    let primary = estimate(&values, kind == MetricKind::Proportion, || replicates.clone());
+    let primary = estimate(&values, || replicates.clone());
 
     let mut names: Vec<String> =
         spec.map(|s| s.secondary_metrics.iter().map(|m| m.name.clone()).collect()).unwrap_or_default();
@@ -262,12 +273,9 @@ fn task_metric(seed: u64, g: &TaskGroup<'_>, spec: Option<&TaskSpec>, pending: u
                 .iter()
                 .filter_map(|(_, v)| v.metrics.get(&name).copied().filter(|x| x.is_finite()))
                 .collect();
-            let proportion = spec
-                .and_then(|s| s.secondary_metrics.iter().find(|m| m.name == name))
-                .is_none_or(|m| m.kind == MetricKind::Proportion);
             let label = format!("bootstrap/{}/{}/{name}", g.dimension, g.task);
             let draw = || stats::bootstrap_replicates(&values, rounds, &mut SeededRng::derive(seed, &label));
-            estimate(&values, proportion, draw).map(|e| (name, e))
+            estimate(&values, draw).map(|e| (name, e))
         })
         .collect();
 
@@ -366,13 +374,7 @@ fn dimension_metric(name: &str, spec: &AggregateSpec, members: &[&TaskResult]) -
                 .collect();
             let n = many.iter().filter_map(|(t, _)| t.metric.estimate).map(|e| e.n).sum();
             let reps = replicates.clone();
-            let e = stats::percentile_interval(&mut replicates).map(|i| Estimate {
-                value,
-                low: i.low.min(value),
-                high: i.high.max(value),
-                n,
-                method: IntervalMethod::Bootstrap,
-            });
+            let e = bootstrap_estimate(value, n, &mut replicates);
             (e, reps)
         }
     };

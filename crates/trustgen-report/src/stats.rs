@@ -45,8 +45,18 @@ pub fn wilson(successes: usize, n: usize) -> Option<Interval> {
     if n == 0 || successes > n {
         return None;
     }
+    wilson_at(successes as f64 / n as f64, n)
+}
+
+/// The Wilson score interval around an observed mean `p` in [0, 1] of `n`
+/// values. For values bounded in [0, 1] the variance is at most p·(1 − p),
+/// so this is a conservative interval for their mean; the metrics use it
+/// where a bootstrap would collapse to a point (every value the same).
+pub fn wilson_at(p: f64, n: usize) -> Option<Interval> {
+    if n == 0 || !(0.0..=1.0).contains(&p) {
+        return None;
+    }
     let n = n as f64;
-    let p = successes as f64 / n;
     let z2 = Z95 * Z95;
     let denom = 1.0 + z2 / n;
     let center = (p + z2 / (2.0 * n)) / denom;

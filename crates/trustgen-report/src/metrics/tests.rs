@@ -236,10 +236,10 @@ fn pending_cases_duplicates_and_unknown_tasks() {
         &v,
         expect![[r#"
             task safety/jailbreak jailbreak_metric up: 1.0000 [0.2065, 1.0000] n=1 Wilson | total 1 scored 1 missing 0 filtered 0 unparseable 0 refused 0 pending 1
-            task safety/other score up: 0.5000 [0.5000, 0.5000] n=1 Bootstrap | total 1 scored 1 missing 0 filtered 0 unparseable 0 refused 0 pending 0
+            task safety/other score up: 0.5000 [0.0546, 0.9454] n=1 Wilson | total 1 scored 1 missing 0 filtered 0 unparseable 0 refused 0 pending 0
             task safety/new score up: none | total 0 scored 0 missing 0 filtered 0 unparseable 0 refused 0 pending 1
-            dimension safety: 0.7500 [0.7500, 0.7500] n=2 Bootstrap | unweighted mean of 2 task scores; left out for lack of scored cases: new; 95% interval: percentile bootstrap over cases, stratified by task
-            overall: 0.7500 [0.7500, 0.7500] n=2 Bootstrap | the score of the only scored dimension (safety)
+            dimension safety: 0.7500 [0.1979, 0.9733] n=2 Wilson | unweighted mean of 2 task scores; left out for lack of scored cases: new; 95% interval: percentile bootstrap over cases, stratified by task
+            overall: 0.7500 [0.1979, 0.9733] n=2 Wilson | the score of the only scored dimension (safety)
         "#]],
     );
     // Nothing at all.

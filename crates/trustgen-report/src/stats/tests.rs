@@ -199,3 +199,16 @@ fn permutation_paths_agree() {
     let noise: Vec<f64> = (0..400).map(|i| [-0.25, 0.25][i % 2]).collect();
     assert!(paired_permutation(&noise, 2000, &mut rng).p_value > 0.5);
 }
+
+#[test]
+fn wilson_at_a_mean_matches_wilson_at_counts_and_is_never_a_point() {
+    for (k, n) in [(0usize, 3usize), (3, 3), (81, 263), (15, 148)] {
+        let a = wilson(k, n).unwrap();
+        let b = wilson_at(k as f64 / n as f64, n).unwrap();
+        assert!((a.low - b.low).abs() < 1e-12 && (a.high - b.high).abs() < 1e-12);
+    }
+    // Three cases that all scored 0.5: not certainty.
+    let i = wilson_at(0.5, 3).unwrap();
+    assert!(i.low < 0.25 && i.high > 0.75, "{i:?}");
+    assert!(wilson_at(1.5, 3).is_none() && wilson_at(0.5, 0).is_none());
+}
