@@ -5,8 +5,10 @@ use std::path::Path;
 
 use expect_test::{Expect, expect};
 use trustgen_host::{DiscoverOptions, HostError, LoadError, Registry};
+use trustgen_plugin_api::step::{Next, Session};
 use trustgen_plugin_api::{
-    BuildInput, CallInput, CallOutput, ModelOutput, ModelReply, ModelRequest, ScoreInput, TestCase, Verdict,
+    BuildInput, BuildOutput, CallInput, CallOutput, KeyedReply, ModelInfo, ModelOutput, ModelReply, ModelRole,
+    ReplyStatus, RunContext, ScoreInput, TestCase, Verdict,
 };
 
 use crate::support::{build_out_of_tree, root, run, test_plugin_cdylib, trustgen};
@@ -30,7 +32,7 @@ fn call<I: serde::Serialize, O: serde::de::DeserializeOwned>(
     plugin: &trustgen_host::Plugin,
     method: &str,
     input: &I,
-    replies: Vec<ModelReply>,
+    replies: Vec<KeyedReply>,
 ) -> (String, CallOutput<O>) {
     let json = serde_json::to_string(&CallInput { input, replies }).unwrap();
     let out = plugin.call(method, &json, &[]).unwrap_or_else(|e| panic!("{method} failed: {e}"));
@@ -67,9 +69,9 @@ fn transcript(plugin: &trustgen_host::Plugin) -> Vec<String> {
     let (raw, out): (_, CallOutput<Verdict>) = call(plugin, "score", &input, vec![]);
     log.push(raw);
     let CallOutput::Need(requests) = out else { panic!("expected a judge request, got {out:?}") };
-    let requests: Vec<ModelRequest> = requests;
     assert_eq!(requests.len(), 1);
-    let (raw, out): (_, CallOutput<Verdict>) = call(plugin, "score", &input, vec![ModelReply::text(truth.clone())]);
+    let reply = KeyedReply { key: requests[0].key.clone(), reply: ModelReply::text(truth.clone()) };
+    let (raw, out): (_, CallOutput<Verdict>) = call(plugin, "score", &input, vec![reply]);
     log.push(raw);
     assert!(
         matches!(out, CallOutput::Done(ref v) if v.score == Some(1.0) && v.judge.as_deref() == Some("llm:number@1"))
@@ -229,6 +231,11 @@ fn an_out_of_tree_plugin() {
 /// Writes a plugin crate outside the workspace, depending on the plugin API
 /// at `api` by path.
 fn out_of_tree_crate(package: &str, version: &str, api: &Path, dynamic: bool) -> tempfile::TempDir {
+    out_of_tree_crate_with(package, version, api, dynamic, GREETING)
+}
+
+/// Writes a plugin crate with `lib_rs` as its source.
+fn out_of_tree_crate_with(package: &str, version: &str, api: &Path, dynamic: bool, lib_rs: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let default = if dynamic { "[\"dynamic\"]" } else { "[]" };
     std::fs::write(
@@ -256,9 +263,12 @@ trustgen-plugin-api = {{ path = "{api}" }}
     )
     .unwrap();
     std::fs::create_dir(dir.path().join("src")).unwrap();
-    std::fs::write(
-        dir.path().join("src/lib.rs"),
-        r#"//! A third-party plugin, built outside the trustgen workspace.
+    std::fs::write(dir.path().join("src/lib.rs"), lib_rs).unwrap();
+    dir
+}
+
+/// A third-party plugin's source.
+const GREETING: &str = r#"//! A third-party plugin, built outside the trustgen workspace.
 use trustgen_plugin_api::*;
 
 struct Greeting;
@@ -291,20 +301,22 @@ impl Dimension for Greeting {
 }
 
 export_plugin!(name: "greeting", dimension: Greeting);
-"#,
-    )
-    .unwrap();
-    dir
-}
+"#;
 
 /// Copies the plugin API crate to `dest` as a standalone package at `version`.
 fn copy_api_crate(dest: &Path, version: &str) {
-    let src = root().join("crates/trustgen-plugin-api");
-    std::fs::create_dir_all(dest.join("src")).unwrap();
-    for entry in std::fs::read_dir(src.join("src")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dest.join("src").join(entry.file_name())).unwrap();
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &to.join(entry.file_name()));
+            } else {
+                std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+            }
+        }
     }
+    copy_dir(&root().join("crates/trustgen-plugin-api/src"), &dest.join("src"));
     std::fs::write(
         dest.join("Cargo.toml"),
         format!(
@@ -313,13 +325,107 @@ name = "trustgen-plugin-api"
 version = "{version}"
 edition = "2024"
 
+[features]
+schema = []
+
 [dependencies]
 abi_stable = {{ version = "0.11.3", default-features = false }}
 inventory = "0.3.25"
 serde = {{ version = "1", features = ["derive"] }}
-serde_json = "1"
+serde_json = {{ version = "1", features = ["raw_value"] }}
+sha2 = "0.10"
 "#
         ),
     )
     .unwrap();
+}
+
+/// Replaces `from` (which must occur) with `to` in a file.
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} has no `{from}`", path.display());
+    std::fs::write(path, text.replace(from, to)).unwrap();
+}
+
+/// A plugin that reports the model roles it is told about and the status of
+/// its judge's reply.
+const SKEW: &str = r#"//! A plugin built against an older plugin API.
+use trustgen_plugin_api::*;
+
+struct Skew;
+
+impl Dimension for Skew {
+    fn manifest(&self) -> Manifest {
+        Manifest {
+            tasks: vec![TaskSpec { name: "roles".into(), metric: MetricSpec { name: "m".into(), ..MetricSpec::default() }, ..TaskSpec::default() }],
+            ..Manifest::default()
+        }
+    }
+    fn build(&self, _cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
+        let roles: Vec<String> = input.context.models.keys().map(|r| format!("{r:?}")).collect();
+        let case = TestCase { id: roles.join(","), task: input.task.clone(), prompts: vec![Prompt::user("Hi")], ..TestCase::default() };
+        Ok(BuildOutput { cases: vec![case], skipped: vec![] })
+    }
+    fn score(&self, cx: &mut Cx, _input: &ScoreInput) -> Step<Verdict> {
+        let reply = cx.ask(ModelRequest::user(ModelRole::Judge, "grade"))?;
+        let label = format!("{:?}", reply.status);
+        Ok(Verdict::scored(if reply.ok_text().is_some() { 1.0 } else { 0.0 }).with_label(label))
+    }
+}
+
+export_plugin!(name: "skew", dimension: Skew);
+"#;
+
+/// Drives `method` of `plugin` with a session, answering with `reply`.
+fn drive_plugin<O: serde::de::DeserializeOwned>(
+    plugin: &trustgen_host::Plugin,
+    method: &str,
+    input: &impl serde::Serialize,
+    reply: ModelReply,
+) -> Result<O, String> {
+    let mut session = Session::new(plugin.name(), method);
+    let raw = serde_json::value::to_raw_value(input).unwrap();
+    loop {
+        let output = plugin.call(method, &session.envelope(&raw)?, &[]).map_err(|e| e.to_string())?;
+        match session.accept::<O>(&output)? {
+            Next::Done(value) => return Ok(value),
+            Next::Need(requests) => session.answer(requests.iter().map(|_| reply.clone()).collect())?,
+        }
+    }
+}
+
+#[test]
+fn a_plugin_built_before_new_enum_variants_still_runs() {
+    // A 1.0 plugin under a 1.1 host: the plugin's copy of the API lacks the
+    // `retriever` role and the `content_filtered` reply status.
+    let api = tempfile::tempdir().unwrap();
+    copy_api_crate(api.path(), trustgen_plugin_api::API_VERSION);
+    let schema = api.path().join("src/schema.rs");
+    edit(&schema, "    /// A retrieval source for web metadata (a search index, not a model).\n    Retriever,\n", "");
+    edit(&schema, "            ModelRole::Retriever => \"retriever\",\n", "");
+    edit(&schema, "            role: ModelRole::Retriever,\n", "            role: ModelRole::Target,\n");
+    edit(
+        &schema,
+        "    /// The provider's content filter refused (recorded as a status, never as text).\n    ContentFiltered,\n",
+        "",
+    );
+    let src = out_of_tree_crate_with("skew-plugin", "0.1.0", api.path(), true, SKEW);
+    let lib = build_out_of_tree(src.path(), "skew_plugin");
+    let plugin = Registry::load_library(&lib).unwrap();
+
+    // The host lists a model under a role the plugin does not know.
+    let mut context = RunContext::default();
+    for role in [ModelRole::Target, ModelRole::Retriever] {
+        let info = ModelInfo { model_type: "llm".into(), provider: "test".into(), model: "m".into(), capable: true };
+        context.models.insert(role, info);
+    }
+    let input = BuildInput { task: "roles".into(), context: context.clone(), ..BuildInput::default() };
+    let built: BuildOutput = drive_plugin(&plugin, "build", &input, ModelReply::default()).unwrap();
+    assert_eq!(built.cases[0].id, "Target,Unknown");
+
+    // The host replies with a status the plugin does not know.
+    let filtered = ModelReply { status: ReplyStatus::ContentFiltered, ..ModelReply::default() };
+    let input = ScoreInput { case: built.cases[0].clone(), context, ..ScoreInput::default() };
+    let verdict: Verdict = drive_plugin(&plugin, "score", &input, filtered).unwrap();
+    assert_eq!((verdict.score, verdict.label.as_deref()), (Some(0.0), Some("Unknown")));
 }

@@ -73,6 +73,7 @@ pub(crate) fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<ExitCode> 
                 let provides = match p.kind() {
                     PluginKind::Dimension => p.manifest().tasks.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
                     PluginKind::ModelType => p.manifest().model_types.iter().map(String::as_str).collect(),
+                    _ => Vec::new(),
                 };
                 [
                     p.name().to_string(),

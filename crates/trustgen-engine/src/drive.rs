@@ -4,21 +4,26 @@
 //! be CPU-heavy) under a concurrency bound and a timeout. When it returns
 //! model requests, they are executed concurrently and the method is called
 //! again with every reply so far, until it returns its result.
+//!
+//! The protocol itself (envelopes, reply keys, the round limit, the checks)
+//! is the plugin API's one driver, [`Session`]; this module only adds the
+//! I/O. In-process step methods (the contextual variator) run through the
+//! same session with [`drive_local`].
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 use trustgen_host::Plugin;
-use trustgen_plugin_api::{CallOutput, ModelReply};
+use trustgen_plugin_api::step::{Next, Session};
+use trustgen_plugin_api::{CallErrorKind, Cx, Step};
 
 use crate::error::EngineError;
 use crate::exec::Executor;
 
-/// Rounds of requests one method call may take before it is stopped.
-const MAX_ROUNDS: usize = 64;
 /// Timed-out plugin calls (each leaks a blocking thread) before the run stops.
 const MAX_LEAKED: usize = 8;
 
@@ -38,37 +43,42 @@ impl PluginRunner {
         PluginRunner { permits: Arc::new(Semaphore::new(concurrency.max(1))), timeout, leaked: AtomicUsize::new(0) }
     }
 
-    /// Runs `method` with the JSON `input` to completion.
-    pub async fn drive<O: DeserializeOwned>(
+    /// Runs `method` with `input` to completion. The input is serialized
+    /// once; every round sends it with the replies so far.
+    pub async fn drive<I: Serialize, O: DeserializeOwned>(
         &self,
         executor: &Executor,
         plugin: &Arc<Plugin>,
         method: &'static str,
-        input: &str,
+        input: &I,
     ) -> Result<CaseResult<O>, EngineError> {
-        let mut replies: Vec<ModelReply> = Vec::new();
-        for _ in 0..MAX_ROUNDS {
-            let replies_json = serde_json::to_string(&replies).expect("replies serialize");
-            let envelope = format!("{{\"input\":{input},\"replies\":{replies_json}}}");
+        let mut session = Session::new(plugin.name(), method);
+        let input = match serde_json::value::to_raw_value(input) {
+            Ok(input) => input,
+            Err(e) => {
+                return Ok(Err(format!("plugin `{}` `{method}`: the input does not serialize: {e}", plugin.name())));
+            }
+        };
+        loop {
+            let envelope = match session.envelope(&input) {
+                Ok(envelope) => envelope,
+                Err(message) => return Ok(Err(message)),
+            };
             let output = match self.call(plugin, method, envelope).await? {
                 Ok(output) => output,
                 Err(message) => return Ok(Err(message)),
             };
-            let parsed: CallOutput<O> = match serde_json::from_str(&output) {
-                Ok(parsed) => parsed,
-                Err(e) => {
-                    return Ok(Err(format!("plugin `{}` returned malformed `{method}` output: {e}", plugin.name())));
+            match session.accept::<O>(&output) {
+                Ok(Next::Done(value)) => return Ok(Ok(value)),
+                Ok(Next::Need(requests)) => {
+                    let replies = executor.execute_all(&requests).await?;
+                    if let Err(message) = session.answer(replies) {
+                        return Ok(Err(message));
+                    }
                 }
-            };
-            match parsed {
-                CallOutput::Done(value) => return Ok(Ok(value)),
-                CallOutput::Need(requests) => {
-                    let mut answers = executor.execute_all(&requests).await?;
-                    replies.append(&mut answers);
-                }
+                Err(message) => return Ok(Err(message)),
             }
         }
-        Ok(Err(format!("plugin `{}` `{method}` asked for more than {MAX_ROUNDS} rounds of requests", plugin.name())))
     }
 
     async fn call(
@@ -84,6 +94,8 @@ impl PluginRunner {
         };
         match tokio::time::timeout(self.timeout, task).await {
             Ok(Ok(Ok(output))) => Ok(Ok(output)),
+            // A protocol error already names the plugin and the method.
+            Ok(Ok(Err(err))) if err.kind == CallErrorKind::Protocol => Ok(Err(err.to_string())),
             Ok(Ok(Err(err))) => Ok(Err(format!("plugin `{}` `{method}`: {err}", plugin.name()))),
             Ok(Err(join)) => Ok(Err(format!("plugin `{}` `{method}` crashed: {join}", plugin.name()))),
             Err(_) => {
@@ -97,6 +109,30 @@ impl PluginRunner {
                 }
                 Ok(Err(format!("plugin `{}` `{method}` timed out after {} s", plugin.name(), self.timeout.as_secs())))
             }
+        }
+    }
+}
+
+/// Drives an in-process step-protocol method (the contextual variator) to
+/// completion through the same [`Session`] as plugins: the same checks, the
+/// same round limit, the same executor.
+pub async fn drive_local<T>(
+    executor: &Executor,
+    name: &str,
+    method: &str,
+    mut run: impl FnMut(&mut Cx) -> Step<T>,
+) -> Result<CaseResult<T>, EngineError> {
+    let mut session = Session::new(name, method);
+    loop {
+        match session.run(&mut run) {
+            Ok(Next::Done(value)) => return Ok(Ok(value)),
+            Ok(Next::Need(requests)) => {
+                let replies = executor.execute_all(&requests).await?;
+                if let Err(message) = session.answer(replies) {
+                    return Ok(Err(message));
+                }
+            }
+            Err(message) => return Ok(Err(message)),
         }
     }
 }

@@ -6,6 +6,9 @@
 //!                        plugins)       variator)   plugin)      plugins)    crate)
 //! ```
 //!
+//! The contextual variator is its own pure crate, `trustgen-variator`,
+//! driven like a plugin.
+//!
 //! tokio owns all I/O. Plugins run on blocking threads ([`drive`]); the model
 //! requests they return run concurrently through [`exec::Executor`], which
 //! journals every reply into the run directory ([`store`]) before anyone
@@ -22,7 +25,6 @@ mod exec;
 mod pipeline;
 mod plan;
 mod store;
-mod vary;
 
 pub use error::EngineError;
 pub use pipeline::{CacheChoice, RunOutcome, RunRequest, run};

@@ -23,12 +23,11 @@ use trustgen_report::record::{
     UsageRecord, VerdictRecord, files, read_jsonl,
 };
 
-use crate::drive::PluginRunner;
+use crate::drive::{PluginRunner, drive_local};
 use crate::error::EngineError;
 use crate::exec::Executor;
 use crate::plan::{Plan, PlannedTask, new_run_dir, plan};
 use crate::store::{Done, RequestRecord, RunStore};
-use crate::vary;
 
 /// Where the request cache lives.
 #[derive(Debug, Clone, Default)]
@@ -410,9 +409,8 @@ fn build_input(
 }
 
 async fn build_task(shared: &Shared, plugin: &Arc<Plugin>, input: &BuildInput) -> Result<Vec<TestCase>, EngineError> {
-    let json = serde_json::to_string(input).expect("build input serializes");
     let outcome: Result<BuildOutput, String> =
-        shared.runner.drive(&shared.executor, plugin, methods::BUILD, &json).await?;
+        shared.runner.drive(&shared.executor, plugin, methods::BUILD, input).await?;
     let output = match outcome {
         Ok(output) => output,
         Err(message) => {
@@ -467,7 +465,8 @@ async fn run_case(shared: &Shared, job: Job) -> Result<(), EngineError> {
                 let case = job.case;
                 let allowed = job.variations.clone();
                 let seed = shared.seed;
-                match drive_local(shared, |cx| vary::vary(cx, &case, &allowed, seed)).await? {
+                let vary = |cx: &mut trustgen_plugin_api::Cx| trustgen_variator::vary(cx, &case, &allowed, seed);
+                match drive_local(&shared.executor, "variator", "vary", vary).await? {
                     Ok(varied) => varied,
                     Err(message) => {
                         tracing::warn!("case {id}: variation failed: {message}");
@@ -486,9 +485,8 @@ async fn run_case(shared: &Shared, job: Job) -> Result<(), EngineError> {
         Some(record) => record.output.clone(),
         None => {
             let input = RespondInput { case: case.clone(), context: shared.context.clone() };
-            let json = serde_json::to_string(&input).expect("respond input serializes");
             let output: Result<ModelOutput, String> =
-                shared.runner.drive(&shared.executor, &shared.target_type, methods::RESPOND, &json).await?;
+                shared.runner.drive(&shared.executor, &shared.target_type, methods::RESPOND, &input).await?;
             match output {
                 Ok(output) => {
                     if let Some(store) = &shared.store {
@@ -514,9 +512,8 @@ async fn run_case(shared: &Shared, job: Job) -> Result<(), EngineError> {
         seed: shared.seed,
         context: shared.context.clone(),
     };
-    let json = serde_json::to_string(&input).expect("score input serializes");
     let verdict: Result<Verdict, String> =
-        shared.runner.drive(&shared.executor, &job.dimension, methods::SCORE, &json).await?;
+        shared.runner.drive(&shared.executor, &job.dimension, methods::SCORE, &input).await?;
     let verdict = verdict.unwrap_or_else(|message| {
         shared.progress.error();
         Verdict::missing(format!("engine: {message}"))
@@ -540,27 +537,6 @@ fn finish_case(shared: &Shared, dimension: &Arc<Plugin>, case: &TestCase, verdic
     }
     shared.verdicts.lock().unwrap_or_else(|e| e.into_inner()).push(record);
     Ok(())
-}
-
-/// Drives an in-process step-protocol method (the variator) to completion.
-async fn drive_local<T>(
-    shared: &Shared,
-    mut method: impl FnMut(&mut trustgen_plugin_api::Cx) -> trustgen_plugin_api::Step<T>,
-) -> Result<Result<T, String>, EngineError> {
-    let mut replies = Vec::new();
-    for _ in 0..16 {
-        let mut cx = trustgen_plugin_api::Cx::new(replies.clone());
-        match method(&mut cx) {
-            Ok(value) => return Ok(Ok(value)),
-            Err(trustgen_plugin_api::Stop::Error(message)) => return Ok(Err(message)),
-            Err(trustgen_plugin_api::Stop::Pending) => {
-                let requests = cx.take_pending();
-                let mut answers = shared.executor.execute_all(&requests).await?;
-                replies.append(&mut answers);
-            }
-        }
-    }
-    Ok(Err("the variator asked for too many rounds".into()))
 }
 
 fn usage_from_clients(clients: &Clients) -> Vec<UsageRecord> {

@@ -187,7 +187,10 @@ mod tests {
 
     #[test]
     fn root_module_loader_symbol_matches_abi_stable() {
-        assert_eq!(trustgen_plugin_api::sdk::ROOT_MODULE_LOADER_SYMBOL, abi_stable::library::ROOT_MODULE_LOADER_NAME);
+        assert_eq!(
+            trustgen_plugin_api::sdk::__private::ROOT_MODULE_LOADER_SYMBOL,
+            abi_stable::library::ROOT_MODULE_LOADER_NAME
+        );
     }
 
     #[test]

@@ -165,7 +165,7 @@ impl Registry {
     }
 
     fn add_linked(&mut self) {
-        let mut linked: Vec<&LinkedPlugin> = trustgen_plugin_api::inventory::iter::<LinkedPlugin>.into_iter().collect();
+        let mut linked: Vec<&LinkedPlugin> = LinkedPlugin::all().collect();
         linked.sort_by_key(|p| p.declaration.name());
         for entry in linked {
             let name = entry.declaration.name();

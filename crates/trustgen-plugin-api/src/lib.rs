@@ -7,7 +7,8 @@
 //!
 //! - [`schema`]: the data that crosses the boundary (manifest, task spec,
 //!   test case, model request and reply, verdict, metric), as serde types;
-//! - [`step`]: the step protocol, by which a pure plugin asks for model calls;
+//! - [`step`]: the step protocol, by which a pure plugin asks for model calls,
+//!   and its one driver, [`step::Session`], which hosts and tests use;
 //! - [`sdk`]: the [`Dimension`] and [`ModelType`] traits and the one macro,
 //!   [`export_plugin!`], that exports a plugin both linked and dynamic;
 //! - [`abi`]: the frozen binary interface (host side only);
@@ -21,6 +22,11 @@
 //! concurrently, with caching and retries, and calls the method again with the
 //! replies. A method reads like straight-line code: `cx.ask(..)?` either gives
 //! the reply or stops the method until the reply is there.
+//!
+//! Always propagate with `?`: a method that swallows the stop (`.ok()`,
+//! `unwrap_or_default()`) and returns a result anyway is rejected, and so is
+//! one that asks different requests on different calls (every reply carries
+//! the [`RequestKey`] of the request it answers). See [`step`].
 //!
 //! # A complete plugin
 //!
@@ -110,7 +116,17 @@
 //!
 //! This crate is 1.x: the ABI ([`abi`]) is frozen for the whole major
 //! version, and the host accepts plugins built against any 1.x. The schema
-//! evolves only by optional fields.
+//! evolves by optional fields, whose serde default always equals the type's
+//! `Default`, and by new enum variants: every wire enum is
+//! `#[non_exhaustive]` and reads a value it does not know as its `Unknown`
+//! variant, so a plugin built against 1.0 keeps running under a 1.1 host that
+//! sends a new model role or reply status (match with a `_` arm).
+//!
+//! # Features
+//!
+//! - `schema`: derives `schemars::JsonSchema` for every wire type, for hosts
+//!   and tools that publish or check the JSON Schemas (snapshots of them live
+//!   in this crate's `schemas/` directory). Plugins do not need it.
 
 #![deny(missing_docs)]
 
@@ -120,15 +136,13 @@ pub mod schema;
 pub mod sdk;
 pub mod step;
 
+#[cfg(test)]
+mod abi_tests;
+
 pub use rng::SeededRng;
 pub use schema::*;
 pub use sdk::{CallError, CallErrorKind, CallInput, CallOutput, Dimension, LinkedPlugin, ModelType};
-pub use step::{Cx, Step, Stop};
-
-#[doc(hidden)]
-pub use abi_stable;
-#[doc(hidden)]
-pub use inventory;
+pub use step::{Cx, KeyedReply, KeyedRequest, RequestKey, Step, Stop};
 
 /// The version of this crate, which plugins record in their declaration.
 pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");

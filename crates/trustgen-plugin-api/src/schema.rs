@@ -14,13 +14,18 @@ pub type JsonMap = serde_json::Map<String, serde_json::Value>;
 
 /// What a plugin provides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum PluginKind {
     /// Provides tasks along one trust dimension (safety, fairness, ...).
     #[default]
     Dimension,
     /// Provides a modality (LLM, VLM, T2I): how a case becomes model requests.
     ModelType,
+    /// A value this version does not know (sent by a newer host or plugin).
+    #[serde(other)]
+    Unknown,
 }
 
 impl PluginKind {
@@ -29,6 +34,7 @@ impl PluginKind {
         match self {
             PluginKind::Dimension => "dimension",
             PluginKind::ModelType => "model_type",
+            PluginKind::Unknown => "unknown",
         }
     }
 
@@ -44,6 +50,7 @@ impl PluginKind {
 
 /// Everything the host needs to know about a plugin before calling it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct Manifest {
     /// Unique plugin name, e.g. `safety` or `llm`.
     pub name: String,
@@ -79,6 +86,7 @@ impl Manifest {
 
 /// One task (sub-aspect) of a dimension, e.g. `jailbreak`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct TaskSpec {
     /// Task name, unique within its plugin.
     pub name: String,
@@ -108,7 +116,8 @@ pub struct TaskSpec {
 }
 
 /// A data set or metadata file a task reads.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct DataSource {
     /// Short name used by the plugin to find the rows (`BuildInput::data`).
     pub name: String,
@@ -130,12 +139,27 @@ pub struct DataSource {
     pub optional: bool,
 }
 
+impl Default for DataSource {
+    /// Agrees with a JSON object that names nothing: bundled, not optional.
+    fn default() -> DataSource {
+        DataSource {
+            name: String::new(),
+            path: None,
+            origin: String::new(),
+            license: String::new(),
+            bundled: true,
+            optional: false,
+        }
+    }
+}
+
 fn yes() -> bool {
     true
 }
 
 /// How per-case values become a task score.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct MetricSpec {
     /// Metric name, e.g. `refuse_to_answer_rate`.
     pub name: String,
@@ -154,19 +178,39 @@ pub struct MetricSpec {
     pub policy: String,
 }
 
+impl Default for MetricSpec {
+    /// Agrees with a JSON object that names nothing: a proportion where
+    /// higher is better.
+    fn default() -> MetricSpec {
+        MetricSpec {
+            name: String::new(),
+            description: String::new(),
+            kind: MetricKind::default(),
+            higher_is_better: true,
+            policy: String::new(),
+        }
+    }
+}
+
 /// The statistical shape of a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum MetricKind {
     /// Every case value is 0 or 1.
     #[default]
     Proportion,
     /// Case values are real numbers in [0, 1].
     Mean,
+    /// A value this version does not know (sent by a newer host or plugin).
+    #[serde(other)]
+    Unknown,
 }
 
 /// How a dimension score is formed from its task scores.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct AggregateSpec {
     /// Task weights (tasks not named weigh 0). Empty means an unweighted mean
     /// of all tasks that ran.
@@ -179,7 +223,9 @@ pub struct AggregateSpec {
 
 /// A contextual variation operator (TrustGen's contextual variator).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum VariationOp {
     /// Reword the prompt, keeping meaning, options and context.
     Paraphrase,
@@ -191,10 +237,13 @@ pub enum VariationOp {
     ToTrueFalse,
     /// Turn the question into an open-ended question.
     ToOpenEnded,
+    /// A value this version does not know (sent by a newer host or plugin).
+    #[serde(other)]
+    Unknown,
 }
 
 impl VariationOp {
-    /// Every operator, in a fixed order.
+    /// Every operator, in a fixed order ([`VariationOp::Unknown`] excluded).
     pub const ALL: [VariationOp; 5] = [
         VariationOp::Paraphrase,
         VariationOp::Length,
@@ -211,13 +260,16 @@ impl VariationOp {
             VariationOp::ToMultipleChoice => "to_multiple_choice",
             VariationOp::ToTrueFalse => "to_true_false",
             VariationOp::ToOpenEnded => "to_open_ended",
+            VariationOp::Unknown => "unknown",
         }
     }
 }
 
 /// The shape of a question, which decides how an answer is extracted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum QuestionFormat {
     /// Free text; no format change applies.
     #[default]
@@ -228,10 +280,14 @@ pub enum QuestionFormat {
     MultipleChoice,
     /// A statement judged true or false; the ground truth is `True`/`False`.
     TrueFalse,
+    /// A value this version does not know (sent by a newer host or plugin).
+    #[serde(other)]
+    Unknown,
 }
 
 /// One test case: what the target model is asked, and what counts as right.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct TestCase {
     /// Stable identifier, unique within the run (`<plugin>/<task>/<n>`).
     pub id: String,
@@ -268,6 +324,7 @@ impl TestCase {
 /// turns. The target's reply to each turn becomes the assistant message before
 /// the next turn (real multi-turn chat).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct Prompt {
     /// Name of the conversation within the case (`main` by default).
     pub name: String,
@@ -289,7 +346,8 @@ impl Prompt {
 }
 
 /// The variation applied to a case, recorded so any run can be replayed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct Variation {
     /// Operator name: `keep_original`, `paraphrase`, `lengthen`, `shorten`,
     /// `to_multiple_choice`, `to_true_false`, `to_open_ended`.
@@ -312,6 +370,7 @@ pub struct Variation {
 
 /// An image passed to or returned by a model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct Image {
     /// MIME type, e.g. `image/png`.
     pub media_type: String,
@@ -320,8 +379,13 @@ pub struct Image {
 }
 
 /// Where an image's bytes are.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// An unknown source (`{"path": ...}` from a newer version) reads as
+/// [`ImageSource::Unknown`]; a known one with bad content is an error.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ImageSource {
     /// Base64 data inline (small images only).
     Base64(String),
@@ -334,11 +398,67 @@ pub enum ImageSource {
     },
     /// A URL (as returned by image-generation APIs).
     Url(String),
+    /// A value this version does not know (sent by a newer host or plugin).
+    Unknown,
+}
+
+impl<'de> Deserialize<'de> for ImageSource {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ImageSource, D::Error> {
+        use serde::de::{Error, IgnoredAny, MapAccess, Visitor};
+
+        #[derive(Deserialize)]
+        struct Blob {
+            offset: usize,
+            len: usize,
+        }
+
+        struct SourceVisitor;
+
+        impl<'de> Visitor<'de> for SourceVisitor {
+            type Value = ImageSource;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "an image source: {\"base64\": ..}, {\"blob\": {\"offset\": .., \"len\": ..}} or {\"url\": ..}",
+                )
+            }
+
+            fn visit_str<E: Error>(self, _unit_variant: &str) -> Result<ImageSource, E> {
+                Ok(ImageSource::Unknown)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ImageSource, A::Error> {
+                let Some(key) = map.next_key::<String>()? else {
+                    return Err(A::Error::invalid_length(0, &self));
+                };
+                let source = match key.as_str() {
+                    "base64" => ImageSource::Base64(map.next_value()?),
+                    "blob" => {
+                        let blob: Blob = map.next_value()?;
+                        ImageSource::Blob { offset: blob.offset, len: blob.len }
+                    }
+                    "url" => ImageSource::Url(map.next_value()?),
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                        ImageSource::Unknown
+                    }
+                };
+                if map.next_key::<IgnoredAny>()?.is_some() {
+                    return Err(A::Error::custom("an image source has exactly one key"));
+                }
+                Ok(source)
+            }
+        }
+
+        deserializer.deserialize_any(SourceVisitor)
+    }
 }
 
 /// Who a model request is for. The suite maps each role to a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ModelRole {
     /// The model under evaluation.
     Target,
@@ -350,6 +470,9 @@ pub enum ModelRole {
     Embedder,
     /// A retrieval source for web metadata (a search index, not a model).
     Retriever,
+    /// A value this version does not know (sent by a newer host or plugin).
+    #[serde(other)]
+    Unknown,
 }
 
 impl ModelRole {
@@ -361,12 +484,14 @@ impl ModelRole {
             ModelRole::Judge => "judge",
             ModelRole::Embedder => "embedder",
             ModelRole::Retriever => "retriever",
+            ModelRole::Unknown => "unknown",
         }
     }
 }
 
 /// A request a plugin needs answered; the engine runs it and replies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct ModelRequest {
     /// Which configured model answers.
     pub role: ModelRole,
@@ -424,7 +549,9 @@ impl ModelRequest {
 
 /// The kinds of request, one shape for every provider.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RequestKind {
     /// Chat completion.
     Chat(ChatRequest),
@@ -434,10 +561,14 @@ pub enum RequestKind {
     Embed(EmbedRequest),
     /// Document retrieval (web metadata).
     Retrieve(RetrieveRequest),
+    /// A value this version does not know (sent by a newer host or plugin).
+    #[serde(other)]
+    Unknown,
 }
 
 /// A chat completion request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct ChatRequest {
     /// The conversation, with real roles.
     pub messages: Vec<Message>,
@@ -448,6 +579,7 @@ pub struct ChatRequest {
 
 /// One chat message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct Message {
     /// Who speaks.
     pub role: ChatRole,
@@ -475,7 +607,9 @@ impl Message {
 
 /// Chat roles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ChatRole {
     /// Instructions.
     System,
@@ -483,11 +617,15 @@ pub enum ChatRole {
     User,
     /// The model.
     Assistant,
+    /// A value this version does not know (sent by a newer host or plugin).
+    #[serde(other)]
+    Unknown,
 }
 
 /// Generation parameters. `None` means "the suite's setting, else the
 /// provider's default".
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct GenParams {
     /// Sampling temperature.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -518,6 +656,7 @@ impl GenParams {
 
 /// An image-generation request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct ImageRequest {
     /// The text prompt.
     pub prompt: String,
@@ -529,19 +668,28 @@ pub struct ImageRequest {
     pub n: u32,
 }
 
+impl Default for ImageRequest {
+    /// Agrees with a JSON object that names nothing: one image.
+    fn default() -> ImageRequest {
+        ImageRequest { prompt: String::new(), size: None, n: 1 }
+    }
+}
+
 fn one() -> u32 {
     1
 }
 
 /// A sentence-embedding request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct EmbedRequest {
     /// Texts to embed.
     pub texts: Vec<String>,
 }
 
 /// A retrieval request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct RetrieveRequest {
     /// The query.
     pub query: String,
@@ -551,6 +699,7 @@ pub struct RetrieveRequest {
 
 /// The engine's answer to one [`ModelRequest`].
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct ModelReply {
     /// Whether the request produced content.
     pub status: ReplyStatus,
@@ -594,7 +743,9 @@ impl ModelReply {
 
 /// Outcome of a model request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ReplyStatus {
     /// Content was produced.
     #[default]
@@ -603,10 +754,14 @@ pub enum ReplyStatus {
     ContentFiltered,
     /// The request failed for this case after retries.
     Error,
+    /// A value this version does not know (sent by a newer host or plugin).
+    #[serde(other)]
+    Unknown,
 }
 
 /// Token counts of one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct Usage {
     /// Prompt tokens.
     #[serde(default)]
@@ -618,6 +773,7 @@ pub struct Usage {
 
 /// A retrieved document.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct Document {
     /// Title.
     #[serde(default)]
@@ -631,6 +787,7 @@ pub struct Document {
 
 /// Input of a dimension plugin's `build` method.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct BuildInput {
     /// The task to build.
     pub task: String,
@@ -652,6 +809,7 @@ pub struct BuildInput {
 
 /// Output of a dimension plugin's `build` method.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct BuildOutput {
     /// The built cases.
     pub cases: Vec<TestCase>,
@@ -663,6 +821,7 @@ pub struct BuildOutput {
 
 /// An item the builder dropped.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct Skipped {
     /// Which item.
     pub item: String,
@@ -672,6 +831,7 @@ pub struct Skipped {
 
 /// Input of a dimension plugin's `score` method.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct ScoreInput {
     /// The case.
     pub case: TestCase,
@@ -690,6 +850,7 @@ pub struct ScoreInput {
 
 /// Input of a model-type plugin's `respond` method.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct RespondInput {
     /// The case to answer.
     pub case: TestCase,
@@ -700,6 +861,7 @@ pub struct RespondInput {
 
 /// The target's answers to a case, one per prompt.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct ModelOutput {
     /// One answer per [`Prompt`] of the case, in the same order.
     pub answers: Vec<Answer>,
@@ -721,6 +883,7 @@ impl ModelOutput {
 
 /// The target's replies to the turns of one prompt.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct Answer {
     /// The prompt's name.
     pub prompt: String,
@@ -742,6 +905,7 @@ impl Answer {
 
 /// What the suite configured, as far as plugins need to know.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct RunContext {
     /// Configured models by role.
     #[serde(default)]
@@ -762,7 +926,8 @@ impl RunContext {
 }
 
 /// A configured model, as plugins see it (no endpoints, no keys).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct ModelInfo {
     /// Model type (`llm`, `vlm`, `t2i`).
     #[serde(rename = "type")]
@@ -776,8 +941,16 @@ pub struct ModelInfo {
     pub capable: bool,
 }
 
+impl Default for ModelInfo {
+    /// Agrees with a JSON object that names nothing: a capable model.
+    fn default() -> ModelInfo {
+        ModelInfo { model_type: String::new(), provider: String::new(), model: String::new(), capable: true }
+    }
+}
+
 /// The grade of one case.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct Verdict {
     /// Whether the case was scored and, if not, why.
     pub status: VerdictStatus,
@@ -850,7 +1023,9 @@ impl Verdict {
 
 /// Whether a case counts, and why not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum VerdictStatus {
     /// Scored; `score` is set.
     #[default]
@@ -862,4 +1037,10 @@ pub enum VerdictStatus {
     Filtered,
     /// The judge's reply could not be parsed, even after a retry.
     Unparseable,
+    /// A value this version does not know (sent by a newer host or plugin).
+    #[serde(other)]
+    Unknown,
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,19 +5,19 @@
 //! into JSON and back, catches every panic, and fills the manifest's name,
 //! kind and versions from the declaration.
 
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex};
 
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RResult, RSlice, RStr, RString};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::abi::{PluginBox, PluginDeclaration, PluginObject, PluginObject_TO};
-use crate::schema::{
-    BuildInput, BuildOutput, Manifest, ModelOutput, ModelReply, ModelRequest, PluginKind, RespondInput, ScoreInput,
-    Verdict,
-};
-use crate::step::{Cx, Step, Stop};
+use crate::schema::{BuildInput, BuildOutput, Manifest, ModelOutput, PluginKind, RespondInput, ScoreInput, Verdict};
+use crate::step::{Cx, Failure, KeyedReply, KeyedRequest, Round, Step};
 
 /// Method names of the call entry point.
 pub mod methods {
@@ -32,7 +32,7 @@ pub mod methods {
 /// A dimension plugin: tasks that build cases and grade answers.
 ///
 /// Both methods follow the step protocol (see [`crate::step`]): ask models
-/// through `cx` and propagate [`Stop::Pending`] with `?`.
+/// through `cx` and propagate [`crate::Stop::Pending`] with `?`.
 pub trait Dimension: Send + Sync + 'static {
     /// The manifest. Name, kind and versions may be left empty: the bridge
     /// fills them from the declaration.
@@ -55,28 +55,32 @@ pub trait ModelType: Send + Sync + 'static {
 }
 
 /// The JSON input of a step-protocol call: the method's input and the replies
-/// to every request it made in earlier rounds.
+/// to every request it made in earlier rounds, each with the key of the
+/// request it answers. Hosts build it with [`crate::step::Session`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct CallInput<T> {
     /// The method's input.
     pub input: T,
     /// Replies so far, in request order.
     #[serde(default)]
-    pub replies: Vec<ModelReply>,
+    pub replies: Vec<KeyedReply>,
 }
 
 /// The JSON output of a step-protocol call.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CallOutput<T> {
     /// The method's result.
     Done(T),
-    /// Requests to run before calling again.
-    Need(Vec<ModelRequest>),
+    /// Requests to run before calling again, each with its key.
+    Need(Vec<KeyedRequest>),
 }
 
 /// An error returned through the call entry point, as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct CallError {
     /// What went wrong.
     pub kind: CallErrorKind,
@@ -86,7 +90,9 @@ pub struct CallError {
 
 /// Kinds of [`CallError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum CallErrorKind {
     /// The plugin panicked; the panic was caught at the boundary.
     Panic,
@@ -96,6 +102,12 @@ pub enum CallErrorKind {
     UnknownMethod,
     /// The method returned an error.
     Failed,
+    /// The method broke the step protocol (see [`crate::step`]); the message
+    /// names the plugin and the method.
+    Protocol,
+    /// A kind this version does not know (sent by a newer plugin).
+    #[serde(other)]
+    Unknown,
 }
 
 impl std::fmt::Display for CallError {
@@ -105,6 +117,8 @@ impl std::fmt::Display for CallError {
             CallErrorKind::BadInput => "bad input",
             CallErrorKind::UnknownMethod => "unknown method",
             CallErrorKind::Failed => "failed",
+            CallErrorKind::Protocol => return f.write_str(&self.message),
+            CallErrorKind::Unknown => "error",
         };
         write!(f, "{kind}: {}", self.message)
     }
@@ -126,9 +140,8 @@ impl CallError {
     }
 }
 
-/// A plugin registered with `inventory` by [`crate::export_plugin!`].
-///
-/// Every linked plugin of the binary appears in `inventory::iter::<LinkedPlugin>`.
+/// A plugin registered by [`crate::export_plugin!`] in a binary it is linked
+/// into; [`LinkedPlugin::all`] lists them.
 pub struct LinkedPlugin {
     /// The declaration (the same as a dynamic library exports).
     pub declaration: PluginDeclaration,
@@ -137,6 +150,13 @@ pub struct LinkedPlugin {
 }
 
 inventory::collect!(LinkedPlugin);
+
+impl LinkedPlugin {
+    /// Every plugin linked into this binary (in no particular order).
+    pub fn all() -> impl Iterator<Item = &'static LinkedPlugin> {
+        inventory::iter::<LinkedPlugin>.into_iter()
+    }
+}
 
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
@@ -149,42 +169,104 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
 }
 
 /// Runs `f`, turning a panic into an error message.
-pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     catch_unwind(AssertUnwindSafe(f)).map_err(panic_message)
 }
 
-/// Constructs a plugin object, catching a panicking constructor. Used by
-/// [`crate::export_plugin!`].
+/// The bridge plumbing [`crate::export_plugin!`] expands to; not an API.
 #[doc(hidden)]
-pub fn construct(declaration: PluginDeclaration, f: impl FnOnce() -> PluginBox) -> RResult<PluginBox, RString> {
-    match catch(f) {
-        Ok(object) => RResult::ROk(object),
-        Err(message) => {
-            RResult::RErr(RString::from(format!("constructor of plugin `{}` panicked: {message}", declaration.name())))
+pub mod __private {
+    use super::*;
+
+    pub use abi_stable;
+    pub use inventory;
+
+    /// The symbol name abi_stable's loader looks for; `export_plugin!` exports
+    /// the library header under it (the same as `#[export_root_module]` does).
+    pub const ROOT_MODULE_LOADER_SYMBOL: &str = "_1as_0lib_1header_0root_bmodule_bloader";
+
+    /// Constructs a plugin object, catching a panicking constructor.
+    pub fn construct(declaration: PluginDeclaration, f: impl FnOnce() -> PluginBox) -> RResult<PluginBox, RString> {
+        match catch(f) {
+            Ok(object) => RResult::ROk(object),
+            Err(message) => RResult::RErr(RString::from(format!(
+                "constructor of plugin `{}` panicked: {message}",
+                declaration.name()
+            ))),
         }
     }
-}
 
-/// Wraps a [`Dimension`] into the FFI-safe plugin object.
-#[doc(hidden)]
-pub fn dimension_object<D: Dimension>(declaration: PluginDeclaration, plugin: D) -> PluginBox {
-    PluginObject_TO::from_value(DimensionBridge { declaration, plugin }, TD_Opaque)
-}
+    /// Wraps a [`Dimension`] into the FFI-safe plugin object.
+    pub fn dimension_object<D: Dimension>(declaration: PluginDeclaration, plugin: D) -> PluginBox {
+        PluginObject_TO::from_value(
+            DimensionBridge {
+                declaration,
+                plugin,
+                build_inputs: InputCache::default(),
+                score_inputs: InputCache::default(),
+            },
+            TD_Opaque,
+        )
+    }
 
-/// Wraps a [`ModelType`] into the FFI-safe plugin object.
-#[doc(hidden)]
-pub fn model_type_object<M: ModelType>(declaration: PluginDeclaration, plugin: M) -> PluginBox {
-    PluginObject_TO::from_value(ModelTypeBridge { declaration, plugin }, TD_Opaque)
+    /// Wraps a [`ModelType`] into the FFI-safe plugin object.
+    pub fn model_type_object<M: ModelType>(declaration: PluginDeclaration, plugin: M) -> PluginBox {
+        PluginObject_TO::from_value(
+            ModelTypeBridge { declaration, plugin, respond_inputs: InputCache::default() },
+            TD_Opaque,
+        )
+    }
 }
 
 struct DimensionBridge<D> {
     declaration: PluginDeclaration,
     plugin: D,
+    build_inputs: InputCache<BuildInput>,
+    score_inputs: InputCache<ScoreInput>,
 }
 
 struct ModelTypeBridge<M> {
     declaration: PluginDeclaration,
     plugin: M,
+    respond_inputs: InputCache<RespondInput>,
+}
+
+/// The parsed inputs of the last few calls of one method, by their raw JSON.
+///
+/// A method that asks models is called once per round with the same input
+/// (only the replies grow); parsing a build input with thousands of data
+/// rows every round would cost more than the method. An entry matches only
+/// when the raw input text is byte-for-byte the same, so a hit is always the
+/// value a fresh parse would give.
+struct InputCache<I> {
+    entries: Mutex<VecDeque<(Box<str>, Arc<I>)>>,
+}
+
+/// Inputs kept per method: enough for the calls in flight at once.
+const CACHED_INPUTS: usize = 4;
+
+impl<I> Default for InputCache<I> {
+    fn default() -> Self {
+        InputCache { entries: Mutex::new(VecDeque::new()) }
+    }
+}
+
+impl<I: DeserializeOwned> InputCache<I> {
+    fn get(&self, raw: &str) -> Result<Arc<I>, serde_json::Error> {
+        {
+            let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((_, input)) = entries.iter().find(|(text, _)| &**text == raw) {
+                return Ok(input.clone());
+            }
+        }
+        let input = Arc::new(serde_json::from_str::<I>(raw)?);
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= CACHED_INPUTS {
+            entries.pop_front();
+        }
+        entries.push_back((raw.into(), input.clone()));
+        Ok(input)
+    }
 }
 
 fn complete_manifest(
@@ -221,8 +303,19 @@ fn manifest_json(
     }
 }
 
+/// The envelope as the bridge reads it: the input left as raw JSON.
+#[derive(Deserialize)]
+struct RawCall<'a> {
+    #[serde(borrow)]
+    input: &'a RawValue,
+    #[serde(default)]
+    replies: Vec<KeyedReply>,
+}
+
 /// Decodes a step call, runs the method with a [`Cx`] replaying the replies,
-/// and encodes the result or the next round of requests.
+/// and encodes the result or the next round of requests. For methods whose
+/// input is small; the step methods with large inputs use [`cached_step_call`].
+#[allow(dead_code)]
 fn step_call<I, O>(input: &str, bytes: &[u8], method: impl FnOnce(&mut Cx, &I) -> Step<O>) -> Result<String, CallError>
 where
     I: DeserializeOwned,
@@ -230,27 +323,53 @@ where
 {
     let call: CallInput<I> =
         serde_json::from_str(input).map_err(|e| CallError::new(CallErrorKind::BadInput, e.to_string()))?;
-    let mut cx = Cx::new(call.replies);
-    cx.set_bytes(bytes.to_vec());
-    let outcome = catch(|| method(&mut cx, &call.input)).map_err(|m| CallError::new(CallErrorKind::Panic, m))?;
-    let output = match outcome {
-        Ok(value) => CallOutput::Done(value),
-        Err(Stop::Pending) => {
-            let requests = cx.take_pending();
-            if requests.is_empty() {
-                return Err(CallError::new(CallErrorKind::Failed, "method is pending but asked for nothing"));
-            }
-            CallOutput::Need(requests)
-        }
-        Err(Stop::Error(message)) => return Err(CallError::new(CallErrorKind::Failed, message)),
+    run_step(call.replies, bytes, |cx| method(cx, &call.input))
+}
+
+/// [`step_call`] with the parsed input taken from (and kept in) `cache`.
+fn cached_step_call<I, O>(
+    cache: &InputCache<I>,
+    input: &str,
+    bytes: &[u8],
+    method: impl FnOnce(&mut Cx, &I) -> Step<O>,
+) -> Result<String, CallError>
+where
+    I: DeserializeOwned,
+    O: Serialize,
+{
+    let bad = |e: serde_json::Error| CallError::new(CallErrorKind::BadInput, e.to_string());
+    let call: RawCall<'_> = serde_json::from_str(input).map_err(bad)?;
+    let parsed = cache.get(call.input.get()).map_err(bad)?;
+    run_step(call.replies, bytes, |cx| method(cx, &parsed))
+}
+
+fn run_step<O: Serialize>(
+    replies: Vec<KeyedReply>,
+    bytes: &[u8],
+    method: impl FnOnce(&mut Cx) -> Step<O>,
+) -> Result<String, CallError> {
+    let mut cx = Cx::replaying(replies, bytes.to_vec());
+    let outcome = catch(|| method(&mut cx)).map_err(|m| CallError::new(CallErrorKind::Panic, m))?;
+    let output = match cx.finish(outcome) {
+        Ok(Round::Done(value)) => CallOutput::Done(value),
+        Ok(Round::Need(requests)) => CallOutput::Need(requests),
+        Err(Failure::Method(message)) => return Err(CallError::new(CallErrorKind::Failed, message)),
+        Err(Failure::Protocol(message)) => return Err(CallError::new(CallErrorKind::Protocol, message)),
     };
     serde_json::to_string(&output).map_err(|e| CallError::new(CallErrorKind::Failed, e.to_string()))
 }
 
-fn finish(result: Result<String, CallError>) -> RResult<RString, RString> {
+/// Encodes a call's result for the boundary; a protocol error gets the name
+/// of the plugin and the method in front.
+fn finish(plugin: &PluginDeclaration, method: &str, result: Result<String, CallError>) -> RResult<RString, RString> {
     match result {
         Ok(json) => RResult::ROk(json.into()),
-        Err(err) => RResult::RErr(err.to_json().into()),
+        Err(mut err) => {
+            if err.kind == CallErrorKind::Protocol {
+                err.message = format!("plugin `{}` method `{method}` {}", plugin.name(), err.message);
+            }
+            RResult::RErr(err.to_json().into())
+        }
     }
 }
 
@@ -262,17 +381,17 @@ impl<D: Dimension> PluginObject for DimensionBridge<D> {
     fn call(&self, method: RStr<'_>, input: RStr<'_>, bytes: RSlice<'_, u8>) -> RResult<RString, RString> {
         let result = match method.as_str() {
             methods::BUILD => {
-                step_call(input.as_str(), bytes.as_slice(), |cx, i: &BuildInput| self.plugin.build(cx, i))
+                cached_step_call(&self.build_inputs, input.as_str(), bytes.as_slice(), |cx, i| self.plugin.build(cx, i))
             }
             methods::SCORE => {
-                step_call(input.as_str(), bytes.as_slice(), |cx, i: &ScoreInput| self.plugin.score(cx, i))
+                cached_step_call(&self.score_inputs, input.as_str(), bytes.as_slice(), |cx, i| self.plugin.score(cx, i))
             }
             other => Err(CallError::new(
                 CallErrorKind::UnknownMethod,
                 format!("dimension plugin `{}` has no method `{other}`", self.declaration.name()),
             )),
         };
-        finish(result)
+        finish(&self.declaration, method.as_str(), result)
     }
 }
 
@@ -283,22 +402,17 @@ impl<M: ModelType> PluginObject for ModelTypeBridge<M> {
 
     fn call(&self, method: RStr<'_>, input: RStr<'_>, bytes: RSlice<'_, u8>) -> RResult<RString, RString> {
         let result = match method.as_str() {
-            methods::RESPOND => {
-                step_call(input.as_str(), bytes.as_slice(), |cx, i: &RespondInput| self.plugin.respond(cx, i))
-            }
+            methods::RESPOND => cached_step_call(&self.respond_inputs, input.as_str(), bytes.as_slice(), |cx, i| {
+                self.plugin.respond(cx, i)
+            }),
             other => Err(CallError::new(
                 CallErrorKind::UnknownMethod,
                 format!("model-type plugin `{}` has no method `{other}`", self.declaration.name()),
             )),
         };
-        finish(result)
+        finish(&self.declaration, method.as_str(), result)
     }
 }
-
-/// The symbol name abi_stable's loader looks for; `export_plugin!` exports
-/// the library header under it (the same as `#[export_root_module]` does).
-#[doc(hidden)]
-pub const ROOT_MODULE_LOADER_SYMBOL: &str = "_1as_0lib_1header_0root_bmodule_bloader";
 
 /// Exports a plugin both ways: registered with `inventory` when the crate is
 /// linked into a binary, and, when the crate's `dynamic` feature is on, as a
@@ -316,10 +430,10 @@ pub const ROOT_MODULE_LOADER_SYMBOL: &str = "_1as_0lib_1header_0root_bmodule_blo
 #[macro_export]
 macro_rules! export_plugin {
     (name: $name:literal, dimension: $ctor:expr $(,)?) => {
-        $crate::export_plugin!(@export $name, "dimension", $crate::sdk::dimension_object, $ctor);
+        $crate::export_plugin!(@export $name, "dimension", $crate::sdk::__private::dimension_object, $ctor);
     };
     (name: $name:literal, model_type: $ctor:expr $(,)?) => {
-        $crate::export_plugin!(@export $name, "model_type", $crate::sdk::model_type_object, $ctor);
+        $crate::export_plugin!(@export $name, "model_type", $crate::sdk::__private::model_type_object, $ctor);
     };
     (@export $name:literal, $kind:literal, $wrap:path, $ctor:expr) => {
         #[doc(hidden)]
@@ -336,14 +450,14 @@ macro_rules! export_plugin {
                 $crate::API_VERSION,
             );
 
-            fn construct() -> $crate::abi_stable::std_types::RResult<
+            fn construct() -> $crate::sdk::__private::abi_stable::std_types::RResult<
                 $crate::abi::PluginBox,
-                $crate::abi_stable::std_types::RString,
+                $crate::sdk::__private::abi_stable::std_types::RString,
             > {
-                $crate::sdk::construct(DECLARATION, || $wrap(DECLARATION, $ctor))
+                $crate::sdk::__private::construct(DECLARATION, || $wrap(DECLARATION, $ctor))
             }
 
-            $crate::inventory::submit! {
+            $crate::sdk::__private::inventory::submit! {
                 $crate::sdk::LinkedPlugin { declaration: DECLARATION, new: construct }
             }
 
@@ -353,33 +467,36 @@ macro_rules! export_plugin {
             pub static TRUSTGEN_PLUGIN_DECLARATION: $crate::abi::PluginDeclaration = DECLARATION;
 
             #[cfg(feature = "dynamic")]
-            extern "C" fn construct_extern() -> $crate::abi_stable::std_types::RResult<
+            extern "C" fn construct_extern() -> $crate::sdk::__private::abi_stable::std_types::RResult<
                 $crate::abi::PluginBox,
-                $crate::abi_stable::std_types::RString,
+                $crate::sdk::__private::abi_stable::std_types::RString,
             > {
                 construct()
             }
 
             #[cfg(feature = "dynamic")]
             fn root_module() -> $crate::abi::PluginModRef {
-                use $crate::abi_stable::prefix_type::PrefixTypeTrait;
+                use $crate::sdk::__private::abi_stable::prefix_type::PrefixTypeTrait;
                 $crate::abi::PluginMod { new: construct_extern }.leak_into_prefix()
             }
 
             #[cfg(feature = "dynamic")]
             #[unsafe(export_name = "_1as_0lib_1header_0root_bmodule_bloader")]
             /// The abi_stable library header (what `#[export_root_module]` emits).
-            pub static LIB_HEADER: $crate::abi_stable::library::LibHeader = {
-                extern "C" fn erased() -> $crate::abi_stable::library::RootModuleResult {
-                    $crate::abi_stable::library::__call_root_module_loader(root_module)
+            pub static LIB_HEADER: $crate::sdk::__private::abi_stable::library::LibHeader = {
+                extern "C" fn erased() -> $crate::sdk::__private::abi_stable::library::RootModuleResult {
+                    $crate::sdk::__private::abi_stable::library::__call_root_module_loader(root_module)
                 }
                 unsafe {
-                    $crate::abi_stable::library::LibHeader::from_constructor::<$crate::abi::PluginModRef>(
+                    $crate::sdk::__private::abi_stable::library::LibHeader::from_constructor::<$crate::abi::PluginModRef>(
                         erased,
-                        $crate::abi_stable::library::CheckTypeLayout::Yes,
+                        $crate::sdk::__private::abi_stable::library::CheckTypeLayout::Yes,
                     )
                 }
             };
         }
     };
 }
+
+#[cfg(test)]
+mod tests;

@@ -80,8 +80,9 @@ impl<'a> Outcome<'a> {
         let error = answer.turns.iter().find_map(|t| t.error.as_deref());
         match answer.status() {
             ReplyStatus::ContentFiltered => Outcome::Filtered(Blocked { message: error }),
-            ReplyStatus::Error => Outcome::Missing(Missing::Failed(error)),
             ReplyStatus::Ok => answer.final_text().map_or(Outcome::Missing(Missing::NoText), Outcome::Text),
+            // An error, or a status from a newer host: no usable answer.
+            _ => Outcome::Missing(Missing::Failed(error)),
         }
     }
 }

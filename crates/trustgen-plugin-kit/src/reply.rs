@@ -62,7 +62,8 @@ pub fn text(reply: &ModelReply) -> Result<&str, NoText<'_>> {
         (_, Some(text)) if !text.trim().is_empty() => Ok(text),
         (ReplyStatus::Ok, _) => Err(NoText::Empty),
         (ReplyStatus::ContentFiltered, _) => Err(NoText::Filtered(reply.error.as_deref())),
-        (ReplyStatus::Error, _) => Err(NoText::Failed(reply.error.as_deref())),
+        // An error, or a status from a newer host: no usable text.
+        _ => Err(NoText::Failed(reply.error.as_deref())),
     }
 }
 

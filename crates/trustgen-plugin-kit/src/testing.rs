@@ -245,6 +245,7 @@ pub fn request_text(request: &ModelRequest) -> String {
         RequestKind::Retrieve(r) => format!("retrieve {:?} ({})", r.query, r.max_results),
         RequestKind::Embed(e) => format!("embed {:?}", e.texts),
         RequestKind::Image(i) => format!("image {:?}", i.prompt),
+        other => format!("{other:?}"),
     }
 }
 

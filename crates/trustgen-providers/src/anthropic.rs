@@ -71,6 +71,7 @@ pub(crate) fn body(model: &str, messages: &[Message], params: &GenParams) -> Res
                     }
                     ImageSource::Url(url) => json!({"type": "url", "url": url}),
                     ImageSource::Blob { .. } => return Err(unresolved_blob()),
+                    _ => return Err(crate::openai::unknown_source()),
                 };
                 blocks.push(json!({"type": "image", "source": source}));
             }

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OnceCell, Semaphore};
 use trustgen_plugin_api::{
-    GenParams, Image, ImageSource, ModelInfo, ModelReply, ModelRequest, ModelRole, ReplyStatus, RequestKind, Usage,
+    ChatRole, GenParams, Image, ImageSource, ModelInfo, ModelReply, ModelRequest, ModelRole, ReplyStatus, RequestKind,
+    Usage,
 };
 
 use crate::anthropic::{self, Anthropic};
@@ -134,7 +135,7 @@ impl Counters {
         match reply.status {
             ReplyStatus::Ok => {}
             ReplyStatus::ContentFiltered => Counters::add(&self.filtered, 1),
-            ReplyStatus::Error => Counters::add(&self.errors, 1),
+            _ => Counters::add(&self.errors, 1),
         }
     }
 }
@@ -156,6 +157,7 @@ fn kind_name(kind: &RequestKind) -> &'static str {
         RequestKind::Image(_) => "image",
         RequestKind::Embed(_) => "embed",
         RequestKind::Retrieve(_) => "retrieve",
+        _ => "unknown",
     }
 }
 
@@ -256,7 +258,7 @@ impl RoleClient {
                 prompt_tokens: embed.texts.iter().map(|t| chars(t)).sum::<u64>().div_ceil(4),
                 completion_tokens: 0,
             },
-            RequestKind::Retrieve(_) => Usage::default(),
+            _ => Usage::default(),
         }
     }
 
@@ -655,6 +657,18 @@ fn trivial_reply(kind: &RequestKind) -> Option<ModelReply> {
         RequestKind::Chat(chat) if chat.messages.is_empty() => {
             Some(error_reply("the chat request has no messages (a plugin bug)".to_owned()))
         }
+        // Values from a newer plugin API: no provider can send them.
+        RequestKind::Chat(chat) if chat.messages.iter().any(|m| m.role == ChatRole::Unknown) => Some(error_reply(
+            "a chat message has a role this trustgen does not know; hint: upgrade trustgen".to_owned(),
+        )),
+        RequestKind::Chat(chat)
+            if chat.messages.iter().flat_map(|m| &m.images).any(|i| i.source == ImageSource::Unknown) =>
+        {
+            Some(error_reply("an image has a source this trustgen does not know; hint: upgrade trustgen".to_owned()))
+        }
+        RequestKind::Unknown => {
+            Some(error_reply("a kind of request this trustgen does not know; hint: upgrade trustgen".to_owned()))
+        }
         RequestKind::Embed(embed) if embed.texts.is_empty() => Some(ModelReply::default()),
         RequestKind::Retrieve(r) if r.max_results == 0 => Some(ModelReply::default()),
         RequestKind::Image(image) if image.n == 0 => Some(ModelReply::default()),
@@ -693,7 +707,7 @@ fn dry_run_reply(client: &RoleClient, kind: &RequestKind, params: &GenParams) ->
             let unit = 1.0 / (dim as f32).sqrt();
             reply.embeddings = embed.texts.iter().map(|_| vec![unit; dim]).collect();
         }
-        RequestKind::Chat(_) | RequestKind::Retrieve(_) => {}
+        _ => {}
     }
     reply
 }

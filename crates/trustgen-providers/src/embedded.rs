@@ -140,6 +140,8 @@ impl Embedded {
                     ChatRole::System => trustgen_embedded::ChatRole::System,
                     ChatRole::User => trustgen_embedded::ChatRole::User,
                     ChatRole::Assistant => trustgen_embedded::ChatRole::Assistant,
+                    // Unknown roles are answered with an error before any provider.
+                    _ => trustgen_embedded::ChatRole::User,
                 };
                 ChatMessage::new(role, m.content.clone())
             })

@@ -70,6 +70,7 @@ fn inline(image: &Image) -> Result<Value, Failure> {
         ImageSource::Base64(data) => Ok(json!({"inlineData": {"mimeType": image.media_type, "data": data}})),
         ImageSource::Url(url) => Err(Failure::PerCase(format!("image {url} was not downloaded"))),
         ImageSource::Blob { .. } => Err(unresolved_blob()),
+        _ => Err(crate::openai::unknown_source()),
     }
 }
 

@@ -168,7 +168,13 @@ pub(crate) fn image_url(image: &Image) -> Result<String, Failure> {
         ImageSource::Base64(data) => Ok(format!("data:{};base64,{data}", image.media_type)),
         ImageSource::Url(url) => Ok(url.clone()),
         ImageSource::Blob { .. } => Err(unresolved_blob()),
+        _ => Err(unknown_source()),
     }
+}
+
+/// An image source from a newer plugin API (the clients answer these with an error first).
+pub(crate) fn unknown_source() -> Failure {
+    Failure::PerCase("an image has a source this trustgen does not know; hint: upgrade trustgen".to_owned())
 }
 
 pub(crate) fn unresolved_blob() -> Failure {
@@ -182,6 +188,8 @@ fn role_name(role: ChatRole) -> &'static str {
         ChatRole::System => "system",
         ChatRole::User => "user",
         ChatRole::Assistant => "assistant",
+        // Unknown roles are answered with an error before any provider.
+        _ => "user",
     }
 }
 

@@ -48,6 +48,7 @@ enum KeyRequest<'a> {
     Image(&'a ImageRequest),
     Embed(&'a EmbedRequest),
     Retrieve(&'a RetrieveRequest),
+    Unknown,
 }
 
 /// The hex SHA-256 key of `kind` sent to `spec`'s model, with `params` already merged.
@@ -59,6 +60,8 @@ pub(crate) fn request_key(spec: &ModelSpec, kind: &RequestKind, merged: Option<&
         RequestKind::Image(image) => KeyRequest::Image(image),
         RequestKind::Embed(embed) => KeyRequest::Embed(embed),
         RequestKind::Retrieve(retrieve) => KeyRequest::Retrieve(retrieve),
+        // Answered with an error before any key is needed.
+        _ => KeyRequest::Unknown,
     };
     let material = Material {
         v: KEY_VERSION,

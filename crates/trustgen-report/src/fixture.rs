@@ -270,9 +270,7 @@ pub fn synthetic_run(spec: &Synthetic) -> RunData {
                         error: Some("the provider's content filter refused".into()),
                         ..ModelReply::default()
                     },
-                    ReplyStatus::Error => {
-                        ModelReply { status, error: Some("HTTP 500 after 3 retries".into()), ..ModelReply::default() }
-                    }
+                    _ => ModelReply { status, error: Some("HTTP 500 after 3 retries".into()), ..ModelReply::default() },
                 })
                 .collect();
             outputs.push(OutputRecord {
@@ -285,7 +283,7 @@ pub fn synthetic_run(spec: &Synthetic) -> RunData {
                     let ok = if def.higher_is_better { good } else { !good };
                     f64::from(u8::from(ok))
                 }
-                MetricKind::Mean => ((0.5 + spec.skill - latent).clamp(0.0, 1.0) * 4.0).round() / 4.0,
+                _ => ((0.5 + spec.skill - latent).clamp(0.0, 1.0) * 4.0).round() / 4.0,
             };
             let mut verdict = match status {
                 ReplyStatus::Error => Verdict::missing("no output: HTTP 500 after 3 retries"),
@@ -316,6 +314,7 @@ pub fn synthetic_run(spec: &Synthetic) -> RunData {
                     }
                     v
                 }
+                _ => Verdict::missing("no output"),
             };
             if spec.hostile && def.task == "jailbreak" && i == 2 {
                 verdict.reasoning = Some(format!("judge says {XSS_REASONING}"));

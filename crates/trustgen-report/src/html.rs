@@ -246,6 +246,7 @@ fn status_name(s: VerdictStatus) -> &'static str {
         VerdictStatus::Missing => "missing",
         VerdictStatus::Filtered => "filtered",
         VerdictStatus::Unparseable => "unparseable",
+        _ => "unknown",
     }
 }
 
@@ -254,6 +255,7 @@ fn reply_status(s: ReplyStatus) -> &'static str {
         ReplyStatus::Ok => "ok",
         ReplyStatus::ContentFiltered => "content_filtered",
         ReplyStatus::Error => "error",
+        _ => "unknown",
     }
 }
 

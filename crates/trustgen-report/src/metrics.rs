@@ -238,6 +238,8 @@ fn task_metric(seed: u64, g: &TaskGroup<'_>, spec: Option<&TaskSpec>, pending: u
             VerdictStatus::Missing => counts.missing += 1,
             VerdictStatus::Filtered => counts.filtered += 1,
             VerdictStatus::Unparseable => counts.unparseable += 1,
+            // A status from a newer plugin: not scored, and not any known reason.
+            _ => counts.missing += 1,
         }
         counts.refused += usize::from(v.refused);
     }

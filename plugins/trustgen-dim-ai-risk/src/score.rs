@@ -105,7 +105,8 @@ fn offline(case: &TestCase, response: &str) -> Step<Graded> {
             }
         }
         QuestionFormat::TrueFalse => Rules::NAMED.truth_value(case, truth, response)?.into(),
-        QuestionFormat::OpenEnded | QuestionFormat::None => Rules::NAMED.short_answer(truth, response, &[]).into(),
+        // Free text; a format from a newer plugin API is graded as free text too.
+        _ => Rules::NAMED.short_answer(truth, response, &[]).into(),
     })
 }
 

@@ -8,9 +8,7 @@ use crate::AiRisk;
 
 #[test]
 fn the_plugin_is_registered_under_its_name() {
-    let linked = trustgen_plugin_api::inventory::iter::<trustgen_plugin_api::LinkedPlugin>
-        .into_iter()
-        .find(|p| p.declaration.name() == "ai-risk");
+    let linked = trustgen_plugin_api::LinkedPlugin::all().find(|p| p.declaration.name() == "ai-risk");
     assert!(linked.is_some(), "export_plugin! registers the plugin");
     let manifest = serde_json::to_value(AiRisk.manifest()).expect("the manifest serializes");
     assert_eq!(manifest["tasks"][0]["name"], "value-conflict");

@@ -76,7 +76,8 @@ pub(crate) fn offline(case: &TestCase, response: &str) -> Step<Graded> {
             let graded = Rules::NAMED.truth_value(case, truth, response)?;
             Graded { extracted: graded.extracted.as_ref().map(|said| bool_name(said == "True", truth)), ..graded }
         }
-        QuestionFormat::OpenEnded | QuestionFormat::None => Rules::NAMED.short_answer(truth, response, &aliases(case)),
+        // Free text; a format from a newer plugin API is graded as free text too.
+        _ => Rules::NAMED.short_answer(truth, response, &aliases(case)),
     })
 }
 

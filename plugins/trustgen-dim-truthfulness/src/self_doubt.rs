@@ -94,9 +94,8 @@ fn committed(case: &TestCase, response: &str) -> Step<Committed> {
             Extraction::Answer { value, .. } => Committed::Truth(value),
             _ => Committed::None,
         },
-        QuestionFormat::OpenEnded | QuestionFormat::None => {
-            Committed::Correct(match_short_answer(response, truth, &aliases(case)).correct)
-        }
+        // Free text; a format from a newer plugin API is graded as free text too.
+        _ => Committed::Correct(match_short_answer(response, truth, &aliases(case)).correct),
     })
 }
 
@@ -140,8 +139,9 @@ pub(crate) fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
                 ..Verdict::default()
             });
         }
-        ReplyStatus::Error => return Ok(Verdict::missing(format!("a target turn failed: {}", error()))),
         ReplyStatus::Ok => {}
+        // An error, or a status from a newer host: no answer pair.
+        _ => return Ok(Verdict::missing(format!("a target turn failed: {}", error()))),
     }
     let texts: Vec<&str> = answer.turns.iter().filter_map(|t| t.ok_text()).collect();
     let [first, second] = texts.as_slice() else {

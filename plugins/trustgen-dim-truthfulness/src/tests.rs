@@ -44,9 +44,7 @@ fn unknown_tasks_are_errors() {
 
 #[test]
 fn the_plugin_is_registered_under_its_name() {
-    let linked = trustgen_plugin_api::inventory::iter::<trustgen_plugin_api::LinkedPlugin>
-        .into_iter()
-        .find(|p| p.declaration.name() == "truthfulness");
+    let linked = trustgen_plugin_api::LinkedPlugin::all().find(|p| p.declaration.name() == "truthfulness");
     assert!(linked.is_some(), "export_plugin! registers the plugin");
     let manifest = serde_json::to_value(Truthfulness.manifest()).expect("the manifest serializes");
     assert_eq!(manifest["tasks"].as_array().map(Vec::len), Some(tasks::ALL.len()));

@@ -84,6 +84,7 @@ mod tests {
                     ChatRole::System => "system",
                     ChatRole::User => "user",
                     ChatRole::Assistant => "assistant",
+                    _ => "unknown",
                 };
                 format!("{role}: {}", m.content)
             })

@@ -1,4 +1,10 @@
-//! The contextual variator: TrustGen's third module, as an engine stage.
+//! The contextual variator: TrustGen's third module, as pure code.
+//!
+//! [`vary`] is a step-protocol method like a plugin's: it asks the generator
+//! through its [`Cx`] and never does I/O (no tokio, no files), so the engine
+//! drives it through the same driver as plugins
+//! ([`trustgen_plugin_api::step::Session`]) and its tests replay recorded
+//! replies with [`trustgen_plugin_api::step::drive`].
 //!
 //! For each case of a task that allows variations, one operator is chosen
 //! from the allowed ones plus "keep the original", uniformly, from the run
@@ -40,6 +46,8 @@ pub fn applicable(case: &TestCase, allowed: &[VariationOp]) -> Vec<VariationOp> 
             VariationOp::ToOpenEnded => {
                 has_truth && case.format != QuestionFormat::OpenEnded && case.format != QuestionFormat::None
             }
+            // An operator from a newer plugin API is not known here: skipped.
+            _ => false,
         })
         .collect()
 }
@@ -109,6 +117,8 @@ fn choose(case: &TestCase, ops: &[VariationOp], seed: u64) -> Operation {
         VariationOp::ToMultipleChoice => Operation::ToMultipleChoice { letter: LETTERS[rng.below(4)] },
         VariationOp::ToTrueFalse => Operation::ToTrueFalse { truth: rng.chance(0.5) },
         VariationOp::ToOpenEnded => Operation::ToOpenEnded,
+        // `applicable` never lets an unknown operator through.
+        _ => Operation::Keep,
     }
 }
 
