@@ -313,20 +313,8 @@ struct RawCall<'a> {
 }
 
 /// Decodes a step call, runs the method with a [`Cx`] replaying the replies,
-/// and encodes the result or the next round of requests. For methods whose
-/// input is small; the step methods with large inputs use [`cached_step_call`].
-#[allow(dead_code)]
-fn step_call<I, O>(input: &str, bytes: &[u8], method: impl FnOnce(&mut Cx, &I) -> Step<O>) -> Result<String, CallError>
-where
-    I: DeserializeOwned,
-    O: Serialize,
-{
-    let call: CallInput<I> =
-        serde_json::from_str(input).map_err(|e| CallError::new(CallErrorKind::BadInput, e.to_string()))?;
-    run_step(call.replies, bytes, |cx| method(cx, &call.input))
-}
-
-/// [`step_call`] with the parsed input taken from (and kept in) `cache`.
+/// and encodes the result or the next round of requests. The parsed input is
+/// taken from (and kept in) `cache`.
 fn cached_step_call<I, O>(
     cache: &InputCache<I>,
     input: &str,
