@@ -3,6 +3,7 @@
 //! They run the real `trustgen` binary, load real plugin libraries built on
 //! the fly, and talk real HTTP to the project's own test server on loopback.
 
+mod cli;
 mod embedded;
 mod engine;
 mod plugins;

@@ -13,7 +13,7 @@ use trustgen_testserver::{Script, ServerConfig, TestServer};
 
 use crate::support::{root, run, trustgen};
 
-/// The endpoint the committed test-server suites point at (`trustgen serve-test --port 8089`).
+/// The endpoint the committed test-server suites point at (`trustgen-testserver --port 8089`).
 const COMMITTED_BASE: &str = "http://127.0.0.1:8089";
 
 /// Tasks that build nothing without user-supplied data in this setting (a generator and a

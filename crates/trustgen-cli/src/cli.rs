@@ -4,9 +4,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// `trustgen --version`: the package version and the git commit of the build (`-dirty` when tracked
+/// files differed from it), recorded by build.rs.
+pub(crate) const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("TRUSTGEN_COMMIT"), ")");
+
 /// Evaluate how trustworthy generative models are.
 #[derive(Debug, Parser)]
-#[command(name = "trustgen", version, about, long_about = None)]
+#[command(name = "trustgen", version = VERSION, about, long_about = None)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) global: GlobalArgs,
@@ -56,6 +60,7 @@ pub(crate) enum Command {
         command: ModelsCommand,
     },
     /// Start the OpenAI-compatible test server (scripted replies and fault modes) on loopback.
+    #[cfg(feature = "testserver")]
     ServeTest(trustgen_testserver::cli::ServeArgs),
     /// Check a suite file: syntax, keys, and every named plugin, task and model type.
     Validate {

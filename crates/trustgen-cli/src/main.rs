@@ -1,5 +1,7 @@
 //! `trustgen`: evaluate how trustworthy generative models are.
 
+#[cfg(test)]
+mod build_commit;
 mod cli;
 mod plugins;
 mod run;
@@ -42,6 +44,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => tools::report(args, cli.global.quiet),
         Command::Cache { command } => tools::cache(command),
         Command::Models { command } => tools::models(command),
+        #[cfg(feature = "testserver")]
         Command::ServeTest(args) => tools::serve_test(args),
     }
 }

@@ -1,4 +1,4 @@
-//! `trustgen report`, `trustgen cache`, `trustgen models`, `trustgen serve-test`.
+//! `trustgen report`, `trustgen cache`, `trustgen models`, `trustgen serve-test` (feature `testserver`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,6 +85,7 @@ pub(crate) fn models(command: &ModelsCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+#[cfg(feature = "testserver")]
 pub(crate) fn serve_test(args: &trustgen_testserver::cli::ServeArgs) -> anyhow::Result<ExitCode> {
     trustgen_testserver::cli::run(args)?;
     Ok(ExitCode::SUCCESS)
