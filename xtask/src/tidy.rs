@@ -5,7 +5,8 @@
 //! whitespace in Rust, TOML and Markdown files; every crate's directory name
 //! is its package name and it inherits the workspace lints; every plugin
 //! crate has a `dynamic` feature, a trustgen-cli feature and a line in
-//! `vendored.rs`.
+//! `vendored.rs`; and the architecture invariants of ARCHITECTURE.md
+//! (dependency and source rules, see `invariants.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -48,6 +49,7 @@ pub(crate) fn check(root: &Path) -> anyhow::Result<Vec<String>> {
         }
     }
     problems.extend(check_crates(root)?);
+    problems.extend(crate::invariants::check(root)?);
     Ok(problems)
 }
 
