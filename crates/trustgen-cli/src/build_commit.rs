@@ -94,7 +94,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(describe("/nonexistent/git", dir.path()), UNKNOWN, "git not installed");
         // Only meaningful when the temporary directory is not itself inside a repository.
-        if Command::new("git").current_dir(dir.path()).args(["rev-parse", "--git-dir"]).output().unwrap().status.success() {
+        if Command::new("git")
+            .current_dir(dir.path())
+            .args(["rev-parse", "--git-dir"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+        {
             return;
         }
         assert_eq!(describe("git", dir.path()), UNKNOWN, "not a repository");

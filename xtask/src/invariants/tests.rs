@@ -60,7 +60,9 @@ fn api_depends_only_on_its_allowed_set() {
             ("tokio", &[], &[], EMPTY),
         ],
         &[],
-        expect![[r#"crates/trustgen-plugin-api/Cargo.toml: api-deps: trustgen-plugin-api depends on `reqwest`, outside its allowed set ["abi_stable", "inventory", "serde", "serde_json", "sha2", "schemars"]; hint: every plugin inherits the API's dependencies, so widening the set is a 1.x design decision (xtask/src/invariants.rs)"#]],
+        expect![[
+            r#"crates/trustgen-plugin-api/Cargo.toml: api-deps: trustgen-plugin-api depends on `reqwest`, outside its allowed set ["abi_stable", "inventory", "serde", "serde_json", "sha2", "schemars"]; hint: every plugin inherits the API's dependencies, so widening the set is a 1.x design decision (xtask/src/invariants.rs)"#
+        ]],
     );
 }
 
@@ -117,7 +119,10 @@ pub fn g<'a>(x: &'a str) -> &'a str { x }
     check(
         &[("trustgen-dim-x", &[], &[], lib), ("trustgen-engine", &[], &[], "//! Not pure.\nuse std::fs;\n")],
         &[
-            ("ws/plugins/trustgen-dim-x/src/io.rs", "//! io\npub fn now() -> std::time::SystemTime {\n    std::time::SystemTime::now()\n}\n"),
+            (
+                "ws/plugins/trustgen-dim-x/src/io.rs",
+                "//! io\npub fn now() -> std::time::SystemTime {\n    std::time::SystemTime::now()\n}\n",
+            ),
             ("ws/plugins/trustgen-dim-x/src/testkit.rs", "//! test helpers\nuse std::env;\n"),
             ("ws/plugins/trustgen-dim-x/src/tests.rs", "//! tests\nuse std::fs;\n"),
         ],
