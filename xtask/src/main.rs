@@ -2,7 +2,9 @@
 //!
 //! Run `cargo xtask help` for the list of tasks.
 
+mod api;
 mod bench;
+mod ci;
 mod dist;
 mod features;
 mod import_data;
@@ -23,7 +25,9 @@ fn main() -> anyhow::Result<()> {
             println!("{HELP}");
             Ok(())
         }
+        "api" => api::run(&args[1..]),
         "bench" => bench::run(&args[1..]),
+        "ci" => ci::run(&args[1..]),
         "dist" => dist::run(&args[1..]),
         "features" => features::run(),
         "setup" => setup::run(&args[1..]),
@@ -38,7 +42,9 @@ const HELP: &str = "\
 cargo xtask <task>
 
 tasks:
+  api          the plugin API's public items against crates/trustgen-plugin-api/public-api.txt (--bless: accept)
   bench        a whole run against the test server: wall time vs N·L/C, req/s, peak RSS (--embedded: model speed)
+  ci           every CI check in order, each timed (what .ci/run runs)
   dist         build every plugin crate as a dynamic library into target/plugins/
   setup        build trustgen, fetch the embedded models, run suites/quick.toml (--no-run: skip the run)
   tidy         check module docs, whitespace, crate layout, plugin wiring and the architecture invariants

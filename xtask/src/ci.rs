@@ -1,0 +1,146 @@
+//! `cargo xtask ci`: every check CI runs, in order, each under a timed header, then a table of the
+//! step times. `.ci/run` installs the system packages (Chromium) and calls this.
+//!
+//! Steps: fmt, the embedded models, `cargo test --workspace` (the README's test command), clippy,
+//! the HTML report in headless Chromium, `cargo xtask features`, `cargo xtask import-data --check`,
+//! cargo-deny (installed when missing), the plugin API's semver check. The first failing step stops
+//! the run. All steps share one model and request cache, `target/ci-cache`.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+
+use crate::{project_root, target_dir};
+
+/// The cargo-deny release CI installs when `cargo deny` is missing.
+pub(crate) const CARGO_DENY: &str = "cargo-deny@0.20.2";
+
+/// A CI step: its name and what it runs.
+type Step = (&'static str, fn(&Path) -> anyhow::Result<()>);
+
+const STEPS: &[Step] = &[
+    ("cargo fmt --check", fmt),
+    ("fetch the embedded models (trustgen models pull)", models),
+    ("cargo test --workspace (the README's test command)", test),
+    ("cargo clippy --workspace --all-targets -- -D warnings", clippy),
+    ("the HTML report in headless Chromium", browser),
+    ("cargo xtask features", |_| crate::features::run()),
+    ("cargo xtask import-data --check", |_| crate::import_data::run(&["--check".to_string()])),
+    ("cargo deny check licenses bans sources", deny),
+    ("the plugin API's public shape against its 1.x baseline", |_| crate::api::run(&[])),
+];
+
+pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
+    if let Some(arg) = args.first() {
+        bail!("unknown argument `{arg}`; usage: cargo xtask ci");
+    }
+    let cache = target_dir().join("ci-cache");
+    std::fs::create_dir_all(&cache).with_context(|| format!("creating {}", cache.display()))?;
+    let started = Instant::now();
+    let mut times = Vec::new();
+    let mut failure = None;
+    for (i, (name, step)) in STEPS.iter().enumerate() {
+        println!("\n==> [{}/{}] {name} (at {:.0} s)", i + 1, STEPS.len(), started.elapsed().as_secs_f64());
+        let step_started = Instant::now();
+        let result = step(&cache);
+        let seconds = step_started.elapsed().as_secs_f64();
+        times.push((*name, seconds));
+        if let Err(error) = result {
+            failure = Some(error.context(format!("ci step `{name}` failed")));
+            break;
+        }
+    }
+    println!("\n==> step times");
+    for (name, seconds) in &times {
+        println!("  {seconds:>7.1} s  {name}");
+    }
+    println!("  {:>7.1} s  total", started.elapsed().as_secs_f64());
+    match failure {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// A command run from the workspace root with the CI cache.
+fn command(program: impl AsRef<std::ffi::OsStr>, cache: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.current_dir(project_root()).env("TRUSTGEN_CACHE_DIR", cache).env("CARGO_TERM_COLOR", "never");
+    cmd
+}
+
+fn cargo(cache: &Path) -> Command {
+    command(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()), cache)
+}
+
+fn status(mut cmd: Command) -> anyhow::Result<()> {
+    let shown = format!("{cmd:?}");
+    let status = cmd.status().with_context(|| format!("starting {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}
+
+fn fmt(cache: &Path) -> anyhow::Result<()> {
+    let mut cmd = cargo(cache);
+    cmd.args(["fmt", "--all", "--check"]);
+    status(cmd)
+}
+
+fn models(cache: &Path) -> anyhow::Result<()> {
+    let mut cmd = cargo(cache);
+    cmd.args(["run", "--quiet", "-p", "trustgen-cli", "--", "models", "pull"]).args(crate::setup::MODELS);
+    status(cmd)
+}
+
+fn test(cache: &Path) -> anyhow::Result<()> {
+    let mut cmd = cargo(cache);
+    cmd.args(["test", "--workspace"]);
+    status(cmd)
+}
+
+fn clippy(cache: &Path) -> anyhow::Result<()> {
+    let mut cmd = cargo(cache);
+    cmd.args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]);
+    status(cmd)
+}
+
+fn browser(cache: &Path) -> anyhow::Result<()> {
+    let browser = project_root().join("crates/trustgen-report/browser");
+    let mut npm = command("npm", cache);
+    npm.current_dir(&browser).args(["ci", "--no-audit", "--no-fund", "--silent"]);
+    status(npm)?;
+    let out = target_dir().join("report-fixture");
+    let mut fixture = cargo(cache);
+    fixture.args(["run", "--quiet", "-p", "trustgen-report", "--example", "fixture_report", "--"]).arg(&out);
+    status(fixture)?;
+    let mut node = command("node", cache);
+    node.arg(browser.join("check_report.mjs")).arg(out.join("report/report.html"));
+    status(node)
+}
+
+/// Installs `tool` (`cargo-deny@X`) with `cargo install --locked` unless `cargo <subcommand>` runs.
+pub(crate) fn ensure_cargo_tool(subcommand: &str, tool: &str, cache: &Path) -> anyhow::Result<()> {
+    let mut probe = cargo(cache);
+    probe.args([subcommand, "--version"]);
+    if probe.output().is_ok_and(|o| o.status.success()) {
+        return Ok(());
+    }
+    println!("installing {tool} (cargo install --locked {tool})");
+    let started = Instant::now();
+    let mut install = cargo(cache);
+    // Its own target directory, not the workspace's.
+    install.env_remove("CARGO_TARGET_DIR").args(["install", "--locked", tool]);
+    status(install)?;
+    println!("installed {tool} in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn deny(cache: &Path) -> anyhow::Result<()> {
+    ensure_cargo_tool("deny", CARGO_DENY, cache)?;
+    let mut cmd = cargo(cache);
+    cmd.args(["deny", "--all-features", "check", "licenses", "bans", "sources"]);
+    status(cmd)
+}
