@@ -53,7 +53,7 @@ mod tests {
     use std::path::Path;
     use std::process::Command;
 
-    use super::{UNKNOWN, describe};
+    use super::{UNKNOWN, describe, watched};
 
     fn git(dir: &Path, args: &[&str]) -> String {
         let output = Command::new("git")
@@ -87,6 +87,21 @@ mod tests {
         let second = git(repo.path(), &["rev-parse", "--short=10", "HEAD"]);
         assert_ne!(second, hash);
         assert_eq!(describe("git", repo.path()), second);
+    }
+
+    #[test]
+    fn watches_head_the_branch_the_index_and_existing_sources() {
+        let repo = tempfile::tempdir().unwrap();
+        git(repo.path(), &["init", "-q", "-b", "trunk"]);
+        std::fs::write(repo.path().join("a.txt"), "one\n").unwrap();
+        git(repo.path(), &["add", "a.txt"]);
+        git(repo.path(), &["commit", "-q", "-m", "first"]);
+        let sources = [repo.path().join("a.txt"), repo.path().join("missing")];
+        let rel: Vec<String> = watched("git", repo.path(), &sources)
+            .iter()
+            .map(|p| p.strip_prefix(repo.path()).unwrap().display().to_string())
+            .collect();
+        assert_eq!(rel, ["a.txt", ".git/HEAD", ".git/index", ".git/refs/heads/trunk"]);
     }
 
     #[test]
