@@ -11,6 +11,7 @@
 //!   and its one driver, [`step::Session`], which hosts and tests use;
 //! - [`sdk`]: the [`Dimension`] and [`ModelType`] traits and the one macro,
 //!   [`export_plugin!`], that exports a plugin both linked and dynamic;
+//! - [`options`]: checking a suite's options table against the manifest's schema;
 //! - [`abi`]: the frozen binary interface (host side only);
 //! - [`rng`]: the seeded generator every random choice comes from.
 //!
@@ -131,6 +132,7 @@
 #![deny(missing_docs)]
 
 pub mod abi;
+pub mod options;
 pub mod rng;
 pub mod schema;
 pub mod sdk;
@@ -139,6 +141,7 @@ pub mod step;
 #[cfg(test)]
 mod abi_tests;
 
+pub use options::OptionProblem;
 pub use rng::SeededRng;
 pub use schema::*;
 pub use sdk::{CallError, CallErrorKind, CallInput, CallOutput, Dimension, LinkedPlugin, ModelType};

@@ -16,7 +16,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::abi::{PluginBox, PluginDeclaration, PluginObject, PluginObject_TO};
-use crate::schema::{BuildInput, BuildOutput, Manifest, ModelOutput, PluginKind, RespondInput, ScoreInput, Verdict};
+use crate::options::OptionProblem;
+use crate::schema::{
+    BuildInput, BuildOutput, JsonMap, Manifest, ModelOutput, PluginKind, RespondInput, ScoreInput, Verdict,
+};
 use crate::step::{Cx, Failure, KeyedReply, KeyedRequest, Round, Step};
 
 /// Method names of the call entry point.
@@ -27,6 +30,11 @@ pub mod methods {
     pub const SCORE: &str = "score";
     /// Model type: answer one case ([`crate::RespondInput`] → [`crate::ModelOutput`]).
     pub const RESPOND: &str = "respond";
+    /// Dimension: check a suite's `[[dimension]] options` table before a run
+    /// (`{"options": {...}}` → a JSON list of [`crate::OptionProblem`]). Not a step
+    /// call: it asks no model. Plugins built before this method answer
+    /// [`crate::CallErrorKind::UnknownMethod`], which the host takes as "not checked".
+    pub const CHECK_OPTIONS: &str = "check_options";
 }
 
 /// A dimension plugin: tasks that build cases and grade answers.
@@ -43,6 +51,13 @@ pub trait Dimension: Send + Sync + 'static {
 
     /// Grades the target's output for one case.
     fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict>;
+
+    /// Checks a suite's `[[dimension]] options` table before the run; no problem means the
+    /// table is fine. The default checks it against the manifest's declared `options` schema
+    /// (see [`crate::options::check`]); override it for rules a schema cannot say.
+    fn check_options(&self, options: &JsonMap) -> Vec<OptionProblem> {
+        crate::options::check(&self.manifest().options, options)
+    }
 }
 
 /// A model-type plugin: how a case becomes requests to the target.
@@ -347,6 +362,21 @@ fn run_step<O: Serialize>(
     serde_json::to_string(&output).map_err(|e| CallError::new(CallErrorKind::Failed, e.to_string()))
 }
 
+/// The input of [`methods::CHECK_OPTIONS`].
+#[derive(Deserialize)]
+struct CheckOptionsInput {
+    #[serde(default)]
+    options: JsonMap,
+}
+
+/// Decodes a `check_options` call, runs the check (panics caught) and encodes the problems.
+fn check_options_call(input: &str, check: impl FnOnce(&JsonMap) -> Vec<OptionProblem>) -> Result<String, CallError> {
+    let call: CheckOptionsInput =
+        serde_json::from_str(input).map_err(|e| CallError::new(CallErrorKind::BadInput, e.to_string()))?;
+    let problems = catch(|| check(&call.options)).map_err(|m| CallError::new(CallErrorKind::Panic, m))?;
+    serde_json::to_string(&problems).map_err(|e| CallError::new(CallErrorKind::Failed, e.to_string()))
+}
+
 /// Encodes a call's result for the boundary; a protocol error gets the name
 /// of the plugin and the method in front.
 fn finish(plugin: &PluginDeclaration, method: &str, result: Result<String, CallError>) -> RResult<RString, RString> {
@@ -374,6 +404,7 @@ impl<D: Dimension> PluginObject for DimensionBridge<D> {
             methods::SCORE => {
                 cached_step_call(&self.score_inputs, input.as_str(), bytes.as_slice(), |cx, i| self.plugin.score(cx, i))
             }
+            methods::CHECK_OPTIONS => check_options_call(input.as_str(), |options| self.plugin.check_options(options)),
             other => Err(CallError::new(
                 CallErrorKind::UnknownMethod,
                 format!("dimension plugin `{}` has no method `{other}`", self.declaration.name()),
