@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use trustgen_host::suite::Suite;
+use trustgen_config::Suite;
 use trustgen_host::{DiscoverOptions, Registry, SourcePreference};
 use trustgen_plugin_api::PluginKind;
 
@@ -26,7 +26,7 @@ pub(crate) fn suite_discover_options(global: &GlobalArgs, suite: &Suite) -> Disc
     for dir in suite.plugin_dirs() {
         options = options.dir(dir, format!("[plugins] dirs in {}", suite.path.display()));
     }
-    let base = suite.path.parent().unwrap_or(Path::new("."));
+    let base = suite.dir();
     for (name, source) in &suite.file.plugins.source {
         let preference = match SourcePreference::parse(source) {
             SourcePreference::Path(p) => SourcePreference::Path(base.join(p)),
@@ -117,7 +117,7 @@ pub(crate) fn info(global: &GlobalArgs, name: &str) -> anyhow::Result<ExitCode> 
     let registry = Registry::discover(&discover_options(global))?;
     report_problems(&registry);
     let Some(plugin) = registry.get(name) else {
-        let hint = trustgen_host::suite::did_you_mean(name, registry.names())
+        let hint = trustgen_config::did_you_mean(name, registry.names())
             .map(|n| format!("; did you mean `{n}`?"))
             .unwrap_or_else(|| "; see `trustgen plugins list`".into());
         anyhow::bail!("no plugin named `{name}`{hint}");
@@ -133,7 +133,7 @@ pub(crate) fn validate(global: &GlobalArgs, path: &Path) -> anyhow::Result<ExitC
     let registry = Registry::discover(&suite_discover_options(global, &suite))
         .with_context(|| format!("loading the plugins {} needs", path.display()))?;
     report_problems(&registry);
-    suite.validate(&registry)?;
+    trustgen_host::suite::validate(&suite, &registry)?;
     if !global.quiet {
         println!("{}: ok", path.display());
     }

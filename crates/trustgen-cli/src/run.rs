@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use trustgen_config::Suite;
 use trustgen_engine::{CacheChoice, RunOutcome, RunRequest};
 use trustgen_host::Registry;
-use trustgen_host::suite::Suite;
 use trustgen_report::record::{Metrics, RunManifest, UsageRecord, files, read_json};
 
 use crate::cli::{GlobalArgs, RunArgs};

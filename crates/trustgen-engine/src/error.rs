@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 pub enum EngineError {
     /// The suite is invalid.
     #[error(transparent)]
-    Suite(#[from] trustgen_host::suite::SuiteErrors),
+    Suite(#[from] trustgen_config::SuiteErrors),
     /// Plugins could not be found or loaded.
     #[error(transparent)]
     Host(#[from] trustgen_host::HostError),

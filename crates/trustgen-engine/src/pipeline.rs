@@ -10,7 +10,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-use trustgen_host::suite::Suite;
+use trustgen_config::Suite;
 use trustgen_host::{Plugin, Registry};
 use trustgen_plugin_api::sdk::methods;
 use trustgen_plugin_api::{
@@ -224,16 +224,8 @@ fn is_named(suite: &Suite, spec: &ModelSpec) -> bool {
 fn model_specs(suite: &Suite) -> Result<Vec<ModelSpec>, EngineError> {
     let base = suite.path.parent().map(PathBuf::from).unwrap_or_default();
     let mut specs = Vec::new();
-    for (role, config) in &suite.file.models {
-        let role = match role.get_ref().as_str() {
-            "target" => ModelRole::Target,
-            "generator" => ModelRole::Generator,
-            "judge" => ModelRole::Judge,
-            "embedder" => ModelRole::Embedder,
-            "retriever" => ModelRole::Retriever,
-            other => return Err(EngineError::Invalid(format!("unknown model role `{other}`"))),
-        };
-        specs.push(ModelSpec::from_config(role, config, &base)?);
+    for config in suite.file.models.values() {
+        specs.push(ModelSpec::from_config(config, &base)?);
     }
     if !specs.iter().any(|s| s.role == ModelRole::Embedder) {
         // Similarity judges use the embedded sentence-embedding model unless

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
+use trustgen_config::Suite;
 use trustgen_host::Plugin;
 use trustgen_host::Registry;
-use trustgen_host::suite::Suite;
 use trustgen_plugin_api::{JsonMap, ModelRole, TaskSpec, VariationOp};
 use trustgen_report::record::{DataFileRecord, DimensionRecord};
 
@@ -47,9 +47,10 @@ pub struct Plan {
     pub data_files: Vec<DataFileRecord>,
 }
 
-/// Builds the plan; every error here comes before any request is sent.
+/// Builds the plan; every error here comes before any request is sent, including each plugin's
+/// check of its `options` table.
 pub fn plan(suite: &Suite, registry: &Registry) -> Result<Plan, EngineError> {
-    suite.validate(registry)?;
+    trustgen_host::suite::validate(suite, registry)?;
     let target = suite
         .model(ModelRole::Target)
         .ok_or_else(|| EngineError::Invalid(format!("{}: the suite has no [models.target]", suite.path.display())))?;
@@ -63,11 +64,7 @@ pub fn plan(suite: &Suite, registry: &Registry) -> Result<Plan, EngineError> {
     for dimension in &suite.file.dimensions {
         let plugin = registry.get(dimension.plugin.get_ref()).cloned().expect("validated");
         let manifest = plugin.manifest().clone();
-        let requested: Vec<VariationOp> = dimension
-            .variations
-            .iter()
-            .filter_map(|v| VariationOp::ALL.iter().copied().find(|op| op.as_str() == v.get_ref()))
-            .collect();
+        let requested: Vec<VariationOp> = dimension.variations.iter().map(|v| *v.get_ref()).collect();
         let mut tasks = Vec::new();
         for spec in suite.selected_tasks(dimension, &manifest) {
             let variations: Vec<VariationOp> =
@@ -114,7 +111,7 @@ pub fn plan(suite: &Suite, registry: &Registry) -> Result<Plan, EngineError> {
             }
             tasks.push(PlannedTask { spec: spec.clone(), limit: dimension.limit, variations, data });
         }
-        let options = toml_to_json(&dimension.options);
+        let options = dimension.options.to_json();
         let record = DimensionRecord {
             plugin: plugin.name().to_string(),
             tasks: tasks.iter().map(|t| t.spec.name.clone()).collect(),
@@ -151,14 +148,6 @@ fn load_jsonl(path: &Path, rel: &str) -> Result<(Vec<serde_json::Value>, DataFil
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let record = DataFileRecord { path: rel.to_string(), sha256, rows: rows.len() };
     Ok((rows, record))
-}
-
-/// Converts a TOML table to a JSON object.
-pub fn toml_to_json(table: &toml::Table) -> JsonMap {
-    match serde_json::to_value(table) {
-        Ok(serde_json::Value::Object(map)) => map,
-        _ => JsonMap::new(),
-    }
 }
 
 /// The directory a new run is written to.

@@ -1,11 +1,14 @@
-//! The host side of trustgen's plugin system, and the suite file.
+//! The host side of trustgen's plugin system, and validating a suite against it.
 //!
 //! - [`Registry`] holds every plugin, whether linked into the binary
 //!   (registered with `inventory`) or loaded from a dynamic library found in a
 //!   plugin directory. Both become the same FFI-safe object, so the pipeline
 //!   cannot tell them apart.
-//! - [`suite`] parses and validates suite TOML files, with errors that name
-//!   the file, line and column and suggest the key that was meant.
+//! - [`suite::validate`] checks a suite (parsed by trustgen-config) against the
+//!   registry: plugin, task, variation and model-type names, and each dimension
+//!   plugin's `options` table, which the plugin checks itself
+//!   (`check_options`). Errors name the file, line and column and suggest the
+//!   name that was meant.
 //!
 //! **Architecture invariant:** this is the only crate that loads libraries.
 //! Before any plugin code runs, a library's plain C declaration is read with

@@ -95,7 +95,12 @@ impl fmt::Debug for Plugin {
 }
 
 impl Plugin {
-    fn new(object: PluginBox, source: Source, declared_name: &str, declared_kind: &str) -> Result<Plugin, LoadError> {
+    pub(crate) fn new(
+        object: PluginBox,
+        source: Source,
+        declared_name: &str,
+        declared_kind: &str,
+    ) -> Result<Plugin, LoadError> {
         let origin = match &source {
             Source::Linked => "linked".to_string(),
             Source::Dynamic(path) => path.display().to_string(),
@@ -295,6 +300,12 @@ impl Registry {
         dynamic::check_api_version(probe)?;
         let object = dynamic::load(probe)?;
         Plugin::new(object, Source::Dynamic(probe.path.clone()), &probe.declaration.name(), &probe.declaration.kind())
+    }
+
+    /// A registry of exactly these plugins (for tests).
+    #[cfg(test)]
+    pub(crate) fn of(plugins: Vec<Plugin>) -> Registry {
+        Registry { plugins: plugins.into_iter().map(Arc::new).collect(), problems: Vec::new() }
     }
 
     /// All plugins, sorted by name.

@@ -8,29 +8,11 @@ use trustgen_plugin_api::ModelRole;
 
 use crate::spec::ProviderKind;
 
-/// A model configuration that cannot work. Raised before any request is sent.
+/// A model configuration that cannot work in this process (a key variable that is not set, a
+/// provider this build lacks). Raised before any request is sent; what a suite's `[models.<role>]`
+/// table says is checked when trustgen-config parses it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigError {
-    /// The provider name is not known.
-    #[error("[models.{role}]: unknown provider `{provider}`; hint: use one of {known}")]
-    UnknownProvider {
-        /// The role's table.
-        role: String,
-        /// What the suite said.
-        provider: String,
-        /// The providers allowed for this role, comma separated.
-        known: String,
-    },
-    /// The provider does not serve this role (a retriever for the target, a chat model as retriever).
-    #[error("[models.{role}]: provider `{provider}` cannot serve the {role} role; hint: use one of {allowed}")]
-    WrongRole {
-        /// The role's table.
-        role: String,
-        /// The provider.
-        provider: String,
-        /// The providers allowed for this role.
-        allowed: String,
-    },
     /// A key the provider needs is missing.
     #[error("[models.{role}]: provider `{provider}` needs `{field}`; hint: {hint}")]
     MissingField {
@@ -42,16 +24,6 @@ pub enum ConfigError {
         field: &'static str,
         /// What to write.
         hint: String,
-    },
-    /// A key is set that the provider does not use.
-    #[error("[models.{role}]: provider `{provider}` does not use `{field}`; hint: remove it")]
-    UnusedField {
-        /// The role's table.
-        role: String,
-        /// The provider.
-        provider: String,
-        /// The key that has no effect.
-        field: &'static str,
     },
     /// A value is out of range or malformed.
     #[error("[models.{role}]: invalid `{field}`: {problem}")]

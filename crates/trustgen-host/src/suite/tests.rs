@@ -1,115 +1,197 @@
-//! Tests of suite parsing and its error messages.
+//! Tests of validating a suite against a registry: names, and each plugin's own options check,
+//! with a plugin that keeps the default check and one built before `check_options` existed.
 
 use std::path::Path;
 
+use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::std_types::{RResult, RSlice, RStr, RString};
 use expect_test::{Expect, expect};
+use serde_json::json;
+use trustgen_config::Suite;
+use trustgen_plugin_api::abi::{PluginDeclaration, PluginObject, PluginObject_TO};
+use trustgen_plugin_api::sdk;
+use trustgen_plugin_api::{
+    BuildInput, BuildOutput, CallError, CallErrorKind, Cx, Dimension, Manifest, MetricSpec, PluginKind, ScoreInput,
+    Step, TaskSpec, VariationOp, Verdict, fail,
+};
 
-use super::Suite;
+use super::validate;
+use crate::registry::{Plugin, Registry, Source};
 
+/// A dimension plugin that declares two options and keeps the default check.
+struct Declared;
+
+fn task(name: &str) -> TaskSpec {
+    TaskSpec {
+        name: name.into(),
+        model_types: vec!["llm".into()],
+        metric: MetricSpec::default(),
+        variations: vec![VariationOp::Paraphrase],
+        ..TaskSpec::default()
+    }
+}
+
+impl Dimension for Declared {
+    fn manifest(&self) -> Manifest {
+        Manifest {
+            tasks: vec![task("jailbreak"), task("toxicity")],
+            options: json!({
+                "type": "object",
+                "properties": {
+                    "dynamic": {"type": "boolean"},
+                    "toxicity_judge": {"type": "string", "enum": ["auto", "offline", "llm"]}
+                },
+                "additionalProperties": false
+            }),
+            ..Manifest::default()
+        }
+    }
+    fn build(&self, _cx: &mut Cx, _input: &BuildInput) -> Step<BuildOutput> {
+        fail!("not built in these tests")
+    }
+    fn score(&self, _cx: &mut Cx, _input: &ScoreInput) -> Step<Verdict> {
+        fail!("not scored in these tests")
+    }
+}
+
+/// A plugin built before `check_options`: it knows `manifest`, `build` and `score` only, so it
+/// answers any other method as unknown (exactly what an older bridge does).
+struct Older;
+
+impl PluginObject for Older {
+    fn manifest(&self) -> RResult<RString, RString> {
+        let manifest = Manifest {
+            name: "older".into(),
+            kind: PluginKind::Dimension,
+            tasks: vec![task("quiz")],
+            options: json!({"type": "object", "properties": {}, "additionalProperties": false}),
+            ..Manifest::default()
+        };
+        RResult::ROk(serde_json::to_string(&manifest).unwrap_or_default().into())
+    }
+    fn call(&self, method: RStr<'_>, _input: RStr<'_>, _bytes: RSlice<'_, u8>) -> RResult<RString, RString> {
+        let error = CallError {
+            kind: CallErrorKind::UnknownMethod,
+            message: format!("dimension plugin `older` has no method `{method}`"),
+        };
+        RResult::RErr(error.to_json().into())
+    }
+}
+
+/// A model-type plugin providing `llm`.
+struct Llm;
+
+impl trustgen_plugin_api::ModelType for Llm {
+    fn manifest(&self) -> Manifest {
+        Manifest { model_types: vec!["llm".into()], ..Manifest::default() }
+    }
+    fn respond(
+        &self,
+        _cx: &mut Cx,
+        _input: &trustgen_plugin_api::RespondInput,
+    ) -> Step<trustgen_plugin_api::ModelOutput> {
+        fail!("not asked in these tests")
+    }
+}
+
+fn registry() -> Registry {
+    let plugin = |object, name: &str, kind: &str| {
+        Plugin::new(object, Source::Linked, name, kind).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let declaration = |kind, name| PluginDeclaration::new(kind, name, "0.1.0", trustgen_plugin_api::API_VERSION);
+    Registry::of(vec![
+        plugin(
+            sdk::__private::dimension_object(declaration("dimension", "declared"), Declared),
+            "declared",
+            "dimension",
+        ),
+        plugin(sdk::__private::model_type_object(declaration("model_type", "llm"), Llm), "llm", "model_type"),
+        plugin(PluginObject_TO::from_value(Older, TD_Opaque), "older", "dimension"),
+    ])
+}
+
+/// Parses `text` as `suite.toml` and validates it against [`registry`].
 #[track_caller]
 fn check(text: &str, expected: Expect) {
-    let got = match Suite::parse(Path::new("suite.toml"), text.to_string()) {
-        Ok(suite) => format!("ok: {} dimension(s), {} model(s)", suite.file.dimensions.len(), suite.file.models.len()),
+    let suite = Suite::parse(Path::new("suite.toml"), text.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let got = match validate(&suite, &registry()) {
+        Ok(()) => "ok".to_string(),
         Err(errors) => errors.to_string(),
     };
     expected.assert_eq(&got);
 }
 
+const TARGET: &str = "[models.target]\nprovider = \"embedded\"\n\n";
+
 #[test]
-fn valid_suite() {
+fn a_valid_suite_with_options_passes() {
+    check(
+        &format!(
+            "{TARGET}[[dimension]]\nplugin = \"declared\"\ntasks = [\"toxicity\"]\nvariations = [\"paraphrase\"]\noptions = {{ dynamic = false, toxicity_judge = \"llm\" }}\n"
+        ),
+        expect!["ok"],
+    );
+}
+
+#[test]
+fn an_option_typo_is_an_error_at_its_key_with_a_suggestion() {
+    check(
+        &format!("{TARGET}[[dimension]]\nplugin = \"declared\"\noptions = {{ dynamik = false }}\n"),
+        expect!["suite.toml:6:13: [[dimension]] `declared` options: unknown option `dynamik`; did you mean `dynamic`?"],
+    );
+    check(
+        &format!(
+            "{TARGET}[[dimension]]\nplugin = \"declared\"\n\n[dimension.options]\ndynamic = true\ntoxicty_judge = \"llm\"\n"
+        ),
+        expect![
+            "suite.toml:9:1: [[dimension]] `declared` options: unknown option `toxicty_judge`; did you mean `toxicity_judge`?"
+        ],
+    );
+}
+
+#[test]
+fn a_wrong_option_value_is_an_error_at_the_value() {
+    check(
+        &format!(
+            "{TARGET}[[dimension]]\nplugin = \"declared\"\noptions = {{ dynamic = \"yes\", toxicity_judge = \"ofline\" }}\n"
+        ),
+        expect![[r#"
+            suite.toml:6:23: [[dimension]] `declared` options: option `dynamic` must be boolean, not "yes"
+            suite.toml:6:47: [[dimension]] `declared` options: option `toxicity_judge` is "ofline"; allowed values: "auto", "offline", "llm"; did you mean `offline`?"#]],
+    );
+}
+
+#[test]
+fn a_plugin_without_check_options_is_not_checked() {
+    check(&format!("{TARGET}[[dimension]]\nplugin = \"older\"\noptions = {{ anything = 1 }}\n"), expect!["ok"]);
+}
+
+#[test]
+fn unknown_plugins_tasks_variations_and_model_types() {
     check(
         r#"
-[run]
-name = "x"
-seed = 7
-
 [models.target]
-provider = "openai"
-model = "gpt-4o-mini"
-api_key_env = "OPENAI_API_KEY"
+type = "lm"
+provider = "embedded"
 
 [[dimension]]
-plugin = "safety"
-tasks = ["jailbreak"]
-variations = ["paraphrase"]
-"#,
-        expect![[r#"ok: 1 dimension(s), 1 model(s)"#]],
-    );
-}
-
-#[test]
-fn unknown_key_with_suggestion() {
-    check(
-        r#"
-[run]
-concurency = 4
-"#,
-        expect![[r#"suite.toml:3:1: unknown key `concurency` in [run]; did you mean `concurrency`?"#]],
-    );
-}
-
-#[test]
-fn unknown_table_with_suggestion() {
-    check(
-        r#"
-[modles.target]
-provider = "openai"
-"#,
-        expect![[r#"suite.toml:2:2: unknown key `modles` at the top level; did you mean `models`?"#]],
-    );
-}
-
-#[test]
-fn unknown_model_key() {
-    check(
-        r#"
-[models.target]
-provider = "openai"
-api_key = "sk-secret"
-"#,
-        expect![[r#"suite.toml:4:1: unknown key `api_key` in [models.target]; did you mean `api_key_env`?"#]],
-    );
-}
-
-#[test]
-fn bad_role_provider_and_variation() {
-    check(
-        r#"
-[models.targte]
-provider = "openai"
-
-[models.judge]
-provider = "opnai"
+plugin = "declard"
 
 [[dimension]]
-plugin = "safety"
-variations = ["paraphrse"]
+plugin = "declared"
+tasks = ["jailbrake"]
+variations = ["length"]
 "#,
         expect![[r#"
-            suite.toml:6:12: unknown provider `opnai` for [models.judge]; did you mean `openai`?
-            suite.toml:2:9: unknown model role `targte` in [models]; did you mean `target`?
-            suite.toml:10:15: unknown variation `paraphrse`; did you mean `paraphrase`?"#]],
+            suite.toml:7:10: no dimension plugin named `declard`; did you mean `declared`? (see `trustgen plugins list`)
+            suite.toml:11:10: plugin `declared` has no task `jailbrake`; did you mean `jailbreak`?
+            suite.toml:12:15: no selected task of `declared` allows the variation `length`; see `trustgen plugins info` for each task's variations
+            suite.toml:3:8: no model-type plugin provides type `lm` for [models.target]; expected one of `llm`"#]],
     );
-}
-
-#[test]
-fn bad_toml_syntax() {
     check(
-        r#"
-[run
-seed = 1
-"#,
-        expect![[r#"suite.toml:2:5: unclosed table, expected `]`"#]],
-    );
-}
-
-#[test]
-fn wrong_type() {
-    check(
-        r#"
-[run]
-seed = "seven"
-"#,
-        expect![[r#"suite.toml:3:8: invalid type: string "seven", expected u64"#]],
+        "[[dimension]]\nplugin = \"declared\"\n",
+        expect![
+            "suite.toml: the suite has dimensions but no [models.target]; add a [models.target] table (e.g. provider = \"embedded\")"
+        ],
     );
 }
