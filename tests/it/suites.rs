@@ -140,6 +140,57 @@ fn every_committed_suite_validates() {
     }
 }
 
+/// A suite whose `[[dimension]] options` tables have typos: `trustgen validate` and `trustgen run`
+/// both stop before any model is asked, naming the file and line of each key and the option that
+/// was meant (the plugins check their own options through `check_options`).
+#[test]
+fn option_typos_fail_validate_and_run_with_the_line_and_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("typos.toml");
+    std::fs::write(
+        &suite,
+        r#"[models.target]
+provider = "embedded"
+
+[[dimension]]
+plugin = "safety"
+tasks = ["toxicity"]
+options = { toxicity_judg = "offline" }
+
+[[dimension]]
+plugin = "truthfulness"
+tasks = ["qa"]
+
+[dimension.options]
+dynamik = false
+
+[[dimension]]
+plugin = "privacy"
+options = { queries = "authord" }
+"#,
+    )
+    .unwrap();
+    let shown = |text: &str| text.replace(&suite.display().to_string(), "typos.toml");
+    let expected = expect_test::expect![[r#"
+        error: typos.toml:7:13: [[dimension]] `safety` options: unknown option `toxicity_judg`; did you mean `toxicity_judge`?
+        typos.toml:14:1: [[dimension]] `truthfulness` options: unknown option `dynamik`; did you mean `dynamic`?
+        typos.toml:18:23: [[dimension]] `privacy` options: option `queries` is "authord"; allowed values: "auto", "authored", "generator"; did you mean `authored`?
+    "#]];
+
+    let (code, stdout, stderr) = run(trustgen().current_dir(dir.path()).arg("validate").arg(&suite));
+    assert_ne!(code, 0, "validate accepted the typos:\n{stdout}{stderr}");
+    expected.assert_eq(&shown(&stderr));
+
+    let (code, stdout, stderr) = run(trustgen()
+        .current_dir(dir.path())
+        .env("TRUSTGEN_CACHE_DIR", dir.path().join("cache"))
+        .args(["run", "--quiet", "--no-cache"])
+        .arg(&suite));
+    assert_ne!(code, 0, "run accepted the typos:\n{stdout}{stderr}");
+    expected.assert_eq(&shown(&stderr));
+    assert!(!dir.path().join("runs").exists(), "the run started");
+}
+
 /// The acceptance test of the LLM suites against the test server: `llm-full.toml` runs all eight
 /// dimensions, every task, end to end, and the run directory holds the cases (with contextual
 /// variations), outputs, verdicts (LLM-judged) and metrics of each.

@@ -271,6 +271,8 @@ pub fn manifest() -> Manifest {
                 numbers are not comparable with the published ones (nor are numbers on the authored seed sets)."
                 .into(),
         }),
+        // No options: a key in the suite's options table is a `trustgen validate` error.
+        options: serde_json::json!({"type": "object", "properties": {}, "additionalProperties": false}),
         ..Manifest::default()
     }
 }

