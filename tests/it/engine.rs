@@ -198,7 +198,7 @@ fn bad_suites_fail_before_any_request() {
         &good,
         Some(KEY_VAR),
         expect![[r#"
-            error: [models.judge] (openai model `judge-model`): the API key variable `TG_IT_KEY` (api_key_env) is not set; hint: export TG_IT_KEY=... before the run, or point api_key_env at the variable that holds the key
+            error: [models.target] (openai model `target-model`): the API key variable `TG_IT_KEY` (api_key_env) is not set; hint: export TG_IT_KEY=... before the run, or point api_key_env at the variable that holds the key
         "#]],
     );
     check_rejected(
