@@ -1,6 +1,6 @@
 //! Running suites end to end against the project's test server over real
 //! loopback HTTP: fatal errors, errors before any request, resume after
-//! SIGKILL, the cache, dry runs.
+//! SIGKILL, the cache, dry runs, progress lines without a terminal.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -87,6 +87,7 @@ fn a_run_writes_every_record_and_a_cached_rerun_sends_nothing() {
     let (code, stdout, stderr) =
         run(trustgen_in(dir.path()).args(["run", "--quiet", "--cache"]).arg(&cache).arg(&suite));
     assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!((stdout.as_str(), stderr.as_str()), ("", ""), "--quiet prints nothing");
     let first = server.stats().total;
     assert!(first >= 12, "one target request per case at least, got {first}");
     let run1 = run_dir(dir.path());
@@ -294,4 +295,45 @@ fn resume_after_sigkill_sends_no_recorded_request_again_and_ends_with_the_same_m
         crate::support::run(trustgen_in(reference.path()).args(["run", "--quiet", "--no-cache"]).arg(&suite2));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(metrics_without_ids(&run), metrics_without_ids(&run_dir(reference.path())));
+}
+
+/// The `(label, judged, cases)` of a progress line on stderr:
+/// `progress [1.2s]: build 1/1 tasks, target 9/40, judge 8/40 cases (...)`;
+/// `cases` is `None` while the cases are being built.
+fn progress_line(line: &str) -> Option<(&str, usize, Option<usize>)> {
+    let (label, rest) = line.split_once(" [")?;
+    if !["progress", "finished", "stopped"].contains(&label) {
+        return None;
+    }
+    let judge = rest.split(", judge ").nth(1)?.split_whitespace().next()?;
+    let (done, total) = judge.split_once('/')?;
+    Some((label, done.parse().ok()?, total.parse().ok()))
+}
+
+#[test]
+fn without_a_terminal_progress_is_a_line_per_interval_with_growing_counts_then_a_final_line() {
+    let server = TestServer::spawn(ServerConfig::default().with_latency(Duration::from_millis(150))).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = write_suite(dir.path(), &suite_text(dir.path(), server.base_url(), "", "limit = 40"));
+    // stderr is a pipe here, as in CI.
+    let started = Instant::now();
+    let (code, stdout, stderr) = run(trustgen_in(dir.path())
+        .env("TRUSTGEN_PROGRESS_INTERVAL", "200ms")
+        .args(["run", "--no-cache", "--no-report"])
+        .arg(&suite));
+    let took = started.elapsed();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("run directory: "), "{stdout}");
+    let lines: Vec<(&str, usize, Option<usize>)> = stderr.lines().filter_map(progress_line).collect();
+    let periodic: Vec<usize> = lines.iter().filter(|l| l.0 == "progress").map(|l| l.1).collect();
+    // 40 cases at 150 ms a request, 4 at a time: at least 1.5 s, so 7 intervals.
+    assert!(took >= Duration::from_millis(1500), "the run was too quick to test intervals: {took:?}");
+    assert!(periodic.len() >= 3, "one line per 200 ms over {took:?}:\n{stderr}");
+    assert!(periodic.windows(2).all(|w| w[0] <= w[1]), "counts never go down: {periodic:?}\n{stderr}");
+    assert!(periodic.first() < periodic.last(), "counts grow: {periodic:?}\n{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert_eq!(progress_line(last), Some(("finished", 40, Some(40))), "the final line: {last}");
+    assert!(last.contains("build 1/1 tasks, target 40/40, judge 40/40 cases"), "{last}");
+    assert!(last.contains(&format!("{} sent", server.stats().total)), "every request counted once: {last}");
+    assert_eq!(lines.iter().filter(|l| l.0 != "progress").count(), 1, "one final line:\n{stderr}");
 }

@@ -1,6 +1,7 @@
 //! Command-line arguments.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -104,6 +105,16 @@ pub(crate) struct RunArgs {
     /// Do not write the report files into the run directory.
     #[arg(long)]
     pub(crate) no_report: bool,
+    /// When stderr is not a terminal: the time between progress lines (tests set it short).
+    #[arg(
+        long,
+        hide = true,
+        env = "TRUSTGEN_PROGRESS_INTERVAL",
+        value_name = "DURATION",
+        default_value = "10s",
+        value_parser = crate::progress::parse_interval
+    )]
+    pub(crate) progress_interval: Duration,
 }
 
 /// Arguments of `trustgen report`.

@@ -4,6 +4,7 @@
 mod build_commit;
 mod cli;
 mod plugins;
+mod progress;
 mod run;
 mod tools;
 mod vendored;

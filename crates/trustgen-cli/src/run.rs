@@ -7,10 +7,11 @@ use anyhow::Context;
 use trustgen_config::Suite;
 use trustgen_engine::{CacheChoice, RunOutcome, RunRequest};
 use trustgen_host::Registry;
-use trustgen_report::record::{Metrics, RunManifest, UsageRecord, files, read_json};
+use trustgen_rundir::{Metrics, RunData, RunManifest, UsageRecord, files, read_json, read_manifest};
 
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::plugins::suite_discover_options;
+use crate::progress::Progress;
 
 /// The suite `trustgen run` runs when given none.
 pub(crate) const DEFAULT_SUITE: &str = "suites/quick.toml";
@@ -18,8 +19,8 @@ pub(crate) const DEFAULT_SUITE: &str = "suites/quick.toml";
 pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode> {
     let suite = match (&args.resume, &args.suite) {
         (Some(dir), None) => {
-            let manifest: RunManifest = read_json(&dir.join(files::MANIFEST))
-                .with_context(|| format!("{} is not a run directory", dir.display()))?;
+            let manifest: RunManifest =
+                read_manifest(dir).with_context(|| format!("{} is not a run directory", dir.display()))?;
             // The suite as it was when the run started, not as it is now.
             Suite::parse(Path::new(&manifest.suite.path), manifest.suite.text)?
         }
@@ -46,30 +47,38 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
     } else {
         CacheChoice::Default
     };
+    let progress = (!global.quiet).then(|| Progress::start(args.progress_interval));
     let request = RunRequest {
         suite,
         registry,
         resume: args.resume.clone(),
         dry_run: args.dry_run,
-        progress: !global.quiet,
+        observer: progress.as_ref().map(Progress::observer),
         cache,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
-    let outcome = runtime.block_on(trustgen_engine::run(request))?;
+    let outcome = runtime.block_on(trustgen_engine::run(request));
+    if let Some(progress) = progress {
+        progress.finish(outcome.is_ok());
+    }
+    let outcome = outcome?;
     if args.dry_run {
         print_dry_run(&outcome);
         return Ok(ExitCode::SUCCESS);
     }
     let dir = outcome.run_dir.clone().expect("a run directory");
+    // The engine stops at the last verdict; the metrics are computed here
+    // from what is on disk, so they equal what `trustgen report` computes.
+    let data = RunData::read(&dir)?;
+    let metrics = trustgen_report::metrics::compute(&data.manifest, &data.cases, &data.verdicts);
+    trustgen_rundir::write_metrics(&dir, &metrics)?;
     if !global.quiet {
-        print_summary(&outcome);
+        print_summary(&outcome, &metrics);
     }
     if !args.no_report {
-        let runs = vec![trustgen_report::record::RunData::read(&dir)?];
-        let written = trustgen_report::write_report(&runs, &dir, &trustgen_report::ReportOptions::default())?;
+        trustgen_report::write_report(&[data], &dir, &trustgen_report::ReportOptions::default())?;
         if !global.quiet {
             println!("report: {}", dir.join(trustgen_report::outputs::HTML).display());
-            let _ = written;
         }
     }
     if !global.quiet {
@@ -100,8 +109,7 @@ fn print_usage(usage: &[UsageRecord]) {
     }
 }
 
-fn print_summary(outcome: &RunOutcome) {
-    let Some(metrics) = &outcome.metrics else { return };
+fn print_summary(outcome: &RunOutcome, metrics: &Metrics) {
     println!("\n{} on {}", outcome.manifest.name, metrics.target);
     print_metrics(metrics);
     println!();
@@ -159,7 +167,7 @@ pub(crate) fn runs(dir: &Path) -> anyhow::Result<ExitCode> {
     };
     for entry in entries {
         let path = entry?.path();
-        let Ok(manifest) = read_json::<RunManifest>(&path.join(files::MANIFEST)) else { continue };
+        let Ok(manifest) = read_manifest(&path) else { continue };
         let metrics: Option<Metrics> = read_json(&path.join(files::METRICS)).ok();
         let overall = metrics.and_then(|m| m.overall).map(|e| format!("{:.3}", e.value)).unwrap_or_else(|| "-".into());
         let status = format!("{:?}", manifest.status).to_lowercase();

@@ -21,9 +21,9 @@ pub enum EngineError {
     /// The request cache could not be opened.
     #[error(transparent)]
     Cache(#[from] trustgen_providers::CacheError),
-    /// A run record could not be read.
+    /// The run directory could not be read or written.
     #[error(transparent)]
-    Record(#[from] trustgen_report::record::RecordError),
+    RunDir(#[from] trustgen_rundir::RunDirError),
     /// A file could not be read or written.
     #[error("{action} {path}: {source}")]
     Io {

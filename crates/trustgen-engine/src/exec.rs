@@ -15,23 +15,32 @@ use tokio::sync::OnceCell;
 use trustgen_plugin_api::{ModelReply, ModelRequest, ReplyStatus};
 use trustgen_providers::Clients;
 
+use trustgen_rundir::{RequestRecord, RunDir};
+
 use crate::error::EngineError;
-use crate::store::{RequestRecord, RunStore};
+use crate::event::{Event, Observer, ReplySource};
 
 /// Runs requests through the model clients, the journal and the cache.
 pub struct Executor {
     clients: Arc<Clients>,
-    store: Option<Arc<RunStore>>,
+    store: Option<Arc<RunDir>>,
     replies: Mutex<HashMap<String, Arc<OnceCell<ModelReply>>>>,
+    observer: Option<Arc<dyn Observer>>,
 }
 
 impl Executor {
     /// An executor over `clients`, journalling into `store` (none in a dry
     /// run), with the replies an earlier run of the directory recorded.
-    pub fn new(clients: Arc<Clients>, store: Option<Arc<RunStore>>, journal: HashMap<String, ModelReply>) -> Executor {
+    pub fn new(clients: Arc<Clients>, store: Option<Arc<RunDir>>, journal: HashMap<String, ModelReply>) -> Executor {
         let replies =
             journal.into_iter().map(|(key, reply)| (key, Arc::new(OnceCell::new_with(Some(reply))))).collect();
-        Executor { clients, store, replies: Mutex::new(replies) }
+        Executor { clients, store, replies: Mutex::new(replies), observer: None }
+    }
+
+    /// Reports every answered request to `observer`.
+    pub fn with_observer(mut self, observer: Option<Arc<dyn Observer>>) -> Executor {
+        self.observer = observer;
+        self
     }
 
     /// Executes one request. A per-case failure is a reply with status
@@ -52,10 +61,17 @@ impl Executor {
             let mut replies = self.replies.lock().unwrap_or_else(|e| e.into_inner());
             replies.entry(key.clone()).or_default().clone()
         };
+        // Set when this call asked the clients (else the journal answered).
+        let asked: std::sync::OnceLock<ReplySource> = std::sync::OnceLock::new();
         let reply = cell
             .get_or_try_init(|| async {
                 let start = Instant::now();
                 let executed = self.clients.execute(request).await?;
+                let _ = asked.set(match (executed.cached, executed.attempts) {
+                    (true, _) => ReplySource::Cache,
+                    (false, 0) => ReplySource::Local,
+                    (false, attempts) => ReplySource::Sent { attempts },
+                });
                 if let Some(store) = &self.store {
                     store.request(&RequestRecord {
                         key: key.clone(),
@@ -69,6 +85,10 @@ impl Executor {
                 Ok::<_, EngineError>(executed.reply)
             })
             .await?;
+        if let Some(observer) = &self.observer {
+            let source = asked.get().copied().unwrap_or(ReplySource::Journal);
+            observer.event(Event::Request { role: request.role, source });
+        }
         Ok(reply.clone())
     }
 

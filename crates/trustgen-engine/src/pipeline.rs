@@ -2,11 +2,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -15,19 +13,18 @@ use trustgen_host::{Plugin, Registry};
 use trustgen_plugin_api::sdk::methods;
 use trustgen_plugin_api::{
     BuildInput, BuildOutput, ModelOutput, ModelRole, RespondInput, RunContext, ScoreInput, TestCase, Verdict,
-    VerdictStatus,
 };
-use trustgen_providers::{Cache, ClientOptions, Clients, ModelSpec, ProviderKind};
-use trustgen_report::record::{
-    CaseRecord, Metrics, ModelRecord, OutputRecord, PluginRecord, RunManifest, RunStatus, SkippedRecord, SuiteRecord,
-    UsageRecord, VerdictRecord, files, read_jsonl,
+use trustgen_providers::{Cache, ClientOptions, Clients, ModelSpec, ProviderKind, RetryWait};
+use trustgen_rundir::{
+    CaseRecord, ModelRecord, OutputRecord, PluginRecord, RequestRecord, Resume, RunDir, RunManifest, RunStatus,
+    SkippedRecord, SuiteRecord, UsageRecord, VerdictRecord, files, read_jsonl, read_manifest,
 };
 
 use crate::drive::{PluginRunner, drive_local};
 use crate::error::EngineError;
+use crate::event::{Event, Observer, Stage};
 use crate::exec::Executor;
 use crate::plan::{Plan, PlannedTask, new_run_dir, plan};
-use crate::store::{Done, RequestRecord, RunStore};
 
 /// Where the request cache lives.
 #[derive(Debug, Clone, Default)]
@@ -51,8 +48,8 @@ pub struct RunRequest {
     pub resume: Option<PathBuf>,
     /// Count requests, tokens and cost without sending anything.
     pub dry_run: bool,
-    /// Draw progress bars on stderr.
-    pub progress: bool,
+    /// Receives the run's progress events (none: nobody listens).
+    pub observer: Option<Arc<dyn Observer>>,
     /// The request cache.
     pub cache: CacheChoice,
 }
@@ -62,10 +59,9 @@ pub struct RunRequest {
 pub struct RunOutcome {
     /// The run directory (none for a dry run).
     pub run_dir: Option<PathBuf>,
-    /// The final manifest.
+    /// The final manifest (status `finished`; metrics are the caller's to
+    /// compute from the run directory).
     pub manifest: RunManifest,
-    /// The metrics (none for a dry run).
-    pub metrics: Option<Metrics>,
     /// Requests, estimated tokens and cost per role (dry run), or the real
     /// usage.
     pub usage: Vec<UsageRecord>,
@@ -75,14 +71,21 @@ pub struct RunOutcome {
 struct Shared {
     executor: Executor,
     runner: PluginRunner,
-    store: Option<Arc<RunStore>>,
+    store: Option<Arc<RunDir>>,
     target_type: Arc<Plugin>,
     context: RunContext,
     seed: u64,
-    done: Done,
-    progress: Progress,
-    verdicts: Mutex<Vec<VerdictRecord>>,
+    done: Resume,
+    observer: Option<Arc<dyn Observer>>,
     cases_in_flight: usize,
+}
+
+impl Shared {
+    fn emit(&self, event: Event) {
+        if let Some(observer) = &self.observer {
+            observer.event(event);
+        }
+    }
 }
 
 /// One case to run, with where it came from.
@@ -95,7 +98,7 @@ struct Job {
 
 /// Runs a suite to the end (or resumes one).
 pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
-    let RunRequest { suite, registry, resume, dry_run, progress, cache } = request;
+    let RunRequest { suite, registry, resume, dry_run, observer, cache } = request;
     let plan = plan(&suite, &registry)?;
     let specs = model_specs(&suite)?;
     let cache = if dry_run {
@@ -125,7 +128,14 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
         };
         Clients::new(named, check)?.preflight().await?;
     }
-    let clients = Arc::new(Clients::new(specs.clone(), options)?);
+    let mut clients = Clients::new(specs.clone(), options)?;
+    if let Some(observer) = &observer {
+        let observer = observer.clone();
+        clients = clients.with_retry_observer(Arc::new(move |wait: RetryWait| {
+            observer.event(Event::RetryWait { role: wait.role, attempt: wait.attempt, wait: wait.wait })
+        }));
+    }
+    let clients = Arc::new(clients);
     let mut context = RunContext::default();
     for role in [ModelRole::Target, ModelRole::Generator, ModelRole::Judge, ModelRole::Embedder, ModelRole::Retriever] {
         if let Some(info) = clients.info(role) {
@@ -135,23 +145,23 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
 
     // The run directory: new, or the interrupted one.
     let (store, done, mut manifest) = if dry_run {
-        (None, Done::default(), base_manifest(&suite, &plan, &specs, String::new()))
+        (None, Resume::default(), base_manifest(&suite, &plan, &specs, String::new()))
     } else if let Some(dir) = &resume {
-        let previous = RunStore::read_manifest(dir)?;
+        let previous = read_manifest(dir)?;
         if previous.status == RunStatus::Finished {
-            tracing::info!("{} already finished; recomputing its metrics from the records", dir.display());
+            tracing::info!("{} already finished; nothing is sent again and its metrics are recomputed", dir.display());
         }
-        let done = RunStore::read_done(dir)?;
-        let store = RunStore::open(dir)?;
+        let done = Resume::read(dir)?;
+        let store = RunDir::open(dir)?;
         let mut manifest = base_manifest(&suite, &plan, &specs, previous.run_id.clone());
         manifest.started_at = previous.started_at.clone();
         (Some(Arc::new(store)), done, manifest)
     } else {
         let name = suite.file.run.name.clone().unwrap_or_else(|| "run".into());
         let dir = new_run_dir(&suite.file.run.output_dir, &name);
-        let store = RunStore::create(&dir)?;
+        let store = RunDir::create(&dir)?;
         let run_id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        (Some(Arc::new(store)), Done::default(), base_manifest(&suite, &plan, &specs, run_id))
+        (Some(Arc::new(store)), Resume::default(), base_manifest(&suite, &plan, &specs, run_id))
     };
     if let Some(store) = &store {
         store.write_manifest(&manifest)?;
@@ -160,7 +170,7 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
     let mut done = done;
     let journal = std::mem::take(&mut done.replies);
     let shared = Arc::new(Shared {
-        executor: Executor::new(clients.clone(), store.clone(), journal),
+        executor: Executor::new(clients.clone(), store.clone(), journal).with_observer(observer.clone()),
         runner: PluginRunner::new(
             suite
                 .file
@@ -174,13 +184,11 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
         context,
         seed: suite.file.run.seed,
         done,
-        progress: Progress::new(progress),
-        verdicts: Mutex::new(Vec::new()),
+        observer,
         cases_in_flight: (suite.file.run.concurrency * 4).max(64),
     });
 
     let result = execute_plan(&shared, &plan).await;
-    shared.progress.finish();
     let usage = if dry_run { usage_from_clients(&clients) } else { usage_from_journal(&shared, &specs)? };
     manifest.usage = usage.clone();
     match result {
@@ -196,21 +204,13 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
         }
     }
     if dry_run {
-        return Ok(RunOutcome { run_dir: None, manifest, metrics: None, usage });
+        return Ok(RunOutcome { run_dir: None, manifest, usage });
     }
     let store = store.expect("a store outside dry runs");
-    let mut verdicts: Vec<VerdictRecord> = shared.done.verdicts.values().cloned().collect();
-    verdicts.extend(shared.verdicts.lock().unwrap_or_else(|e| e.into_inner()).drain(..));
-    verdicts.sort_by(|a, b| (&a.dimension, &a.task, &a.case_id).cmp(&(&b.dimension, &b.task, &b.case_id)));
-    let mut cases: Vec<CaseRecord> = read_jsonl(&store.dir().join(files::CASES))?;
-    cases.sort_by(|a, b| a.case.id.cmp(&b.case.id));
-    cases.dedup_by(|a, b| a.case.id == b.case.id);
     manifest.status = RunStatus::Finished;
     manifest.finished_at = Some(now());
-    let metrics = trustgen_report::metrics::compute(&manifest, &cases, &verdicts);
-    store.write_metrics(&metrics)?;
     store.write_manifest(&manifest)?;
-    Ok(RunOutcome { run_dir: Some(store.dir().to_owned()), manifest, metrics: Some(metrics), usage })
+    Ok(RunOutcome { run_dir: Some(store.dir().to_owned()), manifest, usage })
 }
 
 fn now() -> String {
@@ -318,7 +318,7 @@ fn base_manifest(suite: &Suite, plan: &Plan, specs: &[ModelSpec], run_id: String
 async fn execute_plan(shared: &Arc<Shared>, plan: &Plan) -> Result<(), EngineError> {
     // Build every task's cases (concurrently across tasks).
     let total_tasks: usize = plan.dimensions.iter().map(|d| d.tasks.len()).sum();
-    shared.progress.build.set_length(total_tasks as u64);
+    shared.emit(Event::StageStarted { stage: Stage::Build, total: total_tasks });
     let mut builds = JoinSet::new();
     for dimension in &plan.dimensions {
         for task in &dimension.tasks {
@@ -328,9 +328,7 @@ async fn execute_plan(shared: &Arc<Shared>, plan: &Plan) -> Result<(), EngineErr
             let input = build_input(task, shared.seed, &options, &shared.context);
             let variations = task.variations.clone();
             builds.spawn(async move {
-                let result = build_task(&shared, &plugin, &input).await;
-                shared.progress.build.inc(1);
-                result.map(|cases| (plugin, options, variations, cases))
+                build_task(&shared, &plugin, &input).await.map(|cases| (plugin, options, variations, cases))
             });
         }
     }
@@ -356,8 +354,8 @@ async fn execute_plan(shared: &Arc<Shared>, plan: &Plan) -> Result<(), EngineErr
     }
     // A stable order (builds finish in any order).
     jobs.sort_by(|a, b| a.case.id.cmp(&b.case.id));
-    shared.progress.target.set_length(jobs.len() as u64);
-    shared.progress.judge.set_length(jobs.len() as u64);
+    shared.emit(Event::StageStarted { stage: Stage::Target, total: jobs.len() });
+    shared.emit(Event::StageStarted { stage: Stage::Judge, total: jobs.len() });
 
     // Each case: vary, answer, judge. Bounded so memory stays flat.
     let in_flight = Arc::new(Semaphore::new(shared.cases_in_flight));
@@ -407,8 +405,13 @@ async fn build_task(shared: &Shared, plugin: &Arc<Plugin>, input: &BuildInput) -
         Ok(output) => output,
         Err(message) => {
             tracing::error!("task `{}/{}` could not be built: {message}", plugin.name(), input.task);
-            shared.progress.error();
             record_skipped(shared, plugin.name(), &input.task, "(whole task)", &message)?;
+            shared.emit(Event::TaskBuilt {
+                dimension: plugin.name().to_string(),
+                task: input.task.clone(),
+                cases: 0,
+                failed: true,
+            });
             return Ok(Vec::new());
         }
     };
@@ -424,6 +427,12 @@ async fn build_task(shared: &Shared, plugin: &Arc<Plugin>, input: &BuildInput) -
             case.task = input.task.clone();
         }
     }
+    shared.emit(Event::TaskBuilt {
+        dimension: plugin.name().to_string(),
+        task: input.task.clone(),
+        cases: cases.len(),
+        failed: false,
+    });
     Ok(cases)
 }
 
@@ -442,9 +451,9 @@ fn record_skipped(shared: &Shared, dimension: &str, task: &str, item: &str, reas
 
 async fn run_case(shared: &Shared, job: Job) -> Result<(), EngineError> {
     let id = job.case.id.clone();
-    if shared.done.verdicts.contains_key(&id) {
-        shared.progress.target.inc(1);
-        shared.progress.judge.inc(1);
+    if let Some(record) = shared.done.verdicts.get(&id) {
+        shared.emit(Event::CaseAnswered { case_id: id.clone(), resumed: true });
+        shared.emit(Event::CaseFinished { case_id: id, status: record.verdict.status, resumed: true });
         return Ok(());
     }
     // The case as recorded, or varied now.
@@ -474,7 +483,10 @@ async fn run_case(shared: &Shared, job: Job) -> Result<(), EngineError> {
     };
     // The target's answers.
     let output = match shared.done.outputs.get(&id) {
-        Some(record) => record.output.clone(),
+        Some(record) => {
+            shared.emit(Event::CaseAnswered { case_id: id.clone(), resumed: true });
+            record.output.clone()
+        }
         None => {
             let input = RespondInput { case: case.clone(), context: shared.context.clone() };
             let output: Result<ModelOutput, String> =
@@ -484,18 +496,16 @@ async fn run_case(shared: &Shared, job: Job) -> Result<(), EngineError> {
                     if let Some(store) = &shared.store {
                         store.output(&OutputRecord { case_id: id.clone(), output: output.clone() })?;
                     }
+                    shared.emit(Event::CaseAnswered { case_id: id.clone(), resumed: false });
                     output
                 }
                 Err(message) => {
-                    shared.progress.error();
-                    shared.progress.target.inc(1);
-                    shared.progress.judge.inc(1);
+                    shared.emit(Event::CaseAnswered { case_id: id.clone(), resumed: false });
                     return finish_case(shared, &job.dimension, &case, Verdict::missing(format!("engine: {message}")));
                 }
             }
         }
     };
-    shared.progress.target.inc(1);
     // The grade.
     let input = ScoreInput {
         case: case.clone(),
@@ -506,14 +516,7 @@ async fn run_case(shared: &Shared, job: Job) -> Result<(), EngineError> {
     };
     let verdict: Result<Verdict, String> =
         shared.runner.drive(&shared.executor, &job.dimension, methods::SCORE, &input).await?;
-    let verdict = verdict.unwrap_or_else(|message| {
-        shared.progress.error();
-        Verdict::missing(format!("engine: {message}"))
-    });
-    if verdict.status != VerdictStatus::Scored {
-        shared.progress.error();
-    }
-    shared.progress.judge.inc(1);
+    let verdict = verdict.unwrap_or_else(|message| Verdict::missing(format!("engine: {message}")));
     finish_case(shared, &job.dimension, &case, verdict)
 }
 
@@ -527,7 +530,7 @@ fn finish_case(shared: &Shared, dimension: &Arc<Plugin>, case: &TestCase, verdic
     if let Some(store) = &shared.store {
         store.verdict(&record)?;
     }
-    shared.verdicts.lock().unwrap_or_else(|e| e.into_inner()).push(record);
+    shared.emit(Event::CaseFinished { case_id: record.case_id, status: record.verdict.status, resumed: false });
     Ok(())
 }
 
@@ -579,45 +582,4 @@ fn usage_from_journal(shared: &Shared, specs: &[ModelSpec]) -> Result<Vec<UsageR
         });
     }
     Ok(by_role.into_values().collect())
-}
-
-/// Progress bars per stage, with counts, rate, ETA and errors.
-struct Progress {
-    multi: MultiProgress,
-    build: ProgressBar,
-    target: ProgressBar,
-    judge: ProgressBar,
-    errors: AtomicUsize,
-}
-
-impl Progress {
-    fn new(visible: bool) -> Progress {
-        let multi = MultiProgress::with_draw_target(if visible {
-            ProgressDrawTarget::stderr_with_hz(4)
-        } else {
-            ProgressDrawTarget::hidden()
-        });
-        let style = ProgressStyle::with_template("{prefix:>7} [{bar:30}] {pos}/{len} {per_sec:>10} eta {eta:>4} {msg}")
-            .expect("a valid template")
-            .progress_chars("=> ");
-        let bar = |name: &str| {
-            let bar = multi.add(ProgressBar::new(0));
-            bar.set_style(style.clone());
-            bar.set_prefix(name.to_string());
-            bar
-        };
-        Progress { build: bar("build"), target: bar("target"), judge: bar("judge"), multi, errors: AtomicUsize::new(0) }
-    }
-
-    fn error(&self) {
-        let errors = self.errors.fetch_add(1, Ordering::Relaxed) + 1;
-        self.judge.set_message(format!("errors: {errors}"));
-    }
-
-    fn finish(&self) {
-        for bar in [&self.build, &self.target, &self.judge] {
-            bar.finish();
-        }
-        let _ = self.multi.clear();
-    }
 }

@@ -9,7 +9,7 @@ use trustgen_config::Suite;
 use trustgen_host::Plugin;
 use trustgen_host::Registry;
 use trustgen_plugin_api::{JsonMap, ModelRole, TaskSpec, VariationOp};
-use trustgen_report::record::{DataFileRecord, DimensionRecord};
+use trustgen_rundir::{DataFileRecord, DimensionRecord};
 
 use crate::error::EngineError;
 

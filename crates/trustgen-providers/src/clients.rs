@@ -42,6 +42,20 @@ pub const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The text of dry-run replies.
 pub const DRY_RUN_TEXT: &str = "[dry run]";
 
+/// A request about to wait before its next attempt (see [`Clients::with_retry_observer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryWait {
+    /// The role asked.
+    pub role: ModelRole,
+    /// The attempt that failed (1-based).
+    pub attempt: u32,
+    /// The wait before the next attempt.
+    pub wait: Duration,
+}
+
+/// Called with every [`RetryWait`] (a progress display counts them).
+pub type RetryObserver = Arc<dyn Fn(RetryWait) + Send + Sync>;
+
 /// Options shared by all clients.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
@@ -292,6 +306,7 @@ pub struct Clients {
     cache: Option<Cache>,
     dry_run: bool,
     backoff: Backoff,
+    retry_observer: Option<RetryObserver>,
     inflight: Mutex<HashMap<String, Shared>>,
     /// The first fatal error: once set, nothing more is sent (requests
     /// already on the wire finish; queued ones stop before spending more).
@@ -418,6 +433,7 @@ impl Clients {
             cache: options.cache,
             dry_run: options.dry_run,
             backoff: Backoff::default(),
+            retry_observer: None,
             inflight: Mutex::new(HashMap::new()),
             halted: std::sync::OnceLock::new(),
         })
@@ -426,6 +442,12 @@ impl Clients {
     /// Replaces the retry backoff (tests use a short one).
     pub fn with_backoff(mut self, backoff: Backoff) -> Clients {
         self.backoff = backoff;
+        self
+    }
+
+    /// Tells `observer` about every wait before a retry.
+    pub fn with_retry_observer(mut self, observer: RetryObserver) -> Clients {
+        self.retry_observer = Some(observer);
         self
     }
 
@@ -626,6 +648,9 @@ impl Clients {
                         wait_ms = wait.as_millis() as u64,
                         "retrying: {reason}"
                     );
+                    if let Some(observer) = &self.retry_observer {
+                        observer(RetryWait { role: client.spec.role, attempt: attempts, wait });
+                    }
                     tokio::time::sleep(wait).await;
                 }
                 Err(Failure::PerCase(message)) => {

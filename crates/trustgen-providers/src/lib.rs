@@ -70,7 +70,8 @@ mod spec;
 pub use crate::anthropic::DEFAULT_MAX_TOKENS as ANTHROPIC_DEFAULT_MAX_TOKENS;
 pub use crate::cache::{Cache, CacheStats, FILE_NAME as CACHE_FILE_NAME, default_cache_dir};
 pub use crate::clients::{
-    ClientOptions, Clients, DRY_RUN_TEXT, ESTIMATE_MAX_TOKENS, Executed, PREFLIGHT_TIMEOUT, UsageSnapshot,
+    ClientOptions, Clients, DRY_RUN_TEXT, ESTIMATE_MAX_TOKENS, Executed, PREFLIGHT_TIMEOUT, RetryObserver, RetryWait,
+    UsageSnapshot,
 };
 #[cfg(feature = "embedded")]
 pub use crate::embedded::DEFAULT_MAX_TOKENS as EMBEDDED_DEFAULT_MAX_TOKENS;

@@ -19,8 +19,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use trustgen_plugin_api::{SeededRng, TestCase};
+use trustgen_rundir::RunData;
 
-use crate::record::RunData;
 use crate::stats::{self, McNemarMethod};
 
 /// Settings of [`compare`].

@@ -2,14 +2,14 @@
 
 use std::path::PathBuf;
 
-use crate::record::RecordError;
+use trustgen_rundir::RunDirError;
 
 /// An error building or writing a report.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    /// A run directory could not be read.
+    /// A run directory could not be read, or an output could not be written.
     #[error(transparent)]
-    Record(#[from] RecordError),
+    RunDir(#[from] RunDirError),
     /// A directory given as a run has no readable manifest.
     #[error("{dir} is not a run directory ({message}); pass a directory written by `trustgen run`, e.g. runs/<run-id>")]
     NotARun {

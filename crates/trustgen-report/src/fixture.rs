@@ -19,11 +19,12 @@ use trustgen_plugin_api::{
     QuestionFormat, ReplyStatus, SeededRng, TaskSpec, TestCase, Variation, Verdict, VerdictStatus,
 };
 
-use crate::error::ReportError;
-use crate::record::{
+use trustgen_rundir::{
     CaseRecord, DimensionRecord, ModelRecord, OutputRecord, PluginRecord, RunData, RunManifest, RunStatus, SuiteRecord,
     VerdictRecord, files,
 };
+
+use crate::error::ReportError;
 use crate::report::ReportOptions;
 
 /// The output payload the browser check looks for (it must show as text and never run).

@@ -16,10 +16,10 @@ use askama::Template;
 use serde::ser::{SerializeSeq, SerializeTuple};
 use serde::{Serialize, Serializer};
 use trustgen_plugin_api::{ReplyStatus, SeededRng, TestCase, Verdict, VerdictStatus};
+use trustgen_rundir::{Estimate, IntervalMethod, RunData, RunStatus};
 
 use crate::compare::Outcome;
 use crate::error::ReportError;
-use crate::record::{Estimate, IntervalMethod, RunData, RunStatus};
 use crate::reference;
 use crate::report::{HtmlOptions, Report};
 use crate::text::fmt_estimate;
@@ -341,7 +341,7 @@ fn explorer<'a>(report: &Report, runs: &'a [RunData], limit: usize) -> Explorer<
     for (ri, run) in runs.iter().enumerate() {
         let outputs: HashMap<&str, &trustgen_plugin_api::ModelOutput> =
             run.outputs.iter().map(|o| (o.case_id.as_str(), &o.output)).collect();
-        let mut verdicts: HashMap<&str, &crate::record::VerdictRecord> = HashMap::new();
+        let mut verdicts: HashMap<&str, &trustgen_rundir::VerdictRecord> = HashMap::new();
         for v in &run.verdicts {
             verdicts.insert(&v.case_id, v);
         }

@@ -1,13 +1,13 @@
-//! Run records, statistics and report outputs.
+//! Metrics, statistics and report outputs of run directories.
 //!
-//! - [`record`]: the files of a run directory (`manifest.json`,
-//!   `cases.jsonl`, `outputs.jsonl`, `verdicts.jsonl`, `metrics.json`) as
-//!   serde types, and a reader for them. The engine writes them; reports read
-//!   them, so a report needs no plugin and no model.
+//! Run directories are read through trustgen-rundir (their record types and
+//! reader live there); the engine writes them, so a report needs no plugin,
+//! no model and no engine.
+//!
 //! - [`stats`]: Wilson and bootstrap intervals, McNemar and permutation tests,
 //!   corrections for many comparisons.
 //! - [`metrics`]: verdicts to task, dimension and overall scores
-//!   (`metrics.json`; the engine calls [`metrics::compute`] at the end of a run).
+//!   (`metrics.json`; the CLI calls [`metrics::compute`] when a run ends).
 //! - [`compare`]: paired comparison of runs of different models on the same cases.
 //! - [`threshold`]: `--fail-under` thresholds for CI gating.
 //! - [`report`], [`text`], [`html`]: the outputs of `trustgen report`
@@ -34,7 +34,6 @@ pub mod error;
 pub mod fixture;
 pub mod html;
 pub mod metrics;
-pub mod record;
 pub mod reference;
 pub mod report;
 pub mod stats;
@@ -45,9 +44,9 @@ use std::path::{Path, PathBuf};
 
 pub use error::ReportError;
 pub use fixture::write_fixture_report;
-pub use record::RunData;
 pub use report::{HtmlOptions, Report, ReportOptions, build_report};
 pub use threshold::{Threshold, ThresholdResult};
+pub use trustgen_rundir::RunData;
 
 /// The files [`write_report`] writes into its output directory.
 pub mod outputs {
@@ -91,20 +90,13 @@ pub fn read_runs(dirs: &[PathBuf]) -> Result<Vec<RunData>, ReportError> {
     }
     dirs.iter()
         .map(|dir| {
-            if !dir.join(record::files::MANIFEST).is_file() {
+            if !dir.join(trustgen_rundir::files::MANIFEST).is_file() {
                 let message = if dir.is_dir() { "it has no manifest.json" } else { "no such directory" };
                 return Err(ReportError::NotARun { dir: dir.clone(), message: message.into() });
             }
             RunData::read(dir).map_err(ReportError::from)
         })
         .collect()
-}
-
-fn write_file(path: &Path, contents: &str) -> Result<(), ReportError> {
-    let tmp = path.with_extension("tmp");
-    let fail = |e: std::io::Error| ReportError::Write { path: path.to_owned(), message: e.to_string() };
-    std::fs::write(&tmp, contents).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(fail)
 }
 
 /// Builds the report of `runs` and writes all five outputs into `out_dir`
@@ -123,7 +115,7 @@ pub fn write_report(runs: &[RunData], out_dir: &Path, options: &ReportOptions) -
     let mut files = Vec::new();
     for (name, contents) in rendered {
         let path = out_dir.join(name);
-        write_file(&path, &contents)?;
+        trustgen_rundir::write_atomic(&path, contents.as_bytes())?;
         files.push(path);
     }
     Ok(ReportOutcome { report, files })

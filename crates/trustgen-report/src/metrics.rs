@@ -22,10 +22,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use trustgen_plugin_api::{AggregateSpec, MetricKind, SeededRng, TaskSpec, Verdict, VerdictStatus};
-
-use crate::record::{
+use trustgen_rundir::{
     CaseRecord, Counts, DimensionMetric, Estimate, IntervalMethod, Metrics, RunManifest, TaskMetric, VerdictRecord,
 };
+
 use crate::stats;
 
 /// Settings of [`compute_with`].

@@ -3,11 +3,11 @@
 //! from it (plus the run records, for the HTML case explorer).
 
 use serde::{Deserialize, Serialize};
+use trustgen_rundir::{Metrics, RunData, RunStatus};
 
 use crate::compare::{self, CompareOptions, Comparisons};
 use crate::error::ReportError;
 use crate::metrics::{self, MetricsOptions};
-use crate::record::{Metrics, RunData, RunStatus};
 use crate::threshold::{self, Threshold, ThresholdResult};
 
 /// What a report is built with.

@@ -58,7 +58,7 @@ fn bad_run_directories_are_named() {
     // A broken verdicts line names the file and line.
     let [a, _] = fixture_runs();
     write_run(dir.path(), &a).unwrap();
-    let verdicts = dir.path().join(record::files::VERDICTS);
+    let verdicts = dir.path().join(trustgen_rundir::files::VERDICTS);
     let mut text = std::fs::read_to_string(&verdicts).unwrap();
     text.insert_str(0, "{not json\n");
     std::fs::write(&verdicts, text).unwrap();

@@ -3,9 +3,10 @@
 
 use std::fmt::Write as _;
 
+use trustgen_rundir::{Counts, Estimate, IntervalMethod, Metrics};
+
 use crate::compare::Outcome;
 use crate::error::ReportError;
-use crate::record::{Counts, Estimate, IntervalMethod, Metrics};
 use crate::report::Report;
 
 /// `report.json`: the whole report, pretty-printed.

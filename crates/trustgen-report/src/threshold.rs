@@ -9,9 +9,9 @@
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+use trustgen_rundir::Metrics;
 
 use crate::error::ReportError;
-use crate::record::Metrics;
 
 /// One `--fail-under` threshold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

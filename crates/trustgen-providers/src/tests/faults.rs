@@ -8,7 +8,7 @@ use trustgen_plugin_api::{ModelRequest, ModelRole, ReplyStatus};
 use trustgen_testserver::{Fault, FilterStage, Rule, ServerConfig};
 
 use super::{KEY, KEY_VAR, clients, ok_one, run_one, server, server_with, spec};
-use crate::{Cache, ClientOptions, FatalError, FatalKind, ProviderKind};
+use crate::{Cache, ClientOptions, FatalError, FatalKind, ProviderKind, RetryWait};
 
 fn ask(text: &str) -> ModelRequest {
     ModelRequest::user(ModelRole::Target, text)
@@ -100,6 +100,25 @@ async fn retryable_failures_become_a_case_error_after_the_last_retry() {
     assert_eq!((executed.reply.status, executed.attempts, records.len()), (ReplyStatus::Error, 3, 3));
     let error = executed.reply.error.unwrap_or_default();
     assert!(error.starts_with("gave up after 3 attempts; last: HTTP 502"), "{error}");
+}
+
+#[tokio::test]
+async fn every_wait_before_a_retry_is_reported_to_the_retry_observer() {
+    let server = server(vec![Rule::new().fault(Fault::status(503).times(2))]);
+    let mut spec = spec(&server, ProviderKind::OpenAi, "m");
+    spec.limits.max_retries = 3;
+    let waits = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = waits.clone();
+    let clients = clients(vec![spec], ClientOptions::default())
+        .with_retry_observer(std::sync::Arc::new(move |wait: RetryWait| seen.lock().unwrap().push(wait)));
+    let executed = clients.execute(&ask("x")).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((executed.reply.status, executed.attempts), (ReplyStatus::Ok, 3));
+    let waits = waits.lock().unwrap().clone();
+    assert_eq!(
+        waits.iter().map(|w| (w.role, w.attempt)).collect::<Vec<_>>(),
+        [(ModelRole::Target, 1), (ModelRole::Target, 2)],
+        "{waits:?}"
+    );
 }
 
 #[tokio::test]

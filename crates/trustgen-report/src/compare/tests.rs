@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use expect_test::{Expect, expect};
 use trustgen_plugin_api::{Manifest, MetricKind, MetricSpec, Prompt, TaskSpec, TestCase, Verdict, VerdictStatus};
+use trustgen_rundir::{CaseRecord, ModelRecord, PluginRecord, RunData, RunManifest, VerdictRecord};
 
 use super::*;
 use crate::fixture::fixture_runs;
-use crate::record::{CaseRecord, ModelRecord, PluginRecord, RunData, RunManifest, VerdictRecord};
 
 /// A run of `model` with one task `d/t` whose case i has score `scores[i]`
 /// and prompt `"{prompt} {i}"`.

@@ -7,9 +7,10 @@ use trustgen_plugin_api::{
     AggregateSpec, Manifest, MetricKind, MetricSpec, TaskSpec, TestCase, Verdict, VerdictStatus,
 };
 
+use trustgen_rundir::{CaseRecord, DimensionRecord, PluginRecord, RunManifest, VerdictRecord};
+
 use super::*;
 use crate::fixture::{Synthetic, synthetic_run};
-use crate::record::{CaseRecord, DimensionRecord, PluginRecord, RunManifest, VerdictRecord};
 
 /// (dimension, task, kind, higher_is_better)
 type TaskDef<'a> = (&'a str, &'a str, MetricKind, bool);

@@ -1,10 +1,10 @@
 //! Tests of the text outputs.
 
 use expect_test::expect;
+use trustgen_rundir::RunData;
 
 use super::*;
 use crate::fixture::{Synthetic, synthetic_run};
-use crate::record::RunData;
 use crate::report::{ReportOptions, build_report};
 use crate::threshold::Threshold;
 

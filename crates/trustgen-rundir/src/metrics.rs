@@ -1,0 +1,121 @@
+//! `metrics.json`: task, dimension and overall scores with their intervals.
+//!
+//! The types only; trustgen-report computes them from the verdicts.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use trustgen_plugin_api::MetricKind;
+
+/// `metrics.json`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Metrics {
+    /// The run.
+    pub run_id: String,
+    /// The target model (`provider/model`).
+    pub target: String,
+    /// Per task.
+    pub tasks: Vec<TaskMetric>,
+    /// Per dimension.
+    pub dimensions: Vec<DimensionMetric>,
+    /// The mean of the dimension scores, if any.
+    #[serde(default)]
+    pub overall: Option<Estimate>,
+    /// How `overall` and its interval were formed, in words.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub overall_rule: String,
+    /// The run seed the bootstrap draws came from.
+    #[serde(default)]
+    pub seed: u64,
+    /// Bootstrap resamples per interval (0 when none was drawn).
+    #[serde(default)]
+    pub bootstrap_rounds: usize,
+}
+
+/// The score of one task.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TaskMetric {
+    /// Dimension plugin.
+    pub dimension: String,
+    /// Task.
+    pub task: String,
+    /// Metric name.
+    pub metric: String,
+    /// Proportion or mean.
+    pub kind: MetricKind,
+    /// Direction.
+    pub higher_is_better: bool,
+    /// The stated policy for missing, refused and unparseable outputs.
+    pub policy: String,
+    /// The estimate (`None` when no case was scored).
+    pub estimate: Option<Estimate>,
+    /// Case counts by status.
+    pub counts: Counts,
+    /// Secondary metrics by name.
+    #[serde(default)]
+    pub secondary: BTreeMap<String, Estimate>,
+}
+
+/// A point estimate with a 95% interval.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Estimate {
+    /// The value.
+    pub value: f64,
+    /// Lower bound of the 95% interval.
+    pub low: f64,
+    /// Upper bound of the 95% interval.
+    pub high: f64,
+    /// Cases that count.
+    pub n: usize,
+    /// How the interval was computed.
+    pub method: IntervalMethod,
+}
+
+/// Interval methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntervalMethod {
+    /// Wilson score interval (proportions).
+    #[default]
+    Wilson,
+    /// Percentile bootstrap with the run seed (means).
+    Bootstrap,
+    /// No interval (a single value).
+    None,
+}
+
+/// Cases by status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Counts {
+    /// All cases with a verdict.
+    pub total: usize,
+    /// Scored.
+    pub scored: usize,
+    /// No output.
+    pub missing: usize,
+    /// Provider content filter.
+    pub filtered: usize,
+    /// Judge reply unparseable.
+    pub unparseable: usize,
+    /// The target refused (any status).
+    pub refused: usize,
+    /// Built cases that have no verdict yet (an unfinished run).
+    #[serde(default)]
+    pub pending: usize,
+}
+
+/// The score of one dimension.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DimensionMetric {
+    /// Dimension plugin.
+    pub dimension: String,
+    /// The declared aggregate of its task scores.
+    pub estimate: Option<Estimate>,
+    /// Tasks that contributed.
+    pub tasks: Vec<String>,
+    /// The aggregation rule in words.
+    pub aggregate: String,
+    /// The weight each contributing task had (normalised to sum to 1).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub weights: BTreeMap<String, f64>,
+}

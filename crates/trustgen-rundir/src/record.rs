@@ -1,0 +1,231 @@
+//! The records of a run directory: one serde type per file or JSONL line.
+//!
+//! Every type here is a file format: a field may be added (with
+//! `#[serde(default)]`) but never renamed or removed, so old run
+//! directories keep reading.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use trustgen_plugin_api::{Manifest, ModelOutput, ModelReply, ModelRequest, TestCase, Verdict};
+
+/// `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RunManifest {
+    /// The run's id (its directory name).
+    pub run_id: String,
+    /// The suite's `[run] name`.
+    pub name: String,
+    /// trustgen's version.
+    pub trustgen_version: String,
+    /// The plugin API version of this trustgen.
+    pub plugin_api_version: String,
+    /// The suite file.
+    pub suite: SuiteRecord,
+    /// The run seed.
+    pub seed: u64,
+    /// Configured models by role (no keys, no key values).
+    pub models: BTreeMap<String, ModelRecord>,
+    /// Plugins used, with their manifests.
+    pub plugins: Vec<PluginRecord>,
+    /// The `[[dimension]]` entries as resolved.
+    pub dimensions: Vec<DimensionRecord>,
+    /// Data files read, with hashes.
+    pub data_files: Vec<DataFileRecord>,
+    /// RFC 3339 start time.
+    pub started_at: String,
+    /// RFC 3339 end time, once finished.
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    /// Running, finished or failed.
+    pub status: RunStatus,
+    /// Requests, tokens and cost per role and model.
+    #[serde(default)]
+    pub usage: Vec<UsageRecord>,
+    /// Why the run failed, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl RunManifest {
+    /// The target model's display name (`provider/model`).
+    pub fn target_name(&self) -> String {
+        self.models.get("target").map(|m| format!("{}/{}", m.provider, m.model)).unwrap_or_else(|| "unknown".into())
+    }
+
+    /// The manifest of the plugin named `name`.
+    pub fn plugin(&self, name: &str) -> Option<&Manifest> {
+        self.plugins.iter().find(|p| p.name == name).map(|p| &p.manifest)
+    }
+}
+
+/// The suite file of a run.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SuiteRecord {
+    /// Where it was read from.
+    pub path: String,
+    /// sha256 of its text.
+    pub sha256: String,
+    /// The text itself.
+    pub text: String,
+}
+
+/// A configured model as recorded (never a key).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModelRecord {
+    /// Model type.
+    pub model_type: String,
+    /// Provider.
+    pub provider: String,
+    /// Model id.
+    pub model: String,
+    /// Endpoint, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// The variable the key came from (its name only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+    /// Generation parameters and limits as configured.
+    #[serde(default)]
+    pub settings: serde_json::Value,
+}
+
+/// A plugin used by a run.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PluginRecord {
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// `linked` or `dynamic (<path>)`.
+    pub source: String,
+    /// Its manifest (task specs, metrics, policies).
+    pub manifest: Manifest,
+}
+
+/// A resolved `[[dimension]]`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DimensionRecord {
+    /// The plugin.
+    pub plugin: String,
+    /// The tasks run.
+    pub tasks: Vec<String>,
+    /// Case limit per task.
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// Variations allowed.
+    #[serde(default)]
+    pub variations: Vec<String>,
+    /// Plugin options.
+    #[serde(default)]
+    pub options: serde_json::Value,
+}
+
+/// A data file read by a run.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DataFileRecord {
+    /// Path relative to the data directory.
+    pub path: String,
+    /// sha256 of the file.
+    pub sha256: String,
+    /// Rows read.
+    pub rows: usize,
+}
+
+/// The state of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Started and not finished (or killed; `--resume` continues it).
+    #[default]
+    Running,
+    /// Finished; metrics are final.
+    Finished,
+    /// Stopped by a fatal error.
+    Failed,
+}
+
+/// Usage of one model.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct UsageRecord {
+    /// Role.
+    pub role: String,
+    /// Provider.
+    pub provider: String,
+    /// Model.
+    pub model: String,
+    /// Requests answered (network, cache or replay).
+    pub requests: u64,
+    /// Of those, answered from the cache or the run journal (not sent).
+    pub cached: u64,
+    /// Prompt tokens of requests actually sent.
+    pub prompt_tokens: u64,
+    /// Completion tokens of requests actually sent.
+    pub completion_tokens: u64,
+    /// Cost of requests actually sent, if prices are configured.
+    #[serde(default)]
+    pub cost: Option<f64>,
+}
+
+/// One line of `cases.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseRecord {
+    /// The dimension plugin.
+    pub dimension: String,
+    /// The case (its `task` names the task).
+    pub case: TestCase,
+}
+
+/// One line of `outputs.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputRecord {
+    /// The case.
+    pub case_id: String,
+    /// The target's answers.
+    pub output: ModelOutput,
+}
+
+/// One line of `verdicts.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerdictRecord {
+    /// The case.
+    pub case_id: String,
+    /// The dimension plugin.
+    pub dimension: String,
+    /// The task.
+    pub task: String,
+    /// The grade.
+    pub verdict: Verdict,
+}
+
+/// One line of `skipped.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedRecord {
+    /// The dimension plugin.
+    pub dimension: String,
+    /// The task.
+    pub task: String,
+    /// Which item.
+    pub item: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// One line of `requests.jsonl`: a request, its reply, and how it was got.
+/// The engine appends it before anyone uses the reply; `--resume` serves
+/// recorded replies from it by key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequestRecord {
+    /// The content-addressed key.
+    pub key: String,
+    /// The request.
+    pub request: ModelRequest,
+    /// The reply.
+    pub reply: ModelReply,
+    /// Answered from the cache (not sent).
+    pub cached: bool,
+    /// HTTP attempts (retries + 1); 0 when cached.
+    pub attempts: u32,
+    /// Wall time of the call.
+    pub latency_ms: u64,
+}
