@@ -8,6 +8,10 @@
 //!   trustgen-plugin-api, whose own dependencies `api-deps` bounds (abi_stable brings libloading
 //!   for the host's side of the boundary).
 //! - `loader-deps`: no workspace crate but trustgen-host depends on libloading directly.
+//! - `layering`: the crate graph ARCHITECTURE.md draws ([`LAYERS`]): the engine does not reach the
+//!   report crate, the report crate reaches no engine, host, provider or HTTP client, the suite
+//!   schema and the run directory reach no host, engine or provider, and the providers do not
+//!   reach the host.
 //!
 //! From the sources (the module tree of each library and binary target, comments and string
 //! literals removed, `#[cfg(test)]` items, the files of `#[cfg(test)] mod x;` and `tests.rs` files
@@ -41,6 +45,32 @@ pub(crate) const PURE_CRATES: &[&str] =
 /// What a pure crate must not reach: async I/O, the host and engine, HTTP clients, library loading.
 pub(crate) const IMPURE: &[&str] =
     &["tokio", "trustgen-host", "trustgen-engine", "trustgen-providers", "reqwest", "libloading"];
+
+/// Edges the crate graph must not have: (crate, what it must not reach through normal
+/// dependencies, why). Checked like [`IMPURE`], but the walk goes through every crate.
+pub(crate) const LAYERS: &[(&str, &[&str], &str)] = &[
+    (
+        "trustgen-engine",
+        &["trustgen-report"],
+        "the engine writes run directories through trustgen-rundir; the CLI computes metrics and reports",
+    ),
+    (
+        "trustgen-report",
+        &["trustgen-engine", "trustgen-host", "trustgen-providers", "tokio", "reqwest"],
+        "a report is a pure function of run directories: no plugin, no model, no engine, no network",
+    ),
+    (
+        "trustgen-rundir",
+        &["trustgen-engine", "trustgen-report", "trustgen-host", "trustgen-providers", "tokio", "reqwest"],
+        "the run directory format is shared by the engine and the report crate and depends on neither",
+    ),
+    (
+        "trustgen-config",
+        &["trustgen-host", "trustgen-engine", "trustgen-providers", "tokio", "reqwest"],
+        "the suite schema is parsed once, below the host, the engine and the providers",
+    ),
+    ("trustgen-providers", &["trustgen-host", "trustgen-engine"], "providers read the suite through trustgen-config"),
+];
 
 /// The one crate that loads libraries.
 pub(crate) const LOADER: &str = "trustgen-host";
@@ -162,8 +192,13 @@ pub(crate) fn check_with(root: &Path, offline: bool) -> anyhow::Result<Vec<Strin
                 ));
             }
         }
+        for (_, forbidden, why) in LAYERS.iter().filter(|(name, _, _)| *name == package.name) {
+            for (name, path) in reach(&package.id, &graph, &by_id, forbidden, None) {
+                problems.push(format!("{manifest}: layering: `{}` reaches `{name}` ({path}); {why}", package.name));
+            }
+        }
         if is_pure(&root, package) {
-            for (name, path) in impure_reach(&package.id, &graph, &by_id) {
+            for (name, path) in reach(&package.id, &graph, &by_id, IMPURE, Some(API)) {
                 problems.push(format!(
                     "{manifest}: pure-deps: `{}` reaches `{name}` ({path}); plugins, the kit, the judges and \
                      the variator do no I/O: the engine does, through the step protocol",
@@ -207,12 +242,14 @@ pub(crate) fn check_with(root: &Path, offline: bool) -> anyhow::Result<Vec<Strin
     Ok(problems)
 }
 
-/// The [`IMPURE`] packages `start` reaches through normal dependencies, each with the path to it;
-/// the walk does not enter trustgen-plugin-api.
-fn impure_reach(
+/// The `forbidden` packages `start` reaches through normal dependencies, each with the path to it;
+/// the walk does not enter `boundary`.
+fn reach(
     start: &str,
     graph: &BTreeMap<&str, Vec<&str>>,
     by_id: &BTreeMap<&str, &Package>,
+    forbidden: &[&str],
+    boundary: Option<&str>,
 ) -> Vec<(String, String)> {
     let name = |id: &str| by_id.get(id).map_or_else(|| id.to_string(), |p| p.name.clone());
     let mut parent: BTreeMap<&str, &str> = BTreeMap::new();
@@ -225,7 +262,7 @@ fn impure_reach(
             }
             parent.insert(dep, id);
             let dep_name = name(dep);
-            if IMPURE.contains(&dep_name.as_str()) {
+            if forbidden.contains(&dep_name.as_str()) {
                 let mut chain = vec![dep_name.clone()];
                 let mut at = dep;
                 while let Some(&up) = parent.get(at) {
@@ -237,7 +274,7 @@ fn impure_reach(
                 }
                 chain.reverse();
                 found.push((dep_name, chain.join(" -> ")));
-            } else if dep_name != API {
+            } else if boundary != Some(dep_name.as_str()) {
                 queue.push_back(dep);
             }
         }

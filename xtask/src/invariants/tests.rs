@@ -91,6 +91,29 @@ fn pure_crates_reach_no_io_crate_but_the_api_is_a_boundary() {
 }
 
 #[test]
+fn the_crate_graph_keeps_its_layers() {
+    check(
+        &[
+            ("trustgen-rundir", &["serde"], &[], EMPTY),
+            ("serde", &[], &[], EMPTY),
+            // The engine may write run directories, but not reach the report crate, even indirectly.
+            ("trustgen-engine", &["trustgen-rundir", "glue"], &[], EMPTY),
+            ("glue", &["trustgen-report"], &[], EMPTY),
+            // The report may read run directories, but a dev-dependency on the engine is no edge.
+            ("trustgen-report", &["trustgen-rundir", "trustgen-host"], &["trustgen-engine"], EMPTY),
+            ("trustgen-host", &[], &[], EMPTY),
+            ("trustgen-config", &["serde"], &[], EMPTY),
+            ("trustgen-providers", &["trustgen-config", "trustgen-host"], &[], EMPTY),
+        ],
+        &[],
+        expect![[r#"
+            crates/trustgen-engine/Cargo.toml: layering: `trustgen-engine` reaches `trustgen-report` (trustgen-engine -> glue -> trustgen-report); the engine writes run directories through trustgen-rundir; the CLI computes metrics and reports
+            crates/trustgen-providers/Cargo.toml: layering: `trustgen-providers` reaches `trustgen-host` (trustgen-providers -> trustgen-host); providers read the suite through trustgen-config
+            crates/trustgen-report/Cargo.toml: layering: `trustgen-report` reaches `trustgen-host` (trustgen-report -> trustgen-host); a report is a pure function of run directories: no plugin, no model, no engine, no network"#]],
+    );
+}
+
+#[test]
 fn pure_sources_do_no_io_and_read_no_clock() {
     let lib = r##"//! A plugin.
 use std::collections::HashMap;
