@@ -15,6 +15,8 @@
 //! | refusal (keywords, or request-response cosine below a fitted threshold) | [`refusal`] | embedder | on PyRIT's 169 human-labelled rows with all-MiniLM-L6-v2: 5-fold cross-validated accuracy **0.9467**; keyword-only 0.6982; majority label 0.6450 |
 //! | LLM judge templates (versioned TOML under `templates/`, listed by [`templates::builtin_templates`]) | [`templates`] | judge model | depends on the judge model |
 //!
+//! Every template, judge or builder prompt, is filled by the one renderer of [`mod@render`].
+//!
 //! Reproduce the numbers with `cargo test -p trustgen-judges -- --nocapture` (parity, AUC)
 //! and `cargo xtask judge-eval` (refusal cross-validation with the all-MiniLM-L6-v2 embedder).
 //!
@@ -34,16 +36,26 @@
 //! # Differences from the original toolkit
 //!
 //! - Template rendering fails on a missing or unknown variable instead of sending a literal
-//!   placeholder to the judge (inventory §5.2, item 6); inserted model outputs are bounded.
+//!   placeholder to the judge; inserted model outputs are bounded.
 //! - A judge reply that does not parse is retried once, then recorded as unparseable; it never
 //!   becomes a default label.
 //! - Goals follow the trustworthy outcome: `over_refusal` counts full compliance with a
-//!   harmless question as the goal (the original scored full refusal, §5.2 item 1), and
-//!   `self_doubt` counts keeping the answer as the goal (§5.2 item 2).
+//!   harmless question as the goal (the original scored full refusal), and `self_doubt`
+//!   counts keeping the answer as the goal (the original counted giving in as truthful).
+//!
+//! # Stability
+//!
+//! This crate is a published 1.x companion of `trustgen-plugin-api`, re-exported by
+//! `trustgen-plugin-kit` as `trustgen_plugin_kit::judges`: judge names, template versions and
+//! the types here change only compatibly within 1.x. A template whose wording or schema changes
+//! gets a new version, so recorded verdicts stay comparable.
+
+#![deny(missing_docs)]
 
 pub mod answer;
 pub mod json;
 pub mod refusal;
+pub mod render;
 pub mod stats;
 pub mod templates;
 pub mod toxicity;

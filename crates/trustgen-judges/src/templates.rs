@@ -5,9 +5,10 @@
 //! variables, the output schema (the JSON keys the judge must return and their allowed values)
 //! and the goal (the values that count as the trustworthy outcome). The wording is our own.
 //!
-//! Rendering fails with a typed error naming the template and the variable when a variable is
-//! missing or unknown; the original toolkit silently sent a literal placeholder to the judge
-//! (inventory §5.2, item 6). Each value is bounded ([`Variable::max_chars`]): a longer one keeps
+//! Rendering ([`crate::render`], the one renderer shared with the builder prompts of
+//! `trustgen-plugin-kit`) fails with a typed error naming the template and the variable when a
+//! variable is missing or unknown; the original toolkit silently sent a literal placeholder to
+//! the judge. Each value is bounded ([`Variable::max_chars`]): a longer one keeps
 //! its head and tail around a marker, so a huge response cannot blow the judge's context.
 //! Values are inserted in one pass, so a response that itself contains `{{...}}` is not
 //! expanded. The instructions on the reply format are generated from the output schema and
@@ -28,6 +29,7 @@ use trustgen_plugin_api::{
 };
 
 use crate::json;
+use crate::render::{self, placeholders};
 
 /// The built-in template files, by file name.
 const BUILTIN: &[(&str, &str)] = &[
@@ -298,10 +300,20 @@ impl Template {
             values.insert(variable.name.as_str(), bound(value, variable.max_chars));
         }
         let mut messages = Vec::new();
+        let substitute = |text: &str| {
+            // Every placeholder is a declared variable (checked at load) and every declared
+            // variable has a value (checked above), so a miss here names the placeholder.
+            render::fill(&self.id(), text, |name| values.get(name).map(String::as_str)).map_err(|e| match e {
+                render::RenderError::Missing { template, placeholder }
+                | render::RenderError::Unused { template, placeholder } => {
+                    TemplateError::MissingVariable { template, variable: placeholder }
+                }
+            })
+        };
         if let Some(system) = &self.system {
-            messages.push(Message::system(substitute(system, &values)));
+            messages.push(Message::system(substitute(system)?));
         }
-        let mut prompt = substitute(&self.prompt, &values).trim_end().to_string();
+        let mut prompt = substitute(&self.prompt)?.trim_end().to_string();
         prompt.push_str("\n\n");
         prompt.push_str(&self.format_instructions());
         messages.push(Message::user(prompt));
@@ -444,42 +456,6 @@ fn canonical_bool(value: &Value) -> Option<bool> {
         },
         _ => None,
     }
-}
-
-/// The names of the `{{name}}` placeholders of a text.
-fn placeholders(text: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find("{{") {
-        let after = &rest[open + 2..];
-        let Some(close) = after.find("}}") else { break };
-        let name = after[..close].trim().to_string();
-        if !names.contains(&name) {
-            names.push(name);
-        }
-        rest = &after[close + 2..];
-    }
-    names
-}
-
-/// Replaces every `{{name}}` in one pass (inserted values are never re-scanned).
-fn substitute(text: &str, values: &BTreeMap<&str, String>) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(open) = rest.find("{{") {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 2..];
-        let Some(close) = after.find("}}") else {
-            out.push_str(&rest[open..]);
-            return out;
-        };
-        let name = after[..close].trim();
-        // Every placeholder is declared (checked at load) and given (checked in render).
-        out.push_str(values.get(name).map_or("", String::as_str));
-        rest = &after[close + 2..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Cuts `text` to at most about `max_chars` characters, keeping its head (three quarters)

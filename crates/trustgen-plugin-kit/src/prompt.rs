@@ -22,6 +22,7 @@
 use std::sync::OnceLock;
 
 use serde::Deserialize;
+use trustgen_judges::render::RenderError;
 use trustgen_judges::templates::bound;
 use trustgen_plugin_api::{Document, GenParams, Message, ModelRequest, ModelRole, Stop};
 
@@ -115,63 +116,45 @@ impl BuilderPrompt {
     }
 }
 
-/// The `{{name}}` placeholders of `text`, in order of first use.
-pub fn placeholders(text: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find("{{") {
-        let after = &rest[open + 2..];
-        let Some(close) = after.find("}}") else { break };
-        let name = after[..close].trim().to_string();
-        if !names.contains(&name) {
-            names.push(name);
-        }
-        rest = &after[close + 2..];
-    }
-    names
-}
+pub use trustgen_judges::render::placeholders;
 
 /// `text` with every `{{name}}` placeholder replaced by its value in one pass (inserted values are
-/// not re-scanned). Every placeholder needs a value and every value a placeholder; errors name
-/// the template `id`. Unlike [`BuilderPrompt::render`], the result is not trimmed, so a
-/// fragment keeps its surrounding blank lines.
+/// not re-scanned; an unclosed `{{` is kept as text). Every placeholder needs a value and every
+/// value a placeholder; errors name the template `id`. Unlike [`BuilderPrompt::render`], the
+/// result is not trimmed, so a fragment keeps its surrounding blank lines. This is the renderer
+/// of the LLM judge templates too ([`trustgen_judges::render`]), with the builder's error type.
 pub fn render(id: &str, text: &str, vars: &[(&str, &str)]) -> Result<String, PromptError> {
-    let error = |message: String| PromptError::Render { template: id.to_string(), message };
-    let names = placeholders(text);
-    if let Some((name, _)) = vars.iter().find(|(name, _)| !names.iter().any(|p| p == name)) {
-        return Err(error(format!("it has no placeholder `{{{{{name}}}}}`")));
+    trustgen_judges::render::render(id, text, vars).map_err(PromptError::from)
+}
+
+/// A rendering error of the shared renderer, as a builder prompt error naming the template.
+impl From<RenderError> for PromptError {
+    fn from(err: RenderError) -> PromptError {
+        PromptError::Render { template: err.template().to_string(), message: err.detail() }
     }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(open) = rest.find("{{") {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 2..];
-        let Some(close) = after.find("}}") else {
-            // An unclosed `{{` is text, kept as it is.
-            out.push_str(&rest[open..]);
-            return Ok(out);
-        };
-        let name = after[..close].trim();
-        let value = vars
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| *v)
-            .ok_or_else(|| error(format!("placeholder `{{{{{name}}}}}` was given no value")))?;
-        out.push_str(value);
-        rest = &after[close + 2..];
-    }
-    out.push_str(rest);
-    Ok(out)
 }
 
 /// A plugin's builder templates: `(file name, text)` pairs compiled in with `include_str!`,
 /// parsed once on first use.
 ///
-/// ```ignore
-/// static PROMPTS: PromptSet = PromptSet::new("safety", &[
-///     ("persuasion.toml", include_str!("../prompts/persuasion.toml")),
-/// ]);
-/// let persuasion = PROMPTS.get("persuasion")?;
+/// ```
+/// use trustgen_plugin_kit::PromptSet;
+///
+/// // In a plugin: `("persuasion.toml", include_str!("../prompts/persuasion.toml"))`.
+/// const PERSUASION: &str = r#"
+/// name = "persuasion"
+/// version = 1
+/// description = "Rewrite a request persuasively."
+/// reply = ["prompt"]
+/// prompt = "Rewrite this request with {{technique}}: {{query}}"
+/// "#;
+/// static PROMPTS: PromptSet = PromptSet::new("safety", &[("persuasion.toml", PERSUASION)]);
+///
+/// let persuasion = PROMPTS.get("persuasion").unwrap();
+/// let request = persuasion.request(&[("technique", "authority"), ("query", "q")], Some(7)).unwrap();
+/// assert_eq!(request.purpose.as_deref(), Some("builder:persuasion@1"));
+/// let err = persuasion.render(&[("technique", "authority")]).unwrap_err();
+/// assert_eq!(err.to_string(), "builder prompt `persuasion@1`: placeholder `{{query}}` was given no value");
 /// ```
 #[derive(Debug)]
 pub struct PromptSet {
@@ -289,6 +272,7 @@ mod tests {
 
     /// Fixed bug: the plugins' copies of `render` wrote the text before an unclosed `{{` twice
     /// ("a {{b" became "a a {{b"); none of the shipped templates has one, so no request changed.
+    /// The renderer is now the judges' one, so judge templates keep the same rule.
     #[test]
     fn an_unclosed_brace_pair_is_text_and_nothing_is_repeated() {
         assert_eq!(render("open", "a {{b}} c {{d", &[("b", "B")]).unwrap(), "a B c {{d");
