@@ -1,10 +1,13 @@
-//! Support code shared by trustgen's dimension plugins.
+//! Everything a trustgen dimension plugin needs beside `trustgen-plugin-api`.
 //!
-//! The eight dimension plugins (`plugins/trustgen-dim-*`) build test cases from data rows and
-//! generator replies, and score the target's answers with rules or LLM judges. The parts of that
-//! work that are the same in every plugin live here, once:
+//! A dimension plugin builds test cases from data rows and generator replies, and scores the
+//! target's answers with rules or LLM judges. The parts of that work that are the same in every
+//! plugin live here, once; trustgen's own plugins (`plugins/trustgen-dim-*`) use exactly this
+//! crate, so a third-party plugin reaches the same grading features:
 //!
-//! - [`plugin`]: the plugin's identity ([`Plugin`]): case ids, unknown-task errors, options.
+//! - [`plugin`]: the task dispatcher ([`Tasks`] of [`Task`]s: name, builder, scorer; an unknown
+//!   task is an error with a did-you-mean) and the plugin's identity ([`Plugin`]): case ids,
+//!   unknown-task errors, options.
 //! - [`rows`]: the data sources a task declares ([`Source`]) and reading fields out of their rows,
 //!   with [`Skipped`](trustgen_plugin_api::Skipped) entries that name the file and the row.
 //! - [`sample`]: seeded, balanced orders (strata take turns).
@@ -17,6 +20,10 @@
 //! - [`case`]: building case metadata, and reading a built case back while scoring.
 //! - [`grade`]: grading an answer against a ground truth by rule ([`grade::Rules`]), the
 //!   [`grade::Graded`] answer and its verdict, and the judge templates.
+//! - [`judges`] (the `trustgen-judges` crate, re-exported): answer extraction, the refusal
+//!   detector, the toxicity classifier, and the versioned LLM judge templates
+//!   ([`judges::llm_judge`]) with their tolerant reply parser. Judge and builder templates share
+//!   one renderer ([`judges::render`]).
 //! - [`spec`]: the manifest's data sources and metrics.
 //! - `testing` (cargo feature `testing`): the test harness that drives `build` and `score` with
 //!   recorded replies through [`trustgen_plugin_api::step::drive`], the inputs and outputs it
@@ -29,8 +36,16 @@
 //! checks) stays in the plugins; where a shared helper's message names the plugin, the plugin
 //! passes its name through [`Plugin`], and where plugins have always recorded different words for
 //! the same condition (they are part of recorded runs and snapshots), the kit offers both, named.
+//!
+//! # Stability
+//!
+//! This crate is a published 1.x companion of `trustgen-plugin-api`: it changes only compatibly
+//! within 1.x, and the recorded wording of its verdicts, judge names and errors changes only
+//! with a new template or judge version.
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
+
+pub use trustgen_judges as judges;
 
 pub mod case;
 pub mod grade;
@@ -45,6 +60,6 @@ pub mod spec;
 pub mod testing;
 
 pub use outcome::{Blocked, Missing, Outcome};
-pub use plugin::{NEEDS_GENERATOR, Plugin};
+pub use plugin::{BuildFn, NEEDS_GENERATOR, Plugin, ScoreFn, Task, Tasks};
 pub use prompt::{BuilderPrompt, PromptError, PromptSet};
 pub use rows::Source;

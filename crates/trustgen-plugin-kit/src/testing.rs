@@ -152,6 +152,20 @@ pub fn score<D: Dimension>(
     }
 }
 
+/// Runs `plugin.score` on `case` with the target's `output`, the `models` and the `options`
+/// table (see [`score_input`]), answering each request with `reply`; the verdict and every
+/// request made.
+pub fn score_with<D: Dimension>(
+    plugin: &D,
+    case: &TestCase,
+    output: ModelOutput,
+    models: Models,
+    options: Value,
+    reply: impl FnMut(&ModelRequest) -> ModelReply,
+) -> (Verdict, Vec<ModelRequest>) {
+    score(plugin, &score_input(case, output, models, options), reply)
+}
+
 /// A reply function answering each request with the next recorded text; asking more than were
 /// recorded fails the test.
 pub fn recorded<'a>(texts: &'a [&'a str]) -> impl FnMut(&ModelRequest) -> ModelReply + 'a {
@@ -160,6 +174,24 @@ pub fn recorded<'a>(texts: &'a [&'a str]) -> impl FnMut(&ModelRequest) -> ModelR
         Some(text) => ModelReply::text(*text),
         None => panic!("the test recorded fewer replies than the plugin asked"),
     }
+}
+
+/// A reply function answering embedding requests with `embed` and every other request (judge,
+/// generator) with the next recorded text; asking more texts than were recorded fails the test.
+pub fn recorded_with<'a>(
+    texts: &'a [&'a str],
+    mut embed: impl FnMut(&ModelRequest) -> ModelReply + 'a,
+) -> impl FnMut(&ModelRequest) -> ModelReply + 'a {
+    let mut recorded = recorded(texts);
+    move |request| match &request.kind {
+        RequestKind::Embed(_) => embed(request),
+        _ => recorded(request),
+    }
+}
+
+/// An embedding reply carrying `vectors` as they are.
+pub fn vectors(vectors: Vec<Vec<f32>>) -> ModelReply {
+    ModelReply { embeddings: vectors, ..ModelReply::text("") }
 }
 
 /// A target output with one `main` answer of one turn.
@@ -348,8 +380,10 @@ pub fn check_manifest(manifest: &Manifest) {
     }
 }
 
-/// Cases as text: per case, `## <id> <metadata as compact JSON, without the keys in hide>`, then
-/// the prompt turns (separated by `--- next turn ---`).
+/// Cases as text: per case, `## <id> [truth=<ground truth>] <metadata as compact JSON, without
+/// the keys in hide>`, then its prompts: the user turns (separated by `--- next turn ---`),
+/// preceded by `[<name>] ` when the case has several prompts or the prompt is not `main`, and by
+/// `(system) <text>` on its own line when the prompt has a system message.
 pub fn show_cases(cases: &[TestCase], hide: &[&str]) -> String {
     cases
         .iter()
@@ -358,11 +392,99 @@ pub fn show_cases(cases: &[TestCase], hide: &[&str]) -> String {
             for key in hide {
                 metadata.remove(*key);
             }
-            let turns: Vec<String> = c.prompts.iter().flat_map(|p| p.turns.iter().cloned()).collect();
-            format!("## {} {}\n{}", c.id, Value::Object(metadata), turns.join("\n--- next turn ---\n"))
+            let truth = c.ground_truth.as_deref().map(|t| format!(" truth={t}")).unwrap_or_default();
+            let named = c.prompts.len() > 1 || c.prompts.iter().any(|p| p.name != "main");
+            let prompts: Vec<String> = c
+                .prompts
+                .iter()
+                .map(|p| {
+                    let name = if named { format!("[{}] ", p.name) } else { String::new() };
+                    let system = p.system.as_deref().map(|s| format!("(system) {s}\n")).unwrap_or_default();
+                    format!("{name}{system}{}", p.turns.join("\n--- next turn ---\n"))
+                })
+                .collect();
+            format!("## {}{truth} {}\n{}", c.id, Value::Object(metadata), prompts.join("\n"))
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A build output compactly, one block per case: `<id> [<format>] truth=<ground truth>`, the
+/// choices when there are any, ` <key>=<value>` for each of `metadata_keys` the case has, then
+/// each turn of each prompt as `  <prompt>#<n>: <text>` (newlines shown as `⏎`); then one
+/// `skipped <item>: <reason>` line per skipped item.
+pub fn show_output(output: &BuildOutput, metadata_keys: &[&str]) -> String {
+    let mut out = String::new();
+    for case in &output.cases {
+        out.push_str(&format!("{} [{:?}] truth={:?}", case.id, case.format, case.ground_truth));
+        if !case.choices.is_empty() {
+            out.push_str(&format!(" choices={:?}", case.choices));
+        }
+        for key in metadata_keys {
+            if let Some(value) = case.metadata.get(*key) {
+                out.push_str(&format!(" {key}={value}"));
+            }
+        }
+        out.push('\n');
+        for prompt in &case.prompts {
+            for (i, turn) in prompt.turns.iter().enumerate() {
+                out.push_str(&format!("  {}#{}: {}\n", prompt.name, i + 1, turn.replace('\n', "⏎")));
+            }
+        }
+    }
+    for skip in &output.skipped {
+        out.push_str(&format!("skipped {}: {}\n", skip.item, skip.reason));
+    }
+    out
+}
+
+/// Ids, ground truths and prompt texts of the built cases: what must be equal for the same seed
+/// and differ for another.
+pub fn fingerprint(output: &BuildOutput) -> Vec<(String, Option<String>, String)> {
+    output
+        .cases
+        .iter()
+        .map(|c| (c.id.clone(), c.ground_truth.clone(), c.prompts.iter().flat_map(|p| p.turns.clone()).collect()))
+        .collect()
+}
+
+/// The directory of the bundled data sets, `suites/data`, found from a crate's manifest
+/// directory (pass `env!("CARGO_MANIFEST_DIR")`) by looking in it and its ancestors.
+pub fn suite_data_dir(manifest_dir: &str) -> std::path::PathBuf {
+    let start = std::path::Path::new(manifest_dir);
+    match start.ancestors().map(|dir| dir.join("suites/data")).find(|dir| dir.is_dir()) {
+        Some(dir) => dir,
+        None => panic!("no suites/data directory in {} or above it", start.display()),
+    }
+}
+
+/// The rows of the bundled data source `source`, read from `suites/data/<source.path>` (see
+/// [`suite_data_dir`]).
+pub fn suite_rows(manifest_dir: &str, source: crate::Source) -> Vec<Value> {
+    let path = suite_data_dir(manifest_dir).join(source.path);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => jsonl(&text),
+        Err(err) => panic!("cannot read suites/data/{}: {err}", source.path),
+    }
+}
+
+/// Every message of a chat request, one after the other (newline-separated), or the query of a
+/// retrieval, the texts of an embedding or the prompt of an image request (as [`request_text`]).
+pub fn chat_text(request: &ModelRequest) -> String {
+    match &request.kind {
+        RequestKind::Chat(chat) => chat.messages.iter().map(|m| m.content.clone()).collect::<Vec<_>>().join("\n"),
+        _ => request_text(request),
+    }
+}
+
+/// A target output with one one-turn answer per `(prompt, reply)`.
+pub fn replies(replies: Vec<(&str, ModelReply)>) -> ModelOutput {
+    ModelOutput {
+        answers: replies
+            .into_iter()
+            .map(|(prompt, reply)| Answer { prompt: prompt.to_string(), turns: vec![reply] })
+            .collect(),
+    }
 }
 
 #[cfg(test)]
@@ -456,6 +578,58 @@ mod tests {
     }
 
     #[test]
+    fn outputs_and_fingerprints_as_text() {
+        let mut case = build_offline(&Toy, &input(Models::NONE)).cases.remove(0);
+        case.format = trustgen_plugin_api::QuestionFormat::MultipleChoice;
+        case.choices = vec!["yes".into(), "no".into()];
+        case.ground_truth = Some("A".into());
+        case.metadata.insert("kind".into(), json!("demo"));
+        case.prompts[0].turns.push("and\nthen?".into());
+        let out = BuildOutput {
+            cases: vec![case],
+            skipped: vec![trustgen_plugin_api::Skipped { item: "row 2".into(), reason: "no text".into() }],
+        };
+        expect![[r#"
+            toy/t/0 [MultipleChoice] truth=Some("A") choices=["yes", "no"] kind="demo"
+              main#1: "why"
+              main#2: and⏎then?
+            skipped row 2: no text
+        "#]]
+        .assert_eq(&show_output(&out, &["kind", "absent"]));
+        assert_eq!(
+            fingerprint(&out),
+            [("toy/t/0".to_string(), Some("A".to_string()), "\"why\"and\nthen?".to_string())]
+        );
+    }
+
+    #[test]
+    fn bundled_rows_are_found_above_the_crate() {
+        let dir = suite_data_dir(env!("CARGO_MANIFEST_DIR"));
+        assert!(dir.ends_with("suites/data"), "{}", dir.display());
+        let rows = suite_rows(
+            env!("CARGO_MANIFEST_DIR"),
+            crate::Source::new("seeds", "honesty/metadata/seed_questions.jsonl"),
+        );
+        assert!(rows.len() > 10 && rows.iter().all(|r| r["id"].is_string()), "{}", rows.len());
+    }
+
+    #[test]
+    fn recorded_replies_with_embeddings_and_named_replies() {
+        let mut reply = recorded_with(&["judged"], |_| vectors(vec![vec![1.0], vec![0.5]]));
+        let embed = reply(&ModelRequest::embed(vec!["a".into(), "b".into()]));
+        let judged = reply(&ModelRequest::user(ModelRole::Judge, "grade"));
+        assert_eq!((embed.embeddings.len(), judged.text.as_deref()), (2, Some("judged")));
+        let output = replies(vec![("clean", ModelReply::text("c")), ("perturbed", failed_reply())]);
+        assert_eq!((output.answers.len(), output.answers[1].status()), (2, ReplyStatus::Error));
+        let request = ModelRequest::chat(ModelRole::Judge, vec![Message::system("rules"), Message::user("grade")]);
+        assert_eq!(chat_text(&request), "rules\ngrade");
+        assert_eq!(chat_text(&ModelRequest::retrieve("q", 2)), "retrieve \"q\" (2)");
+        let case = build_offline(&Toy, &input(Models::NONE)).cases.remove(0);
+        let (verdict, asked) = score_with(&Toy, &case, said("ok"), Models::JUDGE, json!({}), recorded(&["yes"]));
+        assert_eq!((verdict.score, asked.len()), (Some(1.0), 1));
+    }
+
+    #[test]
     fn cases_as_text() {
         let mut case = build_offline(&Toy, &input(Models::NONE)).cases.remove(0);
         case.metadata.insert("kind".into(), json!("demo"));
@@ -466,7 +640,22 @@ mod tests {
             "why"
             --- next turn ---
             and then?"#]]
-        .assert_eq(&show_cases(&[case], &["secret"]));
+        .assert_eq(&show_cases(&[case.clone()], &["secret"]));
+        // Several prompts are named, a system message is shown, a ground truth is given.
+        let mut paired = case;
+        paired.ground_truth = Some("B".into());
+        let mut second = Prompt::user("perturbed question");
+        second.name = "perturbed".into();
+        second.system = Some("Be brief.".into());
+        paired.prompts.push(second);
+        expect![[r###"
+            ## toy/t/0 truth=B {}
+            [main] "why"
+            --- next turn ---
+            and then?
+            [perturbed] (system) Be brief.
+            perturbed question"###]]
+        .assert_eq(&show_cases(&[paired], &["secret", "kind"]));
     }
 
     #[test]

@@ -100,5 +100,3 @@ trustgen_plugin_api::export_plugin!(name: "ethics", dimension: Ethics);
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod testutil;

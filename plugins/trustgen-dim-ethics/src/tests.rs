@@ -5,12 +5,14 @@ use std::collections::BTreeMap;
 
 use expect_test::expect;
 use serde_json::Value;
-use trustgen_plugin_api::{Dimension, ModelReply, VerdictStatus};
+use trustgen_plugin_api::{
+    BuildInput, Dimension, ModelOutput, ModelReply, ModelRequest, TestCase, Verdict, VerdictStatus,
+};
 use trustgen_plugin_kit::testing::{bundled_paths, check_manifest, show_data_source};
 
 use crate::Ethics;
 use crate::tasks::TASKS;
-use crate::testutil::*;
+use trustgen_plugin_kit::testing::{self, Models, embeddings_for as embeddings, jsonl, said};
 
 #[test]
 fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
@@ -85,7 +87,7 @@ fn manifest_paths_exist_for_bundled_sources() {
 fn authored_sets_have_at_least_twenty_items_with_unique_ids() {
     for task in TASKS {
         let rows = authored(task.set);
-        let out = build(&input(task.name, 1, Some(1000), vec![]));
+        let out = testing::build_offline(&Ethics, &input(task.name, 1, Some(1000), vec![]));
         assert!(out.cases.len() >= 20, "{}: {} items", task.name, out.cases.len());
         assert!(out.skipped.is_empty(), "{}: {:?}", task.name, out.skipped);
         let mut ids: Vec<&Value> =
@@ -102,7 +104,7 @@ fn authored_sets_have_at_least_twenty_items_with_unique_ids() {
 fn task_scores(wrong: &[&str]) -> BTreeMap<String, f64> {
     let mut scores = BTreeMap::new();
     for task in TASKS {
-        let cases = build(&input(task.name, 4, None, vec![])).cases;
+        let cases = testing::build_offline(&Ethics, &input(task.name, 4, None, vec![])).cases;
         let mut values = Vec::new();
         for case in &cases {
             let answer = match (&case.ground_truth, wrong.contains(&task.name)) {
@@ -146,7 +148,7 @@ fn virtue_is_scored() {
     // The original would give the perfect model 0.9 (virtue fixed at 0).
     let original: f64 = perfect.iter().map(|(t, s)| if t == "ethics-virtue" { 0.0 } else { *s }).sum::<f64>() / 10.0;
     assert!((original - 0.9).abs() < 1e-9);
-    let case = build(&input("ethics-virtue", 4, Some(1), vec![])).cases.remove(0);
+    let case = testing::build_offline(&Ethics, &input("ethics-virtue", 4, Some(1), vec![])).cases.remove(0);
     let (verdict, _) =
         score_with(&case, said("The answer is (Z)."), true, |_| ModelReply::text(r#"{"is_correct": false}"#));
     assert_eq!((verdict.status, verdict.score), (VerdictStatus::Scored, Some(0.0)), "the LLM judge scores virtue too");
@@ -163,4 +165,43 @@ fn unknown_task_is_an_error() {
         err.starts_with("the ethics plugin has no task `trolley`; its tasks are: social-norms, moral-choice"),
         "{err}"
     );
+}
+
+// Fixtures of every test module (the harness is `trustgen_plugin_kit::testing`).
+
+/// The authored rows of a data set, read at compile time.
+pub(crate) fn authored(set: &str) -> Vec<Value> {
+    jsonl(match set {
+        "social_chem_101" => include_str!("../../../suites/data/ethics/metadata/social_chem_101.jsonl"),
+        "moralchoice" => include_str!("../../../suites/data/ethics/metadata/moralchoice.jsonl"),
+        "ethics_commonsense" => include_str!("../../../suites/data/ethics/metadata/ethics_commonsense.jsonl"),
+        "ethics_deontology" => include_str!("../../../suites/data/ethics/metadata/ethics_deontology.jsonl"),
+        "ethics_justice" => include_str!("../../../suites/data/ethics/metadata/ethics_justice.jsonl"),
+        "ethics_virtue" => include_str!("../../../suites/data/ethics/metadata/ethics_virtue.jsonl"),
+        "ethics_utilitarianism" => include_str!("../../../suites/data/ethics/metadata/ethics_utilitarianism.jsonl"),
+        "moral_stories" => include_str!("../../../suites/data/ethics/metadata/moral_stories.jsonl"),
+        "normbank" => include_str!("../../../suites/data/ethics/metadata/normbank.jsonl"),
+        "culturebank" => include_str!("../../../suites/data/ethics/metadata/culturebank.jsonl"),
+        other => panic!("no authored set {other}"),
+    })
+}
+
+/// The build input of a task on its authored set (plus any extra sources).
+pub(crate) fn input(task: &str, seed: u64, limit: Option<usize>, extra: Vec<(String, Vec<Value>)>) -> BuildInput {
+    let spec = crate::tasks::task(task).unwrap();
+    let mut data: BTreeMap<String, Vec<Value>> = extra.into_iter().collect();
+    data.insert(spec.authored_source().0, authored(spec.set));
+    BuildInput { task: task.into(), seed, limit, data, ..BuildInput::default() }
+}
+
+/// Scores a case (with a capable judge when `judge`); `reply` answers the judge's or the
+/// embedder's requests.
+pub(crate) fn score_with(
+    case: &TestCase,
+    output: ModelOutput,
+    judge: bool,
+    reply: impl FnMut(&ModelRequest) -> ModelReply,
+) -> (Verdict, Vec<ModelRequest>) {
+    let models = Models { judge, ..Models::NONE };
+    testing::score(&Ethics, &testing::score_input(case, output, models, Value::Null), reply)
 }

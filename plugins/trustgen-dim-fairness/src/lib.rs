@@ -55,11 +55,9 @@ mod preference;
 mod prompts;
 mod scoring;
 mod stereotype;
-#[cfg(test)]
-mod testkit;
 
 use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict};
-use trustgen_plugin_kit::Plugin;
+use trustgen_plugin_kit::{Plugin, Task, Tasks};
 
 /// Task names.
 pub mod tasks {
@@ -69,12 +67,20 @@ pub mod tasks {
     pub const DISPARAGEMENT: &str = "disparagement";
     /// Neutrality between opposing options.
     pub const PREFERENCE: &str = "preference";
-    /// Every task, in manifest order.
-    pub const ALL: [&str; 3] = [STEREOTYPE, DISPARAGEMENT, PREFERENCE];
 }
 
+/// The tasks, in manifest order, with their builders and scorers.
+pub(crate) const TASKS: Tasks = Tasks::new(
+    "fairness",
+    &[
+        Task::new(tasks::STEREOTYPE, stereotype::build, stereotype::score),
+        Task::new(tasks::DISPARAGEMENT, disparagement::build, disparagement::score),
+        Task::new(tasks::PREFERENCE, preference::build, preference::score),
+    ],
+);
+
 /// The plugin's name and tasks.
-pub(crate) const PLUGIN: Plugin = Plugin::new("fairness", &tasks::ALL);
+pub(crate) const PLUGIN: Plugin = TASKS.plugin();
 
 /// The plugin.
 #[derive(Debug, Default)]
@@ -86,21 +92,11 @@ impl Dimension for Fairness {
     }
 
     fn build(&self, cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
-        match input.task.as_str() {
-            tasks::STEREOTYPE => stereotype::build(cx, input),
-            tasks::DISPARAGEMENT => disparagement::build(cx, input),
-            tasks::PREFERENCE => preference::build(cx, input),
-            other => Err(PLUGIN.unknown_task(other)),
-        }
+        TASKS.build(cx, input)
     }
 
     fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
-        match input.case.task.as_str() {
-            tasks::STEREOTYPE => stereotype::score(cx, input),
-            tasks::DISPARAGEMENT => disparagement::score(cx, input),
-            tasks::PREFERENCE => preference::score(cx, input),
-            _ => Err(PLUGIN.unknown_case_task(&input.case)),
-        }
+        TASKS.score(cx, input)
     }
 }
 

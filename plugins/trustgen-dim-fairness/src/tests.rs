@@ -1,6 +1,7 @@
 //! Plugin-level checks: every task is deterministic given the seed and varies with it, unknown
 //! tasks are errors, the plugin is registered under its name, and the real bundled data and
-//! metadata build every task at its default limit.
+//! metadata build every task at its default limit; and the fixtures of every test module (the
+//! harness is `trustgen_plugin_kit::testing`).
 
 use std::collections::BTreeMap;
 
@@ -8,12 +9,99 @@ use expect_test::expect;
 use trustgen_plugin_api::step::drive;
 use trustgen_plugin_api::{Dimension, ScoreInput, TestCase};
 
-use crate::testkit::{Models, build_offline, bundled_input, fingerprint, input};
+use serde_json::Value;
+use trustgen_plugin_api::{BuildInput, ModelOutput, ModelRequest, Verdict};
+use trustgen_plugin_kit::testing::{self, Models, fingerprint, jsonl};
+
+use crate::data::sources;
 use crate::{Fairness, tasks};
+
+fn build_offline(input: &BuildInput) -> trustgen_plugin_api::BuildOutput {
+    testing::build_offline(&Fairness, input)
+}
+
+/// A build input with every source of the sample data:
+/// - `testdata/crows.jsonl`: six CrowS rows; `c-same` has two identical sentences, `c-bad` no
+///   `sentence_less`.
+/// - `testdata/bbq.jsonl`: four BBQ rows (two ambiguous, two disambiguated) and one malformed.
+/// - `testdata/stereoset.jsonl`: three intrasentence and three intersentence StereoSet rows.
+/// - `testdata/winobias.jsonl`: three WinoBias rows.
+/// - `testdata/disparagement_targets.jsonl`: three categories with five targets; `unknown` is not a
+///   category of the task.
+/// - `testdata/disparagement_seeds.jsonl`: none for `Disabled`; `d-stray` names a target that is not
+///   listed.
+/// - `testdata/preference_pairs.jsonl`: four pairs in three categories; `p-nokeys` lacks its keys.
+/// - `testdata/preference_templates.jsonl`: three templates; `pt-bad` lacks `{second}`.
+pub(crate) fn input(task: &str, seed: u64, limit: Option<usize>, models: Models) -> BuildInput {
+    let data = [
+        (sources::CROWS, jsonl(include_str!("../testdata/crows.jsonl"))),
+        (sources::BBQ, jsonl(include_str!("../testdata/bbq.jsonl"))),
+        (sources::STEREOSET, jsonl(include_str!("../testdata/stereoset.jsonl"))),
+        (sources::WINOBIAS, jsonl(include_str!("../testdata/winobias.jsonl"))),
+        (sources::DISPARAGEMENT_TARGETS, jsonl(include_str!("../testdata/disparagement_targets.jsonl"))),
+        (sources::DISPARAGEMENT_SEEDS, jsonl(include_str!("../testdata/disparagement_seeds.jsonl"))),
+        (sources::PREFERENCE_PAIRS, jsonl(include_str!("../testdata/preference_pairs.jsonl"))),
+        (sources::PREFERENCE_TEMPLATES, jsonl(include_str!("../testdata/preference_templates.jsonl"))),
+    ];
+    let data = data.into_iter().map(|(source, rows)| (source.name, rows)).collect();
+    testing::build_input(task, seed, limit, data, models, Value::Null)
+}
+
+/// Every row of the real bundled files and metadata, keyed like the engine keys them.
+pub(crate) fn bundled_input(task: &str, seed: u64, limit: Option<usize>) -> BuildInput {
+    let data = [
+        sources::CROWS,
+        sources::BBQ,
+        sources::STEREOSET,
+        sources::WINOBIAS,
+        sources::DISPARAGEMENT_TARGETS,
+        sources::DISPARAGEMENT_SEEDS,
+        sources::PREFERENCE_PAIRS,
+        sources::PREFERENCE_TEMPLATES,
+    ]
+    .map(|source| (source.name, testing::suite_rows(env!("CARGO_MANIFEST_DIR"), source)))
+    .into();
+    let mut input = testing::build_input(task, seed, limit, data, Models::NONE, Value::Null);
+    // No models at all: the engine's context of a bare run.
+    input.context = Default::default();
+    input
+}
+
+/// A model output whose `main` answer failed with `status`.
+pub(crate) fn failed(status: trustgen_plugin_api::ReplyStatus, error: &str) -> ModelOutput {
+    testing::main_output(testing::failed_with(status, error))
+}
+
+/// Scores a case; judge (chat) requests get the recorded `judge` replies in order, embedding
+/// requests get `embeddings` (two vectors per request). Returns the verdict and the requests.
+pub(crate) fn score_with(
+    case: &TestCase,
+    output: ModelOutput,
+    models: Models,
+    judge: &[&str],
+    embeddings: Option<(Vec<f32>, Vec<f32>)>,
+) -> (Verdict, Vec<ModelRequest>) {
+    let embed = |_: &ModelRequest| {
+        let (a, b) = embeddings.clone().expect("the test recorded no embeddings");
+        testing::vectors(vec![a, b])
+    };
+    testing::score(
+        &Fairness,
+        &testing::score_input(case, output, models, Value::Null),
+        testing::recorded_with(judge, embed),
+    )
+}
+
+/// Scores a case with recorded judge replies (no embeddings); the verdict and the number of
+/// requests.
+pub(crate) fn score(case: &TestCase, output: ModelOutput, models: Models, judge: &[&str]) -> (Verdict, usize) {
+    let (verdict, asked) = score_with(case, output, models, judge, None);
+    (verdict, asked.len())
+}
 
 #[test]
 fn same_seed_same_cases_different_seed_different_ones() {
-    for task in tasks::ALL {
+    for task in crate::TASKS.names() {
         let build = |seed: u64| build_offline(&input(task, seed, Some(3), Models::NONE));
         let first = build(7);
         assert_eq!(first.cases.len(), 3, "{task}");
@@ -49,7 +137,7 @@ fn the_plugin_is_registered_under_its_name() {
     let linked = trustgen_plugin_api::LinkedPlugin::all().find(|p| p.declaration.name() == "fairness");
     assert!(linked.is_some(), "export_plugin! registers the plugin");
     let manifest = serde_json::to_value(Fairness.manifest()).expect("the manifest serializes");
-    assert_eq!(manifest["tasks"].as_array().map(Vec::len), Some(tasks::ALL.len()));
+    assert_eq!(manifest["tasks"].as_array().map(Vec::len), Some(crate::TASKS.names().len()));
 }
 
 /// The real bundled data builds every task at its default limit without a generator; the
@@ -57,7 +145,8 @@ fn the_plugin_is_registered_under_its_name() {
 #[test]
 fn the_bundled_data_builds_every_task() {
     let manifest = Fairness.manifest();
-    let lines: Vec<String> = tasks::ALL
+    let lines: Vec<String> = crate::TASKS
+        .names()
         .iter()
         .map(|task| {
             let limit = manifest.task(task).and_then(|t| t.default_limit);

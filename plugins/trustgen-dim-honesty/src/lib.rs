@@ -55,11 +55,9 @@ mod manifest;
 mod offline;
 mod prompts;
 mod score;
-#[cfg(test)]
-mod testkit;
 
 use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict};
-use trustgen_plugin_kit::Plugin;
+use trustgen_plugin_kit::{Plugin, Task, Tasks};
 
 /// The category ids and names of the bundled metadata, in file order (the per-category
 /// secondary metrics are declared from this list).
@@ -74,8 +72,11 @@ pub const CATEGORIES: [(&str, &str); 8] = [
     ("unknowable-future", "Unknowable future events"),
 ];
 
+/// The plugin's one task, with its builder and scorer.
+pub(crate) const TASKS: Tasks = Tasks::new("honesty", &[Task::new(build::TASK, build::build, score::score)]);
+
 /// The plugin's name and its task.
-pub(crate) const PLUGIN: Plugin = Plugin::new("honesty", &[build::TASK]);
+pub(crate) const PLUGIN: Plugin = TASKS.plugin();
 
 /// The plugin.
 #[derive(Debug, Default)]
@@ -87,17 +88,11 @@ impl Dimension for Honesty {
     }
 
     fn build(&self, cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
-        match input.task.as_str() {
-            build::TASK => build::build(cx, input),
-            other => Err(PLUGIN.unknown_task(other)),
-        }
+        TASKS.build(cx, input)
     }
 
     fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
-        match input.case.task.as_str() {
-            build::TASK => score::score(cx, input),
-            _ => Err(PLUGIN.unknown_case_task(&input.case)),
-        }
+        TASKS.score(cx, input)
     }
 }
 

@@ -42,7 +42,7 @@ pub mod scoring;
 pub mod seeds;
 
 use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict};
-use trustgen_plugin_kit::Plugin;
+use trustgen_plugin_kit::{Plugin, Task, Tasks};
 
 use crate::seeds::Kind;
 
@@ -50,11 +50,18 @@ use crate::seeds::Kind;
 #[derive(Debug, Default)]
 pub struct Privacy;
 
-/// Every task, in manifest order.
-pub const TASKS: [&str; 3] = [invasion::PEOPLE, invasion::ORGANIZATION, law::TASK];
+/// Every task, in manifest order, with its builder and scorer.
+pub const TASKS: Tasks = Tasks::new(
+    "privacy",
+    &[
+        Task::new(invasion::PEOPLE, |cx, input| invasion::build(cx, input, Kind::People), scoring::score),
+        Task::new(invasion::ORGANIZATION, |cx, input| invasion::build(cx, input, Kind::Organization), scoring::score),
+        Task::new(law::TASK, law::build, scoring::score),
+    ],
+);
 
 /// The plugin's name and tasks.
-pub const PLUGIN: Plugin = Plugin::new("privacy", &TASKS);
+pub const PLUGIN: Plugin = TASKS.plugin();
 
 impl Dimension for Privacy {
     fn manifest(&self) -> Manifest {
@@ -62,19 +69,11 @@ impl Dimension for Privacy {
     }
 
     fn build(&self, cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
-        match input.task.as_str() {
-            invasion::PEOPLE => invasion::build(cx, input, Kind::People),
-            invasion::ORGANIZATION => invasion::build(cx, input, Kind::Organization),
-            law::TASK => law::build(cx, input),
-            other => Err(PLUGIN.unknown_task(other)),
-        }
+        TASKS.build(cx, input)
     }
 
     fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
-        match input.case.task.as_str() {
-            invasion::PEOPLE | invasion::ORGANIZATION | law::TASK => scoring::score(cx, input),
-            _ => Err(PLUGIN.unknown_case_task(&input.case)),
-        }
+        TASKS.score(cx, input)
     }
 }
 
@@ -82,5 +81,3 @@ trustgen_plugin_api::export_plugin!(name: "privacy", dimension: Privacy);
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod testutil;

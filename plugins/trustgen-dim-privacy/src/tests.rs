@@ -3,14 +3,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use expect_test::expect;
-use serde_json::json;
-use trustgen_plugin_api::Dimension;
+use serde_json::{Value, json};
+use trustgen_plugin_api::{BuildInput, Dimension, ModelOutput, ModelReply, ModelRequest, TestCase, Verdict};
 use trustgen_plugin_kit::testing::{bundled_paths, check_manifest, show_data_source};
 
 use crate::Privacy;
 use crate::manifest::{ORGANIZATION_GROUPS, PEOPLE_GROUPS};
 use crate::pii::{self, PiiKind};
-use crate::testutil::*;
+use trustgen_plugin_kit::testing::{self, Models, jsonl};
 
 #[test]
 fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
@@ -110,4 +110,52 @@ fn unknown_task_is_an_error() {
     )
     .unwrap_err();
     assert_eq!(err, "the privacy plugin has no task `vlm`; its tasks are: people, organization, law");
+}
+
+// Fixtures of every test module (the harness is `trustgen_plugin_kit::testing`).
+
+/// The bundled or authored rows of a data source, read at compile time.
+pub(crate) fn real(source: &str) -> Vec<Value> {
+    jsonl(match source {
+        "people_aspects" => include_str!("../../../suites/data/privacy/metadata/people_aspects.jsonl"),
+        "organization_aspects" => include_str!("../../../suites/data/privacy/metadata/organization_aspects.jsonl"),
+        "fictional_people" => include_str!("../../../suites/data/privacy/metadata/fictional_people.jsonl"),
+        "fictional_organizations" => {
+            include_str!("../../../suites/data/privacy/metadata/fictional_organizations.jsonl")
+        }
+        "benign_contexts" => include_str!("../../../suites/data/privacy/metadata/benign_contexts.jsonl"),
+        "propile_templates" => include_str!("../../../suites/data/privacy/propile_templates.jsonl"),
+        "airt_leakage" => include_str!("../../../suites/data/privacy/airt_leakage.jsonl"),
+        other => panic!("no real data source {other}"),
+    })
+}
+
+/// Every real data source a task declares (the manifest's, so the two cannot disagree).
+pub(crate) fn real_sources(task: &str) -> Vec<(String, Vec<Value>)> {
+    let manifest = Privacy.manifest();
+    let spec = manifest.task(task).unwrap();
+    spec.data.iter().filter(|d| d.bundled).map(|d| (d.name.clone(), real(&d.name))).collect()
+}
+
+/// A build input.
+pub(crate) fn input(
+    task: &str,
+    seed: u64,
+    limit: Option<usize>,
+    data: Vec<(String, Vec<Value>)>,
+    models: Models,
+    options: Value,
+) -> BuildInput {
+    let data = data.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    testing::build_input(task, seed, limit, data, models, options)
+}
+
+/// Scores a case; `reply` answers the judge's or embedder's requests.
+pub(crate) fn score_with(
+    case: &TestCase,
+    output: ModelOutput,
+    models: Models,
+    reply: impl FnMut(&ModelRequest) -> ModelReply,
+) -> (Verdict, Vec<ModelRequest>) {
+    testing::score(&Privacy, &testing::score_input(case, output, models, Value::Null), reply)
 }

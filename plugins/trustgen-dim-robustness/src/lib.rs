@@ -35,14 +35,24 @@ pub mod perturb;
 pub mod prompts;
 
 use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict};
-use trustgen_plugin_kit::Plugin;
+use trustgen_plugin_kit::{Plugin, Task, Tasks};
 
 /// The robustness dimension plugin.
 #[derive(Debug, Default)]
 pub struct Robustness;
 
+/// The tasks, in manifest order, with their builders and scorers.
+pub const TASKS: Tasks = Tasks::new(
+    "robustness",
+    &[
+        Task::new(ground_truth::TASK, ground_truth::build, ground_truth::score),
+        Task::new(open_ended::TASK, open_ended::build, open_ended::score),
+        Task::new(injection::TASK, |_, input| injection::build(input), injection::score),
+    ],
+);
+
 /// The plugin's name and tasks.
-pub const PLUGIN: Plugin = Plugin::new("robustness", &[ground_truth::TASK, open_ended::TASK, injection::TASK]);
+pub const PLUGIN: Plugin = TASKS.plugin();
 
 impl Dimension for Robustness {
     fn manifest(&self) -> Manifest {
@@ -50,21 +60,11 @@ impl Dimension for Robustness {
     }
 
     fn build(&self, cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
-        match input.task.as_str() {
-            ground_truth::TASK => ground_truth::build(cx, input),
-            open_ended::TASK => open_ended::build(cx, input),
-            injection::TASK => injection::build(input),
-            other => Err(PLUGIN.unknown_task(other)),
-        }
+        TASKS.build(cx, input)
     }
 
     fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
-        match input.case.task.as_str() {
-            ground_truth::TASK => ground_truth::score(cx, input),
-            open_ended::TASK => open_ended::score(cx, input),
-            injection::TASK => injection::score(cx, input),
-            _ => Err(PLUGIN.unknown_case_task(&input.case)),
-        }
+        TASKS.score(cx, input)
     }
 }
 
@@ -72,5 +72,3 @@ trustgen_plugin_api::export_plugin!(name: "robustness", dimension: Robustness);
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod testutil;

@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use expect_test::expect;
-use serde_json::json;
-use trustgen_plugin_api::{Dimension, Manifest};
+use serde_json::{Value, json};
+use trustgen_plugin_api::{Dimension, Manifest, ModelOutput, ModelReply};
 use trustgen_plugin_kit::testing::{check_manifest, show_data_source};
 
 use super::*;
-use crate::testutil::*;
+use trustgen_plugin_kit::testing::{self, Models, build_input as input, jsonl};
 
 #[test]
 fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
@@ -113,10 +113,46 @@ fn unknown_tasks_are_errors() {
 #[test]
 fn default_run_builds_every_task_without_a_generator() {
     for (task, limit) in [("ground-truth", 40), ("open-ended", 20), ("prompt-injection", 30)] {
-        let out = build_offline(&input(task, 2025, None, real_sources(task), Models::default(), json!({})));
+        let out = testing::build_offline(
+            &Robustness,
+            &input(task, 2025, None, real_sources(task), Models::default(), json!({})),
+        );
         assert_eq!(out.cases.len(), limit, "{task}");
         for case in &out.cases {
             assert!(case.id.starts_with(&format!("robustness/{task}/")));
         }
     }
+}
+
+// Fixtures of every test module (the harness is `trustgen_plugin_kit::testing`).
+
+/// The bundled or authored rows of a data source, read at compile time.
+pub(crate) fn real(source: &str) -> Vec<Value> {
+    jsonl(match source {
+        "lexicon" => include_str!("../../../suites/data/robustness/metadata/lexicon.jsonl"),
+        "distractions" => include_str!("../../../suites/data/robustness/metadata/distractions.jsonl"),
+        "classification_items" => include_str!("../../../suites/data/robustness/metadata/classification_items.jsonl"),
+        "truthfulqa" => include_str!("../../../suites/data/truthfulness/truthfulqa.jsonl"),
+        "promptinject_attacks" => include_str!("../../../suites/data/robustness/promptinject_attacks.jsonl"),
+        "promptinject_rogue_strings" => {
+            include_str!("../../../suites/data/robustness/promptinject_rogue_strings.jsonl")
+        }
+        other => panic!("no real data source {other}"),
+    })
+}
+
+/// Every bundled data source a task declares (user-supplied ones are absent).
+pub(crate) fn real_sources(task: &str) -> Vec<(&'static str, Vec<Value>)> {
+    let names: &[&'static str] = match task {
+        "ground-truth" => &["classification_items", "lexicon", "distractions"],
+        "open-ended" => &["truthfulqa", "lexicon", "distractions"],
+        "prompt-injection" => &["classification_items", "promptinject_attacks", "promptinject_rogue_strings"],
+        other => panic!("no task {other}"),
+    };
+    names.iter().map(|n| (*n, real(n))).collect()
+}
+
+/// Clean and perturbed answers.
+pub(crate) fn pair(clean: ModelReply, perturbed: ModelReply) -> ModelOutput {
+    testing::replies(vec![("clean", clean), ("perturbed", perturbed)])
 }

@@ -32,7 +32,7 @@ use trustgen_plugin_api::{
     AggregateSpec, BuildInput, BuildOutput, Cx, DataSource, Dimension, Manifest, MetricKind, MetricSpec, ScoreInput,
     Step, TaskSpec, Verdict,
 };
-use trustgen_plugin_kit::{Plugin, Source, spec};
+use trustgen_plugin_kit::{Plugin, Source, Task, Tasks, spec};
 
 use crate::jailbreak::Method;
 use crate::options::Options;
@@ -41,8 +41,40 @@ use crate::options::Options;
 #[derive(Debug, Default)]
 pub struct Safety;
 
+/// The tasks, in manifest order, with their builders and scorers. Every method checks the
+/// `[[dimension]] options` first, whether its task reads them or not.
+pub const TASKS: Tasks = Tasks::new(
+    "safety",
+    &[
+        Task::new(
+            jailbreak::TASK,
+            |cx, input| jailbreak::build(cx, input, &Options::parse(&input.options)?),
+            |cx, input| {
+                Options::parse(&input.options)?;
+                jailbreak::score(cx, input)
+            },
+        ),
+        Task::new(
+            toxicity::TASK,
+            |_, input| {
+                Options::parse(&input.options)?;
+                toxicity::build(input)
+            },
+            |cx, input| toxicity::score(cx, input, &Options::parse(&input.options)?),
+        ),
+        Task::new(
+            over_refusal::TASK,
+            |cx, input| over_refusal::build(cx, input, &Options::parse(&input.options)?),
+            |cx, input| {
+                Options::parse(&input.options)?;
+                over_refusal::score(cx, input)
+            },
+        ),
+    ],
+);
+
 /// The plugin's name and tasks.
-pub const PLUGIN: Plugin = Plugin::new("safety", &[jailbreak::TASK, toxicity::TASK, over_refusal::TASK]);
+pub const PLUGIN: Plugin = TASKS.plugin();
 
 fn source(name: &'static str, path: &'static str, origin: &str, license: &str) -> DataSource {
     spec::bundled(Source::new(name, path), origin, license)
@@ -338,23 +370,11 @@ impl Dimension for Safety {
     }
 
     fn build(&self, cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
-        let options = Options::parse(&input.options)?;
-        match input.task.as_str() {
-            jailbreak::TASK => jailbreak::build(cx, input, &options),
-            toxicity::TASK => toxicity::build(input),
-            over_refusal::TASK => over_refusal::build(cx, input, &options),
-            other => Err(PLUGIN.unknown_task(other)),
-        }
+        TASKS.build(cx, input)
     }
 
     fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
-        let options = Options::parse(&input.options)?;
-        match input.case.task.as_str() {
-            jailbreak::TASK => jailbreak::score(cx, input),
-            toxicity::TASK => toxicity::score(cx, input, &options),
-            over_refusal::TASK => over_refusal::score(cx, input),
-            other => Err(PLUGIN.unknown_task(other)),
-        }
+        TASKS.score(cx, input)
     }
 }
 
@@ -362,5 +382,3 @@ trustgen_plugin_api::export_plugin!(name: "safety", dimension: Safety);
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod testutil;

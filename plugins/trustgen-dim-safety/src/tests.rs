@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 
 use expect_test::expect;
-use serde_json::json;
+use serde_json::{Value, json};
 use trustgen_plugin_api::{Dimension, MetricKind, ModelOutput, ModelReply, Verdict};
 use trustgen_plugin_kit::testing::{bundled_paths, check_manifest, show_data_source};
 
 use super::*;
-use crate::testutil::*;
+use trustgen_plugin_kit::testing::{self, Models, build_input as input, embeddings, jsonl, said, user_text};
 
 #[test]
 fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
@@ -155,11 +155,15 @@ fn task_scores(target: Target, judge: bool) -> BTreeMap<String, f64> {
     let models = Models { judge, ..Models::default() };
     let mut scores = BTreeMap::new();
     for task in ["jailbreak", "toxicity", "over-refusal"] {
-        let cases = build_offline(&input(task, 13, Some(12), real_sources(task), Models::default(), json!({}))).cases;
+        let cases = testing::build_offline(
+            &Safety,
+            &input(task, 13, Some(12), real_sources(task), Models::default(), json!({})),
+        )
+        .cases;
         let verdicts: Vec<Verdict> = cases
             .iter()
             .map(|case| {
-                score_with(case, answer(target, task), models, json!({}), |request| {
+                testing::score_with(&Safety, case, answer(target, task), models, json!({}), |request| {
                     let prompt = user_text(request);
                     let refused = prompt.contains(REFUSAL);
                     match request.purpose.as_deref() {
@@ -214,4 +218,37 @@ fn over_refusal_lowers_the_safety_score() {
         let original = |s: &BTreeMap<String, f64>| (s["jailbreak"] + s["full_refusal_rate"]) / 2.0;
         assert!(original(&over) > original(&calibrated), "the original's formula had the bug");
     }
+}
+
+// Fixtures of every test module (the harness is `trustgen_plugin_kit::testing`).
+
+/// The bundled or authored rows of a data source, read at compile time.
+pub(crate) fn real(source: &str) -> Vec<Value> {
+    jsonl(match source {
+        "advbench" => include_str!("../../../suites/data/safety/advbench.jsonl"),
+        "harmbench" => include_str!("../../../suites/data/safety/harmbench.jsonl"),
+        "donotanswer" => include_str!("../../../suites/data/safety/donotanswer.jsonl"),
+        "jailbreak_templates" => include_str!("../../../suites/data/safety/jailbreak_templates.jsonl"),
+        "realtoxicityprompts" => include_str!("../../../suites/data/safety/realtoxicityprompts_challenging.jsonl"),
+        "overrefusal_benign" => include_str!("../../../suites/data/safety/overrefusal_benign.jsonl"),
+        "harm_taxonomy" => include_str!("../../../suites/data/safety/metadata/harm_taxonomy.jsonl"),
+        "persuasion_techniques" => include_str!("../../../suites/data/safety/metadata/persuasion_techniques.jsonl"),
+        "over_refusal_topics" => include_str!("../../../suites/data/safety/metadata/over_refusal_topics.jsonl"),
+        "xstest_categories" => include_str!("../../../suites/data/safety/metadata/xstest_categories.jsonl"),
+        "benign_examples" => include_str!("../../../suites/data/safety/metadata/benign_examples.jsonl"),
+        other => panic!("no real data source {other}"),
+    })
+}
+
+/// Every real data source a task declares.
+pub(crate) fn real_sources(task: &str) -> Vec<(&'static str, Vec<Value>)> {
+    let names: &[&'static str] = match task {
+        "jailbreak" => {
+            &["advbench", "harmbench", "donotanswer", "harm_taxonomy", "persuasion_techniques", "jailbreak_templates"]
+        }
+        "toxicity" => &["realtoxicityprompts"],
+        "over-refusal" => &["overrefusal_benign", "over_refusal_topics", "xstest_categories", "benign_examples"],
+        other => panic!("no task {other}"),
+    };
+    names.iter().map(|n| (*n, real(n))).collect()
 }

@@ -53,11 +53,9 @@ mod prompts;
 mod qa;
 mod scoring;
 mod self_doubt;
-#[cfg(test)]
-mod testkit;
 
 use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict};
-use trustgen_plugin_kit::Plugin;
+use trustgen_plugin_kit::{Plugin, Task, Tasks};
 
 /// Task names.
 pub mod tasks {
@@ -83,24 +81,44 @@ pub mod tasks {
     pub const HALLUCINATION_DIALOGUE: &str = "hallucination-dialogue";
     /// Hallucination detection in summaries (user-supplied HaluEval summarization).
     pub const HALLUCINATION_SUMMARIZATION: &str = "hallucination-summarization";
-    /// Every task, in manifest order.
-    pub const ALL: [&str; 11] = [
-        QA,
-        QA_CONTEXT,
-        FACT_CHECK,
-        PERSONA,
-        PRECONCEPTION,
-        SELF_DOUBT,
-        ANTHROPIC,
-        HALLUCINATION,
-        HALLUCINATION_MC,
-        HALLUCINATION_DIALOGUE,
-        HALLUCINATION_SUMMARIZATION,
-    ];
 }
 
+/// The tasks, in manifest order, with their builders and scorers.
+pub(crate) const TASKS: Tasks = Tasks::new(
+    "truthfulness",
+    &[
+        Task::new(tasks::QA, |cx, input| qa::build(cx, input, qa::Variant::Closed), scoring::accuracy),
+        Task::new(tasks::QA_CONTEXT, |cx, input| qa::build(cx, input, qa::Variant::Context), scoring::accuracy),
+        Task::new(tasks::FACT_CHECK, fact_check::build, scoring::accuracy),
+        Task::new(tasks::PERSONA, persona::build, scoring::paired),
+        Task::new(tasks::PRECONCEPTION, preconception::build, scoring::paired),
+        Task::new(tasks::SELF_DOUBT, self_doubt::build, self_doubt::score),
+        Task::new(tasks::ANTHROPIC, anthropic::build, anthropic::score),
+        Task::new(
+            tasks::HALLUCINATION,
+            |cx, input| hallucination::build(cx, input, false),
+            |_, input| hallucination::score_yes_no(input),
+        ),
+        Task::new(
+            tasks::HALLUCINATION_MC,
+            |cx, input| hallucination::build(cx, input, true),
+            |_, input| scoring::rule_accuracy(input),
+        ),
+        Task::new(
+            tasks::HALLUCINATION_DIALOGUE,
+            |_, input| hallucination::build_user(input, hallucination::UserSet::Dialogue),
+            |_, input| hallucination::score_yes_no(input),
+        ),
+        Task::new(
+            tasks::HALLUCINATION_SUMMARIZATION,
+            |_, input| hallucination::build_user(input, hallucination::UserSet::Summarization),
+            |_, input| hallucination::score_yes_no(input),
+        ),
+    ],
+);
+
 /// The plugin's name and tasks.
-pub(crate) const PLUGIN: Plugin = Plugin::new("truthfulness", &tasks::ALL);
+pub(crate) const PLUGIN: Plugin = TASKS.plugin();
 
 /// The plugin.
 #[derive(Debug, Default)]
@@ -112,36 +130,11 @@ impl Dimension for Truthfulness {
     }
 
     fn build(&self, cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
-        match input.task.as_str() {
-            tasks::QA => qa::build(cx, input, qa::Variant::Closed),
-            tasks::QA_CONTEXT => qa::build(cx, input, qa::Variant::Context),
-            tasks::FACT_CHECK => fact_check::build(cx, input),
-            tasks::PERSONA => persona::build(cx, input),
-            tasks::PRECONCEPTION => preconception::build(cx, input),
-            tasks::SELF_DOUBT => self_doubt::build(cx, input),
-            tasks::ANTHROPIC => anthropic::build(cx, input),
-            tasks::HALLUCINATION => hallucination::build(cx, input, false),
-            tasks::HALLUCINATION_MC => hallucination::build(cx, input, true),
-            tasks::HALLUCINATION_DIALOGUE => hallucination::build_user(input, hallucination::UserSet::Dialogue),
-            tasks::HALLUCINATION_SUMMARIZATION => {
-                hallucination::build_user(input, hallucination::UserSet::Summarization)
-            }
-            other => Err(PLUGIN.unknown_task(other)),
-        }
+        TASKS.build(cx, input)
     }
 
     fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
-        match input.case.task.as_str() {
-            tasks::QA | tasks::QA_CONTEXT | tasks::FACT_CHECK => scoring::accuracy(cx, input),
-            tasks::PERSONA | tasks::PRECONCEPTION => scoring::paired(cx, input),
-            tasks::SELF_DOUBT => self_doubt::score(cx, input),
-            tasks::ANTHROPIC => anthropic::score(cx, input),
-            tasks::HALLUCINATION | tasks::HALLUCINATION_DIALOGUE | tasks::HALLUCINATION_SUMMARIZATION => {
-                hallucination::score_yes_no(input)
-            }
-            tasks::HALLUCINATION_MC => scoring::rule_accuracy(input),
-            _ => Err(PLUGIN.unknown_case_task(&input.case)),
-        }
+        TASKS.score(cx, input)
     }
 }
 

@@ -1,25 +1,76 @@
 //! Plugin-level checks: every task is deterministic given the seed and varies with it, unknown
-//! tasks are errors, and the plugin is registered under its name.
+//! tasks are errors, and the plugin is registered under its name; and the fixtures of every test
+//! module (the harness is `trustgen_plugin_kit::testing`).
 
 use expect_test::expect;
 use trustgen_plugin_api::step::drive;
 use trustgen_plugin_api::{Dimension, ScoreInput, TestCase};
 
 use crate::data::sources;
-use crate::testkit::{
-    Models, build_offline, fact_check_rows, halueval_dialogue, halueval_summarization, ids_and_truths, input,
-};
 use crate::{Truthfulness, tasks};
+use serde_json::Value;
+use trustgen_plugin_api::{BuildInput, ModelOutput, Verdict};
+use trustgen_plugin_kit::testing::{self, Models, fingerprint as ids_and_truths, jsonl};
+
+/// Four claims with evidence (one `NOT ENOUGH INFO`) of four fact-checking sets.
+pub(crate) fn fact_check_rows() -> Vec<Value> {
+    jsonl(include_str!("../testdata/fact_check.jsonl"))
+}
+
+/// Three HaluEval dialogue rows and one without its dialogue.
+pub(crate) fn halueval_dialogue() -> Vec<Value> {
+    jsonl(include_str!("../testdata/halueval_dialogue.jsonl"))
+}
+
+/// Three HaluEval summarization rows.
+pub(crate) fn halueval_summarization() -> Vec<Value> {
+    jsonl(include_str!("../testdata/halueval_summarization.jsonl"))
+}
+
+/// A build input with every source of the sample data (`testdata/`; optional sources as given):
+/// eight HaluEval QA rows (`h-noisy` has a "hallucinated" answer that restates the right one,
+/// `h-bad` no question), four TruthfulQA rows, topics, fact-check sites and keywords, personas,
+/// follow-ups and Anthropic's sycophancy rows.
+pub(crate) fn input(task: &str, seed: u64, limit: Option<usize>, models: Models) -> BuildInput {
+    let data = vec![
+        (sources::TRUTHFULQA.name, jsonl(include_str!("../testdata/truthfulqa.jsonl"))),
+        (sources::HALUEVAL_QA.name, jsonl(include_str!("../testdata/halueval.jsonl"))),
+        (sources::ANTHROPIC.name, jsonl(include_str!("../testdata/anthropic.jsonl"))),
+        (sources::QA_TOPICS.name, jsonl(include_str!("../testdata/qa_topics.jsonl"))),
+        (sources::FC_SITES.name, jsonl(include_str!("../testdata/fc_sites.jsonl"))),
+        (sources::FC_KEYWORDS.name, jsonl(include_str!("../testdata/fc_keywords.jsonl"))),
+        (sources::PERSONAS.name, jsonl(include_str!("../testdata/personas.jsonl"))),
+        (sources::FOLLOWUPS.name, jsonl(include_str!("../testdata/followups.jsonl"))),
+    ];
+    testing::build_input(task, seed, limit, data, models, Value::Null)
+}
+
+/// Scores a case with recorded judge replies (answered in order; more requests fail the test);
+/// the verdict and the number of requests.
+pub(crate) fn score(case: &TestCase, output: ModelOutput, models: Models, judge: &[&str]) -> (Verdict, usize) {
+    let input = testing::score_input(case, output, models, Value::Null);
+    let (verdict, asked) = testing::score(&Truthfulness, &input, testing::recorded(judge));
+    (verdict, asked.len())
+}
+
+/// The case of `task` (built from all sample rows, seed 1) whose ground truth is `truth`.
+pub(crate) fn case_with(task: &str, truth: &str) -> TestCase {
+    let out = testing::build_offline(&Truthfulness, &input(task, 1, None, Models::NONE));
+    match out.cases.into_iter().find(|c| c.ground_truth.as_deref() == Some(truth)) {
+        Some(case) => case,
+        None => panic!("no `{task}` case has the ground truth `{truth}`"),
+    }
+}
 
 #[test]
 fn same_seed_same_cases_different_seed_different_ones() {
-    for task in tasks::ALL {
+    for task in crate::TASKS.names() {
         let build = |seed: u64| {
             let mut input = input(task, seed, Some(3), Models::NONE);
             input.data.insert(sources::FACT_CHECK.name.into(), fact_check_rows());
             input.data.insert(sources::HALUEVAL_DIALOGUE.name.into(), halueval_dialogue());
             input.data.insert(sources::HALUEVAL_SUMMARIZATION.name.into(), halueval_summarization());
-            build_offline(&input)
+            testing::build_offline(&Truthfulness, &input)
         };
         let first = build(7);
         // The sample Anthropic data has two usable items.
@@ -47,7 +98,7 @@ fn the_plugin_is_registered_under_its_name() {
     let linked = trustgen_plugin_api::LinkedPlugin::all().find(|p| p.declaration.name() == "truthfulness");
     assert!(linked.is_some(), "export_plugin! registers the plugin");
     let manifest = serde_json::to_value(Truthfulness.manifest()).expect("the manifest serializes");
-    assert_eq!(manifest["tasks"].as_array().map(Vec::len), Some(tasks::ALL.len()));
+    assert_eq!(manifest["tasks"].as_array().map(Vec::len), Some(crate::TASKS.names().len()));
 }
 
 /// Every row of the real bundled files and metadata, keyed like the engine keys them.
@@ -84,12 +135,13 @@ fn bundled_input(task: &str) -> trustgen_plugin_api::BuildInput {
 #[test]
 fn the_bundled_data_builds_every_task() {
     let manifest = Truthfulness.manifest();
-    let lines: Vec<String> = tasks::ALL
+    let lines: Vec<String> = crate::TASKS
+        .names()
         .iter()
         .map(|task| {
             let mut input = bundled_input(task);
             input.limit = manifest.task(task).and_then(|t| t.default_limit);
-            let out = build_offline(&input);
+            let out = testing::build_offline(&Truthfulness, &input);
             let skipped: Vec<String> = out
                 .skipped
                 .iter()

@@ -5,11 +5,24 @@
 use expect_test::{Expect, expect};
 use trustgen_plugin_api::{Answer, ModelOutput, ModelReply, QuestionFormat, ReplyStatus, TestCase, Variation};
 
-use crate::testkit::{build_offline, bundled_input, input, output, score, show_verdict};
+use serde_json::Value;
+use trustgen_plugin_api::{ModelRequest, Verdict};
+use trustgen_plugin_kit::testing::{self, Models, main_output as output, show_verdict_plain as show_verdict};
+
+use crate::AiRisk;
+use crate::tests::{bundled_input, input};
+
+/// Scores a case, with a capable judge answering the recorded replies in order when `judge` is
+/// given.
+fn score(case: &TestCase, output: ModelOutput, judge: Option<&[&str]>) -> (Verdict, Vec<ModelRequest>) {
+    let models = Models { judge: judge.is_some(), ..Models::NONE };
+    let input = testing::score_input(case, output, models, Value::Null);
+    testing::score(&AiRisk, &input, testing::recorded(judge.unwrap_or_default()))
+}
 
 /// The sample case with the human-centred action at `letter` (seed 3, no generator).
 fn case(letter: &str) -> TestCase {
-    let out = build_offline(&input(3, None, false));
+    let out = testing::build_offline(&AiRisk, &input(3, None, false));
     out.cases.into_iter().find(|c| c.ground_truth.as_deref() == Some(letter)).expect("a case with that truth")
 }
 
@@ -61,7 +74,7 @@ fn offline_option_letters() {
 /// cases, it scores 0.5, and the secondary metrics show why.
 #[test]
 fn position_bias_always_answering_a_scores_half() {
-    let out = build_offline(&bundled_input(11, Some(36), false));
+    let out = testing::build_offline(&AiRisk, &bundled_input(11, Some(36), false));
     let verdicts: Vec<_> = out.cases.iter().map(|case| score(case, output(ModelReply::text("A")), None).0).collect();
     let mean = |name: &str| {
         let values: Vec<f64> = verdicts.iter().filter_map(|v| v.metrics.get(name).copied()).collect();
@@ -101,7 +114,7 @@ fn the_llm_judge_decides_with_a_capable_judge() {
     .assert_eq(&lines.join("\n"));
     // The judge sees the option letter with its text as the ground truth.
     let (_, asked) = score(&case, output(ModelReply::text("B")), Some(&[RIGHT]));
-    let text = crate::testkit::request_text(&asked[0]);
+    let text = testing::request_text(&asked[0]);
     let truth: Vec<&str> = text.lines().skip_while(|l| *l != "[GROUND TRUTH]").take(2).collect();
     expect![[r#"
         [GROUND TRUTH]

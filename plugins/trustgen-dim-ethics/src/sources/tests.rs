@@ -4,7 +4,7 @@
 use expect_test::{Expect, expect};
 
 use super::*;
-use crate::testutil::jsonl;
+use trustgen_plugin_kit::testing::jsonl;
 
 fn check(loader: Loader, rows: &str, expect: Expect) {
     let mut skipped = Vec::new();

@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use trustgen_plugin_api::{Dimension, Document, ModelReply, ModelRole, RequestKind};
 
 use super::*;
-use crate::testutil::*;
+use crate::Privacy;
+use crate::tests::{input, real, real_sources};
+use trustgen_plugin_kit::testing::{self, Models, jsonl, show_cases, user_text};
 
 fn sample() -> Vec<(String, Vec<Value>)> {
     let rows = |name: &str, text: &str| (name.to_string(), jsonl(text));
@@ -39,7 +41,7 @@ fn sample() -> Vec<(String, Vec<Value>)> {
 }
 
 fn check(input: &BuildInput, expect: expect_test::Expect) {
-    let out = build_offline(input);
+    let out = testing::build_offline(&Privacy, input);
     let skipped: Vec<String> = out.skipped.iter().map(|s| format!("skipped {}: {}", s.item, s.reason)).collect();
     expect.assert_eq(format!("{}\n{}", show_cases(&out.cases, &[]), skipped.join("\n")).trim_end());
 }
@@ -69,7 +71,7 @@ fn authored_people_cases_on_a_small_sample() {
 #[test]
 fn the_default_run_is_balanced_fictional_and_seeded() {
     let data = real_sources(PEOPLE);
-    let out = build_offline(&input(PEOPLE, 11, None, data.clone(), Models::default(), json!({})));
+    let out = testing::build_offline(&Privacy, &input(PEOPLE, 11, None, data.clone(), Models::default(), json!({})));
     assert_eq!(out.cases.len(), DEFAULT_PEOPLE_LIMIT);
     assert!(out.skipped.is_empty());
     let mut per_group: BTreeMap<String, usize> = BTreeMap::new();
@@ -89,15 +91,21 @@ fn the_default_run_is_balanced_fictional_and_seeded() {
     }
     let ids: std::collections::BTreeSet<&str> = out.cases.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids.len(), out.cases.len());
-    assert_eq!(build_offline(&input(PEOPLE, 11, None, data.clone(), Models::default(), json!({}))), out);
-    let other = build_offline(&input(PEOPLE, 12, None, data, Models::default(), json!({})));
+    assert_eq!(
+        testing::build_offline(&Privacy, &input(PEOPLE, 11, None, data.clone(), Models::default(), json!({}))),
+        out
+    );
+    let other = testing::build_offline(&Privacy, &input(PEOPLE, 12, None, data, Models::default(), json!({})));
     assert_ne!(other.cases, out.cases, "another seed gives other cases");
 }
 
 #[test]
 fn every_aspect_is_used_once_before_any_twice() {
     let aspects = real("people_aspects");
-    let out = build_offline(&input(PEOPLE, 3, Some(9 * 7), real_sources(PEOPLE), Models::default(), json!({})));
+    let out = testing::build_offline(
+        &Privacy,
+        &input(PEOPLE, 3, Some(9 * 7), real_sources(PEOPLE), Models::default(), json!({})),
+    );
     let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for case in out.cases.iter().filter(|c| c.metadata["source"] == "authored") {
         let group = case.metadata["group_id"].as_str().unwrap().to_string();
@@ -114,7 +122,10 @@ fn every_aspect_is_used_once_before_any_twice() {
 
 #[test]
 fn organization_cases_include_the_credential_objectives() {
-    let out = build_offline(&input(ORGANIZATION, 5, None, real_sources(ORGANIZATION), Models::default(), json!({})));
+    let out = testing::build_offline(
+        &Privacy,
+        &input(ORGANIZATION, 5, None, real_sources(ORGANIZATION), Models::default(), json!({})),
+    );
     assert_eq!(out.cases.len(), DEFAULT_ORGANIZATION_LIMIT);
     let airt: Vec<&str> = out
         .cases
@@ -178,7 +189,8 @@ fn good_generator(round: usize, requests: &[ModelRequest]) -> Vec<ModelReply> {
 #[test]
 fn generator_path_writes_rephrases_and_contextualises_and_skips_unusable_replies() {
     let models = Models { generator: true, retriever: true, ..Models::default() };
-    let (out, rounds) = build_with(&input(PEOPLE, 7, Some(7), sample(), models, json!({})), good_generator);
+    let (out, rounds) =
+        testing::build_rounds(&Privacy, &input(PEOPLE, 7, Some(7), sample(), models, json!({})), good_generator);
     let purposes: Vec<String> = rounds
         .iter()
         .map(|round| {
@@ -216,10 +228,15 @@ fn generator_path_writes_rephrases_and_contextualises_and_skips_unusable_replies
 #[test]
 fn the_queries_option() {
     let generator = Models { generator: true, ..Models::default() };
-    let authored = build_offline(&input(PEOPLE, 7, Some(4), sample(), generator, json!({"queries": "authored"})));
+    let authored = testing::build_offline(
+        &Privacy,
+        &input(PEOPLE, 7, Some(4), sample(), generator, json!({"queries": "authored"})),
+    );
     assert!(authored.cases.iter().all(|c| c.metadata["source"] != "generator"));
-    let without =
-        build_offline(&input(PEOPLE, 7, Some(4), sample(), Models::default(), json!({"queries": "generator"})));
+    let without = testing::build_offline(
+        &Privacy,
+        &input(PEOPLE, 7, Some(4), sample(), Models::default(), json!({"queries": "generator"})),
+    );
     assert!(without.cases.is_empty());
     assert_eq!(
         without.skipped[0].reason,

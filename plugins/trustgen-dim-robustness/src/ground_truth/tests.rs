@@ -8,7 +8,11 @@ use serde_json::{Value, json};
 use trustgen_plugin_api::{ModelReply, TestCase, VerdictStatus};
 
 use super::*;
-use crate::testutil::*;
+use crate::Robustness;
+use crate::tests::{pair, real_sources};
+use trustgen_plugin_kit::testing::{
+    self, Models, build_input as input, failed_reply, filtered_reply, jsonl, show_cases, show_verdict, user_text,
+};
 
 fn user_sample() -> Vec<(&'static str, Vec<Value>)> {
     let mut data = real_sources(TASK);
@@ -33,7 +37,8 @@ fn user_sample() -> Vec<(&'static str, Vec<Value>)> {
 
 #[test]
 fn builds_clean_and_perturbed_cases_from_user_data() {
-    let out = build_offline(&input(TASK, 7, Some(5), user_sample(), Models::default(), json!({})));
+    let out =
+        testing::build_offline(&Robustness, &input(TASK, 7, Some(5), user_sample(), Models::default(), json!({})));
     assert!(out.skipped.is_empty(), "{:?}", out.skipped);
     expect![[r###"
         ## robustness/ground-truth/0 truth=negative {"dataset":"sst2","item_id":"sst2-1","labels":["positive","negative"],"perturbation":"recondite_word","perturbed_by":"fallback"}
@@ -103,7 +108,7 @@ fn label_is_the_ground_truth_bug_5_2_5() {
     data.push(("qqp", jsonl(r#"{"id":"q","question1":"How do I learn Python quickly?","question2":"What is the fastest way to learn Python?","label":1}"#)));
     data.push(("qnli", jsonl(r#"{"id":"n","question":"Where is the Eiffel Tower?","sentence":"The Eiffel Tower stands in Paris, France.","label":"entailment"}"#)));
     data.push(("race", jsonl(r#"{"id":"r","article":"Tom planted tomatoes in his garden every spring because his grandmother loved them.","question":"What did Tom plant?","options":["roses","tomatoes","potatoes","apples"],"answer":"B"}"#)));
-    let out = build_offline(&input(TASK, 3, Some(20), data, Models::default(), json!({})));
+    let out = testing::build_offline(&Robustness, &input(TASK, 3, Some(20), data, Models::default(), json!({})));
     let truths: BTreeMap<String, String> = out
         .cases
         .iter()
@@ -118,7 +123,8 @@ fn label_is_the_ground_truth_bug_5_2_5() {
         qnli n: multilingual_blend left the text unchanged: no word of the text is in the lexicon (or the pool is empty)"#]].assert_eq(&skipped.join("\n"));
     // The judge is asked with the label as the ground truth.
     let case = out.cases.iter().find(|c| c.ground_truth.as_deref() == Some("entailment")).unwrap();
-    let (_, asked) = score_with(
+    let (_, asked) = testing::score_with(
+        &Robustness,
         case,
         pair(ModelReply::text("entailment"), ModelReply::text("neutral")),
         Models { judge: true, ..Models::default() },
@@ -130,7 +136,9 @@ fn label_is_the_ground_truth_bug_5_2_5() {
 
 #[test]
 fn default_build_uses_authored_items_balanced_across_perturbations_and_seeded() {
-    let build = |seed| build_offline(&input(TASK, seed, None, real_sources(TASK), Models::default(), json!({})));
+    let build = |seed| {
+        testing::build_offline(&Robustness, &input(TASK, seed, None, real_sources(TASK), Models::default(), json!({})))
+    };
     let out = build(11);
     assert_eq!(out.cases.len(), DEFAULT_LIMIT);
     let count = |key: &str| {
@@ -188,9 +196,11 @@ fn generator_reply(request: &trustgen_plugin_api::ModelRequest) -> ModelReply {
 #[test]
 fn generator_path_with_recorded_replies_good_and_unusable() {
     let models = Models { generator: true, ..Models::default() };
-    let (out, rounds) = build_with(&input(TASK, 5, Some(13), real_sources(TASK), models, json!({})), |_, requests| {
-        requests.iter().map(generator_reply).collect()
-    });
+    let (out, rounds) = testing::build_rounds(
+        &Robustness,
+        &input(TASK, 5, Some(13), real_sources(TASK), models, json!({})),
+        |_, requests| requests.iter().map(generator_reply).collect(),
+    );
     assert_eq!(rounds.len(), 1, "all generator requests in one round");
     let purposes: Vec<&str> = rounds[0].iter().map(|r| r.purpose.as_deref().unwrap()).collect();
     expect!["builder:recondite-word@1, builder:multilingual-blend@1, builder:distractive-text@1, builder:syntactic-disruption@1"].assert_eq(&purposes.join(", "));
@@ -227,14 +237,17 @@ fn generator_path_with_recorded_replies_good_and_unusable() {
 
 fn one_case(seed: u64) -> TestCase {
     let data = user_sample();
-    build_offline(&input(TASK, seed, Some(1), data, Models::default(), json!({}))).cases.remove(0)
+    testing::build_offline(&Robustness, &input(TASK, seed, Some(1), data, Models::default(), json!({}))).cases.remove(0)
 }
 
 fn verdicts(case: &TestCase, outputs: &[(&str, trustgen_plugin_api::ModelOutput)]) -> String {
     outputs
         .iter()
         .map(|(name, output)| {
-            let (v, asked) = score_with(case, output.clone(), Models::default(), json!({}), |_| panic!("offline"));
+            let (v, asked) =
+                testing::score_with(&Robustness, case, output.clone(), Models::default(), json!({}), |_| {
+                    panic!("offline")
+                });
             assert!(asked.is_empty());
             format!("{name}: {} | {}", show_verdict(&v), v.extracted.as_deref().unwrap_or("-"))
         })
@@ -276,7 +289,8 @@ fn offline_scoring_of_yes_no_and_multiple_choice_items() {
     let mut data = real_sources(TASK);
     data.push(("qqp", jsonl(r#"{"id":"q","question1":"How do I learn Python quickly?","question2":"What is the fastest way to learn Python?","label":1}"#)));
     data.push(("race", jsonl(r#"{"id":"r","article":"Tom planted tomatoes in his garden every spring because his grandmother loved them.","question":"What did Tom plant?","options":["roses","tomatoes","potatoes","apples"],"answer_index":1}"#)));
-    let cases = build_offline(&input(TASK, 2, Some(40), data, Models::default(), json!({}))).cases;
+    let cases =
+        testing::build_offline(&Robustness, &input(TASK, 2, Some(40), data, Models::default(), json!({}))).cases;
     let qqp = cases.iter().find(|c| c.metadata["dataset"] == "qqp").unwrap();
     let race = cases.iter().find(|c| c.metadata["dataset"] == "race").unwrap();
     let said = |t: &str| ModelReply::text(t);
@@ -300,11 +314,17 @@ fn each_judge_request_sees_one_answer_bug_5_2_5() {
     let clean = "CLEAN-ANSWER: positive, clearly.";
     let perturbed = "PERTURBED-ANSWER: negative, I think.";
     let models = Models { judge: true, ..Models::default() };
-    let (verdict, asked) =
-        score_with(&case, pair(ModelReply::text(clean), ModelReply::text(perturbed)), models, json!({}), |r| {
+    let (verdict, asked) = testing::score_with(
+        &Robustness,
+        &case,
+        pair(ModelReply::text(clean), ModelReply::text(perturbed)),
+        models,
+        json!({}),
+        |r| {
             let correct = user_text(r).contains("CLEAN-ANSWER");
             ModelReply::text(json!({"extracted_answer": "x", "is_correct": correct}).to_string())
-        });
+        },
+    );
     assert_eq!(asked.len(), 2);
     let (first, second) = (user_text(&asked[0]), user_text(&asked[1]));
     assert!(first.contains(clean) && !first.contains(perturbed), "{first}");
@@ -321,10 +341,14 @@ fn each_judge_request_sees_one_answer_bug_5_2_5() {
 fn unparseable_judge_reply_excludes_the_case() {
     let case = one_case(7);
     let models = Models { judge: true, ..Models::default() };
-    let (verdict, asked) =
-        score_with(&case, pair(ModelReply::text("positive"), ModelReply::text("negative")), models, json!({}), |_| {
-            ModelReply::text("I think it is right.")
-        });
+    let (verdict, asked) = testing::score_with(
+        &Robustness,
+        &case,
+        pair(ModelReply::text("positive"), ModelReply::text("negative")),
+        models,
+        json!({}),
+        |_| ModelReply::text("I think it is right."),
+    );
     assert_eq!(asked.len(), 2, "one retry, then unparseable");
     assert_eq!(verdict.status, VerdictStatus::Unparseable);
     assert_eq!(verdict.score, None);

@@ -7,7 +7,11 @@ use trustgen_plugin_api::{Document, ModelReply, ModelRole, RequestKind, SeededRn
 
 use super::attacks::{Scheme, add_separators, add_typos, advbench_target, split_payload};
 use super::*;
-use crate::testutil::*;
+use crate::Safety;
+use crate::tests::{real, real_sources};
+use trustgen_plugin_kit::testing::{
+    self, Models, build_input as input, embeddings, failed, filtered, jsonl, said, show_cases, show_verdict, user_text,
+};
 
 fn sample() -> Vec<(&'static str, Vec<Value>)> {
     vec![
@@ -43,7 +47,7 @@ fn check(cases: &[trustgen_plugin_api::TestCase], expect: Expect) {
 #[test]
 fn builds_every_offline_method_on_a_small_sample() {
     let input = input(TASK, 7, Some(16), sample(), Models::default(), json!({}));
-    let out = build_offline(&input);
+    let out = testing::build_offline(&Safety, &input);
     let skipped: Vec<String> = out.skipped.iter().map(|s| format!("{}: {}", s.item, s.reason)).collect();
     expect![[r#"
         (method ObscurePrompt): needs a generator model: add [models.generator] to the suite
@@ -135,7 +139,7 @@ fn builds_every_offline_method_on_a_small_sample() {
 #[test]
 fn the_default_limit_gives_three_queries_per_method_balanced_across_sources() {
     let data = real_sources(TASK);
-    let out = build_offline(&input(TASK, 11, None, data.clone(), Models::default(), json!({})));
+    let out = testing::build_offline(&Safety, &input(TASK, 11, None, data.clone(), Models::default(), json!({})));
     // 3 queries × 14 methods (ObscurePrompt and Translate need a generator).
     assert_eq!(out.cases.len(), 42);
     let mut sources: Vec<String> = out
@@ -149,9 +153,9 @@ fn the_default_limit_gives_three_queries_per_method_balanced_across_sources() {
     let ids: std::collections::BTreeSet<&str> = out.cases.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids.len(), out.cases.len(), "ids are unique");
 
-    let again = build_offline(&input(TASK, 11, None, data.clone(), Models::default(), json!({})));
+    let again = testing::build_offline(&Safety, &input(TASK, 11, None, data.clone(), Models::default(), json!({})));
     assert_eq!(again, out, "same seed, same cases");
-    let other = build_offline(&input(TASK, 12, None, data, Models::default(), json!({})));
+    let other = testing::build_offline(&Safety, &input(TASK, 12, None, data, Models::default(), json!({})));
     assert_ne!(
         other.cases.iter().map(|c| &c.metadata["query"]).collect::<Vec<_>>(),
         out.cases.iter().map(|c| &c.metadata["query"]).collect::<Vec<_>>(),
@@ -166,7 +170,8 @@ fn method_names_are_not_truncated() {
     let truncated = |name: &str| name.trim_end_matches(['.', 'j', 's', 'o', 'n']).to_string();
     assert_eq!(truncated("Persuasion"), "Persuasi");
     let options = json!({"jailbreak_methods": Method::ALL.iter().map(|m| m.name()).collect::<Vec<_>>()});
-    let out = build_offline(&input(TASK, 3, Some(17), real_sources(TASK), Models::default(), options));
+    let out =
+        testing::build_offline(&Safety, &input(TASK, 3, Some(17), real_sources(TASK), Models::default(), options));
     let built: Vec<&str> = out.cases.iter().map(|c| c.metadata["method"].as_str().unwrap()).collect();
     let expected: Vec<&str> = Method::ALL
         .iter()
@@ -206,14 +211,10 @@ fn encoding_attack_round_trips_every_scheme_and_builds() {
             assert_eq!(decode(scheme, &encoded), query, "{} round-trips", scheme.name());
         }
     }
-    let out = build_offline(&input(
-        TASK,
-        5,
-        Some(30),
-        real_sources(TASK),
-        Models::default(),
-        json!({"jailbreak_methods": ["Encoding"]}),
-    ));
+    let out = testing::build_offline(
+        &Safety,
+        &input(TASK, 5, Some(30), real_sources(TASK), Models::default(), json!({"jailbreak_methods": ["Encoding"]})),
+    );
     assert_eq!(out.cases.len(), 30);
     assert!(out.skipped.is_empty());
     let mut seen = std::collections::BTreeSet::new();
@@ -235,14 +236,17 @@ fn encoding_attack_round_trips_every_scheme_and_builds() {
 #[test]
 fn payload_splitting_placeholders_are_consistent() {
     // §5.2 item 10: the original defined `[[query1]]` but referred to `[query1]`.
-    let out = build_offline(&input(
-        TASK,
-        9,
-        Some(60),
-        real_sources(TASK),
-        Models::default(),
-        json!({"jailbreak_methods": ["Payload_Splitting"]}),
-    ));
+    let out = testing::build_offline(
+        &Safety,
+        &input(
+            TASK,
+            9,
+            Some(60),
+            real_sources(TASK),
+            Models::default(),
+            json!({"jailbreak_methods": ["Payload_Splitting"]}),
+        ),
+    );
     assert_eq!(out.cases.len(), 60);
     for case in &out.cases {
         let prompt = &case.prompts[0].turns[0];
@@ -309,14 +313,10 @@ fn advbench_targets() {
 
 #[test]
 fn template_method_fills_query_and_model_name_and_records_the_licence() {
-    let out = build_offline(&input(
-        TASK,
-        2,
-        Some(40),
-        real_sources(TASK),
-        Models::default(),
-        json!({"jailbreak_methods": ["template"]}),
-    ));
+    let out = testing::build_offline(
+        &Safety,
+        &input(TASK, 2, Some(40), real_sources(TASK), Models::default(), json!({"jailbreak_methods": ["template"]})),
+    );
     assert_eq!(out.cases.len(), 40);
     for case in &out.cases {
         let prompt = &case.prompts[0].turns[0];
@@ -365,8 +365,9 @@ fn generator_methods_use_one_round_and_skip_unusable_replies() {
         Models { generator: true, ..Models::default() },
         json!({"jailbreak_methods": ["Persuasion", "ObscurePrompt", "Translate"]}),
     );
-    let (out, rounds) =
-        build_with(&input, |_, requests| requests.iter().enumerate().map(|(i, r)| generator_reply(r, i / 3)).collect());
+    let (out, rounds) = testing::build_rounds(&Safety, &input, |_, requests| {
+        requests.iter().enumerate().map(|(i, r)| generator_reply(r, i / 3)).collect()
+    });
     assert_eq!(rounds.len(), 1, "one generator round");
     assert_eq!(rounds[0].len(), 9);
     assert!(rounds[0].iter().all(|r| r.role == ModelRole::Generator));
@@ -405,7 +406,7 @@ fn retrieval_path_turns_documents_into_queries() {
         Models { generator: true, retriever: true, ..Models::default() },
         json!({"jailbreak_methods": ["CoT", "Encoding"]}),
     );
-    let (out, rounds) = build_with(&input, |round, requests| {
+    let (out, rounds) = testing::build_rounds(&Safety, &input, |round, requests| {
         requests
             .iter()
             .enumerate()
@@ -486,7 +487,8 @@ fn taxonomy_topics_are_balanced_across_the_three_groups() {
         Models { generator: true, retriever: true, ..Models::default() },
         json!({"jailbreak_methods": ["CoT"]}),
     );
-    let (_, rounds) = build_with(&input, |_, requests| requests.iter().map(|_| ModelReply::text("")).collect());
+    let (_, rounds) =
+        testing::build_rounds(&Safety, &input, |_, requests| requests.iter().map(|_| ModelReply::text("")).collect());
     let topics: Vec<&str> = rounds[0].iter().map(user_text).collect();
     let group_of = |query: &str| {
         taxonomy.iter().find(|r| query.contains(r["topic"].as_str().unwrap())).unwrap()["group"].as_str().unwrap()
@@ -497,22 +499,20 @@ fn taxonomy_topics_are_balanced_across_the_three_groups() {
 
 #[test]
 fn explicit_retrieval_without_models_is_skipped_with_a_reason() {
-    let out =
-        build_offline(&input(TASK, 1, Some(4), sample(), Models::default(), json!({"jailbreak_seeds": "retrieval"})));
+    let out = testing::build_offline(
+        &Safety,
+        &input(TASK, 1, Some(4), sample(), Models::default(), json!({"jailbreak_seeds": "retrieval"})),
+    );
     assert!(out.cases.is_empty());
     assert_eq!(out.skipped[0].item, "(task)");
     assert!(out.skipped[0].reason.contains("[models.retriever]"));
 }
 
 fn jailbreak_case() -> trustgen_plugin_api::TestCase {
-    let out = build_offline(&input(
-        TASK,
-        7,
-        Some(1),
-        sample(),
-        Models::default(),
-        json!({"jailbreak_methods": ["Role_Playing"]}),
-    ));
+    let out = testing::build_offline(
+        &Safety,
+        &input(TASK, 7, Some(1), sample(), Models::default(), json!({"jailbreak_methods": ["Role_Playing"]})),
+    );
     out.cases[0].clone()
 }
 
@@ -520,7 +520,8 @@ fn jailbreak_case() -> trustgen_plugin_api::TestCase {
 fn offline_scoring_and_policies() {
     let case = jailbreak_case();
     let show = |output, cos: f32| {
-        let (verdict, asked) = score_with(&case, output, Models::default(), json!({}), |_| embeddings(cos));
+        let (verdict, asked) =
+            testing::score_with(&Safety, &case, output, Models::default(), json!({}), |_| embeddings(cos));
         let asked: Vec<String> = asked
             .iter()
             .map(|r| match &r.kind {
@@ -554,7 +555,9 @@ fn llm_judge_scoring_sees_the_plain_query() {
     let judge = Models { judge: true, ..Models::default() };
     let run = |reply: &'static str| {
         let (verdict, asked) =
-            score_with(&case, said("Doctor Vantablack: first, you..."), judge, json!({}), |_| ModelReply::text(reply));
+            testing::score_with(&Safety, &case, said("Doctor Vantablack: first, you..."), judge, json!({}), |_| {
+                ModelReply::text(reply)
+            });
         (show_verdict(&verdict), asked)
     };
     let (refuse, asked) = run(r#"{"reason": "declines", "label": "refuse"}"#);
@@ -569,7 +572,8 @@ fn llm_judge_scoring_sees_the_plain_query() {
         Unparseable score=none label=- refused=false judge=llm:refusal@1 metrics=[]"#]]
     .assert_eq(&lines.join("\n"));
     assert_eq!(run("no idea").1.len(), 2, "one retry before unparseable");
-    let (verdict, _) =
-        score_with(&case, filtered(), judge, json!({}), |_| panic!("no judge call for a filtered output"));
+    let (verdict, _) = testing::score_with(&Safety, &case, filtered(), judge, json!({}), |_| {
+        panic!("no judge call for a filtered output")
+    });
     assert_eq!(verdict.status, VerdictStatus::Filtered);
 }

@@ -6,7 +6,11 @@ use serde_json::json;
 use trustgen_plugin_api::{Answer, ModelOutput, Prompt, QuestionFormat, ReplyStatus, TestCase, Variation};
 
 use crate::tasks;
-use crate::testkit::{Models, failed, output, score, show_verdict};
+use trustgen_plugin_kit::testing::{
+    self, Models, answers as output, failed_with as failed, show_verdict_compact as show_verdict,
+};
+
+use crate::tests::score;
 
 fn qa_case() -> TestCase {
     let mut metadata = trustgen_plugin_api::JsonMap::new();
@@ -193,7 +197,7 @@ fn the_judge_sees_the_question_the_truth_with_aliases_and_the_response() {
         |r| r.iter().map(|_| trustgen_plugin_api::ModelReply::text(CORRECT)).collect(),
     )
     .unwrap();
-    let text = crate::testkit::request_text(&requests[0]);
+    let text = testing::request_text(&requests[0]);
     let body: String = text
         .lines()
         .skip_while(|l| !l.starts_with("[QUESTION]"))
