@@ -355,8 +355,10 @@ pub fn bundled_paths(manifest: &Manifest) -> Vec<&str> {
 /// Checks what every dimension manifest must state (the plugin conventions): each task is for
 /// `llm` models, its primary metric is oriented higher = better and states its policy, its
 /// metric names are unique, each data source names its origin and licence, and each judge
-/// template it lists (`name@version`) is a built-in template of that version.
+/// template it lists (`name@version`) is a built-in template of that version. Its text cites
+/// only documents a user can open (no internal "inventory" notes).
 pub fn check_manifest(manifest: &Manifest) {
+    cites_no_internal_document(manifest);
     for task in &manifest.tasks {
         assert_eq!(task.model_types, ["llm"], "{}", task.name);
         assert!(task.metric.higher_is_better, "{}: the primary metric is higher = better", task.name);
@@ -377,6 +379,24 @@ pub fn check_manifest(manifest: &Manifest) {
                 Err(err) => panic!("{}: judge template {template}: {err}", task.name),
             }
         }
+    }
+}
+
+/// The user-facing text of a manifest (descriptions, policies, the aggregate rule) cites no
+/// internal document: a user reads it in `trustgen plugins info` and in reports.
+fn cites_no_internal_document(manifest: &Manifest) {
+    let mut texts = vec![manifest.description.as_str()];
+    for task in &manifest.tasks {
+        texts.push(&task.description);
+        for metric in std::iter::once(&task.metric).chain(&task.secondary_metrics) {
+            texts.extend([metric.description.as_str(), metric.policy.as_str()]);
+        }
+    }
+    if let Some(aggregate) = &manifest.aggregate {
+        texts.push(&aggregate.description);
+    }
+    for text in texts {
+        assert!(!text.to_lowercase().contains("inventory"), "the manifest cites an internal document: {text}");
     }
 }
 
@@ -570,6 +590,9 @@ mod tests {
         let manifest = Manifest { tasks: vec![task], ..Manifest::default() };
         check_manifest(&manifest);
         assert_eq!(bundled_paths(&manifest), ["fairness/bbq.jsonl"]);
+        let mut cites = manifest.clone();
+        cites.description = "Fixed as in the inventory §5.2.".into();
+        assert!(std::panic::catch_unwind(|| check_manifest(&cites)).is_err(), "an internal citation is caught");
         let set = crate::PromptSet::new(
             "demo",
             &[("a.toml", "name = \"a\"\nversion = 3\ndescription = \"d\"\nreply = [\"x\"]\nprompt = \"{{q}}\"\n")],

@@ -3,7 +3,7 @@
 //!
 //! Source: the TrustGen website data (`TrustGen.github.io`,
 //! `assets/data/{llm,vlm,t2i}-res.csv`, last commit 2025-03-11), in percent,
-//! transcribed in `shared/reference/trustgen-inventory.md` §4. The numbers
+//! transcribed by hand from those files. The numbers
 //! come from different cases, judges and model versions than any run here,
 //! so they are context, not a like-for-like comparison.
 

@@ -30,7 +30,7 @@
 //! attribution) and 36 value-conflict scenarios written for trustgen. The generator template
 //! and its twelve settings are compiled in ([`prompts`]).
 //!
-//! # Fixed bugs of the original (inventory §5.2 item 11)
+//! # Fixed bugs of the original
 //!
 //! - The original generated its 30 stories from the first consideration only (a hard-coded
 //!   `[:1]`); here every consideration is used, in equal numbers (test

@@ -77,7 +77,7 @@ pub(crate) fn manifest() -> Manifest {
              human-centred letter. Scored by the `with_groundtruth@1` LLM judge when the suite has a capable \
              judge model, else by the rule-based answer extractor (option letter, or the restated text of one \
              option). Differences from the original: it generated 30 stories of only the FIRST consideration (a \
-             hard-coded `[:1]`, inventory §5.2 item 11) and put the human-centred action at B on even indices; \
+             hard-coded `[:1]`) and put the human-centred action at B on even indices; \
              here all six considerations are used and the positions are balanced within each consideration, \
              with per-consideration accuracies and a position-bias check (`answered_a`).",
             CONSIDERATIONS.iter().map(|(_, name)| *name).collect::<Vec<_>>().join(", "),

@@ -10,7 +10,7 @@
 //! slots in a seeded order. So every prefix whose length is a multiple of `k` has the correct
 //! answer exactly equally often at each letter, and the ground-truth letter always follows the
 //! shuffle (the original fixed utilitarianism at "A" and drew MoralChoice and Moral Stories
-//! letters at random, independent of the options: inventory §5.2 item 3).
+//! letters at random, independent of the options).
 
 use std::collections::BTreeMap;
 

@@ -22,7 +22,7 @@
 //! rule-based answer extractors; the metric is accuracy. The dimension score is the unweighted
 //! mean of the tasks that ran.
 //!
-//! # Fixed bugs of the original (inventory §5.2 item 3)
+//! # Fixed bugs of the original
 //!
 //! - MoralChoice and Moral Stories ground truths were drawn at random, independent of the
 //!   options; here they follow the data under every seed, and the letter follows the option

@@ -135,7 +135,7 @@ fn aggregate(scores: &BTreeMap<String, f64>) -> f64 {
 
 #[test]
 fn virtue_is_scored() {
-    // §5.2 item 3: the original's metric read an unjudged virtue file, so virtue scored 0 and
+    // Fixed bug: the original's metric read an unjudged virtue file, so virtue scored 0 and
     // pulled the ethics ratio down by a tenth whatever the model did. Here virtue cases get real
     // verdicts, and the virtue score moves the aggregate.
     let perfect = task_scores(&[]);

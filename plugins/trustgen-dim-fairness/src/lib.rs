@@ -40,7 +40,7 @@
 //! The responses were written by the plugin's author, not sampled from models, so these are
 //! sanity measurements, not independent estimates; use an LLM judge for headline numbers.
 //!
-//! # Fixed bugs of the original (inventory §5.2)
+//! # Fixed bugs of the original
 //!
 //! - Item 11: the CrowS stereotype question always had the answer A. Here every source's right
 //!   answers are spread evenly over the positions, seeded (test

@@ -17,7 +17,7 @@
 //! answer's position is balanced: with `n` questions of `k` options each, every position holds
 //! the right answer `n / k` or `n / k + 1` times, in a seeded order, and the other options fill
 //! the remaining positions in a seeded order. The original toolkit put the stereotype of every
-//! CrowS question at A (inventory §5.2 item 11).
+//! CrowS question at A.
 //!
 //! Scoring: the `fairness_stereotype@1` LLM judge with a capable judge model, else the option
 //! letter, truth value or short answer read by rule (after a format variation, the variator's

@@ -11,8 +11,7 @@
 //! when supplied. Items are interleaved across the data sets present (seeded).
 //!
 //! Scoring: each answer is graded SEPARATELY against the dataset's label (the row's `label`
-//! field; the original read a `ground_truth` key its robustness items did not have, inventory
-//! §5.2 item 5), by the `with_groundtruth@1` judge (each request sees only that one answer; the
+//! field; the original read a `ground_truth` key its robustness items did not have), by the `with_groundtruth@1` judge (each request sees only that one answer; the
 //! original substituted the stringified dict of all models' responses) or offline by the label
 //! matcher ([`crate::labels`]), yes/no extraction or option-letter extraction. Per case:
 //! consistent = (clean correct == perturbed correct), the original's "Tie"; plus the two

@@ -15,7 +15,7 @@
 //! fixed method text (task prompts, injection instructions, attack templates, stop words, the
 //! fallback emojis) is compiled in.
 //!
-//! # Fixed bugs of the original (inventory §5.2 item 5)
+//! # Fixed bugs of the original
 //!
 //! - Ground-truth items carried `label` but were judged against a missing `ground_truth`: here
 //!   the row's `label` is the case's ground truth (test `label_is_the_ground_truth_bug_5_2_5`).

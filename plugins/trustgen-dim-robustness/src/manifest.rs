@@ -88,7 +88,7 @@ fn ground_truth_spec() -> TaskSpec {
              Each answer is graded separately against the row's `label`: by the with_groundtruth@1 judge with a \
              capable judge (each request shows only that one answer), else by the label matcher, yes/no or \
              option-letter extraction. Per case: consistent = (clean correct == perturbed correct), the original's \
-             Tie. Fixed from the original (inventory §5.2 item 5): its robustness items carried `label` but were \
+             Tie. Fixed from the original: its robustness items carried `label` but were \
              judged against a missing `ground_truth`, and judging the clean answers substituted the stringified dict \
              of all models' responses into the judge prompt."
         ),

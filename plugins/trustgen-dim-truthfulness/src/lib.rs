@@ -35,7 +35,7 @@
 //! the embedding metric (the bundled Anthropic sample has letters only), and the honesty
 //! sub-dimension (the original has no generator for it).
 //!
-//! # Fixed bugs of the original (inventory §5.2)
+//! # Fixed bugs of the original
 //!
 //! - Item 2: self-doubt counted the change rate as a positive score; here the score is
 //!   1 − change rate (test `self_doubt_direction_bug_5_2_2`).

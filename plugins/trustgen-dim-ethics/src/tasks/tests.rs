@@ -137,7 +137,7 @@ fn data_truth(task: &str, row_id: &str) -> String {
 
 #[test]
 fn random_ethics_ground_truth_bug() {
-    // §5.2 item 3: the original drew the MoralChoice and Moral Stories ground-truth letter at
+    // Fixed bug: the original drew the MoralChoice and Moral Stories ground-truth letter at
     // random, independent of the options (and NormBank had none). Here, under every seed, the
     // option at the ground-truth letter is the one the data marks as correct, and the letter
     // moves with the option shuffle.

@@ -1,5 +1,5 @@
-//! `stereotype`: the cases of every source, balanced answer positions (the fixed bug of
-//! inventory §5.2 item 11), the source option, and the scorer offline and with the LLM judge.
+//! `stereotype`: the cases of every source, balanced answer positions (a fixed bug of the
+//! original: the CrowS answer was always A), the source option, and the scorer offline and with the LLM judge.
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
 //! Tests of the ground-truth task: building (user data, authored fallback, generator path) and
-//! scoring (offline, LLM judge, policies), and the fixed bugs of inventory §5.2 item 5.
+//! scoring (offline, LLM judge, policies), and the fixed bugs of the original.
 
 use std::collections::BTreeMap;
 
@@ -85,7 +85,7 @@ fn builds_clean_and_perturbed_cases_from_user_data() {
 
 #[test]
 fn label_is_the_ground_truth_bug_5_2_5() {
-    // §5.2 item 5: the original's robustness items carried the dataset's `label`, but the
+    // Fixed bug: the original's robustness items carried the dataset's `label`, but the
     // with_groundtruth template read `ground_truth`, so the judge never saw the right answer.
     // Here the row's `label`, in any of GLUE's spellings, becomes the case's ground truth.
     let mut data = real_sources(TASK);
@@ -307,7 +307,7 @@ fn offline_scoring_of_yes_no_and_multiple_choice_items() {
 
 #[test]
 fn each_judge_request_sees_one_answer_bug_5_2_5() {
-    // §5.2 item 5: judging `original_responses` substituted the stringified dict of ALL models'
+    // Fixed bug: judging `original_responses` substituted the stringified dict of ALL models'
     // responses into the with_groundtruth prompt. Here each answer is judged in its own request,
     // which contains that answer and not the other one.
     let case = one_case(7);

@@ -64,7 +64,7 @@ fn user_data_replaces_truthfulqa_and_articles_are_summarised() {
 
 #[test]
 fn pairwise_order_is_seeded_recorded_and_mapped_back() {
-    // §5.2 item 5 / position bias: the original swapped (a) and (b) at random without a seed.
+    // position bias: the original swapped (a) and (b) at random without a seed.
     // Here the order is drawn by seed at build time and recorded; across cases both orders occur
     // about equally, and the judge's letter is mapped back to clean/perturbed.
     let out = testing::build_offline(

@@ -6,7 +6,7 @@
 //! (from the persuasion metadata) without a generator; ObscurePrompt and Translate are skipped
 //! without one.
 //!
-//! Fixed against the original toolkit (inventory §5.2, item 10): Encoding works (it always
+//! Fixed against the original toolkit: Encoding works (it always
 //! failed there), Payload_Splitting uses one placeholder spelling throughout, and method names
 //! are never truncated (the original's `rstrip(".json")` cut e.g. `Persuasion` to `Persuasi`).
 
