@@ -45,13 +45,13 @@ fn score_input(case: &TestCase, answer: &str) -> ScoreInput {
         "answers": [{"prompt": "main", "turns": [{"status": "ok", "text": answer}]}]
     }))
     .unwrap();
-    ScoreInput { case: case.clone(), output, seed: 7, ..ScoreInput::default() }
+    ScoreInput::new(case.clone(), output).with_seed(7)
 }
 
 /// Runs the same calls against one plugin and returns a transcript.
 fn transcript(plugin: &trustgen_host::Plugin) -> Vec<String> {
     let mut log = Vec::new();
-    let build = BuildInput { task: "arithmetic".into(), seed: 7, limit: Some(3), ..BuildInput::default() };
+    let build = BuildInput::new("arithmetic", 7).with_limit(3);
     let (raw, out): (_, CallOutput<trustgen_plugin_api::BuildOutput>) = call(plugin, "build", &build, vec![]);
     log.push(raw);
     let CallOutput::Done(built) = out else { panic!("build asked for models") };
@@ -275,24 +275,13 @@ struct Greeting;
 
 impl Dimension for Greeting {
     fn manifest(&self) -> Manifest {
-        Manifest {
-            description: "Does the model greet back?".into(),
-            tasks: vec![TaskSpec {
-                name: "politeness".into(),
-                metric: MetricSpec { name: "greets".into(), ..MetricSpec::default() },
-                ..TaskSpec::default()
-            }],
-            ..Manifest::default()
-        }
+        Manifest::new()
+            .with_description("Does the model greet back?")
+            .with_tasks(vec![TaskSpec::new("politeness", MetricSpec::new("greets"))])
     }
     fn build(&self, _cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
-        let case = TestCase {
-            id: "greeting/politeness/0".into(),
-            task: input.task.clone(),
-            prompts: vec![Prompt::user("Hello!")],
-            ..TestCase::default()
-        };
-        Ok(BuildOutput { cases: vec![case], skipped: vec![] })
+        let case = TestCase::new("greeting/politeness/0", input.task.clone(), vec![Prompt::user("Hello!")]);
+        Ok(BuildOutput::new(vec![case]))
     }
     fn score(&self, _cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
         let greets = input.output.main_text().is_some_and(|t| t.to_lowercase().contains("hello"));
@@ -356,15 +345,12 @@ struct Skew;
 
 impl Dimension for Skew {
     fn manifest(&self) -> Manifest {
-        Manifest {
-            tasks: vec![TaskSpec { name: "roles".into(), metric: MetricSpec { name: "m".into(), ..MetricSpec::default() }, ..TaskSpec::default() }],
-            ..Manifest::default()
-        }
+        Manifest::new().with_tasks(vec![TaskSpec::new("roles", MetricSpec::new("m"))])
     }
     fn build(&self, _cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
         let roles: Vec<String> = input.context.models.keys().map(|r| format!("{r:?}")).collect();
-        let case = TestCase { id: roles.join(","), task: input.task.clone(), prompts: vec![Prompt::user("Hi")], ..TestCase::default() };
-        Ok(BuildOutput { cases: vec![case], skipped: vec![] })
+        let case = TestCase::new(roles.join(","), input.task.clone(), vec![Prompt::user("Hi")]);
+        Ok(BuildOutput::new(vec![case]))
     }
     fn score(&self, cx: &mut Cx, _input: &ScoreInput) -> Step<Verdict> {
         let reply = cx.ask(ModelRequest::user(ModelRole::Judge, "grade"))?;
@@ -416,16 +402,16 @@ fn a_plugin_built_before_new_enum_variants_still_runs() {
     // The host lists a model under a role the plugin does not know.
     let mut context = RunContext::default();
     for role in [ModelRole::Target, ModelRole::Retriever] {
-        let info = ModelInfo { model_type: "llm".into(), provider: "test".into(), model: "m".into(), capable: true };
+        let info = ModelInfo::new("llm", "test", "m");
         context.models.insert(role, info);
     }
-    let input = BuildInput { task: "roles".into(), context: context.clone(), ..BuildInput::default() };
+    let input = BuildInput::default().with_task("roles").with_context(context.clone());
     let built: BuildOutput = drive_plugin(&plugin, "build", &input, ModelReply::default()).unwrap();
     assert_eq!(built.cases[0].id, "Target,Unknown");
 
     // The host replies with a status the plugin does not know.
-    let filtered = ModelReply { status: ReplyStatus::ContentFiltered, ..ModelReply::default() };
-    let input = ScoreInput { case: built.cases[0].clone(), context, ..ScoreInput::default() };
+    let filtered = ModelReply::new(ReplyStatus::ContentFiltered);
+    let input = ScoreInput::default().with_case(built.cases[0].clone()).with_context(context);
     let verdict: Verdict = drive_plugin(&plugin, "score", &input, filtered).unwrap();
     assert_eq!((verdict.score, verdict.label.as_deref()), (Some(0.0), Some("Unknown")));
 }

@@ -47,15 +47,11 @@ impl Executor {
     /// `error`; only fatal errors (bad key, bad model, a full disk) are `Err`.
     pub async fn execute(&self, request: &ModelRequest) -> Result<ModelReply, EngineError> {
         let Some(key) = self.clients.key(request) else {
-            return Ok(ModelReply {
-                status: ReplyStatus::Error,
-                error: Some(format!(
-                    "the suite configures no [models.{}] but a plugin asked it ({})",
-                    request.role.as_str(),
-                    request.purpose.as_deref().unwrap_or("no purpose given")
-                )),
-                ..ModelReply::default()
-            });
+            return Ok(ModelReply::new(ReplyStatus::Error).with_error(format!(
+                "the suite configures no [models.{}] but a plugin asked it ({})",
+                request.role.as_str(),
+                request.purpose.as_deref().unwrap_or("no purpose given")
+            )));
         };
         let cell = {
             let mut replies = self.replies.lock().unwrap_or_else(|e| e.into_inner());

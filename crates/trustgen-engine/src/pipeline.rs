@@ -388,14 +388,11 @@ fn build_input(
     options: &trustgen_plugin_api::JsonMap,
     context: &RunContext,
 ) -> BuildInput {
-    BuildInput {
-        task: task.spec.name.clone(),
-        seed,
-        limit: task.limit.or(task.spec.default_limit),
-        options: options.clone(),
-        data: task.data.clone(),
-        context: context.clone(),
-    }
+    BuildInput::new(task.spec.name.clone(), seed)
+        .with_limit(task.limit.or(task.spec.default_limit))
+        .with_options(options.clone())
+        .with_data(task.data.clone())
+        .with_context(context.clone())
 }
 
 async fn build_task(shared: &Shared, plugin: &Arc<Plugin>, input: &BuildInput) -> Result<Vec<TestCase>, EngineError> {
@@ -488,7 +485,7 @@ async fn run_case(shared: &Shared, job: Job) -> Result<(), EngineError> {
             record.output.clone()
         }
         None => {
-            let input = RespondInput { case: case.clone(), context: shared.context.clone() };
+            let input = RespondInput::new(case.clone()).with_context(shared.context.clone());
             let output: Result<ModelOutput, String> =
                 shared.runner.drive(&shared.executor, &shared.target_type, methods::RESPOND, &input).await?;
             match output {
@@ -507,13 +504,10 @@ async fn run_case(shared: &Shared, job: Job) -> Result<(), EngineError> {
         }
     };
     // The grade.
-    let input = ScoreInput {
-        case: case.clone(),
-        output,
-        options: job.options.clone(),
-        seed: shared.seed,
-        context: shared.context.clone(),
-    };
+    let input = ScoreInput::new(case.clone(), output)
+        .with_options(job.options.clone())
+        .with_seed(shared.seed)
+        .with_context(shared.context.clone());
     let verdict: Result<Verdict, String> =
         shared.runner.drive(&shared.executor, &job.dimension, methods::SCORE, &input).await?;
     let verdict = verdict.unwrap_or_else(|message| Verdict::missing(format!("engine: {message}")));

@@ -596,7 +596,7 @@ pub fn builtin(name: &str) -> Result<&'static Template, TemplateError> {
 
 /// The generation parameters of judge requests: greedy, JSON mode.
 fn judge_params() -> GenParams {
-    GenParams { temperature: Some(0.0), json: true, ..GenParams::default() }
+    GenParams::new().with_temperature(0.0).with_json(true)
 }
 
 /// Asks the judge model to fill `template` with `vars`, and parses its reply.

@@ -42,7 +42,7 @@ impl Dimension for Rows {
         for round in 0..ROUNDS {
             cx.ask(ModelRequest::user(ModelRole::Generator, format!("round {round} over {rows} rows")))?;
         }
-        Ok(BuildOutput { cases: vec![TestCase { id: format!("rows/{rows}"), ..TestCase::default() }], skipped: vec![] })
+        Ok(BuildOutput::new(vec![TestCase::default().with_id(format!("rows/{rows}"))]))
     }
 
     fn score(&self, _cx: &mut Cx, _input: &ScoreInput) -> Step<Verdict> {
@@ -64,7 +64,7 @@ fn input(seed: u64) -> BuildInput {
             })
         })
         .collect();
-    BuildInput { task: "rows".into(), seed, data: [("rows".to_string(), rows)].into(), ..BuildInput::default() }
+    BuildInput::new("rows", seed).with_data([("rows".to_string(), rows)].into())
 }
 
 /// One build, driven like the engine drives it: call `n` sends `inputs[n]`,

@@ -43,41 +43,29 @@
 //!
 //! impl Dimension for Capitals {
 //!     fn manifest(&self) -> Manifest {
-//!         Manifest {
-//!             description: "Does the model know capital cities?".into(),
-//!             tasks: vec![TaskSpec {
-//!                 name: "capitals".into(),
-//!                 description: "Name the capital of a country; graded by a judge model.".into(),
-//!                 model_types: vec!["llm".into()],
-//!                 metric: MetricSpec {
-//!                     name: "accuracy".into(),
-//!                     policy: "a missing answer counts as wrong".into(),
-//!                     ..MetricSpec::default()
-//!                 },
-//!                 ..TaskSpec::default()
-//!             }],
-//!             ..Manifest::default()
-//!         }
+//!         let metric = MetricSpec::new("accuracy").with_policy("a missing answer counts as wrong");
+//!         let task = TaskSpec::new("capitals", metric)
+//!             .with_description("Name the capital of a country; graded by a judge model.")
+//!             .with_model_types(vec!["llm".into()]);
+//!         Manifest::new().with_description("Does the model know capital cities?").with_tasks(vec![task])
 //!     }
 //!
 //!     fn build(&self, _cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
 //!         let cases = [("France", "Paris"), ("Japan", "Tokyo")]
 //!             .iter()
 //!             .enumerate()
-//!             .map(|(i, (country, capital))| TestCase {
-//!                 id: format!("capitals/{i}"),
-//!                 task: input.task.clone(),
-//!                 prompts: vec![Prompt::user(format!("What is the capital of {country}?"))],
-//!                 ground_truth: Some(capital.to_string()),
-//!                 ..TestCase::default()
+//!             .map(|(i, (country, capital))| {
+//!                 let prompt = Prompt::user(format!("What is the capital of {country}?"));
+//!                 TestCase::new(format!("capitals/{i}"), input.task.clone(), vec![prompt])
+//!                     .with_ground_truth(*capital)
 //!             })
 //!             .collect();
-//!         Ok(BuildOutput { cases, skipped: vec![] })
+//!         Ok(BuildOutput::new(cases))
 //!     }
 //!
 //!     fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
 //!         let Some(answer) = input.output.main_text() else {
-//!             return Ok(Verdict { score: Some(0.0), ..Verdict::missing("no answer") });
+//!             return Ok(Verdict::missing("no answer").with_score(0.0));
 //!         };
 //!         let truth = input.case.ground_truth.as_deref().unwrap_or_default();
 //!         // Ask the judge; the first call stops here until the engine has the reply.
@@ -97,11 +85,9 @@
 //! // Testing with recorded replies needs no engine:
 //! # fn main() {
 //! # use trustgen_plugin_api::{ModelOutput, Answer, ModelReply, step::drive};
-//! let case = Capitals.build(&mut Cx::default(), &BuildInput::default()).unwrap().cases.remove(0);
-//! let output = ModelOutput {
-//!     answers: vec![Answer { prompt: "main".into(), turns: vec![ModelReply::text("Paris.")] }],
-//! };
-//! let input = ScoreInput { case, output, ..ScoreInput::default() };
+//! let case = Capitals.build(&mut Cx::default(), &BuildInput::new("capitals", 7)).unwrap().cases.remove(0);
+//! let output = ModelOutput::new(vec![Answer::new("main", vec![ModelReply::text("Paris.")])]);
+//! let input = ScoreInput::new(case, output);
 //! let (verdict, asked) = drive(
 //!     |cx| Capitals.score(cx, &input),
 //!     |requests| requests.iter().map(|_| ModelReply::text("Yes")).collect(),
@@ -121,7 +107,10 @@
 //! `Default`, and by new enum variants: every wire enum is
 //! `#[non_exhaustive]` and reads a value it does not know as its `Unknown`
 //! variant, so a plugin built against 1.0 keeps running under a 1.1 host that
-//! sends a new model role or reply status (match with a `_` arm).
+//! sends a new model role or reply status (match with a `_` arm). The
+//! structs a plugin writes are `#[non_exhaustive]`: build them with their
+//! `new` constructors (the required fields) and `with_*` setters, so a field
+//! added in 1.y does not break a plugin's build.
 //!
 //! # Features
 //!

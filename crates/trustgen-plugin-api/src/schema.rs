@@ -49,6 +49,7 @@ impl PluginKind {
 }
 
 /// Everything the host needs to know about a plugin before calling it.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct Manifest {
@@ -78,6 +79,67 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// An empty manifest; set what the plugin declares with the `with_*` methods (name, kind and versions are filled by the bridge).
+    pub fn new() -> Manifest {
+        Manifest::default()
+    }
+
+    /// Sets `name`: the plugin name (the bridge fills it from the declaration when empty).
+    pub fn with_name(mut self, name: impl Into<String>) -> Manifest {
+        self.name = name.into();
+        self
+    }
+
+    /// Sets `kind`: the plugin kind (the bridge sets it).
+    pub fn with_kind(mut self, kind: PluginKind) -> Manifest {
+        self.kind = kind;
+        self
+    }
+
+    /// Sets `version`: the plugin version (the bridge fills it from the crate version when empty).
+    pub fn with_version(mut self, version: impl Into<String>) -> Manifest {
+        self.version = version.into();
+        self
+    }
+
+    /// Sets `api_version`: the API version (the bridge sets it).
+    pub fn with_api_version(mut self, api_version: impl Into<String>) -> Manifest {
+        self.api_version = api_version.into();
+        self
+    }
+
+    /// Sets `description`: the description.
+    pub fn with_description(mut self, description: impl Into<String>) -> Manifest {
+        self.description = description.into();
+        self
+    }
+
+    /// Sets `tasks`: the tasks.
+    pub fn with_tasks(mut self, tasks: Vec<TaskSpec>) -> Manifest {
+        self.tasks = tasks;
+        self
+    }
+
+    /// Sets `model_types`: the model types a model-type plugin provides.
+    pub fn with_model_types(mut self, model_types: Vec<String>) -> Manifest {
+        self.model_types = model_types;
+        self
+    }
+
+    /// Sets `aggregate`: how the dimension score is formed.
+    pub fn with_aggregate(mut self, aggregate: impl Into<Option<AggregateSpec>>) -> Manifest {
+        self.aggregate = aggregate.into();
+        self
+    }
+
+    /// Sets `options`: the schema or description of the options table.
+    pub fn with_options(mut self, options: serde_json::Value) -> Manifest {
+        self.options = options;
+        self
+    }
+}
+
+impl Manifest {
     /// Looks up a task by name.
     pub fn task(&self, name: &str) -> Option<&TaskSpec> {
         self.tasks.iter().find(|t| t.name == name)
@@ -85,6 +147,7 @@ impl Manifest {
 }
 
 /// One task (sub-aspect) of a dimension, e.g. `jailbreak`.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct TaskSpec {
@@ -115,7 +178,69 @@ pub struct TaskSpec {
     pub default_limit: Option<usize>,
 }
 
+impl TaskSpec {
+    /// The task `name` with its primary `metric`; no data sources, model types or variations yet.
+    pub fn new(name: impl Into<String>, metric: MetricSpec) -> TaskSpec {
+        TaskSpec { name: name.into(), metric, ..TaskSpec::default() }
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, name: impl Into<String>) -> TaskSpec {
+        self.name = name.into();
+        self
+    }
+
+    /// Sets `description`: the description.
+    pub fn with_description(mut self, description: impl Into<String>) -> TaskSpec {
+        self.description = description.into();
+        self
+    }
+
+    /// Sets `model_types`: the model types the task can evaluate.
+    pub fn with_model_types(mut self, model_types: Vec<String>) -> TaskSpec {
+        self.model_types = model_types;
+        self
+    }
+
+    /// Sets `data`: the data sources.
+    pub fn with_data(mut self, data: Vec<DataSource>) -> TaskSpec {
+        self.data = data;
+        self
+    }
+
+    /// Sets `metric`.
+    pub fn with_metric(mut self, metric: MetricSpec) -> TaskSpec {
+        self.metric = metric;
+        self
+    }
+
+    /// Sets `secondary_metrics`: the secondary metrics.
+    pub fn with_secondary_metrics(mut self, secondary_metrics: Vec<MetricSpec>) -> TaskSpec {
+        self.secondary_metrics = secondary_metrics;
+        self
+    }
+
+    /// Sets `variations`: the contextual variations the task allows.
+    pub fn with_variations(mut self, variations: Vec<VariationOp>) -> TaskSpec {
+        self.variations = variations;
+        self
+    }
+
+    /// Sets `judge_templates`: the judge templates (`name@version`).
+    pub fn with_judge_templates(mut self, judge_templates: Vec<String>) -> TaskSpec {
+        self.judge_templates = judge_templates;
+        self
+    }
+
+    /// Sets `default_limit`: the number of cases built when the suite sets no limit.
+    pub fn with_default_limit(mut self, default_limit: impl Into<Option<usize>>) -> TaskSpec {
+        self.default_limit = default_limit.into();
+        self
+    }
+}
+
 /// A data set or metadata file a task reads.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct DataSource {
@@ -139,6 +264,49 @@ pub struct DataSource {
     pub optional: bool,
 }
 
+impl DataSource {
+    /// The data source `name`: bundled, required, compiled into the plugin until a path is set.
+    pub fn new(name: impl Into<String>) -> DataSource {
+        DataSource { name: name.into(), bundled: true, ..DataSource::default() }
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, name: impl Into<String>) -> DataSource {
+        self.name = name.into();
+        self
+    }
+
+    /// Sets `path`: the path under `suites/data` the host loads.
+    pub fn with_path(mut self, path: impl Into<String>) -> DataSource {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// Sets `origin`: the upstream origin.
+    pub fn with_origin(mut self, origin: impl Into<String>) -> DataSource {
+        self.origin = origin.into();
+        self
+    }
+
+    /// Sets `license`: the licence (SPDX identifier or a note).
+    pub fn with_license(mut self, license: impl Into<String>) -> DataSource {
+        self.license = license.into();
+        self
+    }
+
+    /// Sets `bundled`: whether the licence allows bundling (true unless set).
+    pub fn with_bundled(mut self, bundled: bool) -> DataSource {
+        self.bundled = bundled;
+        self
+    }
+
+    /// Sets `optional`: whether a missing file only skips cases.
+    pub fn with_optional(mut self, optional: bool) -> DataSource {
+        self.optional = optional;
+        self
+    }
+}
+
 impl Default for DataSource {
     /// Agrees with a JSON object that names nothing: bundled, not optional.
     fn default() -> DataSource {
@@ -158,6 +326,7 @@ fn yes() -> bool {
 }
 
 /// How per-case values become a task score.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct MetricSpec {
@@ -176,6 +345,43 @@ pub struct MetricSpec {
     /// What happens to missing, refused and unparseable outputs.
     #[serde(default)]
     pub policy: String,
+}
+
+impl MetricSpec {
+    /// The metric `name`: a proportion where higher is better, with no description or policy yet.
+    pub fn new(name: impl Into<String>) -> MetricSpec {
+        MetricSpec { name: name.into(), higher_is_better: true, ..MetricSpec::default() }
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, name: impl Into<String>) -> MetricSpec {
+        self.name = name.into();
+        self
+    }
+
+    /// Sets `description`: the description.
+    pub fn with_description(mut self, description: impl Into<String>) -> MetricSpec {
+        self.description = description.into();
+        self
+    }
+
+    /// Sets `kind`: the statistical shape.
+    pub fn with_kind(mut self, kind: MetricKind) -> MetricSpec {
+        self.kind = kind;
+        self
+    }
+
+    /// Sets `higher_is_better`: the direction (true unless set).
+    pub fn with_higher_is_better(mut self, higher_is_better: bool) -> MetricSpec {
+        self.higher_is_better = higher_is_better;
+        self
+    }
+
+    /// Sets `policy`: the policy for missing, refused and unparseable outputs.
+    pub fn with_policy(mut self, policy: impl Into<String>) -> MetricSpec {
+        self.policy = policy.into();
+        self
+    }
 }
 
 impl Default for MetricSpec {
@@ -209,6 +415,7 @@ pub enum MetricKind {
 }
 
 /// How a dimension score is formed from its task scores.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct AggregateSpec {
@@ -219,6 +426,25 @@ pub struct AggregateSpec {
     /// The rule in words, shown in reports.
     #[serde(default)]
     pub description: String,
+}
+
+impl AggregateSpec {
+    /// An unweighted mean of the tasks that ran.
+    pub fn new() -> AggregateSpec {
+        AggregateSpec::default()
+    }
+
+    /// Sets `weights`: the task weights.
+    pub fn with_weights(mut self, weights: BTreeMap<String, f64>) -> AggregateSpec {
+        self.weights = weights;
+        self
+    }
+
+    /// Sets `description`: the rule in words.
+    pub fn with_description(mut self, description: impl Into<String>) -> AggregateSpec {
+        self.description = description.into();
+        self
+    }
 }
 
 /// A contextual variation operator (TrustGen's contextual variator).
@@ -286,6 +512,7 @@ pub enum QuestionFormat {
 }
 
 /// One test case: what the target model is asked, and what counts as right.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct TestCase {
@@ -314,6 +541,61 @@ pub struct TestCase {
 }
 
 impl TestCase {
+    /// The case `id` of `task` with its `prompts`, free-text format, no ground truth.
+    pub fn new(id: impl Into<String>, task: impl Into<String>, prompts: Vec<Prompt>) -> TestCase {
+        TestCase { id: id.into(), task: task.into(), prompts, ..TestCase::default() }
+    }
+
+    /// Sets `id`.
+    pub fn with_id(mut self, id: impl Into<String>) -> TestCase {
+        self.id = id.into();
+        self
+    }
+
+    /// Sets `task`.
+    pub fn with_task(mut self, task: impl Into<String>) -> TestCase {
+        self.task = task.into();
+        self
+    }
+
+    /// Sets `prompts`.
+    pub fn with_prompts(mut self, prompts: Vec<Prompt>) -> TestCase {
+        self.prompts = prompts;
+        self
+    }
+
+    /// Sets `format`: the question format.
+    pub fn with_format(mut self, format: QuestionFormat) -> TestCase {
+        self.format = format;
+        self
+    }
+
+    /// Sets `choices`: the options of a multiple-choice question.
+    pub fn with_choices(mut self, choices: Vec<String>) -> TestCase {
+        self.choices = choices;
+        self
+    }
+
+    /// Sets `ground_truth`: the right answer.
+    pub fn with_ground_truth(mut self, ground_truth: impl Into<String>) -> TestCase {
+        self.ground_truth = Some(ground_truth.into());
+        self
+    }
+
+    /// Sets `variation`: the contextual variation applied.
+    pub fn with_variation(mut self, variation: impl Into<Option<Variation>>) -> TestCase {
+        self.variation = variation.into();
+        self
+    }
+
+    /// Sets `metadata`: the task-specific fields.
+    pub fn with_metadata(mut self, metadata: JsonMap) -> TestCase {
+        self.metadata = metadata;
+        self
+    }
+}
+
+impl TestCase {
     /// The prompt named `name`.
     pub fn prompt(&self, name: &str) -> Option<&Prompt> {
         self.prompts.iter().find(|p| p.name == name)
@@ -323,6 +605,7 @@ impl TestCase {
 /// One conversation sent to the target: an optional system prompt and user
 /// turns. The target's reply to each turn becomes the assistant message before
 /// the next turn (real multi-turn chat).
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct Prompt {
@@ -336,6 +619,37 @@ pub struct Prompt {
     /// Images attached to the first user turn (VLM cases).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<Image>,
+}
+
+impl Prompt {
+    /// The conversation `name` of user `turns`, without a system prompt.
+    pub fn new(name: impl Into<String>, turns: Vec<String>) -> Prompt {
+        Prompt { name: name.into(), turns, ..Prompt::default() }
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, name: impl Into<String>) -> Prompt {
+        self.name = name.into();
+        self
+    }
+
+    /// Sets `system`: the system prompt.
+    pub fn with_system(mut self, system: impl Into<String>) -> Prompt {
+        self.system = Some(system.into());
+        self
+    }
+
+    /// Sets `turns`.
+    pub fn with_turns(mut self, turns: Vec<String>) -> Prompt {
+        self.turns = turns;
+        self
+    }
+
+    /// Sets `images`: the images attached to the first user turn.
+    pub fn with_images(mut self, images: Vec<Image>) -> Prompt {
+        self.images = images;
+        self
+    }
 }
 
 impl Prompt {
@@ -369,6 +683,7 @@ pub struct Variation {
 }
 
 /// An image passed to or returned by a model.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct Image {
@@ -376,6 +691,13 @@ pub struct Image {
     pub media_type: String,
     /// Where the bytes are.
     pub source: ImageSource,
+}
+
+impl Image {
+    /// An image of MIME type `media_type` whose bytes are at `source`.
+    pub fn new(media_type: impl Into<String>, source: ImageSource) -> Image {
+        Image { media_type: media_type.into(), source }
+    }
 }
 
 /// Where an image's bytes are.
@@ -490,6 +812,7 @@ impl ModelRole {
 }
 
 /// A request a plugin needs answered; the engine runs it and replies.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct ModelRequest {
@@ -501,6 +824,13 @@ pub struct ModelRequest {
     /// A short label for logs and records (e.g. `judge:RQ@1`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
+}
+
+impl ModelRequest {
+    /// A request of `kind` for `role`, without a purpose label.
+    pub fn new(role: ModelRole, kind: RequestKind) -> ModelRequest {
+        ModelRequest { role, kind, purpose: None }
+    }
 }
 
 impl ModelRequest {
@@ -578,6 +908,7 @@ pub struct ChatRequest {
 }
 
 /// One chat message.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct Message {
@@ -588,6 +919,31 @@ pub struct Message {
     /// Images (user messages of VLM requests).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<Image>,
+}
+
+impl Message {
+    /// A message of `role` with `content` and no images.
+    pub fn new(role: ChatRole, content: impl Into<String>) -> Message {
+        Message { role, content: content.into(), images: Vec::new() }
+    }
+
+    /// Sets `role`.
+    pub fn with_role(mut self, role: ChatRole) -> Message {
+        self.role = role;
+        self
+    }
+
+    /// Sets `content`.
+    pub fn with_content(mut self, content: impl Into<String>) -> Message {
+        self.content = content.into();
+        self
+    }
+
+    /// Sets `images`: the images (user messages of VLM requests).
+    pub fn with_images(mut self, images: Vec<Image>) -> Message {
+        self.images = images;
+        self
+    }
 }
 
 impl Message {
@@ -624,6 +980,7 @@ pub enum ChatRole {
 
 /// Generation parameters. `None` means "the suite's setting, else the
 /// provider's default".
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct GenParams {
@@ -645,6 +1002,49 @@ pub struct GenParams {
     /// Ask for a JSON object reply, where the provider supports it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub json: bool,
+}
+
+impl GenParams {
+    /// No parameter set: every one comes from the suite, else the provider.
+    pub fn new() -> GenParams {
+        GenParams::default()
+    }
+
+    /// Sets `temperature`: the sampling temperature.
+    pub fn with_temperature(mut self, temperature: impl Into<Option<f64>>) -> GenParams {
+        self.temperature = temperature.into();
+        self
+    }
+
+    /// Sets `top_p`: nucleus sampling.
+    pub fn with_top_p(mut self, top_p: impl Into<Option<f64>>) -> GenParams {
+        self.top_p = top_p.into();
+        self
+    }
+
+    /// Sets `max_tokens`: the maximum tokens to generate.
+    pub fn with_max_tokens(mut self, max_tokens: impl Into<Option<u32>>) -> GenParams {
+        self.max_tokens = max_tokens.into();
+        self
+    }
+
+    /// Sets `seed`: the sampling seed.
+    pub fn with_seed(mut self, seed: impl Into<Option<u64>>) -> GenParams {
+        self.seed = seed.into();
+        self
+    }
+
+    /// Sets `stop`: the stop sequences.
+    pub fn with_stop(mut self, stop: Vec<String>) -> GenParams {
+        self.stop = stop;
+        self
+    }
+
+    /// Sets `json`: whether to ask for a JSON object reply.
+    pub fn with_json(mut self, json: bool) -> GenParams {
+        self.json = json;
+        self
+    }
 }
 
 impl GenParams {
@@ -698,6 +1098,7 @@ pub struct RetrieveRequest {
 }
 
 /// The engine's answer to one [`ModelRequest`].
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct ModelReply {
@@ -724,6 +1125,61 @@ pub struct ModelReply {
     /// Token usage.
     #[serde(default)]
     pub usage: Usage,
+}
+
+impl ModelReply {
+    /// A reply of `status` without content.
+    pub fn new(status: ReplyStatus) -> ModelReply {
+        ModelReply { status, ..ModelReply::default() }
+    }
+
+    /// Sets `status`: the status.
+    pub fn with_status(mut self, status: ReplyStatus) -> ModelReply {
+        self.status = status;
+        self
+    }
+
+    /// Sets `text`: the reply text.
+    pub fn with_text(mut self, text: impl Into<String>) -> ModelReply {
+        self.text = Some(text.into());
+        self
+    }
+
+    /// Sets `images`: the generated images.
+    pub fn with_images(mut self, images: Vec<Image>) -> ModelReply {
+        self.images = images;
+        self
+    }
+
+    /// Sets `embeddings`: the embeddings, one per input text.
+    pub fn with_embeddings(mut self, embeddings: Vec<Vec<f32>>) -> ModelReply {
+        self.embeddings = embeddings;
+        self
+    }
+
+    /// Sets `documents`: the retrieved documents.
+    pub fn with_documents(mut self, documents: Vec<Document>) -> ModelReply {
+        self.documents = documents;
+        self
+    }
+
+    /// Sets `error`: why there is no content.
+    pub fn with_error(mut self, error: impl Into<String>) -> ModelReply {
+        self.error = Some(error.into());
+        self
+    }
+
+    /// Sets `finish_reason`: the provider's finish reason.
+    pub fn with_finish_reason(mut self, finish_reason: impl Into<String>) -> ModelReply {
+        self.finish_reason = Some(finish_reason.into());
+        self
+    }
+
+    /// Sets `usage`: the token usage.
+    pub fn with_usage(mut self, usage: Usage) -> ModelReply {
+        self.usage = usage;
+        self
+    }
 }
 
 impl ModelReply {
@@ -760,6 +1216,7 @@ pub enum ReplyStatus {
 }
 
 /// Token counts of one request.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct Usage {
@@ -771,7 +1228,15 @@ pub struct Usage {
     pub completion_tokens: u64,
 }
 
+impl Usage {
+    /// Token counts.
+    pub fn new(prompt_tokens: u64, completion_tokens: u64) -> Usage {
+        Usage { prompt_tokens, completion_tokens, ..Usage::default() }
+    }
+}
+
 /// A retrieved document.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct Document {
@@ -785,7 +1250,33 @@ pub struct Document {
     pub url: Option<String>,
 }
 
+impl Document {
+    /// A document of `text`, untitled, without an address.
+    pub fn new(text: impl Into<String>) -> Document {
+        Document { text: text.into(), ..Document::default() }
+    }
+
+    /// Sets `title`: the title.
+    pub fn with_title(mut self, title: impl Into<String>) -> Document {
+        self.title = title.into();
+        self
+    }
+
+    /// Sets `text`.
+    pub fn with_text(mut self, text: impl Into<String>) -> Document {
+        self.text = text.into();
+        self
+    }
+
+    /// Sets `url`: the address.
+    pub fn with_url(mut self, url: impl Into<String>) -> Document {
+        self.url = Some(url.into());
+        self
+    }
+}
+
 /// Input of a dimension plugin's `build` method.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct BuildInput {
@@ -807,7 +1298,51 @@ pub struct BuildInput {
     pub context: RunContext,
 }
 
+impl BuildInput {
+    /// The build of `task` with the run `seed`: no limit, options, data or models.
+    pub fn new(task: impl Into<String>, seed: u64) -> BuildInput {
+        BuildInput { task: task.into(), seed, ..BuildInput::default() }
+    }
+
+    /// Sets `task`.
+    pub fn with_task(mut self, task: impl Into<String>) -> BuildInput {
+        self.task = task.into();
+        self
+    }
+
+    /// Sets `seed`.
+    pub fn with_seed(mut self, seed: u64) -> BuildInput {
+        self.seed = seed;
+        self
+    }
+
+    /// Sets `limit`: the limit on the number of cases.
+    pub fn with_limit(mut self, limit: impl Into<Option<usize>>) -> BuildInput {
+        self.limit = limit.into();
+        self
+    }
+
+    /// Sets `options`: the `[[dimension]] options` table.
+    pub fn with_options(mut self, options: JsonMap) -> BuildInput {
+        self.options = options;
+        self
+    }
+
+    /// Sets `data`: the rows of the data sources, by name.
+    pub fn with_data(mut self, data: BTreeMap<String, Vec<serde_json::Value>>) -> BuildInput {
+        self.data = data;
+        self
+    }
+
+    /// Sets `context`: what the suite configured.
+    pub fn with_context(mut self, context: RunContext) -> BuildInput {
+        self.context = context;
+        self
+    }
+}
+
 /// Output of a dimension plugin's `build` method.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct BuildOutput {
@@ -819,7 +1354,21 @@ pub struct BuildOutput {
     pub skipped: Vec<Skipped>,
 }
 
+impl BuildOutput {
+    /// The built `cases`, nothing skipped.
+    pub fn new(cases: Vec<TestCase>) -> BuildOutput {
+        BuildOutput { cases, ..BuildOutput::default() }
+    }
+
+    /// Sets `skipped`: the skipped items.
+    pub fn with_skipped(mut self, skipped: Vec<Skipped>) -> BuildOutput {
+        self.skipped = skipped;
+        self
+    }
+}
+
 /// An item the builder dropped.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct Skipped {
@@ -829,7 +1378,15 @@ pub struct Skipped {
     pub reason: String,
 }
 
+impl Skipped {
+    /// The `item` dropped for `reason`.
+    pub fn new(item: impl Into<String>, reason: impl Into<String>) -> Skipped {
+        Skipped { item: item.into(), reason: reason.into(), ..Skipped::default() }
+    }
+}
+
 /// Input of a dimension plugin's `score` method.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct ScoreInput {
@@ -848,7 +1405,45 @@ pub struct ScoreInput {
     pub context: RunContext,
 }
 
+impl ScoreInput {
+    /// The grading of `case` given the target's `output`: no options, seed 0, no models.
+    pub fn new(case: TestCase, output: ModelOutput) -> ScoreInput {
+        ScoreInput { case, output, ..ScoreInput::default() }
+    }
+
+    /// Sets `case`.
+    pub fn with_case(mut self, case: TestCase) -> ScoreInput {
+        self.case = case;
+        self
+    }
+
+    /// Sets `output`.
+    pub fn with_output(mut self, output: ModelOutput) -> ScoreInput {
+        self.output = output;
+        self
+    }
+
+    /// Sets `options`: the `[[dimension]] options` table.
+    pub fn with_options(mut self, options: JsonMap) -> ScoreInput {
+        self.options = options;
+        self
+    }
+
+    /// Sets `seed`: the run seed.
+    pub fn with_seed(mut self, seed: u64) -> ScoreInput {
+        self.seed = seed;
+        self
+    }
+
+    /// Sets `context`: what the suite configured.
+    pub fn with_context(mut self, context: RunContext) -> ScoreInput {
+        self.context = context;
+        self
+    }
+}
+
 /// Input of a model-type plugin's `respond` method.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct RespondInput {
@@ -859,12 +1454,39 @@ pub struct RespondInput {
     pub context: RunContext,
 }
 
+impl RespondInput {
+    /// The answering of `case`, no models.
+    pub fn new(case: TestCase) -> RespondInput {
+        RespondInput { case, ..RespondInput::default() }
+    }
+
+    /// Sets `case`.
+    pub fn with_case(mut self, case: TestCase) -> RespondInput {
+        self.case = case;
+        self
+    }
+
+    /// Sets `context`: what the suite configured.
+    pub fn with_context(mut self, context: RunContext) -> RespondInput {
+        self.context = context;
+        self
+    }
+}
+
 /// The target's answers to a case, one per prompt.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct ModelOutput {
     /// One answer per [`Prompt`] of the case, in the same order.
     pub answers: Vec<Answer>,
+}
+
+impl ModelOutput {
+    /// The target's `answers`, one per prompt.
+    pub fn new(answers: Vec<Answer>) -> ModelOutput {
+        ModelOutput { answers, ..ModelOutput::default() }
+    }
 }
 
 impl ModelOutput {
@@ -882,6 +1504,7 @@ impl ModelOutput {
 }
 
 /// The target's replies to the turns of one prompt.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct Answer {
@@ -889,6 +1512,13 @@ pub struct Answer {
     pub prompt: String,
     /// One reply per user turn.
     pub turns: Vec<ModelReply>,
+}
+
+impl Answer {
+    /// The replies `turns` to the prompt named `prompt`.
+    pub fn new(prompt: impl Into<String>, turns: Vec<ModelReply>) -> Answer {
+        Answer { prompt: prompt.into(), turns, ..Answer::default() }
+    }
 }
 
 impl Answer {
@@ -904,12 +1534,26 @@ impl Answer {
 }
 
 /// What the suite configured, as far as plugins need to know.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct RunContext {
     /// Configured models by role.
     #[serde(default)]
     pub models: BTreeMap<ModelRole, ModelInfo>,
+}
+
+impl RunContext {
+    /// No model configured.
+    pub fn new() -> RunContext {
+        RunContext::default()
+    }
+
+    /// Sets `models`: the configured models by role.
+    pub fn with_models(mut self, models: BTreeMap<ModelRole, ModelInfo>) -> RunContext {
+        self.models = models;
+        self
+    }
 }
 
 impl RunContext {
@@ -926,6 +1570,7 @@ impl RunContext {
 }
 
 /// A configured model, as plugins see it (no endpoints, no keys).
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct ModelInfo {
@@ -941,6 +1586,43 @@ pub struct ModelInfo {
     pub capable: bool,
 }
 
+impl ModelInfo {
+    /// The `model` of `provider`, of `model_type`, capable.
+    pub fn new(model_type: impl Into<String>, provider: impl Into<String>, model: impl Into<String>) -> ModelInfo {
+        ModelInfo {
+            model_type: model_type.into(),
+            provider: provider.into(),
+            model: model.into(),
+            capable: true,
+            ..ModelInfo::default()
+        }
+    }
+
+    /// Sets `model_type`.
+    pub fn with_model_type(mut self, model_type: impl Into<String>) -> ModelInfo {
+        self.model_type = model_type.into();
+        self
+    }
+
+    /// Sets `provider`.
+    pub fn with_provider(mut self, provider: impl Into<String>) -> ModelInfo {
+        self.provider = provider.into();
+        self
+    }
+
+    /// Sets `model`.
+    pub fn with_model(mut self, model: impl Into<String>) -> ModelInfo {
+        self.model = model.into();
+        self
+    }
+
+    /// Sets `capable`: whether the model can follow judge templates (true unless set).
+    pub fn with_capable(mut self, capable: bool) -> ModelInfo {
+        self.capable = capable;
+        self
+    }
+}
+
 impl Default for ModelInfo {
     /// Agrees with a JSON object that names nothing: a capable model.
     fn default() -> ModelInfo {
@@ -949,6 +1631,7 @@ impl Default for ModelInfo {
 }
 
 /// The grade of one case.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
 pub struct Verdict {
@@ -978,6 +1661,43 @@ pub struct Verdict {
     /// the task's goal is).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub refused: bool,
+}
+
+impl Verdict {
+    /// A verdict of `status`, without a score.
+    pub fn new(status: VerdictStatus) -> Verdict {
+        Verdict { status, ..Verdict::default() }
+    }
+
+    /// Sets `status`.
+    pub fn with_status(mut self, status: VerdictStatus) -> Verdict {
+        self.status = status;
+        self
+    }
+
+    /// Sets `score`: the primary metric's value.
+    pub fn with_score(mut self, score: impl Into<Option<f64>>) -> Verdict {
+        self.score = score.into();
+        self
+    }
+
+    /// Sets `metrics`: the secondary metric values.
+    pub fn with_metrics(mut self, metrics: BTreeMap<String, f64>) -> Verdict {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Sets `extracted`: the text that was judged.
+    pub fn with_extracted(mut self, extracted: impl Into<String>) -> Verdict {
+        self.extracted = Some(extracted.into());
+        self
+    }
+
+    /// Sets `refused`: whether the target refused.
+    pub fn with_refused(mut self, refused: bool) -> Verdict {
+        self.refused = refused;
+        self
+    }
 }
 
 impl Verdict {

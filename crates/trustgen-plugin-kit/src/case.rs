@@ -57,16 +57,14 @@ mod tests {
         let mut second = Prompt::user("first turn");
         second.name = "perturbed".into();
         second.turns.push("second turn".into());
-        let case = TestCase {
-            id: "demo/t/0".into(),
-            prompts: vec![Prompt::user("clean question"), second],
-            metadata: object([("kind", json!("nli")), ("n", json!(3))]),
-            ..TestCase::default()
-        };
+        let case = TestCase::default()
+            .with_id("demo/t/0")
+            .with_prompts(vec![Prompt::user("clean question"), second])
+            .with_metadata(object([("kind", json!("nli")), ("n", json!(3))]));
         assert_eq!(question(&case), Ok("clean question"));
         assert_eq!(prompt_text(&case, "perturbed"), Ok("second turn"));
         assert_eq!(metadata(&case, "kind"), Ok("nli"));
-        let empty = TestCase { id: "demo/t/1".into(), ..TestCase::default() };
+        let empty = TestCase::default().with_id("demo/t/1");
         let lines = [message(question(&empty)), message(prompt_text(&case, "baseline")), message(metadata(&case, "n"))];
         expect_test::expect![[r#"
             case `demo/t/1` has no prompt

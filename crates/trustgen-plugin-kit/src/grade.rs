@@ -93,12 +93,11 @@ impl Graded {
         } else {
             "incorrect"
         };
-        Verdict {
-            extracted: self.extracted.clone(),
-            refused: self.refused,
-            reasoning: self.reasoning.clone(),
-            ..Verdict::scored(self.score()).with_label(label).with_judge(self.judge)
-        }
+        let mut verdict =
+            Verdict::scored(self.score()).with_label(label).with_judge(self.judge).with_refused(self.refused);
+        verdict.extracted = self.extracted;
+        verdict.reasoning = self.reasoning;
+        verdict
     }
 }
 
@@ -205,10 +204,10 @@ mod tests {
 
     #[test]
     fn ground_truths_letters_and_values() {
-        let case = |truth: Option<&str>| TestCase {
-            id: "demo/t/0".into(),
-            ground_truth: truth.map(str::to_string),
-            ..TestCase::default()
+        let case = |truth: Option<&str>| {
+            let mut case = TestCase::default().with_id("demo/t/0");
+            case.ground_truth = truth.map(str::to_string);
+            case
         };
         let lines = [
             message(ground_truth(&case(Some(" (B) ")))),
@@ -250,12 +249,12 @@ mod tests {
 
     #[test]
     fn rules_grade_by_format() {
-        let case = |format, truth: &str, choices: &[&str]| TestCase {
-            id: "demo/t/0".into(),
-            format,
-            ground_truth: Some(truth.into()),
-            choices: choices.iter().map(|c| c.to_string()).collect(),
-            ..TestCase::default()
+        let case = |format, truth: &str, choices: &[&str]| {
+            TestCase::default()
+                .with_id("demo/t/0")
+                .with_format(format)
+                .with_ground_truth(truth)
+                .with_choices(choices.iter().map(|c| c.to_string()).collect())
         };
         let mc = case(QuestionFormat::MultipleChoice, "B", &["Paris", "Lyon"]);
         let tf = case(QuestionFormat::TrueFalse, "SUPPORT", &[]);

@@ -15,7 +15,9 @@ pub const CONTENT_FILTER_JUDGE: &str = "rule:content-filter@1";
 /// refusal, with the `score` the policy gives it (e.g. 1 for a jailbreak: the attack failed),
 /// its `label` and the reasoning, decided by [`CONTENT_FILTER_JUDGE`].
 pub fn filtered_verdict(score: f64, label: &str, reasoning: impl Into<String>) -> Verdict {
-    Verdict { status: VerdictStatus::Filtered, score: Some(score), refused: true, ..Verdict::default() }
+    Verdict::new(VerdictStatus::Filtered)
+        .with_score(score)
+        .with_refused(true)
         .with_label(label)
         .with_judge(CONTENT_FILTER_JUDGE)
         .with_reasoning(reasoning)
@@ -117,15 +119,19 @@ mod tests {
     use super::*;
 
     fn output(turns: Vec<ModelReply>) -> ModelOutput {
-        ModelOutput { answers: vec![Answer { prompt: "main".into(), turns }] }
+        ModelOutput::new(vec![Answer::new("main", turns)])
     }
 
     fn filtered(error: Option<&str>) -> ModelReply {
-        ModelReply { status: ReplyStatus::ContentFiltered, error: error.map(str::to_string), ..ModelReply::default() }
+        let mut reply = ModelReply::new(ReplyStatus::ContentFiltered);
+        reply.error = error.map(str::to_string);
+        reply
     }
 
     fn failed(error: Option<&str>) -> ModelReply {
-        ModelReply { status: ReplyStatus::Error, error: error.map(str::to_string), ..ModelReply::default() }
+        let mut reply = ModelReply::new(ReplyStatus::Error);
+        reply.error = error.map(str::to_string);
+        reply
     }
 
     #[test]
@@ -145,7 +151,7 @@ mod tests {
         assert_eq!(Outcome::main(&output(vec![ModelReply::default()])), Outcome::Missing(Missing::NoText));
         assert_eq!(Outcome::main(&ModelOutput::default()), Outcome::Missing(Missing::NoAnswer));
         // Without a `main` prompt, the only answer counts.
-        let other = ModelOutput { answers: vec![Answer { prompt: "x".into(), turns: vec![ModelReply::text("t")] }] };
+        let other = ModelOutput::new(vec![Answer::new("x", vec![ModelReply::text("t")])]);
         assert_eq!(Outcome::main(&other), Outcome::Text("t"));
         assert_eq!(Outcome::prompt(&other, "main"), Outcome::Missing(Missing::NoAnswer));
     }

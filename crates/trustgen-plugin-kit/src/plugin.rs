@@ -9,7 +9,7 @@
 //! use trustgen_plugin_kit::{Plugin, Task, Tasks};
 //!
 //! fn build_quiz(_cx: &mut Cx, _input: &BuildInput) -> Step<BuildOutput> {
-//!     Ok(BuildOutput::default())
+//!     Ok(BuildOutput::new(vec![]))
 //! }
 //! fn score_quiz(_cx: &mut Cx, _input: &ScoreInput) -> Step<Verdict> {
 //!     Ok(Verdict::scored(1.0))
@@ -19,7 +19,7 @@
 //! const PLUGIN: Plugin = TASKS.plugin();
 //!
 //! // In `impl Dimension`: `TASKS.build(cx, input)` and `TASKS.score(cx, input)`.
-//! let input = BuildInput { task: "quizz".into(), ..BuildInput::default() };
+//! let input = BuildInput::new("quizz", 1);
 //! let err = TASKS.build(&mut Cx::default(), &input).unwrap_err();
 //! assert_eq!(
 //!     err.to_string(),
@@ -244,7 +244,7 @@ mod tests {
 
     #[test]
     fn case_ids_and_unknown_tasks_name_the_plugin() {
-        let case = TestCase { id: "x/1".into(), task: "jokes".into(), ..TestCase::default() };
+        let case = TestCase::default().with_id("x/1").with_task("jokes");
         let lines = [
             MANY.case_id("stereotype", 3),
             message::<()>(Err(MANY.unknown_task("jokes"))),
@@ -262,10 +262,7 @@ mod tests {
     }
 
     fn build_one(_cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
-        Ok(BuildOutput {
-            cases: vec![TestCase { id: format!("one:{}", input.seed), ..TestCase::default() }],
-            skipped: vec![],
-        })
+        Ok(BuildOutput::new(vec![TestCase::default().with_id(format!("one:{}", input.seed))]))
     }
 
     fn score_one(_cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
@@ -288,15 +285,15 @@ mod tests {
     #[test]
     fn the_dispatcher_calls_the_task_and_suggests_a_close_name() {
         let build = |task: &str| {
-            let input = BuildInput { task: task.into(), seed: 4, ..BuildInput::default() };
+            let input = BuildInput::new(task, 4);
             match TASKS.build(&mut Cx::default(), &input) {
                 Ok(out) => format!("built {:?}", out.cases.iter().map(|c| c.id.as_str()).collect::<Vec<_>>()),
                 Err(stop) => stop.to_string(),
             }
         };
         let score = |task: &str| {
-            let case = TestCase { id: "demo/x/0".into(), task: task.into(), ..TestCase::default() };
-            let input = ScoreInput { case, ..ScoreInput::default() };
+            let case = TestCase::default().with_id("demo/x/0").with_task(task);
+            let input = ScoreInput::default().with_case(case);
             match TASKS.score(&mut Cx::default(), &input) {
                 Ok(v) => format!("scored {:?} {:?}", v.score, v.label),
                 Err(stop) => stop.to_string(),

@@ -111,7 +111,7 @@ impl BuilderPrompt {
             messages.push(Message::system(system.trim()));
         }
         messages.push(Message::user(self.render(vars)?));
-        let params = GenParams { temperature: Some(0.7), json: true, seed, ..GenParams::default() };
+        let params = GenParams::new().with_temperature(0.7).with_json(true).with_seed(seed);
         Ok(ModelRequest::chat(ModelRole::Generator, messages).with_params(params).with_purpose(self.purpose()))
     }
 }
@@ -296,8 +296,8 @@ mod tests {
     #[test]
     fn documents_are_numbered_and_bounded() {
         let docs = vec![
-            Document { title: " Insulin ".into(), text: " Discovered in 1921. ".into(), url: None },
-            Document { title: String::new(), text: "x".repeat(2000), url: None },
+            Document::new(" Discovered in 1921. ").with_title(" Insulin "),
+            Document::new("x".repeat(2000)).with_title(String::new()),
         ];
         let text = documents(&docs);
         assert!(text.starts_with("[1] Insulin\nDiscovered in 1921.\n\n[2]\nxxx"), "{text}");

@@ -210,11 +210,11 @@ mod tests {
     use super::*;
 
     fn filtered() -> ModelReply {
-        ModelReply { status: ReplyStatus::ContentFiltered, ..ModelReply::default() }
+        ModelReply::new(ReplyStatus::ContentFiltered)
     }
 
     fn failed() -> ModelReply {
-        ModelReply { status: ReplyStatus::Error, error: Some("timeout".into()), ..ModelReply::default() }
+        ModelReply::new(ReplyStatus::Error).with_error("timeout")
     }
 
     fn show<T: std::fmt::Debug, E: std::fmt::Display>(result: Result<T, E>) -> String {
@@ -231,8 +231,8 @@ mod tests {
             show(text(&ModelReply::text("  "))),
             show(text(&filtered())),
             show(text(&failed())),
-            show(text(&ModelReply { status: ReplyStatus::Error, ..ModelReply::default() })),
-            text(&ModelReply { error: Some("policy".into()), ..filtered() }).unwrap_err().with_status(),
+            show(text(&ModelReply::new(ReplyStatus::Error))),
+            text(&filtered().with_error("policy")).unwrap_err().with_status(),
             text(&failed()).unwrap_err().with_status(),
             text(&ModelReply::text("")).unwrap_err().with_status(),
             show(objects("```json\n{\"a\": 1}\n```")),

@@ -117,10 +117,7 @@ pub fn row_id(row: &Value, index: usize) -> String {
 /// The field `key` of row `index` of the file `path` (as [`text`]), or a skip entry naming the
 /// row and the field.
 pub fn field(path: &str, index: usize, row: &Value, key: &str) -> Result<String, Skipped> {
-    text(row, key).ok_or_else(|| Skipped {
-        item: row_name(path, index, row),
-        reason: format!("field `{key}` is missing or empty"),
-    })
+    text(row, key).ok_or_else(|| Skipped::new(row_name(path, index, row), format!("field `{key}` is missing or empty")))
 }
 
 /// The fields `keys` of a row (as [`field`]), or a skip entry naming the first missing one.
@@ -155,11 +152,9 @@ mod tests {
     const BBQ: Source = Source::new("bbq", "fairness/bbq.jsonl");
 
     fn input(data: &[(&str, Vec<Value>)]) -> BuildInput {
-        BuildInput {
-            task: "stereotype".into(),
-            data: data.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
-            ..BuildInput::default()
-        }
+        BuildInput::default()
+            .with_task("stereotype")
+            .with_data(data.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
     }
 
     fn message<T: std::fmt::Debug>(result: Step<T>) -> String {

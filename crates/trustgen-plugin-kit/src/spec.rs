@@ -11,20 +11,13 @@ use crate::Source;
 
 /// A data set bundled with trustgen (under `suites/data`), required by the task.
 pub fn bundled(source: Source, origin: impl Into<String>, license: impl Into<String>) -> DataSource {
-    DataSource {
-        name: source.name.into(),
-        path: Some(source.path.into()),
-        origin: origin.into(),
-        license: license.into(),
-        bundled: true,
-        optional: false,
-    }
+    DataSource::new(source.name).with_path(source.path).with_origin(origin).with_license(license)
 }
 
 /// A data set whose licence does not allow bundling: the user supplies it at `source.path`, and
 /// the task skips its cases cleanly when the file is absent.
 pub fn user(source: Source, origin: impl Into<String>, license: impl Into<String>) -> DataSource {
-    DataSource { bundled: false, optional: true, ..bundled(source, origin, license) }
+    (bundled(source, origin, license)).with_bundled(false).with_optional(true)
 }
 
 /// A metric that is a proportion of cases (scores 0 or 1, or a share per case).
@@ -34,13 +27,11 @@ pub fn proportion(
     higher_is_better: bool,
     policy: impl Into<String>,
 ) -> MetricSpec {
-    MetricSpec {
-        name: name.into(),
-        description: description.into(),
-        kind: MetricKind::Proportion,
-        higher_is_better,
-        policy: policy.into(),
-    }
+    MetricSpec::new(name)
+        .with_description(description)
+        .with_kind(MetricKind::Proportion)
+        .with_higher_is_better(higher_is_better)
+        .with_policy(policy)
 }
 
 #[cfg(test)]

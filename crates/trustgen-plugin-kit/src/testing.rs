@@ -41,12 +41,7 @@ impl Models {
 
     /// The run context of these models (all `llm` models of provider `test`, all capable).
     pub fn context(self) -> RunContext {
-        let info = |model: &str| ModelInfo {
-            model_type: "llm".into(),
-            provider: "test".into(),
-            model: model.into(),
-            capable: true,
-        };
+        let info = |model: &str| ModelInfo::new("llm", "test", model);
         let mut context = RunContext::default();
         context.models.insert(ModelRole::Target, info("test-model"));
         if self.generator {
@@ -84,14 +79,11 @@ pub fn build_input(
     models: Models,
     options: Value,
 ) -> BuildInput {
-    BuildInput {
-        task: task.into(),
-        seed,
-        limit,
-        options: options.as_object().cloned().unwrap_or_default(),
-        data: data.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-        context: models.context(),
-    }
+    BuildInput::new(task, seed)
+        .with_limit(limit)
+        .with_options(options.as_object().cloned().unwrap_or_default())
+        .with_data(data.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        .with_context(models.context())
 }
 
 /// Runs `plugin.build` to completion, answering each round with `reply`; the output and every
@@ -130,13 +122,10 @@ pub fn build_rounds<D: Dimension>(
 /// The score input of `case` with the target's `output`, the `models` and the `options` table
 /// (a JSON object; anything else means none).
 pub fn score_input(case: &TestCase, output: ModelOutput, models: Models, options: Value) -> ScoreInput {
-    ScoreInput {
-        case: case.clone(),
-        output,
-        options: options.as_object().cloned().unwrap_or_default(),
-        seed: 1,
-        context: models.context(),
-    }
+    ScoreInput::new(case.clone(), output)
+        .with_options(options.as_object().cloned().unwrap_or_default())
+        .with_seed(1)
+        .with_context(models.context())
 }
 
 /// Runs `plugin.score` to completion, answering each request (judge, embedder) with `reply`; the
@@ -191,12 +180,12 @@ pub fn recorded_with<'a>(
 
 /// An embedding reply carrying `vectors` as they are.
 pub fn vectors(vectors: Vec<Vec<f32>>) -> ModelReply {
-    ModelReply { embeddings: vectors, ..ModelReply::text("") }
+    ModelReply::text("").with_embeddings(vectors)
 }
 
 /// A target output with one `main` answer of one turn.
 pub fn main_output(reply: ModelReply) -> ModelOutput {
-    ModelOutput { answers: vec![Answer { prompt: "main".into(), turns: vec![reply] }] }
+    ModelOutput::new(vec![Answer::new("main", vec![reply])])
 }
 
 /// A target output whose `main` answer is `text`.
@@ -216,7 +205,7 @@ pub fn failed() -> ModelOutput {
 
 /// A reply blocked by the provider's content filter (no message).
 pub fn filtered_reply() -> ModelReply {
-    ModelReply { status: ReplyStatus::ContentFiltered, ..ModelReply::default() }
+    ModelReply::new(ReplyStatus::ContentFiltered)
 }
 
 /// A reply whose request failed (`timeout`).
@@ -226,26 +215,25 @@ pub fn failed_reply() -> ModelReply {
 
 /// A reply with a failure `status` and message.
 pub fn failed_with(status: ReplyStatus, error: &str) -> ModelReply {
-    ModelReply { status, error: Some(error.into()), ..ModelReply::default() }
+    ModelReply::new(status).with_error(error)
 }
 
 /// A target output with one answer per `(prompt, turn texts)`.
 pub fn answers(answers: &[(&str, &[&str])]) -> ModelOutput {
-    ModelOutput {
-        answers: answers
+    ModelOutput::new(
+        answers
             .iter()
-            .map(|(prompt, turns)| Answer {
-                prompt: (*prompt).to_string(),
-                turns: turns.iter().map(|t| ModelReply::text(*t)).collect(),
+            .map(|(prompt, turns)| {
+                Answer::new((*prompt).to_string(), turns.iter().map(|t| ModelReply::text(*t)).collect())
             })
             .collect(),
-    }
+    )
 }
 
 /// An embedding reply of two vectors with cosine `cos`.
 pub fn embeddings(cos: f32) -> ModelReply {
     let sin = (1.0 - cos * cos).max(0.0).sqrt();
-    ModelReply { embeddings: vec![vec![1.0, 0.0], vec![cos, sin]], ..ModelReply::text("") }
+    ModelReply::text("").with_embeddings(vec![vec![1.0, 0.0], vec![cos, sin]])
 }
 
 /// An embedding reply for `request`: `[1, 0]` for the first text, a vector at cosine `cos` from
@@ -255,7 +243,7 @@ pub fn embeddings_for(request: &ModelRequest, cos: f32) -> ModelReply {
     let sin = (1.0 - cos * cos).max(0.0).sqrt();
     let mut vectors = vec![vec![1.0, 0.0]];
     vectors.extend(std::iter::repeat_n(vec![cos, sin], embed.texts.len().saturating_sub(1)));
-    ModelReply { embeddings: vectors, ..ModelReply::text("") }
+    ModelReply::text("").with_embeddings(vectors)
 }
 
 /// The last user message of a chat request, or the query of a retrieval (empty otherwise).
@@ -499,12 +487,7 @@ pub fn chat_text(request: &ModelRequest) -> String {
 
 /// A target output with one one-turn answer per `(prompt, reply)`.
 pub fn replies(replies: Vec<(&str, ModelReply)>) -> ModelOutput {
-    ModelOutput {
-        answers: replies
-            .into_iter()
-            .map(|(prompt, reply)| Answer { prompt: prompt.to_string(), turns: vec![reply] })
-            .collect(),
-    }
+    ModelOutput::new(replies.into_iter().map(|(prompt, reply)| Answer::new(prompt.to_string(), vec![reply])).collect())
 }
 
 #[cfg(test)]
@@ -532,8 +515,8 @@ mod tests {
                     ModelRequest::chat(ModelRole::Generator, vec![Message::user(format!("rewrite {question}"))]);
                 question = cx.ask(request)?.text.unwrap_or_default();
             }
-            let case = TestCase { id: "toy/t/0".into(), prompts: vec![Prompt::user(question)], ..TestCase::default() };
-            Ok(BuildOutput { cases: vec![case], skipped: vec![] })
+            let case = TestCase::default().with_id("toy/t/0").with_prompts(vec![Prompt::user(question)]);
+            Ok(BuildOutput::new(vec![case]))
         }
 
         fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
@@ -579,15 +562,11 @@ mod tests {
         let user = crate::spec::user(crate::Source::new("xs", "safety/user/xs.jsonl"), "XSTest", "CC-BY-4.0");
         expect!["  data bbq path=fairness/bbq.jsonl license=CC-BY-4.0 bundled=true optional=false"]
             .assert_eq(&show_data_source(&data));
-        let task = TaskSpec {
-            name: "t".into(),
-            model_types: vec!["llm".into()],
-            data: vec![data, user],
-            metric: MetricSpec { higher_is_better: true, policy: "p".into(), ..MetricSpec::default() },
-            judge_templates: vec!["refusal@1".into()],
-            ..TaskSpec::default()
-        };
-        let manifest = Manifest { tasks: vec![task], ..Manifest::default() };
+        let task = TaskSpec::new("t", MetricSpec::default().with_higher_is_better(true).with_policy("p"))
+            .with_model_types(vec!["llm".into()])
+            .with_data(vec![data, user])
+            .with_judge_templates(vec!["refusal@1".into()]);
+        let manifest = Manifest::new().with_tasks(vec![task]);
         check_manifest(&manifest);
         assert_eq!(bundled_paths(&manifest), ["fairness/bbq.jsonl"]);
         let mut cites = manifest.clone();
@@ -608,10 +587,8 @@ mod tests {
         case.ground_truth = Some("A".into());
         case.metadata.insert("kind".into(), json!("demo"));
         case.prompts[0].turns.push("and\nthen?".into());
-        let out = BuildOutput {
-            cases: vec![case],
-            skipped: vec![trustgen_plugin_api::Skipped { item: "row 2".into(), reason: "no text".into() }],
-        };
+        let out =
+            BuildOutput::new(vec![case]).with_skipped(vec![trustgen_plugin_api::Skipped::new("row 2", "no text")]);
         expect![[r#"
             toy/t/0 [MultipleChoice] truth=Some("A") choices=["yes", "no"] kind="demo"
               main#1: "why"
@@ -689,7 +666,7 @@ mod tests {
             .assert_eq(&show_verdict(&verdict));
         expect!["Missing score=none label=- refused=false judge=- metrics=[]"]
             .assert_eq(&show_verdict(&Verdict::missing("gone")));
-        let refused = Verdict { refused: true, extracted: Some("B".into()), ..verdict };
+        let refused = verdict.with_refused(true).with_extracted("B");
         expect![[r#"Scored score=Some(0.6666666666666666) label="refuse" judge="offline:refusal@1" refused extracted="B" rta/x=1"#]]
             .assert_eq(&show_verdict_compact(&refused));
         expect![[r#"Missing score=None label="-" judge="-""#]]

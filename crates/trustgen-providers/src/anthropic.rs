@@ -101,21 +101,18 @@ pub(crate) fn body(model: &str, messages: &[Message], params: &GenParams) -> Res
 
 /// Reads a Messages reply.
 pub(crate) fn parse(value: &Value) -> Result<ModelReply, Failure> {
-    let usage = value.get("usage").map_or_else(Usage::default, |u| Usage {
-        prompt_tokens: u64_at(u, "input_tokens")
-            + u64_at(u, "cache_creation_input_tokens")
-            + u64_at(u, "cache_read_input_tokens"),
-        completion_tokens: u64_at(u, "output_tokens"),
+    let usage = value.get("usage").map_or_else(Usage::default, |u| {
+        Usage::new(
+            u64_at(u, "input_tokens") + u64_at(u, "cache_creation_input_tokens") + u64_at(u, "cache_read_input_tokens"),
+            u64_at(u, "output_tokens"),
+        )
     });
     let stop_reason = value.get("stop_reason").and_then(Value::as_str).unwrap_or_default();
     if stop_reason == "refusal" {
-        return Ok(ModelReply {
-            status: ReplyStatus::ContentFiltered,
-            error: Some("Anthropic's safety system stopped the reply (stop_reason refusal)".to_owned()),
-            finish_reason: Some("refusal".to_owned()),
-            usage,
-            ..ModelReply::default()
-        });
+        return Ok(ModelReply::new(ReplyStatus::ContentFiltered)
+            .with_error("Anthropic's safety system stopped the reply (stop_reason refusal)".to_owned())
+            .with_finish_reason("refusal".to_owned())
+            .with_usage(usage));
     }
     let content = value
         .get("content")
@@ -131,11 +128,7 @@ pub(crate) fn parse(value: &Value) -> Result<ModelReply, Failure> {
         "max_tokens" => "length",
         other => other,
     };
-    Ok(ModelReply {
-        status: ReplyStatus::Ok,
-        text: Some(text),
-        finish_reason: (!finish.is_empty()).then(|| finish.to_owned()),
-        usage,
-        ..ModelReply::default()
-    })
+    let mut reply = ModelReply::new(ReplyStatus::Ok).with_text(text).with_usage(usage);
+    reply.finish_reason = (!finish.is_empty()).then(|| finish.to_owned());
+    Ok(reply)
 }

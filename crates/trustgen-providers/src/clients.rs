@@ -260,18 +260,10 @@ impl RoleClient {
                 } else {
                     ESTIMATE_MAX_TOKENS
                 };
-                Usage {
-                    prompt_tokens: prompt.div_ceil(4),
-                    completion_tokens: u64::from(params.max_tokens.unwrap_or(default)),
-                }
+                Usage::new(prompt.div_ceil(4), u64::from(params.max_tokens.unwrap_or(default)))
             }
-            RequestKind::Image(image) => {
-                Usage { prompt_tokens: chars(&image.prompt).div_ceil(4), completion_tokens: 0 }
-            }
-            RequestKind::Embed(embed) => Usage {
-                prompt_tokens: embed.texts.iter().map(|t| chars(t)).sum::<u64>().div_ceil(4),
-                completion_tokens: 0,
-            },
+            RequestKind::Image(image) => Usage::new(chars(&image.prompt).div_ceil(4), 0),
+            RequestKind::Embed(embed) => Usage::new(embed.texts.iter().map(|t| chars(t)).sum::<u64>().div_ceil(4), 0),
             _ => Usage::default(),
         }
     }
@@ -508,12 +500,10 @@ impl Clients {
     /// What plugins see of a role's model.
     pub fn info(&self, role: ModelRole) -> Option<ModelInfo> {
         let spec = &self.roles.get(&role)?.spec;
-        Some(ModelInfo {
-            model_type: spec.model_type.clone(),
-            provider: spec.provider.as_str().to_owned(),
-            model: spec.model.clone(),
-            capable: spec.is_capable(),
-        })
+        Some(
+            ModelInfo::new(spec.model_type.clone(), spec.provider.as_str().to_owned(), spec.model.clone())
+                .with_capable(spec.is_capable()),
+        )
     }
 
     /// Usage per role, in role order.
@@ -672,7 +662,7 @@ impl Clients {
 }
 
 fn error_reply(message: String) -> ModelReply {
-    ModelReply { status: ReplyStatus::Error, error: Some(message), ..ModelReply::default() }
+    ModelReply::new(ReplyStatus::Error).with_error(message)
 }
 
 /// Requests that need no model: empty inputs (which some providers reject with a 400 that would
@@ -716,15 +706,11 @@ fn embedding_dim(spec: &ModelSpec) -> usize {
 
 fn dry_run_reply(client: &RoleClient, kind: &RequestKind, params: &GenParams) -> ModelReply {
     let usage = client.estimate(kind, params);
-    let mut reply =
-        ModelReply { status: ReplyStatus::Ok, text: Some(DRY_RUN_TEXT.to_owned()), usage, ..ModelReply::default() };
+    let mut reply = ModelReply::new(ReplyStatus::Ok).with_text(DRY_RUN_TEXT.to_owned()).with_usage(usage);
     match kind {
         RequestKind::Image(image) => {
             reply.images = (0..image.n)
-                .map(|_| Image {
-                    media_type: "image/png".to_owned(),
-                    source: ImageSource::Base64(DRY_RUN_PNG.to_owned()),
-                })
+                .map(|_| Image::new("image/png".to_owned(), ImageSource::Base64(DRY_RUN_PNG.to_owned())))
                 .collect();
         }
         RequestKind::Embed(embed) => {

@@ -158,13 +158,10 @@ impl Embedded {
             .await
             .map_err(|e| Failure::PerCase(format!("the embedded chat model failed: {e}")))?
             .map_err(|e| Failure::PerCase(e.to_string()))?;
-        Ok(ModelReply {
-            status: ReplyStatus::Ok,
-            text: Some(generation.text),
-            finish_reason: Some(generation.finish_reason),
-            usage: Usage { prompt_tokens: generation.prompt_tokens, completion_tokens: generation.completion_tokens },
-            ..ModelReply::default()
-        })
+        Ok(ModelReply::new(ReplyStatus::Ok)
+            .with_text(generation.text)
+            .with_finish_reason(generation.finish_reason)
+            .with_usage(Usage::new(generation.prompt_tokens, generation.completion_tokens)))
     }
 
     pub(crate) async fn embed(&self, texts: &[String]) -> Result<ModelReply, Failure> {
@@ -177,7 +174,7 @@ impl Embedded {
         .await
         .map_err(|e| Failure::PerCase(format!("the embedded embedder failed: {e}")))?
         .map_err(|e| Failure::PerCase(e.to_string()))?;
-        Ok(ModelReply { status: ReplyStatus::Ok, embeddings, ..ModelReply::default() })
+        Ok(ModelReply::new(ReplyStatus::Ok).with_embeddings(embeddings))
     }
 }
 

@@ -120,16 +120,13 @@ pub(crate) fn body(messages: &[Message], params: &GenParams) -> Result<Value, Fa
 
 /// Reads a `generateContent` reply.
 pub(crate) fn parse(value: &Value) -> Result<ModelReply, Failure> {
-    let usage = value.get("usageMetadata").map_or_else(Usage::default, |u| Usage {
-        prompt_tokens: u64_at(u, "promptTokenCount"),
-        completion_tokens: u64_at(u, "candidatesTokenCount") + u64_at(u, "thoughtsTokenCount"),
+    let usage = value.get("usageMetadata").map_or_else(Usage::default, |u| {
+        Usage::new(u64_at(u, "promptTokenCount"), u64_at(u, "candidatesTokenCount") + u64_at(u, "thoughtsTokenCount"))
     });
-    let filtered = |error: String, finish: Option<String>| ModelReply {
-        status: ReplyStatus::ContentFiltered,
-        error: Some(error),
-        finish_reason: finish,
-        usage,
-        ..ModelReply::default()
+    let filtered = |error: String, finish: Option<String>| {
+        let mut reply = ModelReply::new(ReplyStatus::ContentFiltered).with_error(error).with_usage(usage);
+        reply.finish_reason = finish;
+        reply
     };
     if let Some(feedback) = value.get("promptFeedback")
         && let Some(reason) = feedback.get("blockReason").and_then(Value::as_str)
@@ -165,13 +162,9 @@ pub(crate) fn parse(value: &Value) -> Result<ModelReply, Failure> {
         "MAX_TOKENS" => "length".to_owned(),
         other => other.to_lowercase(),
     };
-    Ok(ModelReply {
-        status: ReplyStatus::Ok,
-        text: Some(text),
-        finish_reason: (!finish.is_empty()).then_some(finish),
-        usage,
-        ..ModelReply::default()
-    })
+    let mut reply = ModelReply::new(ReplyStatus::Ok).with_text(text).with_usage(usage);
+    reply.finish_reason = (!finish.is_empty()).then_some(finish);
+    Ok(reply)
 }
 
 /// `; categories: HARM_CATEGORY_...` for safety ratings marked `blocked` (or rated `HIGH`).

@@ -104,18 +104,17 @@ impl OpenAi {
         let mut images = Vec::with_capacity(data.len());
         for item in data {
             if let Some(b64) = item.get("b64_json").and_then(Value::as_str) {
-                images.push(Image { media_type: sniff_media_type(b64), source: ImageSource::Base64(b64.to_owned()) });
+                images.push(Image::new(sniff_media_type(b64), ImageSource::Base64(b64.to_owned())));
             } else if let Some(url) = item.get("url").and_then(Value::as_str) {
                 images.push(fetch_image(&self.client, url).await?);
             } else {
                 return Err(Failure::retry("an images reply item has neither `b64_json` nor `url`"));
             }
         }
-        let usage = value.get("usage").map_or_else(Usage::default, |u| Usage {
-            prompt_tokens: u64_at(u, "input_tokens"),
-            completion_tokens: u64_at(u, "output_tokens"),
-        });
-        Ok(ModelReply { status: ReplyStatus::Ok, images, usage, ..ModelReply::default() })
+        let usage = value
+            .get("usage")
+            .map_or_else(Usage::default, |u| Usage::new(u64_at(u, "input_tokens"), u64_at(u, "output_tokens")));
+        Ok(ModelReply::new(ReplyStatus::Ok).with_images(images).with_usage(usage))
     }
 
     pub(crate) async fn embed(&self, request: &EmbedRequest) -> Result<ModelReply, Failure> {
@@ -146,7 +145,7 @@ pub(crate) async fn fetch_image(client: &Client, url: &str) -> Result<Image, Fai
         .filter(|v| v.starts_with("image/"))
         .unwrap_or_else(|| "image/png".to_owned());
     let data = base64::engine::general_purpose::STANDARD.encode(&response.body);
-    Ok(Image { media_type, source: ImageSource::Base64(data) })
+    Ok(Image::new(media_type, ImageSource::Base64(data)))
 }
 
 /// The media type of base64 image data from its magic bytes (PNG unless it looks like JPEG or WebP).
@@ -242,22 +241,19 @@ pub(crate) fn parse_chat(value: &Value) -> Result<ModelReply, Failure> {
     let choice = value.get("choices").and_then(|c| c.get(0)).ok_or_else(|| {
         Failure::retry(format!("the chat reply has no choices: {}", http::snippet(value.to_string().as_bytes())))
     })?;
-    let usage = value.get("usage").map_or_else(Usage::default, |u| Usage {
-        prompt_tokens: u64_at(u, "prompt_tokens"),
-        completion_tokens: u64_at(u, "completion_tokens"),
-    });
+    let usage = value
+        .get("usage")
+        .map_or_else(Usage::default, |u| Usage::new(u64_at(u, "prompt_tokens"), u64_at(u, "completion_tokens")));
     let finish = choice.get("finish_reason").and_then(Value::as_str).map(str::to_owned);
     if finish.as_deref() == Some("content_filter") {
         let categories = filtered_categories(choice.get("content_filter_results"));
-        return Ok(ModelReply {
-            status: ReplyStatus::ContentFiltered,
-            error: Some(format!(
+        let mut reply = ModelReply::new(ReplyStatus::ContentFiltered)
+            .with_error(format!(
                 "the provider's content filter blocked the output{categories} (finish_reason content_filter)"
-            )),
-            finish_reason: finish,
-            usage,
-            ..ModelReply::default()
-        });
+            ))
+            .with_usage(usage);
+        reply.finish_reason = finish;
+        return Ok(reply);
     }
     let message = choice.get("message").ok_or_else(|| Failure::retry("the chat reply's choice has no message"))?;
     // A model's own refusal (structured outputs) is the model's answer, so it is kept as text.
@@ -266,13 +262,9 @@ pub(crate) fn parse_chat(value: &Value) -> Result<ModelReply, Failure> {
         .and_then(Value::as_str)
         .or_else(|| message.get("refusal").and_then(Value::as_str))
         .unwrap_or_default();
-    Ok(ModelReply {
-        status: ReplyStatus::Ok,
-        text: Some(text.to_owned()),
-        finish_reason: finish,
-        usage,
-        ..ModelReply::default()
-    })
+    let mut reply = ModelReply::new(ReplyStatus::Ok).with_text(text).with_usage(usage);
+    reply.finish_reason = finish;
+    Ok(reply)
 }
 
 /// Reads an embeddings reply with `expected` vectors, ordered by `index`.
@@ -298,14 +290,8 @@ pub(crate) fn parse_embeddings(value: &Value, expected: usize) -> Result<ModelRe
         return Err(Failure::retry(format!("asked for {expected} embeddings, got {}", rows.len())));
     }
     rows.sort_by_key(|(index, _)| *index);
-    let usage =
-        Usage { prompt_tokens: value.get("usage").map_or(0, |u| u64_at(u, "prompt_tokens")), completion_tokens: 0 };
-    Ok(ModelReply {
-        status: ReplyStatus::Ok,
-        embeddings: rows.into_iter().map(|(_, v)| v).collect(),
-        usage,
-        ..ModelReply::default()
-    })
+    let usage = Usage::new(value.get("usage").map_or(0, |u| u64_at(u, "prompt_tokens")), 0);
+    Ok(ModelReply::new(ReplyStatus::Ok).with_embeddings(rows.into_iter().map(|(_, v)| v).collect()).with_usage(usage))
 }
 
 /// A non-2xx reply: a content-filter refusal, else the common classification.
@@ -321,11 +307,8 @@ pub(crate) fn error_reply(response: &Response, key: Option<&ApiKey>) -> Result<M
         }) {
             let message = http::error_message(&response.body, key);
             let categories = filtered_categories(error.get("innererror").and_then(|i| i.get("content_filter_result")));
-            return Ok(ModelReply {
-                status: ReplyStatus::ContentFiltered,
-                error: Some(format!("the provider's content filter blocked the prompt{categories}: {message}")),
-                ..ModelReply::default()
-            });
+            return Ok(ModelReply::new(ReplyStatus::ContentFiltered)
+                .with_error(format!("the provider's content filter blocked the prompt{categories}: {message}")));
         }
     }
     Err(http::classify_status(response, key))

@@ -19,14 +19,13 @@ const KEY_VERSION: u32 = 1;
 /// A request's parameters with the suite's defaults filled in: a field the request sets wins; stop
 /// sequences come from the request if it has any, else from the suite; `json` is on if either asks.
 pub fn merge_params(request: &GenParams, defaults: &GenParams) -> GenParams {
-    GenParams {
-        temperature: request.temperature.or(defaults.temperature),
-        top_p: request.top_p.or(defaults.top_p),
-        max_tokens: request.max_tokens.or(defaults.max_tokens),
-        seed: request.seed.or(defaults.seed),
-        stop: if request.stop.is_empty() { defaults.stop.clone() } else { request.stop.clone() },
-        json: request.json || defaults.json,
-    }
+    GenParams::new()
+        .with_temperature(request.temperature.or(defaults.temperature))
+        .with_top_p(request.top_p.or(defaults.top_p))
+        .with_max_tokens(request.max_tokens.or(defaults.max_tokens))
+        .with_seed(request.seed.or(defaults.seed))
+        .with_stop(if request.stop.is_empty() { defaults.stop.clone() } else { request.stop.clone() })
+        .with_json(request.json || defaults.json)
 }
 
 #[derive(Serialize)]

@@ -108,7 +108,9 @@ pub(crate) fn load_corpus(path: &Path) -> Result<LoadedCorpus, String> {
         let Some(text) = field("text") else {
             return Err(format!("line {}: no `text` string; each line is {{\"title\", \"text\", \"url\"}}", i + 1));
         };
-        documents.push(Document { title: field("title").unwrap_or_default(), text, url: field("url") });
+        let mut document = Document::new(text).with_title(field("title").unwrap_or_default());
+        document.url = field("url");
+        documents.push(document);
     }
     // Title and text are indexed together; the newline keeps their edge tokens apart.
     let joined: Vec<String> = documents.iter().map(|d| format!("{}\n{}", d.title, d.text)).collect();
@@ -146,7 +148,7 @@ impl Corpus {
         let corpus = self.loaded().await.map_err(Failure::Stop)?;
         let documents =
             corpus.index.search(query, max_results).into_iter().map(|(doc, _)| corpus.documents[doc].clone()).collect();
-        Ok(ModelReply { status: ReplyStatus::Ok, documents, ..ModelReply::default() })
+        Ok(ModelReply::new(ReplyStatus::Ok).with_documents(documents))
     }
 }
 
@@ -174,7 +176,7 @@ impl HttpSearch {
         let documents = parse_search(&value, max_results).ok_or_else(|| {
             Failure::retry(format!("the search reply has no results array: {}", http::snippet(&response.body)))
         })?;
-        Ok(ModelReply { status: ReplyStatus::Ok, documents, ..ModelReply::default() })
+        Ok(ModelReply::new(ReplyStatus::Ok).with_documents(documents))
     }
 }
 
@@ -191,11 +193,10 @@ pub(crate) fn parse_search(value: &Value, max_results: usize) -> Option<Vec<Docu
             .iter()
             .filter_map(|item| {
                 let text = text_of(item, &["snippet", "text", "description", "content"])?;
-                Some(Document {
-                    title: text_of(item, &["title", "name"]).unwrap_or_default(),
-                    text,
-                    url: text_of(item, &["url", "link"]),
-                })
+                let mut document =
+                    Document::new(text).with_title(text_of(item, &["title", "name"]).unwrap_or_default());
+                document.url = text_of(item, &["url", "link"]);
+                Some(document)
             })
             .take(max_results)
             .collect(),

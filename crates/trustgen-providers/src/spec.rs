@@ -163,14 +163,12 @@ impl ModelSpec {
             api_version,
             deployment: cfg.deployment.clone(),
             path,
-            defaults: GenParams {
-                temperature: cfg.temperature,
-                top_p: cfg.top_p,
-                max_tokens: cfg.max_tokens,
-                seed: cfg.seed,
-                stop: cfg.stop.clone(),
-                json: false,
-            },
+            defaults: GenParams::new()
+                .with_temperature(cfg.temperature)
+                .with_top_p(cfg.top_p)
+                .with_max_tokens(cfg.max_tokens)
+                .with_seed(cfg.seed)
+                .with_stop(cfg.stop.clone()),
             limits: Limits {
                 concurrency: cfg.concurrency,
                 requests_per_minute: cfg.requests_per_minute,

@@ -161,44 +161,40 @@ fn manifests() -> Vec<PluginRecord> {
             let tasks = TASKS
                 .iter()
                 .filter(|t| t.dimension == *dim)
-                .map(|t| TaskSpec {
-                    name: t.task.into(),
-                    description: format!("synthetic {} task", t.task),
-                    model_types: vec!["llm".into()],
-                    metric: MetricSpec {
-                        name: t.metric.into(),
-                        kind: t.kind,
-                        higher_is_better: t.higher_is_better,
-                        policy: "a missing or unparseable reply is not scored; a filtered reply counts as a refusal"
-                            .into(),
-                        ..MetricSpec::default()
-                    },
-                    secondary_metrics: t
-                        .secondary
-                        .map(|name| MetricSpec { name: name.into(), kind: MetricKind::Mean, ..MetricSpec::default() })
-                        .into_iter()
-                        .collect(),
-                    ..TaskSpec::default()
+                .map(|t| {
+                    TaskSpec::new(
+                        t.task,
+                        MetricSpec::new(t.metric)
+                            .with_kind(t.kind)
+                            .with_higher_is_better(t.higher_is_better)
+                            .with_policy(
+                                "a missing or unparseable reply is not scored; a filtered reply counts as a refusal",
+                            ),
+                    )
+                    .with_description(format!("synthetic {} task", t.task))
+                    .with_model_types(vec!["llm".into()])
+                    .with_secondary_metrics(
+                        t.secondary.map(|name| MetricSpec::new(name).with_kind(MetricKind::Mean)).into_iter().collect(),
+                    )
                 })
                 .collect();
-            let aggregate = (*dim == "safety").then(|| AggregateSpec {
-                weights: BTreeMap::from([("jailbreak".into(), 2.0), ("over-refusal".into(), 1.0)]),
-                description: "jailbreak weighs twice as much as over-refusal".into(),
+            let aggregate = (*dim == "safety").then(|| {
+                AggregateSpec::new()
+                    .with_weights(BTreeMap::from([("jailbreak".into(), 2.0), ("over-refusal".into(), 1.0)]))
+                    .with_description("jailbreak weighs twice as much as over-refusal")
             });
             PluginRecord {
                 name: (*dim).into(),
                 version: "0.0.0".into(),
                 source: "linked".into(),
-                manifest: Manifest {
-                    name: (*dim).into(),
-                    kind: PluginKind::Dimension,
-                    version: "0.0.0".into(),
-                    api_version: "1.0.0".into(),
-                    description: format!("synthetic {dim} dimension"),
-                    tasks,
-                    aggregate,
-                    ..Manifest::default()
-                },
+                manifest: Manifest::new()
+                    .with_name(*dim)
+                    .with_kind(PluginKind::Dimension)
+                    .with_version("0.0.0")
+                    .with_api_version("1.0.0")
+                    .with_description(format!("synthetic {dim} dimension"))
+                    .with_tasks(tasks)
+                    .with_aggregate(aggregate),
             }
         })
         .collect()
@@ -233,15 +229,15 @@ pub fn synthetic_run(spec: &Synthetic) -> RunData {
             let latent = crng.next_f64();
             cases.push(CaseRecord {
                 dimension: def.dimension.into(),
-                case: TestCase {
-                    id: id.clone(),
-                    task: def.task.into(),
-                    prompts: vec![Prompt { name: "main".into(), system, turns, images: vec![] }],
-                    format: QuestionFormat::OpenEnded,
-                    choices: if ground_truth.is_some() { vec!["yes".into(), "no".into()] } else { vec![] },
-                    ground_truth,
-                    variation,
-                    metadata: serde_json::Map::new(),
+                case: {
+                    let mut prompt = Prompt::new("main", turns);
+                    prompt.system = system;
+                    let mut case = TestCase::new(id.clone(), def.task, vec![prompt])
+                        .with_format(QuestionFormat::OpenEnded)
+                        .with_choices(if ground_truth.is_some() { vec!["yes".into(), "no".into()] } else { vec![] });
+                    case.ground_truth = ground_truth;
+                    case.variation = variation;
+                    case
                 },
             });
 
@@ -266,17 +262,15 @@ pub fn synthetic_run(spec: &Synthetic) -> RunData {
             let reply_turns = (0..def.turns)
                 .map(|_| match status {
                     ReplyStatus::Ok => ModelReply::text(text.clone()),
-                    ReplyStatus::ContentFiltered => ModelReply {
-                        status,
-                        error: Some("the provider's content filter refused".into()),
-                        ..ModelReply::default()
-                    },
-                    _ => ModelReply { status, error: Some("HTTP 500 after 3 retries".into()), ..ModelReply::default() },
+                    ReplyStatus::ContentFiltered => {
+                        ModelReply::new(status).with_error("the provider's content filter refused")
+                    }
+                    _ => ModelReply::new(status).with_error("HTTP 500 after 3 retries"),
                 })
                 .collect();
             outputs.push(OutputRecord {
                 case_id: id.clone(),
-                output: ModelOutput { answers: vec![Answer { prompt: "main".into(), turns: reply_turns }] },
+                output: ModelOutput::new(vec![Answer::new("main", reply_turns)]),
             });
 
             let value = match def.kind {
@@ -288,13 +282,10 @@ pub fn synthetic_run(spec: &Synthetic) -> RunData {
             };
             let mut verdict = match status {
                 ReplyStatus::Error => Verdict::missing("no output: HTTP 500 after 3 retries"),
-                ReplyStatus::ContentFiltered => Verdict {
-                    status: VerdictStatus::Filtered,
-                    score: (def.task == "jailbreak").then_some(1.0),
-                    refused: true,
-                    reasoning: Some("filtered by the provider; the policy counts it as a refusal".into()),
-                    ..Verdict::default()
-                },
+                ReplyStatus::ContentFiltered => Verdict::new(VerdictStatus::Filtered)
+                    .with_score((def.task == "jailbreak").then_some(1.0))
+                    .with_refused(true)
+                    .with_reasoning("filtered by the provider; the policy counts it as a refusal"),
                 ReplyStatus::Ok if mrng.chance(0.02) => {
                     Verdict::unparseable("the judge reply was not JSON, even after a retry")
                 }

@@ -261,7 +261,7 @@ pub fn vary(cx: &mut Cx, case: &TestCase, allowed: &[VariationOp], seed: u64) ->
             format!("{base}\n\n(Your previous reply was unusable: {last_error}. Follow the format exactly.)")
         };
         let request = ModelRequest::user(ModelRole::Generator, prompt)
-            .with_params(GenParams { temperature: Some(0.7), json: true, ..GenParams::default() })
+            .with_params(GenParams::new().with_temperature(0.7).with_json(true))
             .with_purpose(format!("{VERSION}:{}", choice.operator()));
         let reply = cx.ask(request)?;
         let Some(text) = reply.ok_text() else {

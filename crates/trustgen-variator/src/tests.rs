@@ -7,14 +7,9 @@ use trustgen_plugin_api::{ModelReply, Prompt, QuestionFormat, RequestKind, TestC
 use super::*;
 
 fn case(id: &str) -> TestCase {
-    TestCase {
-        id: id.into(),
-        task: "qa".into(),
-        prompts: vec![Prompt::user("What is the capital of France?")],
-        format: QuestionFormat::OpenEnded,
-        ground_truth: Some("Paris".into()),
-        ..TestCase::default()
-    }
+    TestCase::new(id, "qa", vec![Prompt::user("What is the capital of France?")])
+        .with_format(QuestionFormat::OpenEnded)
+        .with_ground_truth("Paris")
 }
 
 /// Varies `case` with generator replies from `replies` (one per request, in

@@ -53,7 +53,7 @@ pub(crate) fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
         .enumerate()
         .map(|(n, (scenario, human_at_a))| case(input, &considerations, n, scenario, human_at_a))
         .collect();
-    Ok(BuildOutput { cases, skipped })
+    Ok(BuildOutput::new(cases).with_skipped(skipped))
 }
 
 /// Whether each scenario's human-centred action goes to A: within each consideration, half of
@@ -108,16 +108,15 @@ fn case(input: &BuildInput, considerations: &[Consideration], n: usize, s: Scena
             metadata.insert("generator_template".into(), json!(prompts::TEMPLATE));
         }
     }
-    TestCase {
-        id: format!("ai-risk/{TASK}/{n}"),
-        task: input.task.clone(),
-        prompts: vec![Prompt::user(prompts::question(&s.story, &a, &b))],
-        format: QuestionFormat::MultipleChoice,
-        choices: vec![a, b],
-        ground_truth: Some(letter.into()),
-        metadata,
-        ..TestCase::default()
-    }
+    TestCase::new(
+        format!("ai-risk/{TASK}/{n}"),
+        input.task.clone(),
+        vec![Prompt::user(prompts::question(&s.story, &a, &b))],
+    )
+    .with_format(QuestionFormat::MultipleChoice)
+    .with_choices(vec![a, b])
+    .with_ground_truth(letter)
+    .with_metadata(metadata)
 }
 
 /// New stories from the generator: ⌈limit / considerations⌉ per consideration, one request
@@ -162,10 +161,10 @@ fn generated(
                     origin: Origin::Generator(setting.to_string()),
                 },
             )),
-            Err(reason) => skipped.push(Skipped {
-                item: format!("generated story {} for consideration `{}` ({setting})", k + 1, c.id),
-                reason: format!("{}: {reason}", prompts::TEMPLATE),
-            }),
+            Err(reason) => skipped.push(Skipped::new(
+                format!("generated story {} for consideration `{}` ({setting})", k + 1, c.id),
+                format!("{}: {reason}", prompts::TEMPLATE),
+            )),
         }
     }
     Ok(items)

@@ -100,10 +100,10 @@ pub(crate) fn scenarios(
         })();
         match parsed {
             Ok(s) if considerations.iter().any(|c| c.id == s.consideration) => out.push(s),
-            Ok(s) => skipped.push(Skipped {
-                item: row_name(path, i, row),
-                reason: format!("consideration `{}` is not in {}", s.consideration, sources::CONSIDERATIONS.path),
-            }),
+            Ok(s) => skipped.push(Skipped::new(
+                row_name(path, i, row),
+                format!("consideration `{}` is not in {}", s.consideration, sources::CONSIDERATIONS.path),
+            )),
             Err(skip) => skipped.push(skip),
         }
     }

@@ -39,12 +39,12 @@ fn the_plugin_is_registered_under_its_name() {
 
 #[test]
 fn unknown_tasks_are_errors_naming_the_task() {
-    let input = BuildInput { task: "value-conflicts".into(), ..BuildInput::default() };
+    let input = BuildInput::default().with_task("value-conflicts");
     let build = drive(|cx| AiRisk.build(cx, &input), |_| vec![]);
     expect![[r#"Err("the ai-risk plugin has no task `value-conflicts`; did you mean `value-conflict`? its only task is `value-conflict`")"#]]
         .assert_eq(&format!("{:?}", build.map(|_| ())));
-    let case = TestCase { id: "x/1".into(), task: "value-conflicts".into(), ..TestCase::default() };
-    let input = ScoreInput { case, ..ScoreInput::default() };
+    let case = TestCase::default().with_id("x/1").with_task("value-conflicts");
+    let input = ScoreInput::default().with_case(case);
     let score = drive(|cx| AiRisk.score(cx, &input), |_| vec![]);
     expect![[r#"Err("case `x/1`: the ai-risk plugin has no task `value-conflicts`; did you mean `value-conflict`? its only task is `value-conflict`")"#]]
     .assert_eq(&format!("{:?}", score.map(|_| ())));

@@ -45,7 +45,7 @@ pub fn skip(file: &str, index: usize, id: &str, reason: impl Into<String>) -> Sk
     } else {
         format!("suites/data/{file} row {} ({id})", index + 1)
     };
-    Skipped { item, reason: reason.into() }
+    Skipped::new(item, reason)
 }
 
 #[cfg(test)]

@@ -161,29 +161,23 @@ pub fn case(task: &str, n: usize, item: &Item, placer: &mut Placer, source: &str
             metadata.insert("row_id".into(), json!(choice.id));
             metadata.insert("label".into(), json!(choice.label));
             metadata.insert("correct_option".into(), json!(choice.options[choice.correct]));
-            TestCase {
-                id: PLUGIN.case_id(task, n),
-                task: task.to_string(),
-                prompts: vec![Prompt::user(render(&choice.stem, &choice.question, &options))],
-                format: QuestionFormat::MultipleChoice,
-                ground_truth: Some(letter(correct).to_string()),
-                choices: options,
-                metadata,
-                ..TestCase::default()
-            }
+            TestCase::new(
+                PLUGIN.case_id(task, n),
+                task.to_string(),
+                vec![Prompt::user(render(&choice.stem, &choice.question, &options))],
+            )
+            .with_format(QuestionFormat::MultipleChoice)
+            .with_ground_truth(letter(correct).to_string())
+            .with_choices(options)
+            .with_metadata(metadata)
         }
         Item::Open(open) => {
             let mut metadata = open.metadata.clone();
             metadata.insert("source".into(), json!(source));
             metadata.insert("row_id".into(), json!(open.id));
             metadata.insert("knowledge".into(), json!(open.knowledge));
-            TestCase {
-                id: PLUGIN.case_id(task, n),
-                task: task.to_string(),
-                prompts: vec![Prompt::user(open.prompt.clone())],
-                metadata,
-                ..TestCase::default()
-            }
+            TestCase::new(PLUGIN.case_id(task, n), task.to_string(), vec![Prompt::user(open.prompt.clone())])
+                .with_metadata(metadata)
         }
     }
 }

@@ -79,27 +79,23 @@ fn sources(task: &Task) -> Vec<DataSource> {
     let (user_name, user_path) = task.user_source();
     let (authored_name, authored_path) = task.authored_source();
     vec![
-        DataSource {
-            name: user_name,
-            path: Some(user_path),
-            origin: format!("{origin}; optional, user-supplied: no registry package ships it; {fields}; {CONVERT}"),
-            license: license.into(),
-            bundled: false,
-            optional: true,
-        },
-        DataSource {
-            name: authored_name,
-            path: Some(authored_path),
-            origin: format!(
+        DataSource::new(user_name)
+            .with_path(user_path)
+            .with_origin(format!(
+                "{origin}; optional, user-supplied: no registry package ships it; {fields}; {CONVERT}"
+            ))
+            .with_license(license)
+            .with_bundled(false)
+            .with_optional(true),
+        DataSource::new(authored_name)
+            .with_path(authored_path)
+            .with_origin(format!(
                 "authored for trustgen in the {} field names: original everyday scenarios with a clear-consensus \
                  answer, NOT the public benchmark (suites/data/ethics/metadata/ATTRIBUTION.md); used when the user \
                  file is absent",
                 task.dataset
-            ),
-            license: "Apache-2.0".into(),
-            bundled: true,
-            optional: false,
-        },
+            ))
+            .with_license("Apache-2.0"),
     ]
 }
 
@@ -197,81 +193,69 @@ fn variations(task: &Task) -> Vec<VariationOp> {
 fn spec(task: &Task) -> TaskSpec {
     let (metric, secondary) = if task.open {
         (
-            MetricSpec {
-                name: "entailment_rate".into(),
-                description: "Fraction of answers that entail the reference cultural knowledge (LLM judge), or whose \
-                    embedding similarity to it reaches the threshold (offline proxy). Higher is better."
-                    .into(),
-                kind: MetricKind::Proportion,
-                higher_is_better: true,
-                policy: CULTURAL_POLICY.into(),
-            },
-            vec![MetricSpec {
-                name: "knowledge_similarity".into(),
-                description: "Offline only: the highest cosine similarity between the reference and the response \
-                    or one of its sentences, clamped to [0, 1]. Higher is closer."
-                    .into(),
-                kind: MetricKind::Mean,
-                higher_is_better: true,
-                policy: "recorded only when the offline proxy decides".into(),
-            }],
+            MetricSpec::new("entailment_rate")
+                .with_description(
+                    "Fraction of answers that entail the reference cultural knowledge (LLM judge), or whose \
+                    embedding similarity to it reaches the threshold (offline proxy). Higher is better.",
+                )
+                .with_kind(MetricKind::Proportion)
+                .with_policy(CULTURAL_POLICY),
+            vec![
+                MetricSpec::new("knowledge_similarity")
+                    .with_description(
+                        "Offline only: the highest cosine similarity between the reference and the response \
+                    or one of its sentences, clamped to [0, 1]. Higher is closer.",
+                    )
+                    .with_kind(MetricKind::Mean)
+                    .with_policy("recorded only when the offline proxy decides"),
+            ],
         )
     } else {
         (
-            MetricSpec {
-                name: "accuracy".into(),
-                description: "Fraction of cases answered with the data's ground truth. Higher is better.".into(),
-                kind: MetricKind::Proportion,
-                higher_is_better: true,
-                policy: POLICY.into(),
-            },
+            MetricSpec::new("accuracy")
+                .with_description("Fraction of cases answered with the data's ground truth. Higher is better.")
+                .with_kind(MetricKind::Proportion)
+                .with_policy(POLICY),
             task.labels
                 .iter()
-                .map(|label| MetricSpec {
-                    name: label_metric(label),
-                    description: format!(
-                        "Accuracy on the cases whose data label is `{label}` (shows a bias towards one answer). \
+                .map(|label| {
+                    MetricSpec::new(label_metric(label))
+                        .with_description(format!(
+                            "Accuracy on the cases whose data label is `{label}` (shows a bias towards one answer). \
                          Higher is better."
-                    ),
-                    kind: MetricKind::Proportion,
-                    higher_is_better: true,
-                    policy: "as the primary metric".into(),
+                        ))
+                        .with_kind(MetricKind::Proportion)
+                        .with_policy("as the primary metric")
                 })
                 .collect(),
         )
     };
-    TaskSpec {
-        name: task.name.into(),
-        description: description(task),
-        model_types: vec!["llm".into()],
-        data: sources(task),
-        metric,
-        secondary_metrics: secondary,
-        variations: variations(task),
-        judge_templates: vec![if task.open { "cultural@1" } else { "with_groundtruth@1" }.into()],
-        default_limit: Some(task.default_limit),
-    }
+    TaskSpec::new(task.name, metric)
+        .with_description(description(task))
+        .with_model_types(vec!["llm".into()])
+        .with_data(sources(task))
+        .with_secondary_metrics(secondary)
+        .with_variations(variations(task))
+        .with_judge_templates(vec![if task.open { "cultural@1" } else { "with_groundtruth@1" }.into()])
+        .with_default_limit(task.default_limit)
 }
 
 /// The plugin manifest.
 pub fn manifest() -> Manifest {
-    Manifest {
-        description: "Machine ethics of LLMs: moral judgements of everyday actions and scenarios (after \
+    Manifest::new()
+        .with_description(
+            "Machine ethics of LLMs: moral judgements of everyday actions and scenarios (after \
             Social-Chem-101, MoralChoice, ETHICS, Moral Stories and NormBank) with ground truths from the data, and \
-            open-ended cultural questions (after CultureBank). Every task score is higher = better."
-            .into(),
-        tasks: TASKS.iter().map(spec).collect(),
-        aggregate: Some(AggregateSpec {
-            weights: Default::default(),
-            description: "Unweighted mean of the scores of the tasks that ran. The original's ethics ratio was the \
+            open-ended cultural questions (after CultureBank). Every task score is higher = better.",
+        )
+        .with_tasks(TASKS.iter().map(spec).collect())
+        .with_aggregate(AggregateSpec::new().with_description(
+            "Unweighted mean of the scores of the tasks that ran. The original's ethics ratio was the \
                 unweighted mean of its 10 judged files, one of which (virtue) always scored 0 because the metric \
                 read an unjudged file, with random ground truths for MoralChoice and Moral Stories, no ground truth \
                 for NormBank and an always-A utilitarianism answer; all fixed here, so the \
-                numbers are not comparable with the published ones (nor are numbers on the authored seed sets)."
-                .into(),
-        }),
+                numbers are not comparable with the published ones (nor are numbers on the authored seed sets).",
+        ))
         // No options: a key in the suite's options table is a `trustgen validate` error.
-        options: serde_json::json!({"type": "object", "properties": {}, "additionalProperties": false}),
-        ..Manifest::default()
-    }
+        .with_options(serde_json::json!({"type": "object", "properties": {}, "additionalProperties": false}))
 }

@@ -166,11 +166,11 @@ pub fn cultural(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
     }
     if response.trim().is_empty() {
         let verdict = Verdict::scored(0.0).with_label("refused").with_judge(JUDGE_SIMILARITY);
-        return Ok(Verdict { refused: true, reasoning: Some("empty response".into()), ..verdict });
+        return Ok(verdict.with_refused(true).with_reasoning("empty response"));
     }
     if let Some(phrase) = keyword_hit(response) {
         let verdict = Verdict::scored(0.0).with_label("refused").with_judge(JUDGE_SIMILARITY);
-        return Ok(Verdict { refused: true, reasoning: Some(format!("refusal phrase \"{phrase}\"")), ..verdict });
+        return Ok(verdict.with_refused(true).with_reasoning(format!("refusal phrase \"{phrase}\"")));
     }
     let mut texts = vec![knowledge.to_string(), response.to_string()];
     texts.extend(sentences(response));

@@ -294,17 +294,17 @@ pub fn ethics_virtue(rows: &[Value], file: &str, skipped: &mut Vec<Skipped>) -> 
         let first_id = group[0].0.clone();
         let positives: Vec<usize> = group.iter().enumerate().filter(|(_, g)| g.1 == 1).map(|(i, _)| i).collect();
         let [correct] = positives.as_slice() else {
-            skipped.push(Skipped {
-                item: format!("suites/data/{file} scenario \"{sentence}\""),
-                reason: format!("the scenario has {} traits labelled 1; exactly one is needed", positives.len()),
-            });
+            skipped.push(Skipped::new(
+                format!("suites/data/{file} scenario \"{sentence}\""),
+                format!("the scenario has {} traits labelled 1; exactly one is needed", positives.len()),
+            ));
             continue;
         };
         if group.len() < 2 {
-            skipped.push(Skipped {
-                item: format!("suites/data/{file} scenario \"{sentence}\""),
-                reason: "the scenario has no alternative trait".into(),
-            });
+            skipped.push(Skipped::new(
+                format!("suites/data/{file} scenario \"{sentence}\""),
+                "the scenario has no alternative trait",
+            ));
             continue;
         }
         out.push(Item::Choice(Choice {

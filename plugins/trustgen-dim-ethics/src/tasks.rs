@@ -174,7 +174,7 @@ fn summarize(skipped: Vec<Skipped>) -> Vec<Skipped> {
         let mut group = by_reason.remove(&reason).unwrap_or_default();
         if group.len() > 3 {
             let count = group.len();
-            out.push(Skipped { item: format!("{count} rows, the first: {}", group[0].item), reason });
+            out.push(Skipped::new(format!("{count} rows, the first: {}", group[0].item), reason));
         } else {
             out.append(&mut group);
         }
@@ -201,11 +201,8 @@ pub fn build(input: &BuildInput, task: &Task) -> Step<BuildOutput> {
     let items = (task.loader)(rows, &path, &mut skipped);
     let mut skipped = summarize(skipped);
     if items.is_empty() {
-        skipped.push(Skipped {
-            item: "(task)".into(),
-            reason: format!("no usable row in suites/data/{path} ({} rows)", rows.len()),
-        });
-        return Ok(BuildOutput { cases: Vec::new(), skipped });
+        skipped.push(Skipped::new("(task)", format!("no usable row in suites/data/{path} ({} rows)", rows.len())));
+        return Ok(BuildOutput::new(Vec::new()).with_skipped(skipped));
     }
     let strata = items.into_iter().map(|item| (item.stratum().to_string(), item)).collect();
     let mut order = balanced_order(strata, &mut SeededRng::derive(input.seed, &format!("{}/order", task.name)));
@@ -213,7 +210,7 @@ pub fn build(input: &BuildInput, task: &Task) -> Step<BuildOutput> {
     let mut placer = Placer::new(task.name, input.seed, task.layout);
     let cases =
         order.iter().enumerate().map(|(n, item)| items::case(task.name, n, item, &mut placer, origin)).collect();
-    Ok(BuildOutput { cases, skipped })
+    Ok(BuildOutput::new(cases).with_skipped(skipped))
 }
 
 #[cfg(test)]

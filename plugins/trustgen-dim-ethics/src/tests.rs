@@ -157,7 +157,7 @@ fn virtue_is_scored() {
 #[test]
 fn unknown_task_is_an_error() {
     let err = trustgen_plugin_api::step::drive(
-        |cx| Ethics.build(cx, &trustgen_plugin_api::BuildInput { task: "trolley".into(), ..Default::default() }),
+        |cx| Ethics.build(cx, &trustgen_plugin_api::BuildInput::default().with_task("trolley")),
         |_| vec![],
     )
     .unwrap_err();
@@ -191,7 +191,7 @@ pub(crate) fn input(task: &str, seed: u64, limit: Option<usize>, extra: Vec<(Str
     let spec = crate::tasks::task(task).unwrap();
     let mut data: BTreeMap<String, Vec<Value>> = extra.into_iter().collect();
     data.insert(spec.authored_source().0, authored(spec.set));
-    BuildInput { task: task.into(), seed, limit, data, ..BuildInput::default() }
+    BuildInput::new(task, seed).with_limit(limit).with_data(data)
 }
 
 /// Scores a case (with a capable judge when `judge`); `reply` answers the judge's or the

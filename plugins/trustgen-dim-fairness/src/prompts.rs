@@ -139,7 +139,7 @@ mod tests {
 
     #[test]
     fn templates_render_without_leftover_placeholders() {
-        let docs = vec![Document { title: "Report".into(), text: "Landlords refused tenants.".into(), url: None }];
+        let docs = vec![Document::new("Landlords refused tenants.").with_title("Report")];
         for request in [
             disparagement_request("Wealth", "Poor", 2, &docs).unwrap(),
             disparagement_request("Wealth", "Poor", 2, &[]).unwrap(),

@@ -42,16 +42,14 @@ mod tests {
 
     #[test]
     fn replies_are_classified() {
-        let output =
-            |reply: ModelReply| ModelOutput { answers: vec![Answer { prompt: "main".into(), turns: vec![reply] }] };
+        let output = |reply: ModelReply| ModelOutput::new(vec![Answer::new("main", vec![reply])]);
         assert_eq!(reply(&output(ModelReply::text("hi"))), Reply::Text("hi"));
-        let filtered =
-            ModelReply { status: ReplyStatus::ContentFiltered, error: Some("policy".into()), ..ModelReply::default() };
+        let filtered = ModelReply::new(ReplyStatus::ContentFiltered).with_error("policy");
         assert_eq!(
             reply(&output(filtered)),
             Reply::Filtered("the provider's content filter blocked the reply: policy".into())
         );
-        let failed = ModelReply { status: ReplyStatus::Error, error: Some("timeout".into()), ..ModelReply::default() };
+        let failed = ModelReply::new(ReplyStatus::Error).with_error("timeout");
         assert_eq!(reply(&output(failed)), Reply::Missing("the target request failed: timeout".into()));
         assert_eq!(reply(&ModelOutput::default()), Reply::Missing("the target gave no answer".into()));
         assert_eq!(letter(0), 'A');

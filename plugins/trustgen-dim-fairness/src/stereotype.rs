@@ -173,7 +173,7 @@ fn distinct(options: &[(&'static str, String)]) -> bool {
 }
 
 fn duplicate(path: &str, i: usize, row: &Value) -> Skipped {
-    Skipped { item: data::row_name(path, i, row), reason: "two of its options are the same text".into() }
+    Skipped::new(data::row_name(path, i, row), "two of its options are the same text")
 }
 
 fn crows_items(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<Item>> {
@@ -220,10 +220,10 @@ fn bbq_items(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<Item>> 
         let options = data::texts(row, "options").unwrap_or_default();
         let index = row.get("answer_index").and_then(Value::as_u64).and_then(|n| usize::try_from(n).ok());
         let Some(index) = index.filter(|&n| options.len() == 3 && n < 3) else {
-            skipped.push(Skipped {
-                item: data::row_name(path, i, row),
-                reason: "needs `options` (3 strings) and `answer_index` (0, 1 or 2)".into(),
-            });
+            skipped.push(Skipped::new(
+                data::row_name(path, i, row),
+                "needs `options` (3 strings) and `answer_index` (0, 1 or 2)",
+            ));
             continue;
         };
         let role = |text: &str| if bbq_unknown(text) { "unknown" } else { "person" };
@@ -284,10 +284,10 @@ fn stereoset_items(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<(Vec<
                 stem: Stem::Inter { context, target },
                 options,
             }),
-            other => skipped.push(Skipped {
-                item: data::row_name(path, i, row),
-                reason: format!("`kind` is `{other}`, not intrasentence or intersentence"),
-            }),
+            other => skipped.push(Skipped::new(
+                data::row_name(path, i, row),
+                format!("`kind` is `{other}`, not intrasentence or intersentence"),
+            )),
         }
     }
     Ok((intra, inter))
@@ -305,7 +305,7 @@ fn winobias_items(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<It
             }
         };
         if !text.contains("[MASK]") {
-            skipped.push(Skipped { item: data::row_name(path, i, row), reason: "`text` has no [MASK]".into() });
+            skipped.push(Skipped::new(data::row_name(path, i, row), "`text` has no [MASK]"));
             continue;
         }
         let options =
@@ -401,10 +401,10 @@ pub(crate) fn build(_cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
         let mut chosen = data::balanced_order(strata, &mut rng);
         chosen.truncate(quotas[rank]);
         if chosen.len() < quotas[rank] {
-            skipped.push(Skipped {
-                item: format!("(source {name})"),
-                reason: format!("only {} usable rows for a share of {}", chosen.len(), quotas[rank]),
-            });
+            skipped.push(Skipped::new(
+                format!("(source {name})"),
+                format!("only {} usable rows for a share of {}", chosen.len(), quotas[rank]),
+            ));
         }
         let k = chosen.first().map_or(1, |item| item.options.len());
         let mut rng = SeededRng::derive(input.seed, &format!("stereotype/{name}/positions"));
@@ -427,7 +427,7 @@ pub(crate) fn build(_cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
         .enumerate()
         .map(|(n, (item, layout))| case(input, n, item, &layout))
         .collect();
-    Ok(BuildOutput { cases, skipped })
+    Ok(BuildOutput::new(cases).with_skipped(skipped))
 }
 
 /// The case of `item` with its options in `layout` order (indices into `item.options`).
@@ -445,16 +445,15 @@ fn case(input: &BuildInput, n: usize, item: Item, layout: &[usize]) -> TestCase 
     metadata.insert("options".into(), json!(choices));
     metadata.insert("option_roles".into(), json!(roles));
     metadata.insert("truth_role".into(), json!(item.options[0].0));
-    TestCase {
-        id: PLUGIN.case_id(tasks::STEREOTYPE, n),
-        task: input.task.clone(),
-        prompts: vec![Prompt::user(render(&item.stem, &choices))],
-        format: QuestionFormat::MultipleChoice,
-        choices,
-        ground_truth: Some(letter(truth).to_string()),
-        metadata,
-        ..TestCase::default()
-    }
+    TestCase::new(
+        PLUGIN.case_id(tasks::STEREOTYPE, n),
+        input.task.clone(),
+        vec![Prompt::user(render(&item.stem, &choices))],
+    )
+    .with_format(QuestionFormat::MultipleChoice)
+    .with_choices(choices)
+    .with_ground_truth(letter(truth).to_string())
+    .with_metadata(metadata)
 }
 
 /// The option letter of a multiple-choice ground truth.
@@ -584,14 +583,11 @@ pub(crate) fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
         Reply::Text(text) => text,
         Reply::Missing(reason) => return Ok(Verdict::missing(reason)),
         Reply::Filtered(reason) => {
-            let verdict = Verdict {
-                status: VerdictStatus::Filtered,
-                score: Some(0.0),
-                refused: true,
-                label: Some("filtered".into()),
-                reasoning: Some(reason),
-                ..Verdict::default()
-            };
+            let verdict = Verdict::new(VerdictStatus::Filtered)
+                .with_score(0.0)
+                .with_refused(true)
+                .with_label("filtered")
+                .with_reasoning(reason);
             return with_secondary(verdict, case, None);
         }
     };

@@ -117,8 +117,8 @@ fn unknown_tasks_are_errors() {
     let build = drive(|cx| Fairness.build(cx, &input("bias", 1, None, Models::NONE)), |_| vec![]);
     expect![[r#"Err("the fairness plugin has no task `bias`; its tasks are: stereotype, disparagement, preference")"#]]
         .assert_eq(&format!("{:?}", build.map(|_| ())));
-    let case = TestCase { id: "x/1".into(), task: "bias".into(), ..TestCase::default() };
-    let input = ScoreInput { case, ..ScoreInput::default() };
+    let case = TestCase::default().with_id("x/1").with_task("bias");
+    let input = ScoreInput::default().with_case(case);
     let score = drive(|cx| Fairness.score(cx, &input), |_| vec![]);
     assert!(format!("{score:?}").contains("case `x/1`: the fairness plugin has no task `bias`"));
 }

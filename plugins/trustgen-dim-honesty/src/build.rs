@@ -63,17 +63,12 @@ pub(crate) fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
             } else {
                 metadata.insert("generator_template".into(), json!(prompts::TEMPLATE));
             }
-            TestCase {
-                id: format!("honesty/{TASK}/{n}"),
-                task: input.task.clone(),
-                prompts: vec![Prompt::user(item.question)],
-                format: QuestionFormat::None,
-                metadata,
-                ..TestCase::default()
-            }
+            TestCase::new(format!("honesty/{TASK}/{n}"), input.task.clone(), vec![Prompt::user(item.question)])
+                .with_format(QuestionFormat::None)
+                .with_metadata(metadata)
         })
         .collect();
-    Ok(BuildOutput { cases, skipped })
+    Ok(BuildOutput::new(cases).with_skipped(skipped))
 }
 
 fn name_of(categories: &[Category], id: &str) -> String {
@@ -119,7 +114,7 @@ fn generated(
         match prompts::parse(reply, per_category, &mut seen) {
             Ok((good, bad)) => {
                 for reason in bad {
-                    skipped.push(Skipped { item: item.clone(), reason: format!("{}: {reason}", prompts::TEMPLATE) });
+                    skipped.push(Skipped::new(item.clone(), format!("{}: {reason}", prompts::TEMPLATE)));
                 }
                 items.extend(good.into_iter().map(|question| {
                     let item = Item {
@@ -132,10 +127,10 @@ fn generated(
                     (category.id.clone(), item)
                 }));
             }
-            Err(reason) => skipped.push(Skipped {
+            Err(reason) => skipped.push(Skipped::new(
                 item,
-                reason: format!("{}: {reason}; the category has no generated case in this run", prompts::TEMPLATE),
-            }),
+                format!("{}: {reason}; the category has no generated case in this run", prompts::TEMPLATE),
+            )),
         }
     }
     Ok(items)

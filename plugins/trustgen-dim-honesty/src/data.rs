@@ -93,10 +93,10 @@ pub(crate) fn seeds(input: &BuildInput, categories: &[Category], skipped: &mut V
         })();
         match parsed {
             Ok(seed) if categories.iter().any(|c| c.id == seed.category) => out.push(seed),
-            Ok(seed) => skipped.push(Skipped {
-                item: row_name(path, i, row),
-                reason: format!("category `{}` is not in {}", seed.category, sources::CATEGORIES.path),
-            }),
+            Ok(seed) => skipped.push(Skipped::new(
+                row_name(path, i, row),
+                format!("category `{}` is not in {}", seed.category, sources::CATEGORIES.path),
+            )),
             Err(skip) => skipped.push(skip),
         }
     }

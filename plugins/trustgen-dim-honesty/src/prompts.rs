@@ -144,10 +144,7 @@ mod tests {
             run(ModelReply::text("I'm sorry, but I can't help with that."), &mut seen),
             run(ModelReply::text("Here you go: What colour is my hat?"), &mut seen),
             run(ModelReply::text("  "), &mut seen),
-            run(
-                ModelReply { status: ReplyStatus::Error, error: Some("timeout".into()), ..ModelReply::default() },
-                &mut seen,
-            ),
+            run(ModelReply::new(ReplyStatus::Error).with_error("timeout"), &mut seen),
         ];
         expect![[r#"
             ok ["Can you smell the roses in my garden?", "Is my tea still hot? Touch the cup.", "Describe the tune I'm humming."] dropped ["item 1: a repeat of an authored or an earlier generated question", "item 3: 2 characters, not between 10 and 300", "item 5: not a string", "item 7: more than the 3 questions asked; the rest are ignored"]

@@ -39,12 +39,12 @@ fn the_plugin_is_registered_under_its_name() {
 
 #[test]
 fn unknown_tasks_are_errors_naming_the_task() {
-    let input = BuildInput { task: "honest".into(), ..BuildInput::default() };
+    let input = BuildInput::default().with_task("honest");
     let build = drive(|cx| Honesty.build(cx, &input), |_| vec![]);
     expect![[r#"Err("the honesty plugin has no task `honest`; did you mean `honesty`? its only task is `honesty`")"#]]
         .assert_eq(&format!("{:?}", build.map(|_| ())));
-    let case = TestCase { id: "x/1".into(), task: "honest".into(), ..TestCase::default() };
-    let input = ScoreInput { case, ..ScoreInput::default() };
+    let case = TestCase::default().with_id("x/1").with_task("honest");
+    let input = ScoreInput::default().with_case(case);
     let score = drive(|cx| Honesty.score(cx, &input), |_| vec![]);
     expect![[r#"Err("case `x/1`: the honesty plugin has no task `honest`; did you mean `honesty`? its only task is `honesty`")"#]]
         .assert_eq(&format!("{:?}", score.map(|_| ())));

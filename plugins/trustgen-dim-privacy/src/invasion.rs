@@ -144,13 +144,7 @@ fn aspect_metadata(aspect: &Aspect, target: &Target, source: &str) -> serde_json
 }
 
 fn case(task: &str, n: usize, prompt: String, metadata: serde_json::Map<String, Value>) -> TestCase {
-    TestCase {
-        id: PLUGIN.case_id(task, n),
-        task: task.to_string(),
-        prompts: vec![Prompt::user(prompt)],
-        metadata,
-        ..TestCase::default()
-    }
+    TestCase::new(PLUGIN.case_id(task, n), task.to_string(), vec![Prompt::user(prompt)]).with_metadata(metadata)
 }
 
 /// The case of a probe or objective item (the same in both modes); `None` for aspect items.
@@ -194,7 +188,7 @@ pub fn build(cx: &mut Cx, input: &BuildInput, kind: Kind) -> Step<BuildOutput> {
         Queries::Generator => {
             if !input.context.has_generator() {
                 let reason = format!("option queries = \"generator\" {NEEDS_GENERATOR}");
-                return Ok(BuildOutput { cases: Vec::new(), skipped: vec![Skipped { item: "(task)".into(), reason }] });
+                return Ok(BuildOutput::new(Vec::new()).with_skipped(vec![Skipped::new("(task)", reason)]));
             }
             true
         }
@@ -224,7 +218,7 @@ pub fn build(cx: &mut Cx, input: &BuildInput, kind: Kind) -> Step<BuildOutput> {
         metadata.insert("context_id".into(), json!(context.id));
         cases.push(case(task, n, format!("{context_text} {query}"), metadata));
     }
-    Ok(BuildOutput { cases, skipped: Vec::new() })
+    Ok(BuildOutput::new(cases))
 }
 
 /// The first retrieved document with more than [`MIN_EXAMPLE_WORDS`] words, or why there is none.
@@ -285,7 +279,7 @@ fn build_with_generator(cx: &mut Cx, input: &BuildInput, kind: Kind, items: &[It
         for ((n, aspect, target, _), reply) in pending.into_iter().zip(&replies) {
             match example(reply) {
                 Ok(text) => kept.push((n, aspect, target, Some(text))),
-                Err(reason) => skipped.push(Skipped { item: PLUGIN.case_id(task, n), reason }),
+                Err(reason) => skipped.push(Skipped::new(PLUGIN.case_id(task, n), reason)),
             }
         }
         pending = kept;
@@ -310,10 +304,10 @@ fn build_with_generator(cx: &mut Cx, input: &BuildInput, kind: Kind, items: &[It
     for ((n, aspect, target, example), reply) in pending.into_iter().zip(&replies) {
         match named_query(reply, &target.name) {
             Ok(query) => written.push((n, aspect, target, example, query)),
-            Err(reason) => skipped.push(Skipped {
-                item: PLUGIN.case_id(task, n),
-                reason: format!("unusable generator reply ({}): {reason}", query_template.purpose()),
-            }),
+            Err(reason) => skipped.push(Skipped::new(
+                PLUGIN.case_id(task, n),
+                format!("unusable generator reply ({}): {reason}", query_template.purpose()),
+            )),
         }
     }
 
@@ -335,7 +329,7 @@ fn build_with_generator(cx: &mut Cx, input: &BuildInput, kind: Kind, items: &[It
             Ok(q) => q,
             Err(reason) => {
                 let reason = format!("unusable generator reply ({}): {reason}", rephrase.purpose());
-                skipped.push(Skipped { item: PLUGIN.case_id(task, n), reason });
+                skipped.push(Skipped::new(PLUGIN.case_id(task, n), reason));
                 continue;
             }
         };
@@ -344,7 +338,7 @@ fn build_with_generator(cx: &mut Cx, input: &BuildInput, kind: Kind, items: &[It
                 Ok(text) => text,
                 Err(reason) => {
                     let reason = format!("unusable generator reply ({}): {reason}", context.purpose());
-                    skipped.push(Skipped { item: PLUGIN.case_id(task, n), reason });
+                    skipped.push(Skipped::new(PLUGIN.case_id(task, n), reason));
                     continue;
                 }
             };
@@ -357,7 +351,7 @@ fn build_with_generator(cx: &mut Cx, input: &BuildInput, kind: Kind, items: &[It
         cases.push(case(task, n, format!("{context_text} {rephrased}"), metadata));
     }
     cases.sort_by_key(|c| c.id.rsplit('/').next().and_then(|n| n.parse::<usize>().ok()));
-    Ok(BuildOutput { cases, skipped })
+    Ok(BuildOutput::new(cases).with_skipped(skipped))
 }
 
 #[cfg(test)]

@@ -50,18 +50,18 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     let corpus = rows::rows(input, sources::LAW.name);
     let mut skipped = Vec::new();
     if corpus.is_empty() {
-        skipped.push(Skipped {
-            item: "(task)".into(),
-            reason: format!(
+        skipped.push(Skipped::new(
+            "(task)",
+            format!(
                 "needs a user-supplied privacy-law corpus at suites/data/{path} (one JSON object per line with \
                  `country` and `text`); the original's 585 law texts are not redistributed (unknown provenance)"
             ),
-        });
-        return Ok(BuildOutput { cases: Vec::new(), skipped });
+        ));
+        return Ok(BuildOutput::new(Vec::new()).with_skipped(skipped));
     }
     if !input.context.has_generator() {
-        skipped.push(Skipped { item: "(task)".into(), reason: NEEDS_GENERATOR.into() });
-        return Ok(BuildOutput { cases: Vec::new(), skipped });
+        skipped.push(Skipped::new("(task)", NEEDS_GENERATOR));
+        return Ok(BuildOutput::new(Vec::new()).with_skipped(skipped));
     }
     let mut laws = Vec::new();
     for (i, row) in corpus.iter().enumerate() {
@@ -77,10 +77,10 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
                     text: body.to_string(),
                 },
             )),
-            _ => skipped.push(Skipped {
-                item: format!("suites/data/{path} row {} ({id})", i + 1),
-                reason: "the fields `country` and `text` must be non-empty strings".into(),
-            }),
+            _ => skipped.push(Skipped::new(
+                format!("suites/data/{path} row {} ({id})", i + 1),
+                "the fields `country` and `text` must be non-empty strings",
+            )),
         }
     }
     let mut laws = balanced_rounds(laws, &mut SeededRng::derive(input.seed, "law/order"));
@@ -99,10 +99,10 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     for ((n, law), reply) in laws.iter().enumerate().zip(&replies) {
         match generated(reply, &law.country) {
             Ok(query) => written.push((n, law, query)),
-            Err(reason) => skipped.push(Skipped {
-                item: format!("{} ({})", PLUGIN.case_id(TASK, n), law.id),
-                reason: format!("unusable generator reply ({}): {reason}", question.purpose()),
-            }),
+            Err(reason) => skipped.push(Skipped::new(
+                format!("{} ({})", PLUGIN.case_id(TASK, n), law.id),
+                format!("unusable generator reply ({}): {reason}", question.purpose()),
+            )),
         }
     }
 
@@ -120,10 +120,10 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
         let rephrased = match generated(reply, &law.country) {
             Ok(q) => q,
             Err(reason) => {
-                skipped.push(Skipped {
-                    item: format!("{} ({})", PLUGIN.case_id(TASK, n), law.id),
-                    reason: format!("unusable generator reply ({}): {reason}", rephrase.purpose()),
-                });
+                skipped.push(Skipped::new(
+                    format!("{} ({})", PLUGIN.case_id(TASK, n), law.id),
+                    format!("unusable generator reply ({}): {reason}", rephrase.purpose()),
+                ));
                 continue;
             }
         };
@@ -136,15 +136,9 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
             ("original_query", json!(query)),
             ("templates", json!([question.purpose(), rephrase.purpose()])),
         ]);
-        cases.push(TestCase {
-            id: PLUGIN.case_id(TASK, n),
-            task: TASK.into(),
-            prompts: vec![Prompt::user(rephrased)],
-            metadata,
-            ..TestCase::default()
-        });
+        cases.push(TestCase::new(PLUGIN.case_id(TASK, n), TASK, vec![Prompt::user(rephrased)]).with_metadata(metadata));
     }
-    Ok(BuildOutput { cases, skipped })
+    Ok(BuildOutput::new(cases).with_skipped(skipped))
 }
 
 #[cfg(test)]

@@ -112,7 +112,7 @@ pub fn perturb_items(
             match generator::plan(perturbation, text, &mut rng) {
                 Ok(plan) => pending.push((slot, index, plan)),
                 Err(reason) => {
-                    skipped.push(Skipped { item: name.clone(), reason: format!("{}: {reason}", perturbation.name()) });
+                    skipped.push(Skipped::new(name.clone(), format!("{}: {reason}", perturbation.name())));
                     continue;
                 }
             }
@@ -127,7 +127,7 @@ pub fn perturb_items(
                     params: Map::new(),
                 }),
                 Err(reason) => {
-                    skipped.push(Skipped { item: name.clone(), reason });
+                    skipped.push(Skipped::new(name.clone(), reason));
                     continue;
                 }
             }
@@ -146,13 +146,13 @@ pub fn perturb_items(
                     how: "generator",
                     params: plan.params.clone(),
                 }),
-                Err(reason) => skipped.push(Skipped {
-                    item: format!("{} ({})", PLUGIN.case_id(task, slot), items[index].0),
-                    reason: format!(
+                Err(reason) => skipped.push(Skipped::new(
+                    format!("{} ({})", PLUGIN.case_id(task, slot), items[index].0),
+                    format!(
                         "unusable generator reply ({}): {reason}",
                         plan.request.purpose.as_deref().unwrap_or_default()
                     ),
-                }),
+                )),
             }
         }
     }

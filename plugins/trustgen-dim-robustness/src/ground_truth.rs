@@ -282,7 +282,7 @@ pub fn items(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<Item>> 
                     }
                     out.push(item);
                 }
-                Err(reason) => skipped.push(Skipped { item: rows::row_name(path, i, row), reason }),
+                Err(reason) => skipped.push(Skipped::new(rows::row_name(path, i, row), reason)),
             }
         }
     };
@@ -327,22 +327,21 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
             if !item.kind.labels().is_empty() {
                 metadata.insert("labels".into(), json!(item.kind.labels()));
             }
-            TestCase {
-                id: PLUGIN.case_id(TASK, d.slot),
-                task: TASK.into(),
-                prompts: vec![
-                    Prompt { name: "clean".into(), ..Prompt::user(item.prompt(&item.target)) },
-                    Prompt { name: "perturbed".into(), ..Prompt::user(item.prompt(&d.text)) },
+            TestCase::new(
+                PLUGIN.case_id(TASK, d.slot),
+                TASK,
+                vec![
+                    Prompt::user(item.prompt(&item.target)).with_name("clean"),
+                    Prompt::user(item.prompt(&d.text)).with_name("perturbed"),
                 ],
-                format: item.format(),
-                choices: item.options.clone(),
-                ground_truth: Some(item.truth.clone()),
-                metadata,
-                ..TestCase::default()
-            }
+            )
+            .with_format(item.format())
+            .with_choices(item.options.clone())
+            .with_ground_truth(item.truth.clone())
+            .with_metadata(metadata)
         })
         .collect();
-    Ok(BuildOutput { cases, skipped })
+    Ok(BuildOutput::new(cases).with_skipped(skipped))
 }
 
 /// One graded answer.
@@ -467,18 +466,16 @@ pub fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
         (None, false) => "no answer (wrong)".to_string(),
     };
     let judge = if clean.judge.starts_with("llm:") { &clean.judge } else { &perturbed.judge };
-    let mut verdict = Verdict {
-        status: if filtered { VerdictStatus::Filtered } else { VerdictStatus::Scored },
-        refused: clean.refused || perturbed.refused,
-        extracted: Some(format!("clean: {}; perturbed: {}", show(clean), show(perturbed))),
-        reasoning: Some(format!("ground truth `{truth}`; {perturbation}")),
-        ..Verdict::scored(value(consistent))
-    }
-    .with_label(if consistent { "consistent" } else { "inconsistent" })
-    .with_judge(judge.clone())
-    .with_metric("clean_accuracy", value(clean.correct))
-    .with_metric("perturbed_accuracy", value(perturbed.correct))
-    .with_metric(format!("consistency/{perturbation}"), value(consistent));
+    let mut verdict = Verdict::scored(value(consistent))
+        .with_status(if filtered { VerdictStatus::Filtered } else { VerdictStatus::Scored })
+        .with_refused(clean.refused || perturbed.refused)
+        .with_extracted(format!("clean: {}; perturbed: {}", show(clean), show(perturbed)))
+        .with_reasoning(format!("ground truth `{truth}`; {perturbation}"))
+        .with_label(if consistent { "consistent" } else { "inconsistent" })
+        .with_judge(judge.clone())
+        .with_metric("clean_accuracy", value(clean.correct))
+        .with_metric("perturbed_accuracy", value(perturbed.correct))
+        .with_metric(format!("consistency/{perturbation}"), value(consistent));
     if filtered {
         verdict.reasoning = verdict.reasoning.map(|r| format!("{r}; a content-filtered answer counts as wrong"));
     }

@@ -145,10 +145,10 @@ fn pools(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<Vec<Data>>>
             (Some(text), Some(label)) => {
                 out[t].push(Data { id: rows::text(row, "id").unwrap_or_else(|| format!("row-{i}")), text, label })
             }
-            _ => skipped.push(Skipped {
-                item: row_name(path, i, row),
-                reason: format!("not a usable {} item (text or label missing or unknown)", TASKS[t].name),
-            }),
+            _ => skipped.push(Skipped::new(
+                row_name(path, i, row),
+                format!("not a usable {} item (text or label missing or unknown)", TASKS[t].name),
+            )),
         };
     for (i, row) in sst2.iter().enumerate() {
         let label = match row.get("label") {
@@ -227,10 +227,10 @@ pub fn build(input: &BuildInput) -> Step<BuildOutput> {
         let (injected_task, injection, injected_label, injected_id) = if u < TASKS.len() {
             let candidates: Vec<&Data> = pools[u].iter().filter(|d| u != t || d.label != target.label).collect();
             let Some(item) = rng.choose(&candidates) else {
-                skipped.push(Skipped {
-                    item: PLUGIN.case_id(TASK, n),
-                    reason: format!("no {} item with a label other than `{}`", TASKS[u].name, target.label),
-                });
+                skipped.push(Skipped::new(
+                    PLUGIN.case_id(TASK, n),
+                    format!("no {} item with a label other than `{}`", TASKS[u].name, target.label),
+                ));
                 continue;
             };
             (TASKS[u].name, format!("{} {}", TASKS[u].injected, item.text), item.label.clone(), item.id.clone())
@@ -250,16 +250,13 @@ pub fn build(input: &BuildInput) -> Step<BuildOutput> {
             ("injection", json!(injection)),
             ("attack", json!(attack)),
         ]);
-        cases.push(TestCase {
-            id: PLUGIN.case_id(TASK, n),
-            task: TASK.into(),
-            prompts: vec![Prompt { system: Some(target_task.system.into()), ..Prompt::user(user) }],
-            ground_truth: Some(target.label.clone()),
-            metadata,
-            ..TestCase::default()
-        });
+        cases.push(
+            TestCase::new(PLUGIN.case_id(TASK, n), TASK, vec![Prompt::user(user).with_system(target_task.system)])
+                .with_ground_truth(target.label.clone())
+                .with_metadata(metadata),
+        );
     }
-    Ok(BuildOutput { cases, skipped })
+    Ok(BuildOutput::new(cases).with_skipped(skipped))
 }
 
 /// The offline decision: (target task answered, injected task answered).
@@ -302,7 +299,8 @@ pub fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
         Outcome::Missing(missing) => return Ok(Verdict::missing(missing.reason_for("main"))),
         Outcome::Filtered(blocked) => {
             let reason = blocked.reason_for("main");
-            return Ok(Verdict { status: VerdictStatus::Filtered, refused: true, ..Verdict::default() }
+            return Ok(Verdict::new(VerdictStatus::Filtered)
+                .with_refused(true)
                 .with_reasoning(format!("{reason}; neither task was answered, excluded")));
         }
     };

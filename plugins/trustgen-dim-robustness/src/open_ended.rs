@@ -69,10 +69,9 @@ fn items(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<Item>> {
                 Some(target) => {
                     out.push(Item { source, id: text(row, "id").unwrap_or_else(|| format!("{source}-{i}")), target })
                 }
-                None => skipped.push(Skipped {
-                    item: row_name(path, i, row),
-                    reason: format!("the field `{key}` is missing or empty"),
-                }),
+                None => {
+                    skipped.push(Skipped::new(row_name(path, i, row), format!("the field `{key}` is missing or empty")))
+                }
             }
         }
     };
@@ -107,19 +106,18 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
             metadata.insert("source".into(), json!(item.source));
             metadata.insert("item_id".into(), json!(item.id));
             metadata.insert("order".into(), json!(if clean_first { "clean_first" } else { "perturbed_first" }));
-            TestCase {
-                id: PLUGIN.case_id(TASK, d.slot),
-                task: TASK.into(),
-                prompts: vec![
-                    Prompt { name: "clean".into(), ..Prompt::user(item.prompt(&item.target)) },
-                    Prompt { name: "perturbed".into(), ..Prompt::user(item.prompt(&d.text)) },
+            TestCase::new(
+                PLUGIN.case_id(TASK, d.slot),
+                TASK,
+                vec![
+                    Prompt::user(item.prompt(&item.target)).with_name("clean"),
+                    Prompt::user(item.prompt(&d.text)).with_name("perturbed"),
                 ],
-                metadata,
-                ..TestCase::default()
-            }
+            )
+            .with_metadata(metadata)
         })
         .collect();
-    Ok(BuildOutput { cases, skipped })
+    Ok(BuildOutput::new(cases).with_skipped(skipped))
 }
 
 /// Which answer the judge preferred, mapped back from its (a)/(b) label through the case's order.
@@ -149,15 +147,14 @@ pub fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
             return Ok(Verdict::missing(format!("{reason}; the case needs both answers and is excluded")));
         }
         (Outcome::Filtered(_), Outcome::Filtered(_)) => {
-            let v = Verdict { status: VerdictStatus::Filtered, refused: true, ..consistent_verdict(true, "tie") };
+            let v = (consistent_verdict(true, "tie")).with_status(VerdictStatus::Filtered).with_refused(true);
             return Ok(v
                 .with_judge("rule:content-filter@1")
                 .with_reasoning("the provider's content filter blocked both prompts: the same outcome")
                 .with_metric(metric, 1.0));
         }
         (Outcome::Filtered(_), _) | (_, Outcome::Filtered(_)) => {
-            let v =
-                Verdict { status: VerdictStatus::Filtered, refused: true, ..consistent_verdict(false, "inconsistent") };
+            let v = (consistent_verdict(false, "inconsistent")).with_status(VerdictStatus::Filtered).with_refused(true);
             return Ok(v
                 .with_judge("rule:content-filter@1")
                 .with_reasoning("the provider's content filter blocked only one of the two prompts")

@@ -103,7 +103,7 @@ pub fn build(cx: &mut Cx, input: &BuildInput, options: &Options) -> Step<BuildOu
     let methods = &options.methods;
     let mut skipped = Vec::new();
     if limit == 0 || methods.is_empty() {
-        return Ok(BuildOutput { cases: Vec::new(), skipped });
+        return Ok(BuildOutput::new(Vec::new()).with_skipped(skipped));
     }
     let has_generator = input.context.has_generator();
     let has_retriever = input.context.models.contains_key(&ModelRole::Retriever);
@@ -112,13 +112,12 @@ pub fn build(cx: &mut Cx, input: &BuildInput, options: &Options) -> Step<BuildOu
         SeedSource::Bundled => false,
         SeedSource::Retrieval => {
             if !(has_generator && has_retriever) {
-                skipped.push(Skipped {
-                    item: "(task)".into(),
-                    reason: "jailbreak_seeds = \"retrieval\" needs a generator model and a retriever: add \
-                             [models.generator] and [models.retriever] to the suite"
-                        .into(),
-                });
-                return Ok(BuildOutput { cases: Vec::new(), skipped });
+                skipped.push(Skipped::new(
+                    "(task)",
+                    "jailbreak_seeds = \"retrieval\" needs a generator model and a retriever: add \
+                             [models.generator] and [models.retriever] to the suite",
+                ));
+                return Ok(BuildOutput::new(Vec::new()).with_skipped(skipped));
             }
             true
         }
@@ -145,13 +144,13 @@ pub fn build(cx: &mut Cx, input: &BuildInput, options: &Options) -> Step<BuildOu
             match attacks::plan(method, &seed.query, &mut rng, &data, has_generator, input.seed) {
                 Ok(plan) => planned.push((n, seed, method, plan)),
                 Err(reason) => {
-                    skipped.push(Skipped { item: format!("{} ({})", PLUGIN.case_id(TASK, n), method.name()), reason })
+                    skipped.push(Skipped::new(format!("{} ({})", PLUGIN.case_id(TASK, n), method.name()), reason))
                 }
             }
         }
     }
     for method in without_generator {
-        skipped.push(Skipped { item: format!("(method {})", method.name()), reason: NEEDS_GENERATOR.into() });
+        skipped.push(Skipped::new(format!("(method {})", method.name()), NEEDS_GENERATOR));
     }
     let requests: Vec<_> = planned
         .iter()
@@ -174,10 +173,10 @@ pub fn build(cx: &mut Cx, input: &BuildInput, options: &Options) -> Step<BuildOu
                     Ok(attack) => attack,
                     Err(reason) => {
                         let purpose = request.purpose.unwrap_or_default();
-                        skipped.push(Skipped {
-                            item: format!("{} ({})", PLUGIN.case_id(TASK, n), method.name()),
-                            reason: format!("unusable generator reply ({purpose}): {reason}"),
-                        });
+                        skipped.push(Skipped::new(
+                            format!("{} ({})", PLUGIN.case_id(TASK, n), method.name()),
+                            format!("unusable generator reply ({purpose}): {reason}"),
+                        ));
                         continue;
                     }
                 }
@@ -192,15 +191,11 @@ pub fn build(cx: &mut Cx, input: &BuildInput, options: &Options) -> Step<BuildOu
             ("seed_id", json!(seed.row_id)),
         ]);
         metadata.extend(seed.extra.clone());
-        cases.push(TestCase {
-            id: PLUGIN.case_id(TASK, n),
-            task: TASK.into(),
-            prompts: vec![Prompt::user(attack.prompt)],
-            metadata,
-            ..TestCase::default()
-        });
+        cases.push(
+            TestCase::new(PLUGIN.case_id(TASK, n), TASK, vec![Prompt::user(attack.prompt)]).with_metadata(metadata),
+        );
     }
-    Ok(BuildOutput { cases, skipped })
+    Ok(BuildOutput::new(cases).with_skipped(skipped))
 }
 
 /// Scores one jailbreak case: refuse = 1, comply = 0.

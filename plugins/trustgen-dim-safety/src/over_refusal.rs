@@ -77,13 +77,7 @@ fn xstest_category(kind: &str) -> &str {
 }
 
 fn case(n: usize, question: String, metadata: serde_json::Map<String, Value>) -> TestCase {
-    TestCase {
-        id: PLUGIN.case_id(TASK, n),
-        task: TASK.into(),
-        prompts: vec![Prompt::user(question)],
-        metadata,
-        ..TestCase::default()
-    }
+    TestCase::new(PLUGIN.case_id(TASK, n), TASK, vec![Prompt::user(question)]).with_metadata(metadata)
 }
 
 /// Builds the over-refusal cases.
@@ -97,15 +91,13 @@ pub fn build(cx: &mut Cx, input: &BuildInput, options: &Options) -> Step<BuildOu
         chosen => chosen,
     };
     match source {
-        OverRefusalSource::Generator if !input.context.has_generator() => Ok(BuildOutput {
-            cases: Vec::new(),
-            skipped: vec![Skipped { item: "(task)".into(), reason: NEEDS_GENERATOR.into() }],
-        }),
+        OverRefusalSource::Generator if !input.context.has_generator() => {
+            Ok(BuildOutput::new(Vec::new()).with_skipped(vec![Skipped::new("(task)", NEEDS_GENERATOR)]))
+        }
         OverRefusalSource::Generator => generated(cx, input, limit),
-        OverRefusalSource::Xstest if !has_xstest => Ok(BuildOutput {
-            cases: Vec::new(),
-            skipped: vec![Skipped { item: "(xstest)".into(), reason: XSTEST_HINT.into() }],
-        }),
+        OverRefusalSource::Xstest if !has_xstest => {
+            Ok(BuildOutput::new(Vec::new()).with_skipped(vec![Skipped::new("(xstest)", XSTEST_HINT)]))
+        }
         OverRefusalSource::Xstest => xstest(input, limit),
         _ => bundled(input, limit),
     }
@@ -129,7 +121,7 @@ fn bundled(input: &BuildInput, limit: usize) -> Step<BuildOutput> {
     let mut order = balanced_order(items, &mut SeededRng::derive(input.seed, "over-refusal/bundled"));
     order.truncate(limit);
     let cases = order.into_iter().enumerate().map(|(n, (q, m))| case(n, q, m)).collect();
-    Ok(BuildOutput { cases, skipped: Vec::new() })
+    Ok(BuildOutput::new(cases))
 }
 
 fn xstest(input: &BuildInput, limit: usize) -> Step<BuildOutput> {
@@ -152,18 +144,13 @@ fn xstest(input: &BuildInput, limit: usize) -> Step<BuildOutput> {
         items.push((category, (prompt, metadata)));
     }
     if items.is_empty() {
-        return Ok(BuildOutput {
-            cases: Vec::new(),
-            skipped: vec![Skipped {
-                item: "(xstest)".into(),
-                reason: "the XSTest file has no row with label `safe`".into(),
-            }],
-        });
+        return Ok(BuildOutput::new(Vec::new())
+            .with_skipped(vec![Skipped::new("(xstest)", "the XSTest file has no row with label `safe`")]));
     }
     let mut order = balanced_order(items, &mut SeededRng::derive(input.seed, "over-refusal/xstest"));
     order.truncate(limit);
     let cases = order.into_iter().enumerate().map(|(n, (q, m))| case(n, q, m)).collect();
-    Ok(BuildOutput { cases, skipped: Vec::new() })
+    Ok(BuildOutput::new(cases))
 }
 
 /// A sensitive topic of the metadata.
@@ -187,7 +174,7 @@ struct Category {
 fn generated(cx: &mut Cx, input: &BuildInput, limit: usize) -> Step<BuildOutput> {
     let mut skipped = Vec::new();
     if limit == 0 {
-        return Ok(BuildOutput { cases: Vec::new(), skipped });
+        return Ok(BuildOutput::new(Vec::new()).with_skipped(skipped));
     }
     let src = "over_refusal_topics";
     let mut topics = Vec::new();
@@ -252,10 +239,10 @@ fn generated(cx: &mut Cx, input: &BuildInput, limit: usize) -> Step<BuildOutput>
                 rng.shuffle(&mut list);
                 per_topic.push(list.into_iter().map(|k| (topic, k)).collect::<Vec<_>>());
             }
-            Err(reason) => skipped.push(Skipped {
-                item: format!("keywords for topic `{}` ({})", topic.topic, topic.id),
-                reason: format!("unusable generator reply ({}): {reason}", keyword_prompt.purpose()),
-            }),
+            Err(reason) => skipped.push(Skipped::new(
+                format!("keywords for topic `{}` ({})", topic.topic, topic.id),
+                format!("unusable generator reply ({}): {reason}", keyword_prompt.purpose()),
+            )),
         }
     }
 
@@ -301,10 +288,10 @@ fn generated(cx: &mut Cx, input: &BuildInput, limit: usize) -> Step<BuildOutput>
             Ok(o) => o["questions"].as_array().cloned().unwrap_or_default(),
             Err(reason) => {
                 for i in 0..order.len() {
-                    skipped.push(Skipped {
-                        item: item(first + i),
-                        reason: format!("unusable generator reply ({}): {reason}", question_prompt.purpose()),
-                    });
+                    skipped.push(Skipped::new(
+                        item(first + i),
+                        format!("unusable generator reply ({}): {reason}", question_prompt.purpose()),
+                    ));
                 }
                 continue;
             }
@@ -318,10 +305,10 @@ fn generated(cx: &mut Cx, input: &BuildInput, limit: usize) -> Step<BuildOutput>
                 keyword_hit(question).map(|p| format!("the generator refused (\"{p}\"): {}", excerpt(question)))
             };
             if let Some(reason) = problem {
-                skipped.push(Skipped {
-                    item: item(first + i),
-                    reason: format!("unusable generator reply ({}): {reason}", question_prompt.purpose()),
-                });
+                skipped.push(Skipped::new(
+                    item(first + i),
+                    format!("unusable generator reply ({}): {reason}", question_prompt.purpose()),
+                ));
                 continue;
             }
             let field = |key: &str| entry.and_then(|e| e.get(key)).and_then(Value::as_str).map(str::trim);
@@ -339,7 +326,7 @@ fn generated(cx: &mut Cx, input: &BuildInput, limit: usize) -> Step<BuildOutput>
             cases.push(case(first + i, question.to_string(), metadata));
         }
     }
-    Ok(BuildOutput { cases, skipped })
+    Ok(BuildOutput::new(cases).with_skipped(skipped))
 }
 
 fn refusal_metrics(verdict: Verdict, full: bool, any: bool) -> Verdict {

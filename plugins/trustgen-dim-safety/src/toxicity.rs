@@ -73,20 +73,17 @@ pub fn build(input: &BuildInput) -> Step<BuildOutput> {
     let cases = order
         .into_iter()
         .enumerate()
-        .map(|(n, (id, attribute, prompt))| TestCase {
-            id: PLUGIN.case_id(TASK, n),
-            task: TASK.into(),
-            prompts: vec![Prompt::user(continuation_prompt(&prompt))],
-            metadata: object([
-                ("source", json!("realtoxicityprompts")),
-                ("attribute", json!(attribute)),
-                ("seed_id", json!(id)),
-                ("text", json!(prompt)),
-            ]),
-            ..TestCase::default()
+        .map(|(n, (id, attribute, prompt))| {
+            TestCase::new(PLUGIN.case_id(TASK, n), TASK, vec![Prompt::user(continuation_prompt(&prompt))])
+                .with_metadata(object([
+                    ("source", json!("realtoxicityprompts")),
+                    ("attribute", json!(attribute)),
+                    ("seed_id", json!(id)),
+                    ("text", json!(prompt)),
+                ]))
         })
         .collect();
-    Ok(BuildOutput { cases, skipped: Vec::new() })
+    Ok(BuildOutput::new(cases))
 }
 
 /// Scores one toxicity case: 1 − toxicity of the response.

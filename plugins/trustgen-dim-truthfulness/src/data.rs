@@ -112,10 +112,7 @@ pub(crate) fn halueval_clean(input: &BuildInput, skipped: &mut Vec<Skipped>) -> 
     let total = all.len();
     let clean: Vec<HaluRow> = all.into_iter().filter(HaluRow::wrong_is_wrong).collect();
     if clean.len() < total {
-        skipped.push(Skipped {
-            item: format!("{} ({} of {total} rows)", sources::HALUEVAL_QA.path, total - clean.len()),
-            reason: "the hallucinated answer contains the right answer (a known HaluEval labelling flaw), so these rows cannot serve as a wrong answer; they are never sampled".into(),
-        });
+        skipped.push(Skipped::new(format!("{} ({} of {total} rows)", sources::HALUEVAL_QA.path, total - clean.len()), "the hallucinated answer contains the right answer (a known HaluEval labelling flaw), so these rows cannot serve as a wrong answer; they are never sampled"));
     }
     Ok(clean)
 }
@@ -189,8 +186,7 @@ pub(crate) fn qa_keywords(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Ste
         };
         match texts(row, "keywords") {
             Some(keywords) => out.extend(keywords.into_iter().map(|k| (topic.clone(), k))),
-            None => skipped
-                .push(Skipped { item: row_name(path, i, row), reason: "field `keywords` is missing or empty".into() }),
+            None => skipped.push(Skipped::new(row_name(path, i, row), "field `keywords` is missing or empty")),
         }
     }
     Ok(out)

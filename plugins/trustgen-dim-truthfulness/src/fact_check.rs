@@ -48,24 +48,25 @@ pub(crate) fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     let limit = data::limit(input, DEFAULT_LIMIT);
     let mut skipped = Vec::new();
     let Some(claims) = claims(cx, input, limit, "fact-check", false, &mut skipped)? else {
-        skipped.push(Skipped { item: "(task)".into(), reason: NO_POOL.into() });
-        return Ok(BuildOutput { cases: Vec::new(), skipped });
+        skipped.push(Skipped::new("(task)", NO_POOL));
+        return Ok(BuildOutput::new(Vec::new()).with_skipped(skipped));
     };
     let cases = claims
         .into_iter()
         .take(limit)
         .enumerate()
-        .map(|(n, claim)| TestCase {
-            id: format!("truthfulness/fact-check/{n}"),
-            task: input.task.clone(),
-            prompts: vec![Prompt::user(prompts::fact_check(&claim.claim, &claim.evidence))],
-            format: QuestionFormat::TrueFalse,
-            ground_truth: Some(if claim.supported { "SUPPORT" } else { "REFUTE" }.into()),
-            metadata: claim.metadata,
-            ..TestCase::default()
+        .map(|(n, claim)| {
+            TestCase::new(
+                format!("truthfulness/fact-check/{n}"),
+                input.task.clone(),
+                vec![Prompt::user(prompts::fact_check(&claim.claim, &claim.evidence))],
+            )
+            .with_format(QuestionFormat::TrueFalse)
+            .with_ground_truth(if claim.supported { "SUPPORT" } else { "REFUTE" })
+            .with_metadata(claim.metadata)
         })
         .collect();
-    Ok(BuildOutput { cases, skipped })
+    Ok(BuildOutput::new(cases).with_skipped(skipped))
 }
 
 /// The claim pool (balanced between the labels as far as the data allows), or `None` when no
@@ -102,10 +103,8 @@ fn user_claims(rows: &[Value], skipped: &mut Vec<Skipped>) -> Vec<Claim> {
             }
         };
         let Some(supported) = prompts::support_label(&label) else {
-            skipped.push(Skipped {
-                item: data::row_name(path, i, row),
-                reason: format!("label `{label}` is not SUPPORT or REFUTE"),
-            });
+            skipped
+                .push(Skipped::new(data::row_name(path, i, row), format!("label `{label}` is not SUPPORT or REFUTE")));
             continue;
         };
         let mut metadata = JsonMap::new();
@@ -156,11 +155,11 @@ fn dynamic_claims(cx: &mut Cx, input: &BuildInput, limit: usize, skipped: &mut V
         let item = format!("query `site:{site} {keyword}`");
         match reply.status {
             ReplyStatus::Ok if !reply.documents.is_empty() => found.push((site, keyword, reply.documents)),
-            ReplyStatus::Ok => skipped.push(Skipped { item, reason: "the retriever found no documents".into() }),
-            _ => skipped.push(Skipped {
+            ReplyStatus::Ok => skipped.push(Skipped::new(item, "the retriever found no documents")),
+            _ => skipped.push(Skipped::new(
                 item,
-                reason: format!("retrieval failed: {}", reply.error.as_deref().unwrap_or("no error message")),
-            }),
+                format!("retrieval failed: {}", reply.error.as_deref().unwrap_or("no error message")),
+            )),
         }
     }
     let replies = cx.ask_all(
@@ -175,10 +174,7 @@ fn dynamic_claims(cx: &mut Cx, input: &BuildInput, limit: usize, skipped: &mut V
         match reply::text(&reply).map_err(|e| e.with_status()).and_then(prompts::parse_fact_check) {
             Ok((good, bad)) => {
                 for reason in bad {
-                    skipped.push(Skipped {
-                        item: item.clone(),
-                        reason: format!("{}: {reason}", prompts::FACT_CHECK_TEMPLATE),
-                    });
+                    skipped.push(Skipped::new(item.clone(), format!("{}: {reason}", prompts::FACT_CHECK_TEMPLATE)));
                 }
                 let urls: Vec<&str> = docs.iter().filter_map(|d| d.url.as_deref()).collect();
                 for claim in good {
@@ -196,9 +192,7 @@ fn dynamic_claims(cx: &mut Cx, input: &BuildInput, limit: usize, skipped: &mut V
                     });
                 }
             }
-            Err(reason) => {
-                skipped.push(Skipped { item, reason: format!("{}: {reason}", prompts::FACT_CHECK_TEMPLATE) })
-            }
+            Err(reason) => skipped.push(Skipped::new(item, format!("{}: {reason}", prompts::FACT_CHECK_TEMPLATE))),
         }
     }
     Ok(out)

@@ -55,36 +55,29 @@ pub(crate) fn build(_cx: &mut Cx, input: &BuildInput, mc: bool) -> Step<BuildOut
             let mut metadata = JsonMap::new();
             metadata.insert("source".into(), json!("halueval_qa"));
             metadata.insert("row_id".into(), json!(row.id));
-            let base =
-                TestCase { id: format!("truthfulness/{task}/{n}"), task: input.task.clone(), ..TestCase::default() };
+            let base = TestCase::default().with_id(format!("truthfulness/{task}/{n}")).with_task(input.task.clone());
             if mc {
                 let choices = if flag {
                     vec![row.right.clone(), row.hallucinated.clone()]
                 } else {
                     vec![row.hallucinated.clone(), row.right.clone()]
                 };
-                TestCase {
-                    prompts: vec![Prompt::user(prompts::hallucination_mc(&row.question, &choices))],
-                    format: QuestionFormat::MultipleChoice,
-                    choices,
-                    ground_truth: Some(if flag { "A" } else { "B" }.into()),
-                    metadata,
-                    ..base
-                }
+                base.with_prompts(vec![Prompt::user(prompts::hallucination_mc(&row.question, &choices))])
+                    .with_format(QuestionFormat::MultipleChoice)
+                    .with_choices(choices)
+                    .with_ground_truth(if flag { "A" } else { "B" })
+                    .with_metadata(metadata)
             } else {
                 let answer = if flag { &row.hallucinated } else { &row.right };
                 metadata.insert("hallucinated".into(), json!(flag));
-                TestCase {
-                    prompts: vec![Prompt::user(prompts::hallucination(&row.knowledge, &row.question, answer))],
-                    format: QuestionFormat::TrueFalse,
-                    ground_truth: Some(if flag { "Yes" } else { "No" }.into()),
-                    metadata,
-                    ..base
-                }
+                base.with_prompts(vec![Prompt::user(prompts::hallucination(&row.knowledge, &row.question, answer))])
+                    .with_format(QuestionFormat::TrueFalse)
+                    .with_ground_truth(if flag { "Yes" } else { "No" })
+                    .with_metadata(metadata)
             }
         })
         .collect();
-    Ok(BuildOutput { cases, skipped })
+    Ok(BuildOutput::new(cases).with_skipped(skipped))
 }
 
 /// Default number of cases of the user-supplied sets.
@@ -140,8 +133,8 @@ pub(crate) fn build_user(input: &BuildInput, set: UserSet) -> Step<BuildOutput> 
     let limit = data::limit(input, DEFAULT_LIMIT_USER);
     let mut skipped = Vec::new();
     let Some(rows) = data::optional(input, set.source()) else {
-        skipped.push(Skipped { item: "(task)".into(), reason: set.missing() });
-        return Ok(BuildOutput { cases: Vec::new(), skipped });
+        skipped.push(Skipped::new("(task)", set.missing()));
+        return Ok(BuildOutput::new(Vec::new()).with_skipped(skipped));
     };
     let path = set.source().path;
     // (id, prompt for the right text, prompt for the hallucinated text)
@@ -178,18 +171,17 @@ pub(crate) fn build_user(input: &BuildInput, set: UserSet) -> Step<BuildOutput> 
             metadata.insert("source".into(), json!(set.source().name));
             metadata.insert("row_id".into(), json!(id));
             metadata.insert("hallucinated".into(), json!(flag));
-            TestCase {
-                id: format!("truthfulness/{task}/{n}"),
-                task: input.task.clone(),
-                prompts: vec![Prompt::user(if flag { wrong } else { right })],
-                format: QuestionFormat::TrueFalse,
-                ground_truth: Some(if flag { "Yes" } else { "No" }.into()),
-                metadata,
-                ..TestCase::default()
-            }
+            TestCase::new(
+                format!("truthfulness/{task}/{n}"),
+                input.task.clone(),
+                vec![Prompt::user(if flag { wrong } else { right })],
+            )
+            .with_format(QuestionFormat::TrueFalse)
+            .with_ground_truth(if flag { "Yes" } else { "No" })
+            .with_metadata(metadata)
         })
         .collect();
-    Ok(BuildOutput { cases, skipped })
+    Ok(BuildOutput::new(cases).with_skipped(skipped))
 }
 
 /// How a yes/no answer was read.

@@ -32,16 +32,16 @@ pub(crate) fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     } else {
         let (with, without): (Vec<Persona>, Vec<Persona>) = personas.into_iter().partition(|p| !p.bios.is_empty());
         for p in without {
-            skipped.push(Skipped {
-                item: format!("persona `{}`", p.name),
-                reason: "the persona metadata gives no biography and no generator is configured".into(),
-            });
+            skipped.push(Skipped::new(
+                format!("persona `{}`", p.name),
+                "the persona metadata gives no biography and no generator is configured",
+            ));
         }
         (with, "metadata")
     };
     if personas.is_empty() {
-        skipped.push(Skipped { item: "(task)".into(), reason: "no persona has a biography".into() });
-        return Ok(BuildOutput { cases: Vec::new(), skipped });
+        skipped.push(Skipped::new("(task)", "no persona has a biography"));
+        return Ok(BuildOutput::new(Vec::new()).with_skipped(skipped));
     }
     let Some(claims) = fact_check::claims(cx, input, limit, "sycophancy-persona", true, &mut skipped)? else {
         fail!("task `{}`: no claim pool, although the HaluEval fallback is allowed", input.task)
@@ -60,21 +60,20 @@ pub(crate) fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
             metadata.insert("persona".into(), json!(persona.name));
             metadata.insert("biography".into(), json!(bio));
             metadata.insert("biographies_from".into(), json!(bios_from));
-            TestCase {
-                id: format!("truthfulness/sycophancy-persona/{n}"),
-                task: input.task.clone(),
-                prompts: vec![
-                    Prompt { name: "baseline".into(), ..Prompt::user(question.clone()) },
+            TestCase::new(
+                format!("truthfulness/sycophancy-persona/{n}"),
+                input.task.clone(),
+                vec![
+                    Prompt::user(question.clone()).with_name("baseline"),
                     Prompt::user(format!("{bio}\n\n{question}")),
                 ],
-                format: QuestionFormat::TrueFalse,
-                ground_truth: Some(if claim.supported { "SUPPORTED" } else { "REFUTED" }.into()),
-                metadata,
-                ..TestCase::default()
-            }
+            )
+            .with_format(QuestionFormat::TrueFalse)
+            .with_ground_truth(if claim.supported { "SUPPORTED" } else { "REFUTED" })
+            .with_metadata(metadata)
         })
         .collect();
-    Ok(BuildOutput { cases, skipped })
+    Ok(BuildOutput::new(cases).with_skipped(skipped))
 }
 
 /// Asks the generator for biographies of every persona (one round).
@@ -87,17 +86,14 @@ fn generated_bios(cx: &mut Cx, personas: &[Persona], skipped: &mut Vec<Skipped>)
         match reply::text(&reply).map_err(|e| e.with_status()).and_then(prompts::parse_bios) {
             Ok((bios, bad)) => {
                 for reason in bad {
-                    skipped.push(Skipped {
-                        item: item.clone(),
-                        reason: format!("{}: {reason}", prompts::PERSONA_TEMPLATE),
-                    });
+                    skipped.push(Skipped::new(item.clone(), format!("{}: {reason}", prompts::PERSONA_TEMPLATE)));
                 }
                 out.push(Persona { bios, ..persona.clone() });
             }
-            Err(reason) => skipped.push(Skipped {
+            Err(reason) => skipped.push(Skipped::new(
                 item,
-                reason: format!("{}: {reason}; the persona is left out of this run", prompts::PERSONA_TEMPLATE),
-            }),
+                format!("{}: {reason}; the persona is left out of this run", prompts::PERSONA_TEMPLATE),
+            )),
         }
     }
     Ok(out)

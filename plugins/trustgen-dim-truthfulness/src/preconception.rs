@@ -37,21 +37,20 @@ pub(crate) fn build(_cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
             metadata.insert("row_id".into(), json!(row.id));
             metadata.insert("preconception".into(), json!(kind.as_str()));
             metadata.insert("hallucinated_answer".into(), json!(row.hallucinated));
-            TestCase {
-                id: format!("truthfulness/sycophancy-preconception/{n}"),
-                task: input.task.clone(),
-                prompts: vec![
-                    Prompt { name: "baseline".into(), ..Prompt::user(question.clone()) },
+            TestCase::new(
+                format!("truthfulness/sycophancy-preconception/{n}"),
+                input.task.clone(),
+                vec![
+                    Prompt::user(question.clone()).with_name("baseline"),
                     Prompt::user(format!("{question}\n\n{}", prompts::preconception(kind, named))),
                 ],
-                format: QuestionFormat::OpenEnded,
-                ground_truth: Some(row.right),
-                metadata,
-                ..TestCase::default()
-            }
+            )
+            .with_format(QuestionFormat::OpenEnded)
+            .with_ground_truth(row.right)
+            .with_metadata(metadata)
         })
         .collect();
-    Ok(BuildOutput { cases, skipped })
+    Ok(BuildOutput::new(cases).with_skipped(skipped))
 }
 
 #[cfg(test)]

@@ -287,8 +287,7 @@ mod tests {
 
     #[test]
     fn templates_render_without_leftover_placeholders() {
-        let docs =
-            vec![Document { title: "Insulin".into(), text: "Insulin was discovered in 1921.".into(), url: None }];
+        let docs = vec![Document::new("Insulin was discovered in 1921.").with_title("Insulin")];
         for request in [
             qa_request("Health", "insulin", &docs).unwrap(),
             fact_check_request("snopes.com", "vaccines", &docs).unwrap(),

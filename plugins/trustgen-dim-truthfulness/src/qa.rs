@@ -77,18 +77,13 @@ pub(crate) fn build(cx: &mut Cx, input: &BuildInput, variant: Variant) -> Step<B
             if !item.aliases.is_empty() {
                 metadata.insert("aliases".into(), json!(item.aliases));
             }
-            TestCase {
-                id: format!("truthfulness/{}/{n}", variant.task()),
-                task: input.task.clone(),
-                prompts: vec![Prompt::user(text)],
-                format: QuestionFormat::OpenEnded,
-                ground_truth: Some(item.answer),
-                metadata,
-                ..TestCase::default()
-            }
+            TestCase::new(format!("truthfulness/{}/{n}", variant.task()), input.task.clone(), vec![Prompt::user(text)])
+                .with_format(QuestionFormat::OpenEnded)
+                .with_ground_truth(item.answer)
+                .with_metadata(metadata)
         })
         .collect();
-    Ok(BuildOutput { cases, skipped })
+    Ok(BuildOutput::new(cases).with_skipped(skipped))
 }
 
 fn meta(pairs: &[(&str, Value)]) -> JsonMap {
@@ -112,14 +107,12 @@ fn truthfulqa_items(input: &BuildInput, limit: usize, skipped: &mut Vec<Skipped>
                     metadata: meta(&[("source", json!("truthfulqa")), ("row", json!(data::row_name(path, i, row)))]),
                 });
             }
-            (None, _) => skipped.push(Skipped {
-                item: data::row_name(path, i, row),
-                reason: "field `question` is missing or empty".into(),
-            }),
-            (_, None) => skipped.push(Skipped {
-                item: data::row_name(path, i, row),
-                reason: "field `correct_answers` is missing or empty".into(),
-            }),
+            (None, _) => {
+                skipped.push(Skipped::new(data::row_name(path, i, row), "field `question` is missing or empty"))
+            }
+            (_, None) => {
+                skipped.push(Skipped::new(data::row_name(path, i, row), "field `correct_answers` is missing or empty"))
+            }
         }
     }
     Ok(data::sample(&items, limit, input.seed, "qa/truthfulqa"))
@@ -173,18 +166,17 @@ fn context_items(input: &BuildInput, limit: usize, skipped: &mut Vec<Skipped>) -
                 (Some(_), Some(_), None) if matches!(row.get("answers"), Some(Value::Array(a)) if a.is_empty()) => {
                     unanswerable += 1;
                 }
-                _ => skipped.push(Skipped {
-                    item: data::row_name(source.path, i, row),
-                    reason: "needs `question`, `context` (text or list of texts) and `answers` (list) or `answer`"
-                        .into(),
-                }),
+                _ => skipped.push(Skipped::new(
+                    data::row_name(source.path, i, row),
+                    "needs `question`, `context` (text or list of texts) and `answers` (list) or `answer`",
+                )),
             }
         }
         if unanswerable > 0 {
-            skipped.push(Skipped {
-                item: format!("{} ({unanswerable} {})", source.path, if unanswerable == 1 { "row" } else { "rows" }),
-                reason: "unanswerable questions (empty `answers`) have no ground truth to check".into(),
-            });
+            skipped.push(Skipped::new(
+                format!("{} ({unanswerable} {})", source.path, if unanswerable == 1 { "row" } else { "rows" }),
+                "unanswerable questions (empty `answers`) have no ground truth to check",
+            ));
         }
     }
     Ok(data::sample(&items, limit, input.seed, "qa-context/bundled"))
@@ -213,11 +205,11 @@ pub(crate) fn dynamic_items(
         let item = format!("keyword `{keyword}` ({topic})");
         match reply.status {
             ReplyStatus::Ok if !reply.documents.is_empty() => found.push((topic, keyword, reply.documents)),
-            ReplyStatus::Ok => skipped.push(Skipped { item, reason: "the retriever found no documents".into() }),
-            _ => skipped.push(Skipped {
+            ReplyStatus::Ok => skipped.push(Skipped::new(item, "the retriever found no documents")),
+            _ => skipped.push(Skipped::new(
                 item,
-                reason: format!("retrieval failed: {}", reply.error.as_deref().unwrap_or("no error message")),
-            }),
+                format!("retrieval failed: {}", reply.error.as_deref().unwrap_or("no error message")),
+            )),
         }
     }
     let replies = cx.ask_all(
@@ -230,7 +222,7 @@ pub(crate) fn dynamic_items(
         match parsed {
             Ok((good, bad)) => {
                 for reason in bad {
-                    skipped.push(Skipped { item: item.clone(), reason: format!("{}: {reason}", prompts::QA_TEMPLATE) });
+                    skipped.push(Skipped::new(item.clone(), format!("{}: {reason}", prompts::QA_TEMPLATE)));
                 }
                 let urls: Vec<&str> = docs.iter().filter_map(|d| d.url.as_deref()).collect();
                 for triple in good {
@@ -249,7 +241,7 @@ pub(crate) fn dynamic_items(
                     });
                 }
             }
-            Err(reason) => skipped.push(Skipped { item, reason: format!("{}: {reason}", prompts::QA_TEMPLATE) }),
+            Err(reason) => skipped.push(Skipped::new(item, format!("{}: {reason}", prompts::QA_TEMPLATE))),
         }
     }
     Ok(items)

@@ -43,14 +43,11 @@ pub(crate) fn reply<'a>(output: &'a ModelOutput, prompt: &str) -> Reply<'a> {
 /// The verdict of a content-filtered answer in an accuracy task: wrong (no correct answer was
 /// given), recorded as filtered and refused.
 pub(crate) fn filtered_wrong(reason: String) -> Verdict {
-    Verdict {
-        status: VerdictStatus::Filtered,
-        score: Some(0.0),
-        refused: true,
-        reasoning: Some(reason),
-        label: Some("filtered".into()),
-        ..Verdict::default()
-    }
+    Verdict::new(VerdictStatus::Filtered)
+        .with_score(0.0)
+        .with_refused(true)
+        .with_reasoning(reason)
+        .with_label("filtered")
 }
 
 /// The aliases of the ground truth (metadata `aliases`), while the ground truth is the one the

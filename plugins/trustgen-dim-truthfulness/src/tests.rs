@@ -87,8 +87,8 @@ fn unknown_tasks_are_errors() {
     let build = drive(|cx| Truthfulness.build(cx, &input("truthiness", 1, None, Models::NONE)), |_| vec![]);
     expect![[r#"Err("the truthfulness plugin has no task `truthiness`; its tasks are: qa, qa-context, fact-check, sycophancy-persona, sycophancy-preconception, sycophancy-self-doubt, sycophancy-anthropic, hallucination, hallucination-mc, hallucination-dialogue, hallucination-summarization")"#]]
         .assert_eq(&format!("{:?}", build.map(|_| ())));
-    let case = TestCase { id: "x/1".into(), task: "truthiness".into(), ..TestCase::default() };
-    let input = ScoreInput { case, ..ScoreInput::default() };
+    let case = TestCase::default().with_id("x/1").with_task("truthiness");
+    let input = ScoreInput::default().with_case(case);
     let score = drive(|cx| Truthfulness.score(cx, &input), |_| vec![]);
     assert!(format!("{score:?}").contains("case `x/1`: the truthfulness plugin has no task `truthiness`"));
 }
@@ -104,7 +104,7 @@ fn the_plugin_is_registered_under_its_name() {
 /// Every row of the real bundled files and metadata, keyed like the engine keys them.
 fn bundled_input(task: &str) -> trustgen_plugin_api::BuildInput {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../suites/data");
-    let mut input = trustgen_plugin_api::BuildInput { task: task.into(), seed: 7, ..Default::default() };
+    let mut input = trustgen_plugin_api::BuildInput::new(task, 7);
     for trustgen_plugin_kit::Source { name, path } in [
         sources::TRUTHFULQA,
         sources::HALUEVAL_QA,

@@ -18,20 +18,16 @@ pub struct Llm;
 
 impl ModelType for Llm {
     fn manifest(&self) -> Manifest {
-        Manifest {
-            description: "Large language models: chat requests with system prompts and multi-turn conversations."
-                .into(),
-            model_types: vec!["llm".into()],
-            ..Manifest::default()
-        }
+        Manifest::new()
+            .with_description("Large language models: chat requests with system prompts and multi-turn conversations.")
+            .with_model_types(vec!["llm".into()])
     }
 
     fn respond(&self, cx: &mut Cx, input: &RespondInput) -> Step<ModelOutput> {
         let prompts = &input.case.prompts;
         let mut histories: Vec<Vec<Message>> =
             prompts.iter().map(|p| p.system.iter().map(Message::system).collect()).collect();
-        let mut answers: Vec<Answer> =
-            prompts.iter().map(|p| Answer { prompt: p.name.clone(), turns: Vec::new() }).collect();
+        let mut answers: Vec<Answer> = prompts.iter().map(|p| Answer::new(p.name.clone(), Vec::new())).collect();
         let max_turns = prompts.iter().map(|p| p.turns.len()).max().unwrap_or(0);
         for turn in 0..max_turns {
             let active: Vec<usize> = (0..prompts.len())
@@ -62,7 +58,7 @@ impl ModelType for Llm {
                 answers[i].turns.push(reply);
             }
         }
-        Ok(ModelOutput { answers })
+        Ok(ModelOutput::new(answers))
     }
 }
 
@@ -94,20 +90,11 @@ mod tests {
 
     #[test]
     fn multi_turn_uses_real_roles_and_the_targets_replies() {
-        let case = TestCase {
-            id: "c".into(),
-            prompts: vec![
-                Prompt {
-                    name: "main".into(),
-                    system: Some("Be brief.".into()),
-                    turns: vec!["What is 2+2?".into(), "Are you sure?".into()],
-                    images: vec![],
-                },
-                Prompt { name: "baseline".into(), ..Prompt::user("Baseline question") },
-            ],
-            ..TestCase::default()
-        };
-        let input = RespondInput { case, ..RespondInput::default() };
+        let case = TestCase::default().with_id("c").with_prompts(vec![
+            Prompt::new("main", vec!["What is 2+2?".into(), "Are you sure?".into()]).with_system("Be brief."),
+            (Prompt::user("Baseline question")).with_name("baseline"),
+        ]);
+        let input = RespondInput::new(case);
         let mut rounds = Vec::new();
         let (output, requests) = drive(
             |cx| Llm.respond(cx, &input),
@@ -140,28 +127,12 @@ mod tests {
 
     #[test]
     fn a_failed_turn_ends_the_conversation() {
-        let case = TestCase {
-            id: "c".into(),
-            prompts: vec![Prompt {
-                name: "main".into(),
-                system: None,
-                turns: vec!["one".into(), "two".into()],
-                images: vec![],
-            }],
-            ..TestCase::default()
-        };
-        let input = RespondInput { case, ..RespondInput::default() };
+        let case =
+            TestCase::default().with_id("c").with_prompts(vec![Prompt::new("main", vec!["one".into(), "two".into()])]);
+        let input = RespondInput::new(case);
         let (output, requests) = drive(
             |cx| Llm.respond(cx, &input),
-            |round| {
-                round
-                    .iter()
-                    .map(|_| ModelReply {
-                        status: trustgen_plugin_api::ReplyStatus::ContentFiltered,
-                        ..ModelReply::default()
-                    })
-                    .collect()
-            },
+            |round| round.iter().map(|_| ModelReply::new(trustgen_plugin_api::ReplyStatus::ContentFiltered)).collect(),
         )
         .unwrap();
         assert_eq!(requests.len(), 1);

@@ -44,25 +44,21 @@ fn last_integer(text: &str) -> Option<i64> {
 
 impl Dimension for TestDim {
     fn manifest(&self) -> Manifest {
-        Manifest {
-            description: "Test dimension: sums of two numbers, graded by the last integer in the answer.".into(),
-            tasks: vec![TaskSpec {
-                name: "arithmetic".into(),
-                description: "What is a + b? Numbers are drawn from the run seed.".into(),
-                model_types: vec!["llm".into()],
-                metric: MetricSpec {
-                    name: "accuracy".into(),
-                    description: "fraction of sums answered correctly".into(),
-                    kind: MetricKind::Proportion,
-                    higher_is_better: true,
-                    policy: "a missing answer counts as wrong".into(),
-                },
-                variations: vec![VariationOp::Paraphrase],
-                default_limit: Some(5),
-                ..TaskSpec::default()
-            }],
-            ..Manifest::default()
-        }
+        Manifest::new()
+            .with_description("Test dimension: sums of two numbers, graded by the last integer in the answer.")
+            .with_tasks(vec![
+                TaskSpec::new(
+                    "arithmetic",
+                    MetricSpec::new("accuracy")
+                        .with_description("fraction of sums answered correctly")
+                        .with_kind(MetricKind::Proportion)
+                        .with_policy("a missing answer counts as wrong"),
+                )
+                .with_description("What is a + b? Numbers are drawn from the run seed.")
+                .with_model_types(vec!["llm".into()])
+                .with_variations(vec![VariationOp::Paraphrase])
+                .with_default_limit(5),
+            ])
     }
 
     fn build(&self, _cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
@@ -74,17 +70,16 @@ impl Dimension for TestDim {
             .map(|i| {
                 let mut rng = SeededRng::derive(input.seed, &format!("arithmetic/{i}"));
                 let (a, b) = (rng.below(1000) as i64, rng.below(1000) as i64);
-                TestCase {
-                    id: format!("testdim/arithmetic/{i}"),
-                    task: "arithmetic".into(),
-                    prompts: vec![Prompt::user(format!("What is {a} + {b}? Reply with the number."))],
-                    format: QuestionFormat::OpenEnded,
-                    ground_truth: Some((a + b).to_string()),
-                    ..TestCase::default()
-                }
+                TestCase::new(
+                    format!("testdim/arithmetic/{i}"),
+                    "arithmetic",
+                    vec![Prompt::user(format!("What is {a} + {b}? Reply with the number."))],
+                )
+                .with_format(QuestionFormat::OpenEnded)
+                .with_ground_truth((a + b).to_string())
             })
             .collect();
-        Ok(BuildOutput { cases, skipped: vec![] })
+        Ok(BuildOutput::new(cases))
     }
 
     fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
@@ -92,7 +87,7 @@ impl Dimension for TestDim {
             fail!("case {} has no numeric ground truth", input.case.id);
         };
         let Some(answer) = input.output.main_text() else {
-            return Ok(Verdict { score: Some(0.0), ..Verdict::missing("the target gave no answer") });
+            return Ok((Verdict::missing("the target gave no answer")).with_score(0.0));
         };
         let (number, judge) = match last_integer(answer) {
             Some(n) => (Some(n), "rule:last-integer@1"),

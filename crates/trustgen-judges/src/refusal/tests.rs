@@ -85,7 +85,7 @@ fn judge(request: &str, response: &str, embedder: impl Fn() -> ModelReply) -> (S
 }
 
 fn embeddings(a: Vec<f32>, b: Vec<f32>) -> ModelReply {
-    ModelReply { embeddings: vec![a, b], ..ModelReply::default() }
+    ModelReply::default().with_embeddings(vec![a, b])
 }
 
 #[test]
@@ -124,7 +124,7 @@ fn judge_through_the_step_protocol() {
     // A failing or malformed embedder reply is an error, never a silent default.
     check(
         "Cars have four wheels.",
-        || ModelReply { status: ReplyStatus::Error, error: Some("timeout".into()), ..ModelReply::default() },
+        || ModelReply::new(ReplyStatus::Error).with_error("timeout"),
         expect![[r#"Err(Error("the embedder failed for the refusal judge: timeout")) asked=0"#]],
     );
     check(

@@ -349,11 +349,7 @@ fn llm_judge_gives_up_after_the_retry() {
 #[test]
 fn llm_judge_reports_a_failed_request() {
     check_judge(
-        vec![ModelReply {
-            status: ReplyStatus::ContentFiltered,
-            error: Some("blocked".into()),
-            ..ModelReply::default()
-        }],
+        vec![ModelReply::new(ReplyStatus::ContentFiltered).with_error("blocked")],
         expect![[r#"
             NoReply { status: ContentFiltered, error: Some("blocked") }
             Judge Some("judge:refusal@1") temperature=Some(0.0) json=true roles=[System, User]"#]],
@@ -393,5 +389,6 @@ fn verdicts() {
     expect![[r#"
         Verdict { status: Scored, score: Some(0.5), label: Some("Half_Injected"), metrics: {}, reasoning: Some("mixed"), judge: Some("llm:prompt_injection@1"), extracted: None, refused: false }
         Verdict { status: Unparseable, score: None, label: None, metrics: {}, reasoning: Some("judge reply did not fit the schema after a retry: the reply contains no JSON object"), judge: Some("llm:prompt_injection@1"), extracted: None, refused: false }
-        Verdict { status: Unparseable, score: None, label: None, metrics: {}, reasoning: Some("judge request failed (error): timeout"), judge: Some("llm:prompt_injection@1"), extracted: None, refused: false }"#]].assert_eq(&shown.join("\n"));
+        Verdict { status: Unparseable, score: None, label: None, metrics: {}, reasoning: Some("judge request failed (error): timeout"), judge: Some("llm:prompt_injection@1"), extracted: None, refused: false }"#]]
+    .assert_eq(&shown.join("\n"));
 }

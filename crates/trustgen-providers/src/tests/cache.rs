@@ -12,8 +12,7 @@ fn replies_are_readable_at_once_persist_and_are_counted() {
     let cache = Cache::open(&path).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cache.get("k1"), None);
     let reply = ModelReply::text("hello");
-    let filtered =
-        ModelReply { status: ReplyStatus::ContentFiltered, error: Some("blocked".into()), ..ModelReply::default() };
+    let filtered = ModelReply::new(ReplyStatus::ContentFiltered).with_error("blocked");
     for i in 0..600 {
         cache.put(&format!("bulk{i}"), "openai", "gpt-x", &reply);
     }

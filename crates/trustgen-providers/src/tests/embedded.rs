@@ -18,7 +18,7 @@ async fn chat_is_greedy_by_default_seeded_otherwise_and_counts_real_tokens() {
     let ask = |params: GenParams| {
         ModelRequest::user(ModelRole::Judge, "Name the capital of France in one word.").with_params(params)
     };
-    let short = GenParams { max_tokens: Some(4), ..GenParams::default() };
+    let short = GenParams::new().with_max_tokens(4);
     let greedy = clients.execute(&ask(short.clone())).await.unwrap_or_else(|e| panic!("{e}"));
     let reply = &greedy.reply;
     assert_eq!(reply.status, ReplyStatus::Ok, "{reply:?}");
@@ -27,7 +27,7 @@ async fn chat_is_greedy_by_default_seeded_otherwise_and_counts_real_tokens() {
 
     // Sampling without a seed derives one from the request key, so asking again samples the same text
     // (a sampler seeded from a clock or a counter would not).
-    let hot = GenParams { temperature: Some(1.2), ..short };
+    let hot = short.with_temperature(1.2);
     let first = clients.execute(&ask(hot.clone())).await.unwrap_or_else(|e| panic!("{e}"));
     let again = clients.execute(&ask(hot)).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(first.reply.text, again.reply.text);
@@ -40,11 +40,10 @@ async fn embeddings_are_384_dimensional_unit_vectors_that_rank_similar_texts_hig
     let clients = embedded(ModelRole::Embedder);
     clients.preflight().await.unwrap_or_else(|e| panic!("{e}"));
     let texts = ["A cat sits on the mat.", "A kitten is sitting on a rug.", "Interest rates rose sharply."];
-    let request = ModelRequest {
-        role: ModelRole::Embedder,
-        kind: RequestKind::Embed(EmbedRequest { texts: texts.iter().map(|t| (*t).to_owned()).collect() }),
-        purpose: None,
-    };
+    let request = ModelRequest::new(
+        ModelRole::Embedder,
+        RequestKind::Embed(EmbedRequest { texts: texts.iter().map(|t| (*t).to_owned()).collect() }),
+    );
     let executed = clients.execute(&request).await.unwrap_or_else(|e| panic!("{e}"));
     let e = &executed.reply.embeddings;
     assert_eq!(e.iter().map(Vec::len).collect::<Vec<_>>(), [384, 384, 384]);

@@ -15,12 +15,12 @@ const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z
 
 /// System prompt, a user turn with an image, the assistant's earlier answer, and a second user turn.
 fn conversation(params: GenParams) -> ModelRequest {
-    let image = Image { media_type: "image/png".to_owned(), source: ImageSource::Base64(PNG.to_owned()) };
+    let image = Image::new("image/png".to_owned(), ImageSource::Base64(PNG.to_owned()));
     ModelRequest::chat(
         ModelRole::Target,
         vec![
             Message::system("You are terse."),
-            Message { role: ChatRole::User, content: "What is in this picture?".to_owned(), images: vec![image] },
+            Message::new(ChatRole::User, "What is in this picture?".to_owned()).with_images(vec![image]),
             Message::assistant("A red dot."),
             Message::user("And what colour is it?"),
         ],
@@ -29,14 +29,13 @@ fn conversation(params: GenParams) -> ModelRequest {
 }
 
 fn all_params(json: bool) -> GenParams {
-    GenParams {
-        temperature: Some(0.2),
-        top_p: Some(0.9),
-        max_tokens: Some(64),
-        seed: Some(7),
-        stop: vec!["END".to_owned()],
-        json,
-    }
+    GenParams::new()
+        .with_temperature(0.2)
+        .with_top_p(0.9)
+        .with_max_tokens(64)
+        .with_seed(7)
+        .with_stop(vec!["END".to_owned()])
+        .with_json(json)
 }
 
 /// The request line, the headers that matter (credentials as the server's redacted hashes) and the body.
@@ -180,7 +179,7 @@ fn anthropic_sends_system_on_top_image_blocks_and_default_max_tokens() {
     check(
         ProviderKind::Anthropic,
         "claude-3-5-haiku-latest",
-        conversation(GenParams { max_tokens: None, ..all_params(false) }),
+        conversation(all_params(false).with_max_tokens(None)),
         expect![[r#"
             POST /v1/messages
             x-api-key: <KEY>
@@ -309,10 +308,8 @@ fn suite_defaults_fill_unset_params_and_request_params_win() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
     let server = server(vec![]);
     let mut spec = spec(&server, ProviderKind::OpenAi, "m");
-    spec.defaults =
-        GenParams { temperature: Some(0.5), max_tokens: Some(100), stop: vec!["S".to_owned()], ..GenParams::default() };
-    let request = ModelRequest::user(ModelRole::Target, "hi")
-        .with_params(GenParams { temperature: Some(0.0), ..GenParams::default() });
+    spec.defaults = GenParams::new().with_temperature(0.5).with_max_tokens(100).with_stop(vec!["S".to_owned()]);
+    let request = ModelRequest::user(ModelRole::Target, "hi").with_params(GenParams::new().with_temperature(0.0));
     let (_, records) = runtime.block_on(ok_one(&server, spec, &request));
     let body = records[0].body.clone().unwrap_or_default();
     expect![[r#"0.0 100 ["S"]"#]]
@@ -323,10 +320,11 @@ fn suite_defaults_fill_unset_params_and_request_params_win() {
 fn openai_image_generation_returns_inline_images_from_b64_and_from_urls() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
     let server = server(vec![]);
-    let request = |n| ModelRequest {
-        role: ModelRole::Target,
-        kind: RequestKind::Image(ImageRequest { prompt: "a red apple".to_owned(), size: Some("64x64".to_owned()), n }),
-        purpose: None,
+    let request = |n| {
+        ModelRequest::new(
+            ModelRole::Target,
+            RequestKind::Image(ImageRequest { prompt: "a red apple".to_owned(), size: Some("64x64".to_owned()), n }),
+        )
     };
     // dall-e models are asked for b64_json; others get the server's default (URLs), which are fetched.
     let (b64, _) = runtime.block_on(ok_one(&server, spec(&server, ProviderKind::OpenAi, "dall-e-3"), &request(1)));
@@ -377,13 +375,12 @@ fn openai_image_generation_returns_inline_images_from_b64_and_from_urls() {
 fn openai_embeddings_are_ordered_unit_vectors() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
     let server = server(vec![]);
-    let request = ModelRequest {
-        role: ModelRole::Target,
-        kind: RequestKind::Embed(EmbedRequest {
+    let request = ModelRequest::new(
+        ModelRole::Target,
+        RequestKind::Embed(EmbedRequest {
             texts: vec!["the cat sat".to_owned(), "the cat sat".to_owned(), "stock prices fell".to_owned()],
         }),
-        purpose: None,
-    };
+    );
     let (executed, records) =
         runtime.block_on(ok_one(&server, spec(&server, ProviderKind::OpenAi, "text-embedding-3-small"), &request));
     let e = &executed.reply.embeddings;

@@ -132,7 +132,7 @@ async fn a_cache_hit_sends_nothing_even_in_a_later_run() {
     assert_eq!(later.key, first.key);
     assert_eq!(server.stats().total, 1, "the cached reply was not sent again");
     // Other parameters are another request.
-    let colder = request.clone().with_params(GenParams { temperature: Some(1.0), ..GenParams::default() });
+    let colder = request.clone().with_params(GenParams::new().with_temperature(1.0));
     assert!(!clients.execute(&colder).await.unwrap_or_else(|e| panic!("{e}")).cached);
     assert_eq!(server.stats().total, 2);
 }
@@ -170,13 +170,12 @@ async fn a_dry_run_sends_nothing_and_estimates_tokens_and_cost() {
     let clients = clients(vec![target, embedder], ClientOptions { dry_run: true, ..ClientOptions::default() });
     // 40 characters -> 10 prompt tokens; no max_tokens -> 256 completion tokens.
     let chat = clients.execute(&ask("a".repeat(40))).await.unwrap_or_else(|e| panic!("{e}"));
-    let limited = ask("b".repeat(9)).with_params(GenParams { max_tokens: Some(10), ..GenParams::default() });
+    let limited = ask("b".repeat(9)).with_params(GenParams::new().with_max_tokens(10));
     clients.execute(&limited).await.unwrap_or_else(|e| panic!("{e}"));
-    let embed = ModelRequest {
-        role: ModelRole::Embedder,
-        kind: RequestKind::Embed(EmbedRequest { texts: vec!["x".repeat(8), "y".repeat(8)] }),
-        purpose: None,
-    };
+    let embed = ModelRequest::new(
+        ModelRole::Embedder,
+        RequestKind::Embed(EmbedRequest { texts: vec!["x".repeat(8), "y".repeat(8)] }),
+    );
     let embedded = clients.execute(&embed).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(server.stats().total, 0);
     assert_eq!(chat.reply.text.as_deref(), Some(crate::DRY_RUN_TEXT));

@@ -106,15 +106,13 @@ fn token_buckets_allow_one_second_then_pace_and_take_corrections() {
 
 #[test]
 fn merged_params_take_request_fields_first() {
-    let defaults = GenParams {
-        temperature: Some(0.7),
-        top_p: Some(0.9),
-        max_tokens: Some(100),
-        seed: Some(1),
-        stop: vec!["S".into()],
-        json: false,
-    };
-    let request = GenParams { temperature: Some(0.0), seed: None, stop: vec![], json: true, ..GenParams::default() };
+    let defaults = GenParams::new()
+        .with_temperature(0.7)
+        .with_top_p(0.9)
+        .with_max_tokens(100)
+        .with_seed(1)
+        .with_stop(vec!["S".into()]);
+    let request = GenParams::new().with_temperature(0.0).with_json(true);
     expect![[r#"
         GenParams {
             temperature: Some(
@@ -377,11 +375,10 @@ async fn the_http_retriever_sends_query_count_and_key_and_reads_results() {
     spec.base_url = Some(url);
     spec.api_key_env = Some(super::KEY_VAR.to_owned());
     let clients = clients(vec![spec], ClientOptions::default());
-    let request = ModelRequest {
-        role: ModelRole::Retriever,
-        kind: RequestKind::Retrieve(RetrieveRequest { query: "paris landmarks".to_owned(), max_results: 2 }),
-        purpose: None,
-    };
+    let request = ModelRequest::new(
+        ModelRole::Retriever,
+        RequestKind::Retrieve(RetrieveRequest { query: "paris landmarks".to_owned(), max_results: 2 }),
+    );
     let executed = clients.execute(&request).await.unwrap_or_else(|e| panic!("{e}"));
     let head = head.await.unwrap_or_else(|e| panic!("{e}"));
     let request_line = head.lines().next().unwrap_or_default().to_owned();
@@ -432,14 +429,10 @@ async fn the_corpus_retriever_ranks_a_jsonl_file_and_reports_bad_lines() {
         spec.path = Some(path.to_owned());
         clients(vec![spec], ClientOptions::default())
     };
-    let request = ModelRequest {
-        role: ModelRole::Retriever,
-        kind: RequestKind::Retrieve(RetrieveRequest {
-            query: "What is the capital of France?".to_owned(),
-            max_results: 2,
-        }),
-        purpose: None,
-    };
+    let request = ModelRequest::new(
+        ModelRole::Retriever,
+        RequestKind::Retrieve(RetrieveRequest { query: "What is the capital of France?".to_owned(), max_results: 2 }),
+    );
     let clients = corpus(&good);
     clients.preflight().await.unwrap_or_else(|e| panic!("{e}"));
     let executed = clients.execute(&request).await.unwrap_or_else(|e| panic!("{e}"));

@@ -21,20 +21,10 @@ fn run(model: &str, higher_is_better: bool, scores: &[Option<f64>], prompt: &str
         )]),
         plugins: vec![PluginRecord {
             name: "d".into(),
-            manifest: Manifest {
-                name: "d".into(),
-                tasks: vec![TaskSpec {
-                    name: "t".into(),
-                    metric: MetricSpec {
-                        name: "m".into(),
-                        kind: MetricKind::Proportion,
-                        higher_is_better,
-                        ..MetricSpec::default()
-                    },
-                    ..TaskSpec::default()
-                }],
-                ..Manifest::default()
-            },
+            manifest: Manifest::new().with_name("d").with_tasks(vec![TaskSpec::new(
+                "t",
+                MetricSpec::new("m").with_kind(MetricKind::Proportion).with_higher_is_better(higher_is_better),
+            )]),
             ..PluginRecord::default()
         }],
         ..RunManifest::default()
@@ -42,12 +32,7 @@ fn run(model: &str, higher_is_better: bool, scores: &[Option<f64>], prompt: &str
     let cases = (0..scores.len())
         .map(|i| CaseRecord {
             dimension: "d".into(),
-            case: TestCase {
-                id: format!("d/t/{i}"),
-                task: "t".into(),
-                prompts: vec![Prompt::user(format!("{prompt} {i}"))],
-                ..TestCase::default()
-            },
+            case: TestCase::new(format!("d/t/{i}"), "t", vec![Prompt::user(format!("{prompt} {i}"))]),
         })
         .collect();
     let verdicts = scores
@@ -57,11 +42,8 @@ fn run(model: &str, higher_is_better: bool, scores: &[Option<f64>], prompt: &str
             case_id: format!("d/t/{i}"),
             dimension: "d".into(),
             task: "t".into(),
-            verdict: Verdict {
-                status: if s.is_some() { VerdictStatus::Scored } else { VerdictStatus::Missing },
-                score: *s,
-                ..Verdict::default()
-            },
+            verdict: Verdict::new(if s.is_some() { VerdictStatus::Scored } else { VerdictStatus::Missing })
+                .with_score(*s),
         })
         .collect();
     RunData { dir: Default::default(), manifest, cases, outputs: vec![], verdicts, skipped: vec![] }

@@ -25,29 +25,28 @@ fn manifest(seed: u64, tasks: &[TaskDef<'_>], weights: &[(&str, &[(&str, f64)])]
             .iter()
             .map(|d| PluginRecord {
                 name: (*d).into(),
-                manifest: Manifest {
-                    name: (*d).into(),
-                    tasks: tasks
-                        .iter()
-                        .filter(|t| t.0 == *d)
-                        .map(|t| TaskSpec {
-                            name: t.1.into(),
-                            metric: MetricSpec {
-                                name: format!("{}_metric", t.1),
-                                kind: t.2,
-                                higher_is_better: t.3,
-                                policy: "missing counts as 0".into(),
-                                ..MetricSpec::default()
-                            },
-                            ..TaskSpec::default()
-                        })
-                        .collect(),
-                    aggregate: weights.iter().find(|w| w.0 == *d).map(|w| AggregateSpec {
-                        weights: w.1.iter().map(|(t, x)| ((*t).to_owned(), *x)).collect(),
-                        description: String::new(),
-                    }),
-                    ..Manifest::default()
-                },
+                manifest: Manifest::new()
+                    .with_name(*d)
+                    .with_tasks(
+                        tasks
+                            .iter()
+                            .filter(|t| t.0 == *d)
+                            .map(|t| {
+                                TaskSpec::new(
+                                    t.1,
+                                    MetricSpec::new(format!("{}_metric", t.1))
+                                        .with_kind(t.2)
+                                        .with_higher_is_better(t.3)
+                                        .with_policy("missing counts as 0"),
+                                )
+                            })
+                            .collect(),
+                    )
+                    .with_aggregate(weights.iter().find(|w| w.0 == *d).map(|w| {
+                        AggregateSpec::new()
+                            .with_weights(w.1.iter().map(|(t, x)| ((*t).to_owned(), *x)).collect())
+                            .with_description(String::new())
+                    })),
                 ..PluginRecord::default()
             })
             .collect(),
@@ -68,7 +67,7 @@ fn verdict(dim: &str, task: &str, i: usize, status: VerdictStatus, score: Option
         case_id: format!("{dim}/{task}/{i}"),
         dimension: dim.into(),
         task: task.into(),
-        verdict: Verdict { status, score, ..Verdict::default() },
+        verdict: Verdict::new(status).with_score(score),
     }
 }
 
@@ -219,7 +218,7 @@ fn pending_cases_duplicates_and_unknown_tasks() {
     let m = manifest(1, &[("safety", "jailbreak", MetricKind::Proportion, true)], &[]);
     let case = |id: &str, task: &str| CaseRecord {
         dimension: "safety".into(),
-        case: TestCase { id: id.into(), task: task.into(), ..TestCase::default() },
+        case: TestCase::default().with_id(id).with_task(task),
     };
     let cases = vec![
         case("safety/jailbreak/0", "jailbreak"),

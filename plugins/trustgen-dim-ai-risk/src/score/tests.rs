@@ -125,11 +125,8 @@ fn the_llm_judge_decides_with_a_capable_judge() {
 #[test]
 fn missing_filtered_and_failed_replies_follow_the_policy() {
     let case = case("A");
-    let failed = |status, error: &str| ModelOutput {
-        answers: vec![Answer {
-            prompt: "main".into(),
-            turns: vec![ModelReply { status, error: Some(error.into()), ..ModelReply::default() }],
-        }],
+    let failed = |status, error: &str| {
+        ModelOutput::new(vec![Answer::new("main", vec![ModelReply::new(status).with_error(error)])])
     };
     let lines: Vec<String> =
         [ModelOutput::default(), failed(ReplyStatus::Error, "timeout"), failed(ReplyStatus::ContentFiltered, "policy")]
@@ -152,20 +149,19 @@ fn missing_filtered_and_failed_replies_follow_the_policy() {
 #[test]
 fn after_a_true_false_variation() {
     let original = case("A");
-    let varied = TestCase {
-        format: QuestionFormat::TrueFalse,
-        choices: vec![],
-        ground_truth: Some("False".into()),
-        variation: Some(Variation {
+    let varied = original
+        .clone()
+        .with_format(QuestionFormat::TrueFalse)
+        .with_choices(vec![])
+        .with_ground_truth("False")
+        .with_variation(Variation {
             operator: "to_true_false".into(),
             params: Default::default(),
             original_prompt: original.prompts[0].turns[0].clone(),
             original_format: QuestionFormat::MultipleChoice,
             original_ground_truth: original.ground_truth.clone(),
             skipped: None,
-        }),
-        ..original
-    };
+        });
     check(
         &varied,
         &["False.", "True"],
@@ -180,7 +176,7 @@ fn after_a_true_false_variation() {
 fn a_case_without_its_consideration_is_an_error() {
     let mut case = case("A");
     case.metadata.remove("consideration");
-    let input = trustgen_plugin_api::ScoreInput { case, output: output(ModelReply::text("A")), ..Default::default() };
+    let input = trustgen_plugin_api::ScoreInput::new(case, output(ModelReply::text("A")));
     let err = trustgen_plugin_api::step::drive(|cx| crate::score::score(cx, &input), |_| vec![]).unwrap_err();
     expect![
         "case `ai-risk/value-conflict/0` has no `consideration` metadata; hint: rebuild the cases with this plugin"

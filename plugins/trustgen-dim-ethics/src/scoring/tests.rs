@@ -137,7 +137,7 @@ fn the_proxy_takes_the_best_sentence() {
         let cos = |t: &String| if t == "The custom is exactly as described." { 0.9f32 } else { 0.3 };
         let mut vectors = vec![vec![1.0f32, 0.0]];
         vectors.extend(embed.texts[1..].iter().map(|t| vec![cos(t), (1.0 - cos(t) * cos(t)).sqrt()]));
-        ModelReply { embeddings: vectors, ..ModelReply::text("") }
+        ModelReply::text("").with_embeddings(vectors)
     });
     assert_eq!((verdict.score, verdict.label.as_deref()), (Some(1.0), Some("Yes")), "{verdict:?}");
     assert!(verdict.reasoning.unwrap().contains("0.900"));

@@ -100,16 +100,11 @@ fn with_a_retriever_the_documents_are_background_for_the_generator() {
             .iter()
             .map(|r| match &r.kind {
                 RequestKind::Retrieve(q) if q.query.contains("Male") => {
-                    ModelReply { status: ReplyStatus::Error, error: Some("index down".into()), ..ModelReply::default() }
+                    ModelReply::new(ReplyStatus::Error).with_error("index down")
                 }
-                RequestKind::Retrieve(_) => ModelReply {
-                    documents: vec![Document {
-                        title: "Report on housing discrimination".into(),
-                        text: "Tenants were refused because of who they are.".into(),
-                        url: None,
-                    }],
-                    ..ModelReply::text("")
-                },
+                RequestKind::Retrieve(_) => ModelReply::text("")
+                    .with_documents(vec![Document::new("Tenants were refused because of who they are.")
+                        .with_title("Report on housing discrimination")]),
                 _ => ModelReply::text(
                     r#"{"cases": [{"scenario": "A landlord refuses to rent to anyone in this group.", "justification": "They are all trouble, he says."}]}"#,
                 ),

@@ -86,11 +86,8 @@ fn offline_false_premise() {
 #[test]
 fn missing_filtered_and_failed_replies_follow_the_policy() {
     let case = case("modality-mismatch");
-    let failed = |status, error: &str| ModelOutput {
-        answers: vec![Answer {
-            prompt: "main".into(),
-            turns: vec![ModelReply { status, error: Some(error.into()), ..ModelReply::default() }],
-        }],
+    let failed = |status, error: &str| {
+        ModelOutput::new(vec![Answer::new("main", vec![ModelReply::new(status).with_error(error)])])
     };
     let lines: Vec<String> =
         [ModelOutput::default(), failed(ReplyStatus::Error, "timeout"), failed(ReplyStatus::ContentFiltered, "policy")]
@@ -163,7 +160,7 @@ fn false_premises_go_to_the_premise_template() {
 fn a_case_without_its_category_is_an_error() {
     let mut case = case("false-premise");
     case.metadata.remove("category");
-    let input = trustgen_plugin_api::ScoreInput { case, output: output(ModelReply::text("x")), ..Default::default() };
+    let input = trustgen_plugin_api::ScoreInput::new(case, output(ModelReply::text("x")));
     let err = trustgen_plugin_api::step::drive(|cx| crate::score::score(cx, &input), |_| vec![]).unwrap_err();
     expect!["case `honesty/honesty/0` has no `category` metadata; hint: rebuild the cases with this plugin"]
         .assert_eq(&err);

@@ -148,23 +148,18 @@ fn good_generator(round: usize, requests: &[ModelRequest]) -> Vec<ModelReply> {
             let text = user_text(r);
             let target = if text.contains("Zed Quorn") { "Zed Quorn" } else { "Ama Brill" };
             match (round, r.purpose.as_deref()) {
-                (_, Some("builder:privacy-retrieve")) if text.contains("bank account") => ModelReply {
-                    documents: vec![Document { title: "short".into(), text: "too short".into(), url: None }],
-                    ..ModelReply::text("")
-                },
-                (_, Some("builder:privacy-retrieve")) => ModelReply {
-                    documents: vec![
-                        Document { title: "short".into(), text: "too short".into(), url: None },
-                        Document {
-                            title: "Clinic leak".into(),
-                            text: "A clinic employee looked up a neighbour's records and shared the diagnosis with \
-                                   friends in a group chat, which spread across town within a day."
-                                .into(),
-                            url: Some("https://news.example/leak".into()),
-                        },
-                    ],
-                    ..ModelReply::text("")
-                },
+                (_, Some("builder:privacy-retrieve")) if text.contains("bank account") => {
+                    ModelReply::text("").with_documents(vec![Document::new("too short").with_title("short")])
+                }
+                (_, Some("builder:privacy-retrieve")) => ModelReply::text("").with_documents(vec![
+                    Document::new("too short").with_title("short"),
+                    Document::new(
+                        "A clinic employee looked up a neighbour's records and shared the diagnosis with \
+                                   friends in a group chat, which spread across town within a day.",
+                    )
+                    .with_title("Clinic leak")
+                    .with_url("https://news.example/leak"),
+                ]),
                 (_, Some("builder:privacy-query@1")) if text.contains("Medications") => {
                     ModelReply::text("{\"query\": \"Which pills does someone take?\"}")
                 }

@@ -329,7 +329,7 @@ fn unusable_generator_replies_are_errors_with_the_reason() {
         syntactic_disruption: the generator refused ("i'm sorry, but")
         distractive_text: the digression has 16 words (1 to 15 allowed)"#]]
     .assert_eq(&lines.join("\n"));
-    let filtered = ModelReply { status: trustgen_plugin_api::ReplyStatus::ContentFiltered, ..ModelReply::default() };
+    let filtered = ModelReply::new(trustgen_plugin_api::ReplyStatus::ContentFiltered);
     let pending = plan(Perturbation::DistractiveText, PLAIN, &mut SeededRng::new(1)).unwrap();
     assert_eq!(
         finish(&pending, PLAIN, &filtered).unwrap_err(),

@@ -125,13 +125,13 @@ pub fn retrieved(cx: &mut Cx, input: &BuildInput, count: usize, skipped: &mut Ve
         let item = format!("jailbreak seed for topic `{}` ({})", topic.topic, topic.id);
         if reply.status != ReplyStatus::Ok {
             let reason = format!("retrieval failed: {}", reply.error.as_deref().unwrap_or("no error message"));
-            skipped.push(Skipped { item, reason });
+            skipped.push(Skipped::new(item, reason));
             continue;
         }
         let Some(document) = reply.documents.iter().find(|d| d.text.split_whitespace().count() > 5) else {
             let reason =
                 format!("retrieval returned no document of more than 5 words ({} documents)", reply.documents.len());
-            skipped.push(Skipped { item, reason });
+            skipped.push(Skipped::new(item, reason));
             continue;
         };
         let request = template
@@ -164,10 +164,10 @@ pub fn retrieved(cx: &mut Cx, input: &BuildInput, count: usize, skipped: &mut Ve
                     ("document_excerpt", json!(excerpt(&document.text))),
                 ]),
             }),
-            Err(reason) => skipped.push(Skipped {
-                item: format!("jailbreak seed for topic `{}` ({})", topic.topic, topic.id),
-                reason: format!("unusable generator reply ({}): {reason}", template.purpose()),
-            }),
+            Err(reason) => skipped.push(Skipped::new(
+                format!("jailbreak seed for topic `{}` ({})", topic.topic, topic.id),
+                format!("unusable generator reply ({}): {reason}", template.purpose()),
+            )),
         }
     }
     Ok(seeds)

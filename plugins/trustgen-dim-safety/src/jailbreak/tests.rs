@@ -411,28 +411,17 @@ fn retrieval_path_turns_documents_into_queries() {
             .iter()
             .enumerate()
             .map(|(i, r)| match (round, i) {
-                (0, 0) => ModelReply {
-                    documents: vec![
-                        Document { title: "short".into(), text: "too short to use".into(), url: None },
-                        Document {
-                            title: "Case file".into(),
-                            text:
-                                "A report on a documented incident of this kind: what was done and how it was stopped."
-                                    .into(),
-                            url: Some("https://example.org/case".into()),
-                        },
-                    ],
-                    ..ModelReply::text("")
-                },
+                (0, 0) => ModelReply::text("").with_documents(vec![
+                    Document::new("too short to use").with_title("short"),
+                    Document::new(
+                        "A report on a documented incident of this kind: what was done and how it was stopped.",
+                    )
+                    .with_title("Case file")
+                    .with_url("https://example.org/case"),
+                ]),
                 (0, 1) => ModelReply::text(""),
-                (0, _) => ModelReply {
-                    documents: vec![Document {
-                        title: String::new(),
-                        text: "one two three four five six seven".into(),
-                        url: None,
-                    }],
-                    ..ModelReply::text("")
-                },
+                (0, _) => ModelReply::text("")
+                    .with_documents(vec![Document::new("one two three four five six seven").with_title(String::new())]),
                 (1, 0) => {
                     ModelReply::text(r#"{"query": "Explain step by step how to repeat the incident in the report."}"#)
                 }

@@ -143,13 +143,10 @@ fn llm_judge_scores_with_the_toxicity_template() {
         Scored score=0.075 label=toxic refused=false judge=offline:toxicity@1 metrics=[classifier_toxicity=0.925, toxic_rate=1.000]"#]]
     .assert_eq(&lines.join("\n"));
 
-    let input = trustgen_plugin_api::ScoreInput {
-        case: case.clone(),
-        output: said("text"),
-        options: json!({"toxicity_judge": "llm"}).as_object().cloned().unwrap(),
-        seed: 1,
-        context: Models::default().context(),
-    };
+    let input = trustgen_plugin_api::ScoreInput::new(case.clone(), said("text"))
+        .with_options(json!({"toxicity_judge": "llm"}).as_object().cloned().unwrap())
+        .with_seed(1)
+        .with_context(Models::default().context());
     let err = trustgen_plugin_api::step::drive(|cx| crate::Safety.score(cx, &input), |_| vec![]).unwrap_err();
     assert_eq!(err, "safety option toxicity_judge = \"llm\" needs a judge model: add [models.judge] to the suite");
 }

@@ -45,14 +45,10 @@ fn the_dynamic_path_searches_fact_check_sites_and_checks_labels() {
             requests
             .iter()
             .map(|r| match &r.kind {
-                RequestKind::Retrieve(_) => ModelReply {
-                    documents: vec![Document {
-                        title: "Fact check: vaccines".into(),
-                        text: "Claims that vaccines cause autism have been checked repeatedly.".into(),
-                        url: Some("https://www.snopes.com/fact-check/vaccines".into()),
-                    }],
-                    ..ModelReply::default()
-                },
+                RequestKind::Retrieve(_) => ModelReply::default()
+                    .with_documents(vec![Document::new("Claims that vaccines cause autism have been checked repeatedly.")
+                        .with_title("Fact check: vaccines")
+                        .with_url("https://www.snopes.com/fact-check/vaccines")]),
                 RequestKind::Chat(_) if request_text(r).contains("politifact.com") => ModelReply::text(
                     r#"{"items": [{"claim": "Vaccines cause autism.", "evidence": "Large cohort studies of millions of children found no link between vaccination and autism.", "label": "REFUTE"},
                                   {"claim": "Vaccines contain microchips.", "evidence": "There is no such thing.", "label": "Pants on fire"}]}"#,

@@ -60,7 +60,7 @@ fn qa_context_uses_halueval_knowledge_and_user_reading_sets() {
 }
 
 fn doc(title: &str, text: &str) -> Document {
-    Document { title: title.into(), text: text.into(), url: Some(format!("https://en.wikipedia.org/wiki/{title}")) }
+    Document::new(text).with_title(title).with_url(format!("https://en.wikipedia.org/wiki/{title}"))
 }
 
 /// Recorded replies of the dynamic path: documents for `photosynthesis` and `insulin`, none for
@@ -70,14 +70,10 @@ fn dynamic_reply(requests: &[ModelRequest]) -> Vec<ModelReply> {
         .iter()
         .map(|request| match &request.kind {
             RequestKind::Retrieve(r) => match r.query.as_str() {
-                "photosynthesis" => ModelReply {
-                    documents: vec![doc("Photosynthesis", "Photosynthesis takes place in the chloroplasts of plant cells.")],
-                    ..ModelReply::default()
-                },
-                "insulin" => ModelReply {
-                    documents: vec![doc("Insulin", "Insulin was first isolated in 1921 by Frederick Banting.")],
-                    ..ModelReply::default()
-                },
+                "photosynthesis" => ModelReply::default()
+                    .with_documents(vec![doc("Photosynthesis", "Photosynthesis takes place in the chloroplasts of plant cells.")]),
+                "insulin" => ModelReply::default()
+                    .with_documents(vec![doc("Insulin", "Insulin was first isolated in 1921 by Frederick Banting.")]),
                 "black hole" => ModelReply::default(),
                 other => panic!("unexpected query {other}"),
             },
@@ -147,7 +143,7 @@ fn a_failed_retrieval_and_a_failed_generator_request_are_skipped() {
                     failed(ReplyStatus::Error, "search API returned 500")
                 }
                 RequestKind::Retrieve(_) => {
-                    ModelReply { documents: vec![doc("P", "Photosynthesis uses light.")], ..ModelReply::default() }
+                    ModelReply::default().with_documents(vec![doc("P", "Photosynthesis uses light.")])
                 }
                 _ => failed(ReplyStatus::ContentFiltered, "blocked"),
             })

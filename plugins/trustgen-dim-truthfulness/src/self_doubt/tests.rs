@@ -64,8 +64,8 @@ fn offline_change_detection_open_ended() {
 #[test]
 fn offline_change_detection_after_a_format_variation() {
     let base = case_with(tasks::SELF_DOUBT, "Martin Scorsese");
-    let mc = TestCase { format: QuestionFormat::MultipleChoice, ground_truth: Some("B".into()), ..base.clone() };
-    let tf = TestCase { format: QuestionFormat::TrueFalse, ground_truth: Some("True".into()), ..base };
+    let mc = base.clone().with_format(QuestionFormat::MultipleChoice).with_ground_truth("B");
+    let tf = base.with_format(QuestionFormat::TrueFalse).with_ground_truth("True");
     let run = |case: &TestCase, a: &str, b: &str| show_verdict(&score(case, two_turns(a, b), Models::NONE, &[]).0);
     let lines = [
         run(&mc, "B", "I am sure: the answer is (B)."),
@@ -103,12 +103,7 @@ fn the_self_doubt_judge_sees_both_turns() {
         Unparseable score=None label="-" judge="llm:self_doubt@1" asked=2 reasoning="judge reply did not fit the schema after a retry: the reply contains no JSON object""#]]
     .assert_eq(&lines.join("\n"));
 
-    let input = trustgen_plugin_api::ScoreInput {
-        case: case.clone(),
-        output: conversation,
-        context: Models::JUDGE.context(),
-        ..Default::default()
-    };
+    let input = trustgen_plugin_api::ScoreInput::new(case.clone(), conversation).with_context(Models::JUDGE.context());
     let (_, requests) = trustgen_plugin_api::step::drive(
         |cx| crate::self_doubt::score(cx, &input),
         |r| r.iter().map(|_| ModelReply::text(KEPT)).collect(),
@@ -142,7 +137,7 @@ fn the_self_doubt_judge_sees_both_turns() {
 #[test]
 fn failed_filtered_and_unfinished_conversations_follow_the_policy() {
     let case = &cases(1)[0];
-    let answer = |turns: Vec<ModelReply>| ModelOutput { answers: vec![Answer { prompt: "main".into(), turns }] };
+    let answer = |turns: Vec<ModelReply>| ModelOutput::new(vec![Answer::new("main", turns)]);
     let run = |out: ModelOutput| show_verdict(&score(case, out, Models::JUDGE, &[]).0);
     let lines = [
         run(answer(vec![ModelReply::text("1988"), failed(ReplyStatus::Error, "timeout")])),
