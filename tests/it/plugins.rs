@@ -7,8 +7,8 @@ use expect_test::{Expect, expect};
 use trustgen_host::{DiscoverOptions, HostError, LoadError, Registry};
 use trustgen_plugin_api::step::{Next, Session};
 use trustgen_plugin_api::{
-    BuildInput, BuildOutput, CallInput, CallOutput, KeyedReply, ModelInfo, ModelOutput, ModelReply, ModelRole,
-    ReplyStatus, RunContext, ScoreInput, TestCase, Verdict,
+    Answer, BuildInput, BuildOutput, CallInput, CallOutput, KeyedReply, ModelInfo, ModelOutput, ModelReply, ModelRole,
+    ReplyStatus, RequestKind, RunContext, ScoreInput, TestCase, Verdict,
 };
 
 use crate::support::{build_out_of_tree, root, run, test_plugin_cdylib, trustgen};
@@ -208,25 +208,229 @@ fn two_plugins_with_the_same_name() {
     assert!(registry.get("testdim").unwrap().source().to_string().starts_with("dynamic"));
 }
 
+/// A third-party plugin written from the API and kit docs only (`out_of_tree_kit_crate`): it
+/// dispatches its task through the kit, applies the kit's outcome policy, grades refusals and
+/// answers by the kit's rules, and asks the `with_groundtruth@1` LLM judge template, whose
+/// tolerant parser reads a sloppy judge reply. It loads from a plugin directory like any
+/// plugin and runs build → score → judge request → verdict through the host.
 #[test]
 fn an_out_of_tree_plugin() {
-    let src = out_of_tree_crate("greeting-plugin", "0.3.0", &root().join("crates/trustgen-plugin-api"), true);
-    let lib = build_out_of_tree(src.path(), "greeting_plugin");
+    let src = out_of_tree_kit_crate("capitals-plugin", "0.3.0");
+    let lib = build_out_of_tree(src.path(), "capitals_plugin");
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(&lib, dir.path().join(crate::support::lib_file("greeting_plugin"))).unwrap();
+    std::fs::copy(&lib, dir.path().join(crate::support::lib_file("capitals_plugin"))).unwrap();
     check_list(
         dir.path(),
         expect![[r#"
             exit 0
             NAME KIND VERSION SOURCE TASKS / MODEL TYPES
-            greeting dimension 0.3.0 dynamic ($DIR/libgreeting_plugin.so) politeness"#]],
+            capitals dimension 0.3.0 dynamic ($DIR/libcapitals_plugin.so) capitals"#]],
     );
-    let (code, stdout, _) = run(trustgen().arg("--plugin-dir").arg(dir.path()).args(["plugins", "info", "greeting"]));
+    let (code, stdout, _) = run(trustgen().arg("--plugin-dir").arg(dir.path()).args(["plugins", "info", "capitals"]));
     assert_eq!(code, 0);
     let info: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(info["tasks"][0]["name"], "politeness");
+    assert_eq!(info["tasks"][0]["name"], "capitals");
+    assert_eq!(info["tasks"][0]["judge_templates"], serde_json::json!(["with_groundtruth@1"]));
     assert_eq!(info["api_version"], trustgen_plugin_api::API_VERSION);
+
+    // The same plugin directory, discovered as `--plugin-dir` does, drives the calls.
+    let registry = Registry::discover(&DiscoverOptions::default().dir(dir.path(), "--plugin-dir")).unwrap();
+    let plugin = registry.get("capitals").expect("the plugin directory's plugin");
+    assert!(plugin.source().to_string().starts_with("dynamic ("), "{}", plugin.source());
+    let (_, out): (_, CallOutput<BuildOutput>) = call(plugin, "build", &BuildInput::new("capitals", 7), vec![]);
+    let CallOutput::Done(built) = out else { panic!("the build asked for models: {out:?}") };
+    let cases: Vec<String> = built
+        .cases
+        .iter()
+        .map(|c| format!("{} {:?} {:?} {}", c.id, c.format, c.ground_truth, c.prompts[0].turns[0]))
+        .collect();
+    expect![[r#"
+        capitals/capitals/0 OpenEnded Some("Paris") What is the capital of France?
+        capitals/capitals/1 OpenEnded Some("Tokyo") What is the capital of Japan?"#]]
+    .assert_eq(&cases.join("\n"));
+    let case = &built.cases[0];
+
+    // With a capable judge, an answer is graded by the LLM judge template: the first call asks.
+    let mut context = RunContext::new();
+    context.models.insert(ModelRole::Judge, ModelInfo::new("llm", "test", "test-judge"));
+    let answer = |reply: ModelReply| ModelOutput::new(vec![Answer::new("main", vec![reply])]);
+    let input = ScoreInput::new(case.clone(), answer(ModelReply::text("It's Paris, of course."))).with_context(context);
+    let (_, out): (_, CallOutput<Verdict>) = call(plugin, "score", &input, vec![]);
+    let CallOutput::Need(requests) = out else { panic!("expected a judge request, got {out:?}") };
+    let [keyed] = requests.as_slice() else { panic!("one judge request, got {requests:?}") };
+    let request = &keyed.request;
+    assert_eq!((request.role, request.purpose.as_deref()), (ModelRole::Judge, Some("judge:with_groundtruth@1")));
+    let RequestKind::Chat(chat) = &request.kind else { panic!("not a chat request: {request:?}") };
+    assert_eq!((chat.params.temperature, chat.params.json), (Some(0.0), true));
+    let prompt = &chat.messages.last().unwrap().content;
+    for part in ["What is the capital of France?", "[GROUND TRUTH]\nParis", "It's Paris, of course.", "\"is_correct\""]
+    {
+        assert!(prompt.contains(part), "the judge prompt lacks {part:?}:\n{prompt}");
+    }
+    // The judge's reply is sloppy (prose, a code fence, single quotes, a trailing comma, a
+    // string for a bool): the template's tolerant parser reads it.
+    let sloppy = "Sure. Verdict:\n```json\n{'extracted_answer': 'Paris', 'reason': 'names the capital', 'is_correct': 'yes',}\n```";
+    let (_, out): (_, CallOutput<Verdict>) =
+        call(plugin, "score", &input, vec![KeyedReply { key: keyed.key.clone(), reply: ModelReply::text(sloppy) }]);
+    let CallOutput::Done(judged) = out else { panic!("expected a verdict, got {out:?}") };
+    let show = |v: &Verdict| {
+        format!(
+            "{:?} score={:?} label={:?} judge={:?} refused={} extracted={:?} reasoning={:?}",
+            v.status, v.score, v.label, v.judge, v.refused, v.extracted, v.reasoning
+        )
+    };
+    // Without a judge: rules grade the answer, a refusal counts as refused and wrong, and a
+    // content-filter block follows the plugin's policy.
+    let offline = |reply: ModelReply| {
+        let input = ScoreInput::new(case.clone(), answer(reply));
+        match call::<_, Verdict>(plugin, "score", &input, vec![]).1 {
+            CallOutput::Done(verdict) => show(&verdict),
+            other => panic!("the offline grading asked for models: {other:?}"),
+        }
+    };
+    let lines = [
+        show(&judged),
+        offline(ModelReply::text("The capital of France is Paris.")),
+        offline(ModelReply::text("I'm sorry, but I can't help with that.")),
+        offline(ModelReply::new(ReplyStatus::ContentFiltered).with_error("blocked by policy")),
+        offline(ModelReply::new(ReplyStatus::Error).with_error("timeout")),
+    ];
+    expect![[r#"
+        Scored score=Some(1.0) label=Some("true") judge=Some("llm:with_groundtruth@1") refused=false extracted=Some("Paris") reasoning=Some("names the capital")
+        Scored score=Some(1.0) label=Some("correct") judge=Some("rule:short-answer@1") refused=false extracted=Some("Paris") reasoning=Some("Contained (token F1 0.33) against `Paris`")
+        Scored score=Some(0.0) label=Some("refused") judge=Some("rule:short-answer@1") refused=true extracted=None reasoning=Some("Refused (token F1 0.00) against `Paris`")
+        Filtered score=Some(0.0) label=Some("refused") judge=Some("rule:content-filter@1") refused=true extracted=None reasoning=Some("the provider's content filter blocked `main`: blocked by policy")
+        Missing score=None label=None judge=None refused=false extracted=None reasoning=Some("the target request failed: timeout")"#]].assert_eq(&lines.join("\n"));
+
+    // An unknown task is an error from the kit's dispatcher, with a did-you-mean.
+    let input = CallInput { input: BuildInput::new("capital", 7), replies: vec![] };
+    let err = plugin.call("build", &serde_json::to_string(&input).unwrap(), &[]).unwrap_err();
+    expect!["failed: the capitals plugin has no task `capital`; did you mean `capitals`? its only task is `capitals`"]
+        .assert_eq(&err.to_string());
 }
+
+/// Writes a plugin crate outside the workspace that depends on the plugin API and the plugin
+/// kit by path, the way a third party does (its source is the kit's documented usage).
+fn out_of_tree_kit_crate(package: &str, version: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        format!(
+            r#"[package]
+name = "{package}"
+version = "{version}"
+edition = "2024"
+
+[lib]
+crate-type = ["cdylib"]
+
+[features]
+default = ["dynamic"]
+dynamic = []
+
+[dependencies]
+trustgen-plugin-api = {{ path = "{api}" }}
+trustgen-plugin-kit = {{ path = "{kit}" }}
+
+[workspace]
+"#,
+            api = root().join("crates/trustgen-plugin-api").display(),
+            kit = root().join("crates/trustgen-plugin-kit").display(),
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), CAPITALS_PLUGIN).unwrap();
+    dir
+}
+
+/// The source of the out-of-tree plugin of `an_out_of_tree_plugin`.
+const CAPITALS_PLUGIN: &str = r####"//! A third-party plugin, built outside the trustgen workspace from the API and kit docs only.
+use trustgen_plugin_api::*;
+use trustgen_plugin_kit::grade::{self, Rules};
+use trustgen_plugin_kit::judges::{JudgeOutcome, Vars, keyword_hit, llm_judge};
+use trustgen_plugin_kit::outcome::filtered_verdict;
+use trustgen_plugin_kit::{Outcome, Plugin, Task, Tasks};
+
+const TASKS: Tasks = Tasks::new("capitals", &[Task::new("capitals", build, score)]);
+const PLUGIN: Plugin = TASKS.plugin();
+
+const QUESTIONS: [(&str, &str); 2] = [("France", "Paris"), ("Japan", "Tokyo")];
+
+fn build(_cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
+    let cases = QUESTIONS
+        .iter()
+        .enumerate()
+        .map(|(i, (country, capital))| {
+            TestCase::new(
+                PLUGIN.case_id(&input.task, i),
+                input.task.clone(),
+                vec![Prompt::user(format!("What is the capital of {country}?"))],
+            )
+            .with_format(QuestionFormat::OpenEnded)
+            .with_ground_truth(*capital)
+        })
+        .collect();
+    Ok(BuildOutput::new(cases))
+}
+
+fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
+    let text = match Outcome::main(&input.output) {
+        Outcome::Text(text) => text,
+        // Policy: a content-filter block counts as a refusal and as wrong.
+        Outcome::Filtered(blocked) => return Ok(filtered_verdict(0.0, "refused", blocked.reason_for("main"))),
+        Outcome::Missing(missing) => return Ok(Verdict::missing(missing.reason())),
+    };
+    if keyword_hit(text).is_some() {
+        // A refusal is wrong, and counted as a refusal.
+        return Ok(Rules::NAMED.grade(&input.case, text)?.verdict());
+    }
+    if !input.context.has_llm_judge() {
+        return Ok(Rules::NAMED.grade(&input.case, text)?.verdict());
+    }
+    let template = grade::template("with_groundtruth")?;
+    let vars = Vars::new()
+        .with("question", trustgen_plugin_kit::case::question(&input.case)?)
+        .with("ground_truth", grade::ground_truth(&input.case)?)
+        .with("response", text);
+    let outcome = llm_judge(cx, template, &vars)?;
+    let extracted = match &outcome {
+        JudgeOutcome::Parsed(result) => result.values.get("extracted_answer").and_then(|v| v.as_str()).map(str::to_string),
+        _ => None,
+    };
+    let verdict = outcome.verdict(template);
+    Ok(match extracted {
+        Some(answer) => verdict.with_extracted(answer),
+        None => verdict,
+    })
+}
+
+struct Capitals;
+
+impl Dimension for Capitals {
+    fn manifest(&self) -> Manifest {
+        let metric = MetricSpec::new("accuracy")
+            .with_policy("a refusal, a filtered or a missing answer counts as wrong; an unparseable judge reply is excluded");
+        Manifest::new()
+            .with_description("Does the model know capital cities?")
+            .with_tasks(vec![
+                TaskSpec::new("capitals", metric)
+                    .with_model_types(vec!["llm".into()])
+                    .with_judge_templates(vec!["with_groundtruth@1".into()]),
+            ])
+    }
+
+    fn build(&self, cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
+        TASKS.build(cx, input)
+    }
+
+    fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
+        TASKS.score(cx, input)
+    }
+}
+
+export_plugin!(name: "capitals", dimension: Capitals);
+"####;
 
 /// Writes a plugin crate outside the workspace, depending on the plugin API
 /// at `api` by path.
