@@ -71,7 +71,7 @@ fn a_missing_file_reads_as_empty_and_a_missing_manifest_is_named() {
 }
 
 fn case(id: &str) -> CaseRecord {
-    CaseRecord { dimension: "safety".into(), case: TestCase { id: id.into(), task: "t".into(), ..TestCase::default() } }
+    CaseRecord { dimension: "safety".into(), case: TestCase::new(id, "t", vec![]) }
 }
 
 fn verdict(id: &str, score: f64) -> VerdictRecord {
@@ -79,7 +79,7 @@ fn verdict(id: &str, score: f64) -> VerdictRecord {
         case_id: id.into(),
         dimension: "safety".into(),
         task: "t".into(),
-        verdict: Verdict { score: Some(score), ..Verdict::missing("x") },
+        verdict: Verdict::missing("x").with_score(score),
     }
 }
 

@@ -22,29 +22,21 @@ use crate::registry::{Plugin, Registry, Source};
 struct Declared;
 
 fn task(name: &str) -> TaskSpec {
-    TaskSpec {
-        name: name.into(),
-        model_types: vec!["llm".into()],
-        metric: MetricSpec::default(),
-        variations: vec![VariationOp::Paraphrase],
-        ..TaskSpec::default()
-    }
+    TaskSpec::new(name, MetricSpec::default())
+        .with_model_types(vec!["llm".into()])
+        .with_variations(vec![VariationOp::Paraphrase])
 }
 
 impl Dimension for Declared {
     fn manifest(&self) -> Manifest {
-        Manifest {
-            tasks: vec![task("jailbreak"), task("toxicity")],
-            options: json!({
-                "type": "object",
-                "properties": {
-                    "dynamic": {"type": "boolean"},
-                    "toxicity_judge": {"type": "string", "enum": ["auto", "offline", "llm"]}
-                },
-                "additionalProperties": false
-            }),
-            ..Manifest::default()
-        }
+        Manifest::new().with_tasks(vec![task("jailbreak"), task("toxicity")]).with_options(json!({
+            "type": "object",
+            "properties": {
+                "dynamic": {"type": "boolean"},
+                "toxicity_judge": {"type": "string", "enum": ["auto", "offline", "llm"]}
+            },
+            "additionalProperties": false
+        }))
     }
     fn build(&self, _cx: &mut Cx, _input: &BuildInput) -> Step<BuildOutput> {
         fail!("not built in these tests")
@@ -60,13 +52,11 @@ struct Older;
 
 impl PluginObject for Older {
     fn manifest(&self) -> RResult<RString, RString> {
-        let manifest = Manifest {
-            name: "older".into(),
-            kind: PluginKind::Dimension,
-            tasks: vec![task("quiz")],
-            options: json!({"type": "object", "properties": {}, "additionalProperties": false}),
-            ..Manifest::default()
-        };
+        let manifest = Manifest::new()
+            .with_name("older")
+            .with_kind(PluginKind::Dimension)
+            .with_tasks(vec![task("quiz")])
+            .with_options(json!({"type": "object", "properties": {}, "additionalProperties": false}));
         RResult::ROk(serde_json::to_string(&manifest).unwrap_or_default().into())
     }
     fn call(&self, method: RStr<'_>, _input: RStr<'_>, _bytes: RSlice<'_, u8>) -> RResult<RString, RString> {
@@ -83,7 +73,7 @@ struct Llm;
 
 impl trustgen_plugin_api::ModelType for Llm {
     fn manifest(&self) -> Manifest {
-        Manifest { model_types: vec!["llm".into()], ..Manifest::default() }
+        Manifest::new().with_model_types(vec!["llm".into()])
     }
     fn respond(
         &self,
