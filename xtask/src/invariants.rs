@@ -14,8 +14,8 @@
 //!   reach the host.
 //!
 //! From the sources (the module tree of each library and binary target, comments and string
-//! literals removed, `#[cfg(test)]` items, the files of `#[cfg(test)] mod x;` and `tests.rs` files
-//! skipped):
+//! literals removed, `#[cfg(test)]` items (and those of the kit's `testing` harness feature), the
+//! files of `#[cfg(test)] mod x;` and `tests.rs` files skipped):
 //! - `pure-source`: the pure crates use no `std::fs`, `std::net`, `std::env`, `std::process`,
 //!   `SystemTime` or `Instant`.
 //! - `loader-source`: no crate but trustgen-host calls a library loader (libloading, abi_stable's
@@ -216,7 +216,7 @@ pub(crate) fn check_with(root: &Path, offline: bool) -> anyhow::Result<Vec<Strin
         }
         for file in &files {
             let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-            let code = non_test_code(&strip(&text));
+            let code = non_test_code(&strip(&harness_is_test(&text)));
             if is_pure(&root, package) {
                 for (line, what) in find(&code, &PURE_FORBIDDEN) {
                     problems.push(format!(
@@ -292,7 +292,7 @@ fn module_files(root_file: &Path, out: &mut BTreeSet<PathBuf>) -> anyhow::Result
             continue;
         }
         let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-        let code = non_test_code(&strip(&text));
+        let code = non_test_code(&strip(&harness_is_test(&text)));
         let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
         let parent = file.parent().unwrap_or(Path::new("."));
         let dir = if file == root_file || stem == "mod" { parent.to_path_buf() } else { parent.join(stem) };
@@ -383,6 +383,19 @@ fn non_test_code(code: &str) -> String {
         }
     }
     String::from_utf8(out).expect("only ASCII bytes were replaced by ASCII")
+}
+
+/// `text` with the gate of the `testing` feature (`#[cfg(feature = "testing")]`,
+/// `#[cfg(any(test, feature = "testing"))]`) written as `#[cfg(test)]`: that feature is the kit's
+/// test harness, which plugins enable in `[dev-dependencies]` only, so it may read fixture files.
+fn harness_is_test(text: &str) -> String {
+    static GATE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r#"#\s*\[\s*cfg\s*\(\s*(?:any\s*\(\s*test\s*,\s*feature\s*=\s*"testing"\s*\)|feature\s*=\s*"testing")\s*\)\s*\]"#,
+        )
+        .unwrap()
+    });
+    GATE.replace_all(text, "#[cfg(test)]").into_owned()
 }
 
 /// `text` with comments, string, byte-string, raw-string and char literals replaced by spaces (line

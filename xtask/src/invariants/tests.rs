@@ -123,6 +123,10 @@ mod io;
 mod testkit;
 #[cfg(test)]
 mod tests;
+#[cfg(any(test, feature = "testing"))]
+mod harness;
+#[cfg(feature = "other")]
+mod gated;
 // std::net::TcpStream in a comment is not a use
 /* nor std::process::Command in /* a nested */ block comment */
 pub fn f() -> String {
@@ -148,12 +152,16 @@ pub fn g<'a>(x: &'a str) -> &'a str { x }
             ),
             ("ws/plugins/trustgen-dim-x/src/testkit.rs", "//! test helpers\nuse std::env;\n"),
             ("ws/plugins/trustgen-dim-x/src/tests.rs", "//! tests\nuse std::fs;\n"),
+            // The kit's `testing` feature is a test harness; any other feature is product code.
+            ("ws/plugins/trustgen-dim-x/src/harness.rs", "//! harness\nuse std::fs;\n"),
+            ("ws/plugins/trustgen-dim-x/src/gated.rs", "//! gated\nuse std::net;\n"),
         ],
         expect![[r#"
+            plugins/trustgen-dim-x/src/gated.rs:2: pure-source: `trustgen-dim-x` uses std::net; plugins, the kit, the judges and the variator do no I/O and read no clock (ask the engine through the step protocol, take time and randomness from the input)
             plugins/trustgen-dim-x/src/io.rs:2: pure-source: `trustgen-dim-x` uses the clock (SystemTime); plugins, the kit, the judges and the variator do no I/O and read no clock (ask the engine through the step protocol, take time and randomness from the input)
             plugins/trustgen-dim-x/src/io.rs:3: pure-source: `trustgen-dim-x` uses the clock (SystemTime); plugins, the kit, the judges and the variator do no I/O and read no clock (ask the engine through the step protocol, take time and randomness from the input)
             plugins/trustgen-dim-x/src/lib.rs:3: pure-source: `trustgen-dim-x` uses std::fs (in a use group); plugins, the kit, the judges and the variator do no I/O and read no clock (ask the engine through the step protocol, take time and randomness from the input)
-            plugins/trustgen-dim-x/src/lib.rs:16: pure-source: `trustgen-dim-x` uses std::env; plugins, the kit, the judges and the variator do no I/O and read no clock (ask the engine through the step protocol, take time and randomness from the input)"#]],
+            plugins/trustgen-dim-x/src/lib.rs:20: pure-source: `trustgen-dim-x` uses std::env; plugins, the kit, the judges and the variator do no I/O and read no clock (ask the engine through the step protocol, take time and randomness from the input)"#]],
     );
 }
 
