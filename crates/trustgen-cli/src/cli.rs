@@ -63,10 +63,13 @@ pub(crate) enum Command {
     /// Start the OpenAI-compatible test server (scripted replies and fault modes) on loopback.
     #[cfg(feature = "testserver")]
     ServeTest(trustgen_testserver::cli::ServeArgs),
-    /// Check a suite file: syntax, keys, and every named plugin, task and model type.
+    /// Check a suite file as a run would before sending anything: syntax, keys, value ranges,
+    /// every named plugin, task, option and model type, plugin libraries and data files.
     Validate {
         /// The suite file.
         suite: PathBuf,
+        #[command(flatten)]
+        trust: TrustArgs,
     },
 }
 
@@ -85,9 +88,20 @@ pub(crate) enum PluginsCommand {
     },
 }
 
+/// Whether plugin libraries in the suite's `[plugins] dirs` may be loaded.
+#[derive(Debug, Args)]
+pub(crate) struct TrustArgs {
+    /// Load the plugin libraries in the suite's `[plugins] dirs`: loading a library runs its native
+    /// code, so without this flag a suite that names plugin directories is refused.
+    #[arg(long, env = "TRUSTGEN_TRUST_PLUGINS")]
+    pub(crate) trust_plugins: bool,
+}
+
 /// Arguments of `trustgen run`.
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
     /// The suite file (default: suites/quick.toml).
     pub(crate) suite: Option<PathBuf>,
     /// Continue a run that was interrupted (its suite is read from the run directory).

@@ -39,7 +39,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Plugins { command: PluginsCommand::List { json } } => plugins::list(&cli.global, *json),
         Command::Plugins { command: PluginsCommand::Info { name } } => plugins::info(&cli.global, name),
-        Command::Validate { suite } => plugins::validate(&cli.global, suite),
+        Command::Validate { suite, trust } => plugins::validate(&cli.global, suite, trust.trust_plugins),
         Command::Run(args) => run::run(&cli.global, args),
         Command::Runs { dir } => run::runs(dir),
         Command::Report(args) => tools::report(args, cli.global.quiet),

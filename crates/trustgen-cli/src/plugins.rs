@@ -20,12 +20,13 @@ pub(crate) fn discover_options(global: &GlobalArgs) -> DiscoverOptions {
 }
 
 /// Discovery options for a suite: the command line, the environment, and the
-/// suite's `[plugins]` table.
-pub(crate) fn suite_discover_options(global: &GlobalArgs, suite: &Suite) -> DiscoverOptions {
+/// suite's `[plugins]` table, whose directories load only when `trust` (`--trust-plugins`).
+pub(crate) fn suite_discover_options(global: &GlobalArgs, suite: &Suite, trust: bool) -> DiscoverOptions {
     let mut options = discover_options(global);
-    for dir in suite.plugin_dirs() {
-        options = options.dir(dir, format!("[plugins] dirs in {}", suite.path.display()));
+    for (dir, origin) in suite.plugin_dirs() {
+        options = options.suite_dir(dir, origin);
     }
+    options.trust_suite_dirs = trust;
     let base = suite.dir();
     for (name, source) in &suite.file.plugins.source {
         let preference = match SourcePreference::parse(source) {
@@ -128,12 +129,13 @@ pub(crate) fn info(global: &GlobalArgs, name: &str) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn validate(global: &GlobalArgs, path: &Path) -> anyhow::Result<ExitCode> {
+/// `trustgen validate`: the checks a run makes before it sends anything, and the same plugin
+/// discovery (`trustgen run` calls [`trustgen_engine::check`]'s checks too).
+pub(crate) fn validate(global: &GlobalArgs, path: &Path, trust: bool) -> anyhow::Result<ExitCode> {
     let suite = Suite::load(path)?;
-    let registry = Registry::discover(&suite_discover_options(global, &suite))
+    let registry = Registry::discover(&suite_discover_options(global, &suite, trust))
         .with_context(|| format!("loading the plugins {} needs", path.display()))?;
-    report_problems(&registry);
-    trustgen_host::suite::validate(&suite, &registry)?;
+    trustgen_engine::check(&suite, &registry)?;
     if !global.quiet {
         println!("{}: ok", path.display());
     }

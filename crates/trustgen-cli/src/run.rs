@@ -35,11 +35,10 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
             Suite::load(&path)?
         }
     };
-    let registry = Registry::discover(&suite_discover_options(global, &suite))
+    // The same discovery as `trustgen validate`; libraries that failed to load are errors of
+    // the engine's checks, as they are for `validate`.
+    let registry = Registry::discover(&suite_discover_options(global, &suite, args.trust.trust_plugins))
         .with_context(|| format!("loading the plugins {} needs", suite.path.display()))?;
-    for problem in registry.problems() {
-        eprintln!("warning: {problem}");
-    }
     let cache = if args.no_cache {
         CacheChoice::Off
     } else if let Some(path) = &args.cache {

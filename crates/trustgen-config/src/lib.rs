@@ -30,6 +30,7 @@
 //! What needs plugins (plugin, task and model-type names, and each plugin's `options`) is checked
 //! against the registry by trustgen-host.
 
+pub mod bounds;
 mod error;
 mod models;
 mod suite;

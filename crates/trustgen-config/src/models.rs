@@ -7,6 +7,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use trustgen_plugin_api::ModelRole;
 
+use crate::bounds;
 use crate::error::suggestion;
 
 /// A model role a suite configures: `[models.<role>]`.
@@ -181,21 +182,21 @@ pub struct ModelConfig {
     pub temperature: Option<f64>,
     /// Nucleus sampling (0, 1].
     pub top_p: Option<f64>,
-    /// Maximum tokens to generate (at least 1).
+    /// Maximum tokens to generate ([`bounds::MAX_TOKENS`]).
     pub max_tokens: Option<u32>,
     /// Provider sampling seed.
     pub seed: Option<u64>,
     /// Stop sequences.
     pub stop: Vec<String>,
-    /// Requests in flight at once for this model (at least 1).
+    /// Requests in flight at once for this model ([`bounds::MODEL_CONCURRENCY`]).
     pub concurrency: Option<usize>,
-    /// Requests-per-minute limit (at least 1).
+    /// Requests-per-minute limit ([`bounds::REQUESTS_PER_MINUTE`]).
     pub requests_per_minute: Option<u32>,
-    /// Tokens-per-minute limit (at least 1).
+    /// Tokens-per-minute limit ([`bounds::TOKENS_PER_MINUTE`]).
     pub tokens_per_minute: Option<u32>,
-    /// Seconds one request may take.
+    /// Seconds one request may take ([`bounds::TIMEOUT_SECS`]).
     pub timeout_secs: Option<u64>,
-    /// Retries of a retryable failure.
+    /// Retries of a retryable failure ([`bounds::MAX_RETRIES`]).
     pub max_retries: Option<u32>,
     /// Price per million input tokens (any currency; reports say "cost").
     pub input_price_per_million: Option<f64>,
@@ -242,9 +243,9 @@ pub(crate) struct RawModel {
     #[serde(default)]
     tokens_per_minute: Option<Spanned<u32>>,
     #[serde(default)]
-    timeout_secs: Option<u64>,
+    timeout_secs: Option<Spanned<u64>>,
     #[serde(default)]
-    max_retries: Option<u32>,
+    max_retries: Option<Spanned<u32>>,
     #[serde(default)]
     input_price_per_million: Option<Spanned<f64>>,
     #[serde(default)]
@@ -387,25 +388,6 @@ pub(crate) fn check_model(role: Role, role_span: Range<usize>, raw: &RawModel) -
             invalid(top_p.span(), "top_p", format!("{v} is outside (0, 1]"));
         }
     }
-    if let Some(m) = &raw.max_tokens
-        && *m.get_ref() == 0
-    {
-        invalid(m.span(), "max_tokens", "must be at least 1".to_owned());
-    }
-    if let Some(c) = &raw.concurrency
-        && *c.get_ref() == 0
-    {
-        invalid(c.span(), "concurrency", "must be at least 1".to_owned());
-    }
-    for (key, limit) in
-        [("requests_per_minute", &raw.requests_per_minute), ("tokens_per_minute", &raw.tokens_per_minute)]
-    {
-        if let Some(l) = limit
-            && *l.get_ref() == 0
-        {
-            invalid(l.span(), key, "must be at least 1 (remove it for no limit)".to_owned());
-        }
-    }
     for (key, price) in [
         ("input_price_per_million", &raw.input_price_per_million),
         ("output_price_per_million", &raw.output_price_per_million),
@@ -417,7 +399,21 @@ pub(crate) fn check_model(role: Role, role_span: Range<usize>, raw: &RawModel) -
             }
         }
     }
+    for problem in [
+        bounds::check(&bounds::MAX_TOKENS, &table, raw.max_tokens.as_ref()),
+        bounds::check(&bounds::MODEL_CONCURRENCY, &table, raw.concurrency.as_ref()),
+        bounds::check(&bounds::REQUESTS_PER_MINUTE, &table, raw.requests_per_minute.as_ref()),
+        bounds::check(&bounds::TOKENS_PER_MINUTE, &table, raw.tokens_per_minute.as_ref()),
+        bounds::check(&bounds::TIMEOUT_SECS, &table, raw.timeout_secs.as_ref()),
+        bounds::check(&bounds::MAX_RETRIES, &table, raw.max_retries.as_ref()),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        problems.push(problem);
+    }
     if !problems.is_empty() {
+        problems.sort_by_key(|(span, _, _)| span.start);
         return Err(problems);
     }
     Ok(ModelConfig {
@@ -439,8 +435,8 @@ pub(crate) fn check_model(role: Role, role_span: Range<usize>, raw: &RawModel) -
         concurrency: value(&raw.concurrency),
         requests_per_minute: value(&raw.requests_per_minute),
         tokens_per_minute: value(&raw.tokens_per_minute),
-        timeout_secs: raw.timeout_secs,
-        max_retries: raw.max_retries,
+        timeout_secs: value(&raw.timeout_secs),
+        max_retries: value(&raw.max_retries),
         input_price_per_million: value(&raw.input_price_per_million),
         output_price_per_million: value(&raw.output_price_per_million),
         capable: raw.capable,

@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use toml::Spanned;
 use trustgen_plugin_api::{JsonMap, Manifest, ModelRole, TaskSpec, VariationOp};
 
+use crate::bounds;
 use crate::error::{SuiteError, SuiteErrors, line_col, suggestion};
 use crate::models::{ModelConfig, RawModel, Role, check_model};
 
@@ -35,32 +36,24 @@ pub struct SuiteFile {
     pub dimensions: Vec<DimensionConfig>,
 }
 
-/// `[run]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `[run]`, checked: every number is within its bounds ([`crate::bounds`]).
+#[derive(Debug, Clone)]
 pub struct RunConfig {
     /// Run name (part of the run id).
-    #[serde(default)]
     pub name: Option<String>,
     /// The run seed: every random choice derives from it.
-    #[serde(default)]
     pub seed: u64,
     /// Requests in flight at once, over all models.
-    #[serde(default = "default_concurrency")]
     pub concurrency: usize,
     /// Where run directories go (relative to the working directory).
-    #[serde(default = "default_output_dir")]
     pub output_dir: PathBuf,
     /// Plugin calls running at once (on blocking threads).
-    #[serde(default)]
     pub plugin_concurrency: Option<usize>,
     /// Seconds one plugin call may take.
-    #[serde(default = "default_plugin_timeout")]
     pub plugin_timeout_secs: u64,
     /// Where the tasks' data files are (relative to the suite file; default
-    /// `data`, i.e. `suites/data` for the bundled suites).
-    #[serde(default)]
-    pub data_dir: Option<PathBuf>,
+    /// `data`, i.e. `suites/data` for the bundled suites), with its position in the suite text.
+    pub data_dir: Option<Spanned<PathBuf>>,
 }
 
 impl Default for RunConfig {
@@ -87,13 +80,34 @@ fn default_plugin_timeout() -> u64 {
     120
 }
 
+/// `[run]` as written: numbers keep their positions for range errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRun {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    seed: u64,
+    #[serde(default)]
+    concurrency: Option<Spanned<usize>>,
+    #[serde(default)]
+    output_dir: Option<PathBuf>,
+    #[serde(default)]
+    plugin_concurrency: Option<Spanned<usize>>,
+    #[serde(default)]
+    plugin_timeout_secs: Option<Spanned<u64>>,
+    #[serde(default)]
+    data_dir: Option<Spanned<PathBuf>>,
+}
+
 /// `[plugins]`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginsConfig {
-    /// Plugin directories (relative to the suite file).
+    /// Plugin directories (relative to the suite file), each with its position in the suite text:
+    /// libraries in them run native code, so they load only when the user trusts them.
     #[serde(default)]
-    pub dirs: Vec<PathBuf>,
+    pub dirs: Vec<Spanned<PathBuf>>,
     /// Which source wins for a plugin name: `linked`, `dynamic` or a library path.
     #[serde(default)]
     pub source: BTreeMap<String, String>,
@@ -152,7 +166,7 @@ impl DimensionOptions {
 #[serde(deny_unknown_fields)]
 struct RawSuite {
     #[serde(default)]
-    run: RunConfig,
+    run: RawRun,
     #[serde(default)]
     plugins: PluginsConfig,
     #[serde(default)]
@@ -168,7 +182,7 @@ struct RawDimension {
     #[serde(default)]
     tasks: Option<Vec<Spanned<String>>>,
     #[serde(default)]
-    limit: Option<usize>,
+    limit: Option<Spanned<usize>>,
     #[serde(default)]
     variations: Vec<Spanned<String>>,
     #[serde(default)]
@@ -232,21 +246,41 @@ impl Suite {
                     )),
                 }
             }
+            if let Some(problem) = bounds::check(&bounds::LIMIT, "[[dimension]]", dimension.limit.as_ref()) {
+                errors.push(at(problem.0, problem.1, problem.2));
+            }
             dimensions.push(DimensionConfig {
                 plugin: dimension.plugin,
                 tasks: dimension.tasks,
-                limit: dimension.limit,
+                limit: dimension.limit.map(Spanned::into_inner),
                 variations,
                 options: dimension.options,
             });
         }
-        if raw.run.concurrency == 0 {
-            errors.push(at(0..0, "[run] concurrency must be at least 1".into(), None));
+        let run = raw.run;
+        for problem in [
+            bounds::check(&bounds::RUN_CONCURRENCY, "[run]", run.concurrency.as_ref()),
+            bounds::check(&bounds::PLUGIN_CONCURRENCY, "[run]", run.plugin_concurrency.as_ref()),
+            bounds::check(&bounds::PLUGIN_TIMEOUT_SECS, "[run]", run.plugin_timeout_secs.as_ref()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            errors.push(at(problem.0, problem.1, problem.2));
         }
         if !errors.is_empty() {
             return Err(SuiteErrors(errors));
         }
-        let file = SuiteFile { run: raw.run, plugins: raw.plugins, models, dimensions };
+        let run = RunConfig {
+            name: run.name,
+            seed: run.seed,
+            concurrency: run.concurrency.map_or_else(default_concurrency, Spanned::into_inner),
+            output_dir: run.output_dir.unwrap_or_else(default_output_dir),
+            plugin_concurrency: run.plugin_concurrency.map(Spanned::into_inner),
+            plugin_timeout_secs: run.plugin_timeout_secs.map_or_else(default_plugin_timeout, Spanned::into_inner),
+            data_dir: run.data_dir,
+        };
+        let file = SuiteFile { run, plugins: raw.plugins, models, dimensions };
         Ok(Suite { path: path.to_owned(), text, file })
     }
 
@@ -275,12 +309,22 @@ impl Suite {
 
     /// The data directory, resolved against the suite file's directory.
     pub fn data_dir(&self) -> PathBuf {
-        self.dir().join(self.file.run.data_dir.as_deref().unwrap_or(Path::new("data")))
+        self.dir().join(self.file.run.data_dir.as_ref().map_or(Path::new("data"), |d| d.get_ref().as_path()))
     }
 
-    /// Plugin directories, resolved against the suite file's directory.
-    pub fn plugin_dirs(&self) -> Vec<PathBuf> {
-        self.file.plugins.dirs.iter().map(|d| self.dir().join(d)).collect()
+    /// Plugin directories, resolved against the suite file's directory, each with where it is
+    /// named (`suite.toml:line:col`).
+    pub fn plugin_dirs(&self) -> Vec<(PathBuf, String)> {
+        self.file.plugins.dirs.iter().map(|d| (self.dir().join(d.get_ref()), self.locate(d.span()))).collect()
+    }
+
+    /// `path:line:col` of byte range `span` of this suite's text (`path` alone for `0..0`).
+    pub fn locate(&self, span: Range<usize>) -> String {
+        if span == (0..0) {
+            return self.path.display().to_string();
+        }
+        let (line, column) = line_col(&self.text, span.start);
+        format!("{}:{line}:{column}", self.path.display())
     }
 }
 

@@ -266,9 +266,98 @@ input_price_per_million = -1.0
             suite.toml:5:12: invalid `base_url` in [models.target]: `localhost:8000` is not an http(s) URL, e.g. https://api.example.com/v1
             suite.toml:6:15: invalid `temperature` in [models.target]: 3.5 is outside 0..=2
             suite.toml:7:9: invalid `top_p` in [models.target]: 0 is outside (0, 1]
-            suite.toml:8:14: invalid `max_tokens` in [models.target]: must be at least 1
-            suite.toml:9:15: invalid `concurrency` in [models.target]: must be at least 1
-            suite.toml:10:23: invalid `requests_per_minute` in [models.target]: must be at least 1 (remove it for no limit)
+            suite.toml:8:14: invalid `max_tokens` in [models.target]: 0 is outside 1..=1000000; it is the most tokens one reply may have
+            suite.toml:9:15: invalid `concurrency` in [models.target]: 0 is outside 1..=65536; it is the number of requests in flight at once for this model; remove it to use [run] concurrency
+            suite.toml:10:23: invalid `requests_per_minute` in [models.target]: 0 is outside 1..=1000000; remove it for no limit
             suite.toml:11:27: invalid `input_price_per_million` in [models.target]: -1 is not a price"#]],
     );
+}
+
+#[test]
+fn a_huge_concurrency_is_an_error_at_its_line() {
+    // 2^61: tokio's semaphore panicked on it in the middle of a run, and `validate` said ok.
+    check(
+        r#"
+[run]
+concurrency = 2305843009213693952
+plugin_concurrency = 2305843009213693952
+
+[models.target]
+provider = "embedded"
+concurrency = 2305843009213693952
+"#,
+        expect![[r#"
+            suite.toml:8:15: invalid `concurrency` in [models.target]: 2305843009213693952 is outside 1..=65536; it is the number of requests in flight at once for this model; remove it to use [run] concurrency
+            suite.toml:3:15: invalid `concurrency` in [run]: 2305843009213693952 is outside 1..=65536; it is the number of requests in flight at once over all models (default 32)
+            suite.toml:4:22: invalid `plugin_concurrency` in [run]: 2305843009213693952 is outside 1..=512; it is the number of plugin calls running at once on blocking threads (default: twice the cores)"#]],
+    );
+}
+
+#[test]
+fn every_integer_setting_is_bounded_at_its_line() {
+    // Each bounded key, one past each end of its range (the lower end where a value below it
+    // parses at all), and each end itself accepted.
+    let mut out = String::new();
+    for bound in crate::bounds::ALL {
+        use crate::bounds::{LIMIT, PLUGIN_CONCURRENCY, PLUGIN_TIMEOUT_SECS, RUN_CONCURRENCY};
+        let run_level = [RUN_CONCURRENCY, PLUGIN_CONCURRENCY, PLUGIN_TIMEOUT_SECS].contains(&bound);
+        let values = [bound.min.checked_sub(1), Some(bound.min), Some(bound.max), bound.max.checked_add(1)];
+        for value in values.into_iter().flatten() {
+            let line = format!("{} = {value}\n", bound.key);
+            let text = if run_level {
+                format!("[run]\n{line}")
+            } else if bound == LIMIT {
+                format!("[[dimension]]\nplugin = \"safety\"\n{line}")
+            } else {
+                format!("[models.target]\nprovider = \"openai\"\nmodel = \"m\"\n{line}")
+            };
+            let got = match Suite::parse(Path::new("suite.toml"), text) {
+                Ok(_) => format!("{} = {value}: ok", bound.key),
+                Err(e) => e.to_string(),
+            };
+            out.push_str(&got);
+            out.push('\n');
+        }
+    }
+    expect![[r#"
+        suite.toml:2:15: invalid `concurrency` in [run]: 0 is outside 1..=65536; it is the number of requests in flight at once over all models (default 32)
+        concurrency = 1: ok
+        concurrency = 65536: ok
+        suite.toml:2:15: invalid `concurrency` in [run]: 65537 is outside 1..=65536; it is the number of requests in flight at once over all models (default 32)
+        suite.toml:2:22: invalid `plugin_concurrency` in [run]: 0 is outside 1..=512; it is the number of plugin calls running at once on blocking threads (default: twice the cores)
+        plugin_concurrency = 1: ok
+        plugin_concurrency = 512: ok
+        suite.toml:2:22: invalid `plugin_concurrency` in [run]: 513 is outside 1..=512; it is the number of plugin calls running at once on blocking threads (default: twice the cores)
+        suite.toml:2:23: invalid `plugin_timeout_secs` in [run]: 0 is outside 1..=86400; it is the seconds one plugin call may take (default 120)
+        plugin_timeout_secs = 1: ok
+        plugin_timeout_secs = 86400: ok
+        suite.toml:2:23: invalid `plugin_timeout_secs` in [run]: 86401 is outside 1..=86400; it is the seconds one plugin call may take (default 120)
+        suite.toml:3:9: invalid `limit` in [[dimension]]: 0 is outside 1..=1000000; it is the most cases per task; remove it for each task's default
+        limit = 1: ok
+        limit = 1000000: ok
+        suite.toml:3:9: invalid `limit` in [[dimension]]: 1000001 is outside 1..=1000000; it is the most cases per task; remove it for each task's default
+        suite.toml:4:15: invalid `concurrency` in [models.target]: 0 is outside 1..=65536; it is the number of requests in flight at once for this model; remove it to use [run] concurrency
+        concurrency = 1: ok
+        concurrency = 65536: ok
+        suite.toml:4:15: invalid `concurrency` in [models.target]: 65537 is outside 1..=65536; it is the number of requests in flight at once for this model; remove it to use [run] concurrency
+        suite.toml:4:23: invalid `requests_per_minute` in [models.target]: 0 is outside 1..=1000000; remove it for no limit
+        requests_per_minute = 1: ok
+        requests_per_minute = 1000000: ok
+        suite.toml:4:23: invalid `requests_per_minute` in [models.target]: 1000001 is outside 1..=1000000; remove it for no limit
+        suite.toml:4:21: invalid `tokens_per_minute` in [models.target]: 0 is outside 1..=1000000000; remove it for no limit
+        tokens_per_minute = 1: ok
+        tokens_per_minute = 1000000000: ok
+        suite.toml:4:21: invalid `tokens_per_minute` in [models.target]: 1000000001 is outside 1..=1000000000; remove it for no limit
+        suite.toml:4:16: invalid `timeout_secs` in [models.target]: 0 is outside 1..=86400; it is the seconds one request may take; remove it for the default (120 over HTTP, none for the embedded model)
+        timeout_secs = 1: ok
+        timeout_secs = 86400: ok
+        suite.toml:4:16: invalid `timeout_secs` in [models.target]: 86401 is outside 1..=86400; it is the seconds one request may take; remove it for the default (120 over HTTP, none for the embedded model)
+        max_retries = 0: ok
+        max_retries = 100: ok
+        suite.toml:4:15: invalid `max_retries` in [models.target]: 101 is outside 0..=100; it is the retries of a retryable failure (default 5)
+        suite.toml:4:14: invalid `max_tokens` in [models.target]: 0 is outside 1..=1000000; it is the most tokens one reply may have
+        max_tokens = 1: ok
+        max_tokens = 1000000: ok
+        suite.toml:4:14: invalid `max_tokens` in [models.target]: 1000001 is outside 1..=1000000; it is the most tokens one reply may have
+    "#]].assert_eq(&out);
 }

@@ -33,4 +33,4 @@ mod plan;
 
 pub use error::EngineError;
 pub use event::{Event, Observer, ReplySource, Stage};
-pub use pipeline::{CacheChoice, RunOutcome, RunRequest, run};
+pub use pipeline::{CacheChoice, RunOutcome, RunRequest, check, run};

@@ -96,11 +96,24 @@ struct Job {
     case: TestCase,
 }
 
+/// Checks a suite the way a run does before it sends anything: the suite against the registry
+/// (trustgen-host), the plan (data files included) and every model table. `trustgen validate`
+/// calls this and [`run`] starts with the same checks, so what one rejects the other does.
+pub fn check(suite: &Suite, registry: &Registry) -> Result<(), EngineError> {
+    prepare(suite, registry).map(drop)
+}
+
+/// The one checking path of [`check`] and [`run`]: the plan and the model specs.
+fn prepare(suite: &Suite, registry: &Registry) -> Result<(Plan, Vec<ModelSpec>), EngineError> {
+    let plan = plan(suite, registry)?;
+    let specs = model_specs(suite)?;
+    Ok((plan, specs))
+}
+
 /// Runs a suite to the end (or resumes one).
 pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
     let RunRequest { suite, registry, resume, dry_run, observer, cache } = request;
-    let plan = plan(&suite, &registry)?;
-    let specs = model_specs(&suite)?;
+    let (plan, specs) = prepare(&suite, &registry)?;
     let cache = if dry_run {
         None
     } else {

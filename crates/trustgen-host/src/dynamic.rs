@@ -20,8 +20,9 @@ pub(crate) struct Probe {
 
 /// Reads the plain C declaration with libloading and checks it.
 pub(crate) fn probe(path: &Path) -> Result<Probe, LoadError> {
-    // SAFETY: opening a library runs its initialisers. Plugin directories are
-    // trusted configuration, like a PATH entry.
+    // SAFETY: opening a library runs its initialisers. Only trusted directories
+    // reach here: the user's own, and a suite's only with `trust_suite_dirs`
+    // (`Registry::discover`).
     let library = unsafe { libloading::Library::new(path) }
         .map_err(|e| LoadError::Open { path: path.to_owned(), message: with_source(&e) })?;
     let mut symbol_name = DECLARATION_SYMBOL.as_bytes().to_vec();

@@ -89,6 +89,59 @@ pub enum LoadError {
     },
 }
 
+impl LoadError {
+    /// The library the error is about (`None` for a linked plugin).
+    pub fn library(&self) -> Option<PathBuf> {
+        match self {
+            LoadError::Open { path, .. }
+            | LoadError::NotAPlugin { path, .. }
+            | LoadError::ApiMismatch { path, .. }
+            | LoadError::AbiMismatch { path, .. }
+            | LoadError::MissingSymbol { path, .. } => Some(path.clone()),
+            LoadError::Constructor { origin, .. } | LoadError::BadManifest { origin, .. } => {
+                (origin != "linked").then(|| PathBuf::from(origin))
+            }
+        }
+    }
+}
+
+/// A suite-named plugin directory with libraries that were not loaded, because loading runs
+/// their code and the user has not said to trust them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UntrustedDir {
+    /// The directory.
+    pub dir: PathBuf,
+    /// Where the suite names it (`suite.toml:line:col`).
+    pub origin: String,
+    /// The libraries it would load.
+    pub libraries: Vec<PathBuf>,
+}
+
+/// Every untrusted suite-named plugin directory, one line each.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct UntrustedDirs(pub Vec<UntrustedDir>);
+
+impl std::fmt::Display for UntrustedDirs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, dir) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            let libraries: Vec<String> = dir.libraries.iter().map(|l| l.display().to_string()).collect();
+            write!(
+                f,
+                "{}: [plugins] dirs names {}, whose libraries would run their native code when loaded: {}; \
+                 hint: pass --trust-plugins (or set TRUSTGEN_TRUST_PLUGINS=1) if you trust them, \
+                 or put your own plugins in --plugin-dir or TRUSTGEN_PLUGIN_PATH",
+                dir.origin,
+                dir.dir.display(),
+                libraries.join(", ")
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// An error that stops plugin discovery.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum HostError {
@@ -123,6 +176,10 @@ pub enum HostError {
     /// A plugin the configuration names could not be loaded.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// A suite file names plugin directories holding libraries, and the user has not said to
+    /// trust them; none was opened.
+    #[error(transparent)]
+    UntrustedPlugins(UntrustedDirs),
     /// A source preference names a plugin that no source provides.
     #[error("`[plugins] source.{name}` asks for {wanted}, but no such plugin was found{hint}")]
     SourceNotFound {

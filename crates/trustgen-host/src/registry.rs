@@ -10,7 +10,7 @@ use trustgen_plugin_api::abi::PluginBox;
 use trustgen_plugin_api::{CallError, LinkedPlugin, Manifest, PluginKind};
 
 use crate::dynamic::{self, Probe};
-use crate::error::{HostError, LoadError};
+use crate::error::{HostError, LoadError, UntrustedDir, UntrustedDirs};
 
 /// Where a plugin comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,10 +53,21 @@ impl SourcePreference {
 }
 
 /// Where to look for plugins.
+///
+/// Two kinds of directory: the user's own (`--plugin-dir`, `TRUSTGEN_PLUGIN_PATH`), whose
+/// libraries always load, and those a suite file names (`[plugins] dirs`), whose libraries load
+/// only when `trust_suite_dirs` is set. Opening a library runs its native initialisers, so a suite
+/// file from elsewhere must not run code just by being validated; without trust, discovery lists
+/// such a directory's libraries without opening any and fails with
+/// [`HostError::UntrustedPlugins`].
 #[derive(Debug, Clone, Default)]
 pub struct DiscoverOptions {
-    /// Plugin directories, each with where it was configured.
+    /// The user's plugin directories, each with where it was configured.
     pub dirs: Vec<(PathBuf, String)>,
+    /// Plugin directories named by a suite file, each with where (`suite.toml:line:col`).
+    pub suite_dirs: Vec<(PathBuf, String)>,
+    /// Whether the libraries in `suite_dirs` may be loaded (`--trust-plugins`).
+    pub trust_suite_dirs: bool,
     /// Skip linked plugins (for tests).
     pub no_linked: bool,
     /// Explicit sources for plugins whose name clashes.
@@ -67,6 +78,13 @@ impl DiscoverOptions {
     /// Adds a directory configured at `origin`.
     pub fn dir(mut self, path: impl Into<PathBuf>, origin: impl Into<String>) -> DiscoverOptions {
         self.dirs.push((path.into(), origin.into()));
+        self
+    }
+
+    /// Adds a directory named by a suite file at `origin` (`suite.toml:line:col`); its libraries
+    /// load only with [`DiscoverOptions::trust_suite_dirs`].
+    pub fn suite_dir(mut self, path: impl Into<PathBuf>, origin: impl Into<String>) -> DiscoverOptions {
+        self.suite_dirs.push((path.into(), origin.into()));
         self
     }
 
@@ -193,13 +211,33 @@ impl Registry {
     /// configured directories. Libraries that fail to load are recorded as
     /// [`Registry::problems`] (the rest still load); a missing directory and
     /// an unresolved name clash are errors.
+    ///
+    /// Without [`DiscoverOptions::trust_suite_dirs`], a suite-named directory that holds
+    /// libraries is an error ([`HostError::UntrustedPlugins`]) and nothing at all is opened.
     pub fn discover(options: &DiscoverOptions) -> Result<Registry, HostError> {
+        let mut untrusted = Vec::new();
+        if !options.trust_suite_dirs {
+            for (dir, origin) in &options.suite_dirs {
+                if !dir.is_dir() {
+                    return Err(HostError::DirNotFound { path: dir.clone(), origin: origin.clone() });
+                }
+                let libraries = dynamic::library_files(dir)
+                    .map_err(|e| HostError::ReadDir { path: dir.clone(), message: e.to_string() })?;
+                if !libraries.is_empty() {
+                    untrusted.push(UntrustedDir { dir: dir.clone(), origin: origin.clone(), libraries });
+                }
+            }
+        }
+        if !untrusted.is_empty() {
+            return Err(HostError::UntrustedPlugins(UntrustedDirs(untrusted)));
+        }
         let mut registry = Registry::default();
         if !options.no_linked {
             registry.add_linked();
         }
         let mut probes: Vec<Probe> = Vec::new();
-        for (dir, origin) in &options.dirs {
+        let suite_dirs = options.suite_dirs.iter().filter(|_| options.trust_suite_dirs);
+        for (dir, origin) in options.dirs.iter().chain(suite_dirs) {
             if !dir.is_dir() {
                 return Err(HostError::DirNotFound { path: dir.clone(), origin: origin.clone() });
             }

@@ -11,8 +11,30 @@ use crate::registry::{Plugin, Registry};
 /// Checks every named plugin, task, model type and variation against the registry, and asks
 /// each dimension plugin to check its `options` table. All errors are reported, each with the
 /// file, line and column it is about.
+///
+/// `trustgen validate` and run planning both call this (through the engine's `check`), so a
+/// suite that `validate` accepts does not fail later for a reason found here: libraries that
+/// could not be loaded, a suite without dimensions or without a target, a `data_dir` that does
+/// not exist.
 pub fn validate(suite: &Suite, registry: &Registry) -> Result<(), SuiteErrors> {
-    let mut errors = Vec::new();
+    let mut errors = load_problems(suite, registry);
+    if let Some(dir) = &suite.file.run.data_dir {
+        let resolved = suite.data_dir();
+        if !resolved.is_dir() {
+            errors.push(suite.error_at(
+                dir.span(),
+                format!("[run] data_dir {} is not a directory", resolved.display()),
+                Some("data_dir is relative to the suite file; the bundled data sets are in suites/data".into()),
+            ));
+        }
+    }
+    if suite.file.dimensions.is_empty() {
+        errors.push(suite.error_at(
+            0..0,
+            "the suite names no [[dimension]] to run".into(),
+            Some("add one, e.g. `[[dimension]]` with `plugin = \"safety\"` (see `trustgen plugins list`)".into()),
+        ));
+    }
     let dimension_names: Vec<&str> =
         registry.plugins().iter().filter(|p| p.kind() == PluginKind::Dimension).map(|p| p.name()).collect();
     for dimension in &suite.file.dimensions {
@@ -69,14 +91,42 @@ pub fn validate(suite: &Suite, registry: &Registry) -> Result<(), SuiteErrors> {
             ));
         }
     }
-    if !suite.file.dimensions.is_empty() && !suite.file.models.contains_key(&Role::Target) {
+    if let Some(first) = suite.file.dimensions.first()
+        && !suite.file.models.contains_key(&Role::Target)
+    {
         errors.push(suite.error_at(
-            0..0,
-            "the suite has dimensions but no [models.target]".into(),
+            first.plugin.span(),
+            format!(
+                "dimension `{}` needs a target model, but the suite has no [models.target]",
+                first.plugin.get_ref()
+            ),
             Some("add a [models.target] table (e.g. provider = \"embedded\")".into()),
         ));
     }
     if errors.is_empty() { Ok(()) } else { Err(SuiteErrors(errors)) }
+}
+
+/// Every library that was found but could not be loaded is an error: at the suite's
+/// `[plugins] dirs` entry that holds it, or without a position for the user's own directories.
+fn load_problems(suite: &Suite, registry: &Registry) -> Vec<SuiteError> {
+    let entries: Vec<_> =
+        suite.file.plugins.dirs.iter().map(|d| (d.span(), suite.dir().join(d.get_ref()).canonicalize().ok())).collect();
+    registry
+        .problems()
+        .iter()
+        .map(|problem| {
+            let parent = problem.library().and_then(|l| l.parent().and_then(|p| p.canonicalize().ok()));
+            let entry = entries.iter().find(|(_, dir)| dir.is_some() && *dir == parent);
+            match entry {
+                Some((span, _)) => suite.error_at(
+                    span.clone(),
+                    format!("a library in this [plugins] dirs entry cannot be loaded: {problem}"),
+                    None,
+                ),
+                None => suite.error_at(0..0, format!("a plugin library cannot be loaded: {problem}"), None),
+            }
+        })
+        .collect()
 }
 
 /// Asks the dimension's plugin to check its `options` table (the `check_options` method) and
