@@ -57,6 +57,8 @@ fn write_suite(dir: &Path, text: &str) -> PathBuf {
 fn trustgen_in(dir: &Path) -> Command {
     let mut cmd = trustgen();
     cmd.current_dir(dir).env("TRUSTGEN_CACHE_DIR", dir.join("cache")).env(KEY_VAR, "sk-test-key-0123");
+    // The suites name the test plugin's directory in `[plugins] dirs`: trusted here.
+    cmd.env("TRUSTGEN_TRUST_PLUGINS", "1");
     cmd
 }
 

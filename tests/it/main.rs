@@ -10,3 +10,4 @@ mod plugins;
 mod report;
 mod suites;
 mod support;
+mod validate;

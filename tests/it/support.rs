@@ -18,7 +18,7 @@ pub(crate) fn target_dir() -> PathBuf {
 /// A `trustgen` command with a clean environment for plugin discovery.
 pub(crate) fn trustgen() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_trustgen"));
-    cmd.env_remove("TRUSTGEN_PLUGIN_PATH").env_remove("TRUSTGEN_LOG");
+    cmd.env_remove("TRUSTGEN_PLUGIN_PATH").env_remove("TRUSTGEN_LOG").env_remove("TRUSTGEN_TRUST_PLUGINS");
     cmd
 }
 

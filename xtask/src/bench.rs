@@ -202,7 +202,7 @@ limit = {cases}
     let bin = target_dir().join("release/trustgen");
     let start = Instant::now();
     let mut child = Command::new(&bin)
-        .args(["--quiet", "run", "--no-report", "--cache"])
+        .args(["--quiet", "run", "--trust-plugins", "--no-report", "--cache"])
         .arg(work.path().join("cache.sqlite"))
         .arg(&suite)
         .env("TRUSTGEN_CACHE_DIR", work.path().join("cache"))

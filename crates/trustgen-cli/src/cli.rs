@@ -93,7 +93,8 @@ pub(crate) enum PluginsCommand {
 pub(crate) struct TrustArgs {
     /// Load the plugin libraries in the suite's `[plugins] dirs`: loading a library runs its native
     /// code, so without this flag a suite that names plugin directories is refused.
-    #[arg(long, env = "TRUSTGEN_TRUST_PLUGINS")]
+    /// `TRUSTGEN_TRUST_PLUGINS=1` (or `true`, `yes`, `on`) does the same.
+    #[arg(long, env = "TRUSTGEN_TRUST_PLUGINS", value_parser = clap::builder::BoolishValueParser::new())]
     pub(crate) trust_plugins: bool,
 }
 

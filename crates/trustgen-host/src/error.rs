@@ -130,7 +130,7 @@ impl std::fmt::Display for UntrustedDirs {
             let libraries: Vec<String> = dir.libraries.iter().map(|l| l.display().to_string()).collect();
             write!(
                 f,
-                "{}: [plugins] dirs names {}, whose libraries would run their native code when loaded: {}; \
+                "{}: [plugins] dirs names `{}`, whose libraries would run their native code when loaded: {}; \
                  hint: pass --trust-plugins (or set TRUSTGEN_TRUST_PLUGINS=1) if you trust them, \
                  or put your own plugins in --plugin-dir or TRUSTGEN_PLUGIN_PATH",
                 dir.origin,
