@@ -267,7 +267,7 @@ fn validate_never_loads_an_untrusted_plugin_library() {
     expect![[r#"
         exit 1
         error: loading the plugins suite.toml needs
-          caused by: suite.toml:2:9: [plugins] dirs names plugins, whose libraries would run their native code when loaded: plugins/libmarker.so; hint: pass --trust-plugins (or set TRUSTGEN_TRUST_PLUGINS=1) if you trust them, or put your own plugins in --plugin-dir or TRUSTGEN_PLUGIN_PATH
+          caused by: suite.toml:2:9: [plugins] dirs names `plugins`, whose libraries would run their native code when loaded: plugins/libmarker.so; hint: pass --trust-plugins (or set TRUSTGEN_TRUST_PLUGINS=1) if you trust them, or put your own plugins in --plugin-dir or TRUSTGEN_PLUGIN_PATH
     "#]].assert_eq(&validate);
 
     // Trusted by flag: it is opened (the constructor ran), and as it is no plugin, both fail
@@ -296,6 +296,9 @@ fn validate_never_loads_an_untrusted_plugin_library() {
         .arg(&plugins)
         .args(["validate", "suite.toml"]));
     assert!(marker.exists(), "a --plugin-dir library was not loaded");
-    expect![[r#""#]]
+    expect![[r#"
+        exit 1
+        error: suite.toml: a plugin library cannot be loaded: $PLUGINS/libmarker.so: not a trustgen plugin (no `TRUSTGEN_PLUGIN_DECLARATION` symbol); hint: build plugins with `cargo xtask dist` or their crate's `dynamic` feature
+    "#]]
         .assert_eq(&redact(&format!("exit {code}\n{stderr}")).replace(&plugins.display().to_string(), "$PLUGINS"));
 }
