@@ -269,6 +269,8 @@ impl Suite {
             errors.push(at(problem.0, problem.1, problem.2));
         }
         if !errors.is_empty() {
+            // In the order of the file (models are checked before [run]); unpositioned last.
+            errors.sort_by_key(|e: &SuiteError| (e.line == 0, e.line, e.column));
             return Err(SuiteErrors(errors));
         }
         let run = RunConfig {

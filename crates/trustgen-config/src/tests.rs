@@ -121,8 +121,8 @@ plugin = "safety"
 variations = ["paraphrse"]
 "#,
         expect![[r#"
-            suite.toml:6:12: unknown provider `opnai` for [models.judge]; did you mean `openai`?
             suite.toml:2:9: unknown model role `targte` in [models]; did you mean `target`?
+            suite.toml:6:12: unknown provider `opnai` for [models.judge]; did you mean `openai`?
             suite.toml:10:15: unknown variation `paraphrse`; did you mean `paraphrase`?"#]],
     );
 }
@@ -197,10 +197,10 @@ provider = "anthropic"
 provider = "corpus"
 "#,
         expect![[r#"
-            suite.toml:5:9: provider `anthropic` needs `model` in [models.judge]; add e.g. `model = "claude-3-5-haiku-latest"`
-            suite.toml:8:9: provider `corpus` needs `path` in [models.retriever]; add `path = "corpus.jsonl"` (one {title, text, url} object per line)
             suite.toml:2:9: provider `azure` needs `deployment` in [models.target]; add `deployment = "<your deployment name>"`
-            suite.toml:2:9: provider `azure` needs `base_url` in [models.target]; add `base_url = "https://<resource>.openai.azure.com"`"#]],
+            suite.toml:2:9: provider `azure` needs `base_url` in [models.target]; add `base_url = "https://<resource>.openai.azure.com"`
+            suite.toml:5:9: provider `anthropic` needs `model` in [models.judge]; add e.g. `model = "claude-3-5-haiku-latest"`
+            suite.toml:8:9: provider `corpus` needs `path` in [models.retriever]; add `path = "corpus.jsonl"` (one {title, text, url} object per line)"#]],
     );
 }
 
@@ -287,9 +287,9 @@ provider = "embedded"
 concurrency = 2305843009213693952
 "#,
         expect![[r#"
-            suite.toml:8:15: invalid `concurrency` in [models.target]: 2305843009213693952 is outside 1..=65536; it is the number of requests in flight at once for this model; remove it to use [run] concurrency
             suite.toml:3:15: invalid `concurrency` in [run]: 2305843009213693952 is outside 1..=65536; it is the number of requests in flight at once over all models (default 32)
-            suite.toml:4:22: invalid `plugin_concurrency` in [run]: 2305843009213693952 is outside 1..=512; it is the number of plugin calls running at once on blocking threads (default: twice the cores)"#]],
+            suite.toml:4:22: invalid `plugin_concurrency` in [run]: 2305843009213693952 is outside 1..=512; it is the number of plugin calls running at once on blocking threads (default: twice the cores)
+            suite.toml:8:15: invalid `concurrency` in [models.target]: 2305843009213693952 is outside 1..=65536; it is the number of requests in flight at once for this model; remove it to use [run] concurrency"#]],
     );
 }
 
