@@ -181,7 +181,7 @@ variations = ["length"]
     check(
         "[[dimension]]\nplugin = \"declared\"\n",
         expect![
-            "suite.toml: the suite has dimensions but no [models.target]; add a [models.target] table (e.g. provider = \"embedded\")"
+            "suite.toml:2:10: dimension `declared` needs a target model, but the suite has no [models.target]; add a [models.target] table (e.g. provider = \"embedded\")"
         ],
     );
 }
