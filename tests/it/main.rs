@@ -8,5 +8,6 @@ mod embedded;
 mod engine;
 mod plugins;
 mod report;
+mod store;
 mod suites;
 mod support;
