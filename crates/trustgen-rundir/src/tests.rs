@@ -309,7 +309,7 @@ impl crate::write::Sink for FullDisk {
 }
 
 #[test]
-fn a_failed_partial_write_leaves_no_half_line() {
+fn a_full_disk_mid_write_leaves_no_half_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(files::VERDICTS);
     let good = Appender::open(path.clone()).unwrap();
