@@ -248,15 +248,18 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
 }
 
 /// A resumed run reads its data from the directory recorded when it started;
-/// when that is gone, say so instead of reading another one.
+/// when that is gone, say so instead of reading another one (a run that read
+/// no data file needs none).
 fn check_data_dir(dir: &Path, previous: &RunManifest) -> Result<(), EngineError> {
     match &previous.data_dir {
-        Some(data) if !Path::new(data).is_dir() => Err(EngineError::Resume(format!(
-            "cannot resume {}: its data directory {data} (recorded in {}) does not exist; hint: restore the data \
+        Some(data) if !previous.data_files.is_empty() && !Path::new(data).is_dir() => {
+            Err(EngineError::Resume(format!(
+                "cannot resume {}: its data directory {data} (recorded in {}) does not exist; hint: restore the data \
              there (the run checks every file's sha256 against the manifest) or start a new run",
-            dir.display(),
-            dir.join(files::MANIFEST).display()
-        ))),
+                dir.display(),
+                dir.join(files::MANIFEST).display()
+            )))
+        }
         _ => Ok(()),
     }
 }
