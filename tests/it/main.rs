@@ -8,6 +8,7 @@ mod embedded;
 mod engine;
 mod plugins;
 mod report;
+mod store;
 mod suites;
 mod support;
 mod validate;

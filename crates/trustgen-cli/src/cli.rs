@@ -105,9 +105,14 @@ pub(crate) struct RunArgs {
     pub(crate) trust: TrustArgs,
     /// The suite file (default: suites/quick.toml).
     pub(crate) suite: Option<PathBuf>,
-    /// Continue a run that was interrupted (its suite is read from the run directory).
+    /// Continue a run that was interrupted (its suite is read from the run directory; its plugins and
+    /// data files must be the ones it started with).
     #[arg(long, value_name = "RUN_DIR")]
     pub(crate) resume: Option<PathBuf>,
+    /// With --resume: continue even though plugin versions or data files changed since the run started
+    /// (its results then mix both versions; manifest.json records the differences).
+    #[arg(long, requires = "resume")]
+    pub(crate) allow_changed_data: bool,
     /// Print the requests per role, estimated tokens and cost, and send nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,

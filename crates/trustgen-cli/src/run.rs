@@ -21,7 +21,9 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
         (Some(dir), None) => {
             let manifest: RunManifest =
                 read_manifest(dir).with_context(|| format!("{} is not a run directory", dir.display()))?;
-            // The suite as it was when the run started, not as it is now.
+            // The suite as it was when the run started, not as it is now, at the
+            // absolute path it was read from: the paths in it resolve to the same
+            // files from any working directory.
             Suite::parse(Path::new(&manifest.suite.path), manifest.suite.text)?
         }
         (Some(_), Some(_)) => anyhow::bail!("give either a suite or --resume RUN_DIR, not both"),
@@ -51,6 +53,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
         suite,
         registry,
         resume: args.resume.clone(),
+        allow_changed_data: args.allow_changed_data,
         dry_run: args.dry_run,
         observer: progress.as_ref().map(Progress::observer),
         cache,

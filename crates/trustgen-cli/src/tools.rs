@@ -15,6 +15,11 @@ pub(crate) fn report(args: &ReportArgs, quiet: bool) -> anyhow::Result<ExitCode>
         .map(|t| t.parse::<Threshold>().map_err(|e| anyhow::anyhow!("--fail-under {t}: {e}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let runs = trustgen_report::read_runs(&args.runs)?;
+    if !quiet {
+        for torn in runs.iter().flat_map(|run| &run.torn) {
+            eprintln!("warning: {torn}");
+        }
+    }
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("report"));
     let outcome =
         trustgen_report::write_report(&runs, &out, &ReportOptions { thresholds, ..ReportOptions::default() })?;

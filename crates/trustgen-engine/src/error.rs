@@ -43,6 +43,22 @@ pub enum EngineError {
     /// The run directory cannot be resumed.
     #[error("{0}")]
     Resume(String),
+    /// A resume found inputs that differ from the ones the run started with.
+    #[error(
+        "cannot resume {}: {} input(s) differ from the ones the run started with, so it would mix cases of \
+         both versions:\n{}\nhint: restore the original inputs, or start a new run; \
+         `trustgen run --resume <run directory> --allow-changed-data` continues anyway and records these \
+         differences in manifest.json",
+        dir.display(),
+        changes.len(),
+        changes.iter().map(|c| format!("  - {c}")).collect::<Vec<_>>().join("\n")
+    )]
+    ChangedInputs {
+        /// The run directory.
+        dir: PathBuf,
+        /// What differs.
+        changes: Vec<trustgen_rundir::InputChange>,
+    },
     /// Anything else that stops a run before it starts.
     #[error("{0}")]
     Invalid(String),

@@ -1,7 +1,7 @@
 //! The run: build, vary, ask the target, judge, aggregate.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,8 +16,8 @@ use trustgen_plugin_api::{
 };
 use trustgen_providers::{Cache, ClientOptions, Clients, ModelSpec, ProviderKind, RetryWait};
 use trustgen_rundir::{
-    CaseRecord, ModelRecord, OutputRecord, PluginRecord, RequestRecord, Resume, RunDir, RunManifest, RunStatus,
-    SkippedRecord, SuiteRecord, UsageRecord, VerdictRecord, files, read_jsonl, read_manifest,
+    CaseRecord, ModelRecord, OutputRecord, PluginRecord, RepairRecord, RequestRecord, Resume, RunDir, RunManifest,
+    RunStatus, SkippedRecord, SuiteRecord, UsageRecord, VerdictRecord, files, read_jsonl, read_manifest,
 };
 
 use crate::drive::{PluginRunner, drive_local};
@@ -46,6 +46,10 @@ pub struct RunRequest {
     pub registry: Registry,
     /// Continue this run directory instead of starting a new one.
     pub resume: Option<PathBuf>,
+    /// On resume, accept inputs (suite text, plugin versions, data files)
+    /// that differ from the ones the run started with, and record the
+    /// differences in the manifest; without it such a resume is refused.
+    pub allow_changed_data: bool,
     /// Count requests, tokens and cost without sending anything.
     pub dry_run: bool,
     /// Receives the run's progress events (none: nobody listens).
@@ -112,8 +116,32 @@ fn prepare(suite: &Suite, registry: &Registry) -> Result<(Plan, Vec<ModelSpec>),
 
 /// Runs a suite to the end (or resumes one).
 pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
-    let RunRequest { suite, registry, resume, dry_run, observer, cache } = request;
+    let RunRequest { suite, registry, resume, allow_changed_data, dry_run, observer, cache } = request;
+    // On resume: the manifest of the run so far, and where its data was.
+    let previous = match &resume {
+        Some(dir) if !dry_run => {
+            let previous = read_manifest(dir)?;
+            check_data_dir(dir, &previous)?;
+            Some(previous)
+        }
+        _ => None,
+    };
     let (plan, specs) = prepare(&suite, &registry)?;
+    // Resume only over the inputs the run started with (before anything is
+    // sent or written): mixing two versions of a data set is refused unless
+    // the caller accepts it, and then it is recorded.
+    let mut accepted = Vec::new();
+    if let (Some(dir), Some(previous)) = (&resume, &previous) {
+        let now = base_manifest(&suite, &plan, &specs, previous.run_id.clone());
+        let changes = previous.input_changes(&now);
+        if !changes.is_empty() && !allow_changed_data {
+            return Err(EngineError::ChangedInputs { dir: dir.clone(), changes });
+        }
+        for change in &changes {
+            tracing::warn!("resuming {} with a changed input (--allow-changed-data): {change}", dir.display());
+        }
+        accepted = changes;
+    }
     let cache = if dry_run {
         None
     } else {
@@ -159,15 +187,18 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
     // The run directory: new, or the interrupted one.
     let (store, done, mut manifest) = if dry_run {
         (None, Resume::default(), base_manifest(&suite, &plan, &specs, String::new()))
-    } else if let Some(dir) = &resume {
-        let previous = read_manifest(dir)?;
+    } else if let (Some(dir), Some(previous)) = (&resume, previous) {
         if previous.status == RunStatus::Finished {
             tracing::info!("{} already finished; nothing is sent again and its metrics are recomputed", dir.display());
         }
         let done = Resume::read(dir)?;
         let store = RunDir::open(dir)?;
         let mut manifest = base_manifest(&suite, &plan, &specs, previous.run_id.clone());
-        manifest.started_at = previous.started_at.clone();
+        manifest.started_at = previous.started_at;
+        manifest.accepted_changes = previous.accepted_changes;
+        manifest.accepted_changes.extend(accepted);
+        manifest.repairs = previous.repairs;
+        manifest.repairs.extend(repair_records(&store));
         (Some(Arc::new(store)), done, manifest)
     } else {
         let name = suite.file.run.name.clone().unwrap_or_else(|| "run".into());
@@ -210,8 +241,11 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
             manifest.status = RunStatus::Failed;
             manifest.error = Some(err.to_string());
             manifest.finished_at = Some(now());
-            if let Some(store) = &store {
-                store.write_manifest(&manifest)?;
+            if let Some(store) = &store
+                && let Err(write) = store.write_manifest(&manifest)
+            {
+                // The run's own error (e.g. a full disk) is the one to report.
+                tracing::error!("recording the failure in the manifest: {write}");
             }
             return Err(err);
         }
@@ -224,6 +258,50 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
     manifest.finished_at = Some(now());
     store.write_manifest(&manifest)?;
     Ok(RunOutcome { run_dir: Some(store.dir().to_owned()), manifest, usage })
+}
+
+/// A resumed run reads its data from the directory recorded when it started;
+/// when that is gone, say so instead of reading another one (a run that read
+/// no data file needs none).
+fn check_data_dir(dir: &Path, previous: &RunManifest) -> Result<(), EngineError> {
+    match &previous.data_dir {
+        Some(data) if !previous.data_files.is_empty() && !Path::new(data).is_dir() => {
+            Err(EngineError::Resume(format!(
+                "cannot resume {}: its data directory {data} (recorded in {}) does not exist; hint: restore the data \
+             there (the run checks every file's sha256 against the manifest) or start a new run",
+                dir.display(),
+                dir.join(files::MANIFEST).display()
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The repairs of a run directory opened for appending, as the manifest
+/// records them (each also a warning).
+fn repair_records(store: &RunDir) -> Vec<RepairRecord> {
+    for path in store.removed_temps() {
+        tracing::info!("removed {}, left by an interrupted write", path.display());
+    }
+    store
+        .repairs()
+        .into_iter()
+        .map(|repair| {
+            tracing::warn!("{repair}");
+            RepairRecord {
+                file: repair.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                line: repair.line,
+                bytes: repair.len,
+                action: repair.action,
+                at: now(),
+            }
+        })
+        .collect()
+}
+
+/// `path` made absolute, through symbolic links when it exists.
+fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).or_else(|_| std::path::absolute(path)).unwrap_or_else(|_| path.to_owned())
 }
 
 fn now() -> String {
@@ -311,7 +389,7 @@ fn base_manifest(suite: &Suite, plan: &Plan, specs: &[ModelSpec], run_id: String
         trustgen_version: env!("CARGO_PKG_VERSION").to_string(),
         plugin_api_version: trustgen_plugin_api::API_VERSION.to_string(),
         suite: SuiteRecord {
-            path: suite.path.display().to_string(),
+            path: absolute(&suite.path).display().to_string(),
             sha256: hex::encode(Sha256::digest(suite.text.as_bytes())),
             text: suite.text.clone(),
         },
@@ -325,6 +403,9 @@ fn base_manifest(suite: &Suite, plan: &Plan, specs: &[ModelSpec], run_id: String
         status: RunStatus::Running,
         usage: Vec::new(),
         error: None,
+        data_dir: Some(absolute(&suite.data_dir()).display().to_string()),
+        accepted_changes: Vec::new(),
+        repairs: Vec::new(),
     }
 }
 

@@ -374,8 +374,9 @@ pub fn synthetic_run(spec: &Synthetic) -> RunData {
         status: RunStatus::Finished,
         usage: vec![],
         error: None,
+        ..RunManifest::default()
     };
-    RunData { dir: PathBuf::new(), manifest, cases, outputs, verdicts, skipped: vec![] }
+    RunData { dir: PathBuf::new(), manifest, cases, outputs, verdicts, skipped: vec![], torn: vec![] }
 }
 
 fn hex_string(bytes: &[u8]) -> String {

@@ -105,6 +105,11 @@ pub fn write_report(runs: &[RunData], out_dir: &Path, options: &ReportOptions) -
     let report = build_report(runs, options)?;
     std::fs::create_dir_all(out_dir)
         .map_err(|e| ReportError::Write { path: out_dir.to_owned(), message: e.to_string() })?;
+    // Temporary files an interrupted earlier report left (ours only).
+    trustgen_rundir::remove_stray_temps(
+        out_dir,
+        &[outputs::HTML, outputs::JSON, outputs::CSV, outputs::MARKDOWN, outputs::JUNIT],
+    )?;
     let rendered = [
         (outputs::HTML, html::render_html(&report, runs, &options.html)?),
         (outputs::JSON, text::render_json(&report)?),

@@ -16,6 +16,24 @@ pub enum RunDirError {
         /// The OS error.
         error: std::io::Error,
     },
+    /// Appending a record failed part-way (e.g. a full disk). The file was cut
+    /// back to its length before the write, unless `rollback` says why not.
+    #[error(
+        "cannot write {path}: {error}; {}; hint: fix the cause (e.g. free disk space), then continue the run \
+         with `trustgen run --resume <run directory>`",
+        match rollback {
+            None => "the unfinished record was removed, the file holds every earlier record".to_string(),
+            Some(e) => format!("removing the unfinished record failed too ({e}); resuming removes it"),
+        }
+    )]
+    Append {
+        /// The file.
+        path: PathBuf,
+        /// The OS error of the write.
+        error: std::io::Error,
+        /// The OS error of cutting the file back, if that failed too.
+        rollback: Option<std::io::Error>,
+    },
     /// A line (JSONL) or a whole file (JSON) is not a record of the expected
     /// shape.
     #[error(
@@ -49,9 +67,10 @@ impl RunDirError {
     /// The file the error is about.
     pub fn path(&self) -> &Path {
         match self {
-            RunDirError::Io { path, .. } | RunDirError::Parse { path, .. } | RunDirError::Serialize { path, .. } => {
-                path
-            }
+            RunDirError::Io { path, .. }
+            | RunDirError::Append { path, .. }
+            | RunDirError::Parse { path, .. }
+            | RunDirError::Serialize { path, .. } => path,
         }
     }
 }

@@ -15,9 +15,12 @@
 //!
 //! - [`record`] and [`metrics`]: one serde type per file or line.
 //! - [`RunDir`] and [`Appender`]: JSONL files are append-only; each line is
-//!   written with one `write` call and flushed before it counts.
+//!   written with one `write` call and flushed before it counts. Opening
+//!   repairs an unfinished last line ([`Repair`]) before appending after it,
+//!   and a failed append is cut back, so no half line sits between records.
 //!   [`write_atomic`] replaces whole files (`manifest.json`, `metrics.json`,
-//!   the reports) through a temporary file and a rename.
+//!   the reports) through a temporary file of its own and a rename;
+//!   [`remove_stray_temps`] removes the ones an interrupted write left.
 //! - [`JsonlReader`]: records with their line numbers; a bad line is an
 //!   error naming the file and line, a torn last line (a run killed
 //!   mid-write) is reported, never yielded. [`Resume`] is what the engine
@@ -37,12 +40,17 @@ mod write;
 
 pub use error::RunDirError;
 pub use metrics::{Counts, DimensionMetric, Estimate, IntervalMethod, Metrics, TaskMetric};
-pub use read::{JsonlReader, Line, Resume, RunData, Torn, read_json, read_jsonl, read_manifest};
-pub use record::{
-    CaseRecord, DataFileRecord, DimensionRecord, ModelRecord, OutputRecord, PluginRecord, RequestRecord, RunManifest,
-    RunStatus, SkippedRecord, SuiteRecord, UsageRecord, VerdictRecord,
+pub use read::{
+    JsonlReader, Line, Resume, RunData, Torn, TornTail, read_json, read_jsonl, read_jsonl_tail, read_manifest,
 };
-pub use write::{Appender, RunDir, temp_path, write_atomic, write_json_atomic, write_manifest, write_metrics};
+pub use record::{
+    CaseRecord, DataFileRecord, DimensionRecord, InputChange, InputKind, ModelRecord, OutputRecord, PluginRecord,
+    RepairRecord, RequestRecord, RunManifest, RunStatus, SkippedRecord, SuiteRecord, UsageRecord, VerdictRecord,
+};
+pub use write::{
+    Appender, Repair, RepairAction, RunDir, remove_stray_temps, temp_path, write_atomic, write_json_atomic,
+    write_manifest, write_metrics,
+};
 
 /// File names inside a run directory.
 pub mod files {

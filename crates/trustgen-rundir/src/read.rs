@@ -31,9 +31,43 @@ pub fn read_manifest(dir: &Path) -> Result<RunManifest, RunDirError> {
 }
 
 /// Reads every record of a JSONL file; a missing file is empty and a torn
-/// last line is left out (see [`JsonlReader`]).
+/// last line is left out (see [`JsonlReader`]; [`read_jsonl_tail`] also says
+/// whether there was one).
 pub fn read_jsonl<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, RunDirError> {
-    JsonlReader::open(path)?.map(|line| line.map(|l| l.record)).collect()
+    Ok(read_jsonl_tail(path)?.0)
+}
+
+/// Reads every record of a JSONL file, and its torn last line if it has one.
+pub fn read_jsonl_tail<T: DeserializeOwned>(path: &Path) -> Result<(Vec<T>, Option<TornTail>), RunDirError> {
+    let mut reader = JsonlReader::open(path)?;
+    let records = reader.by_ref().map(|line| line.map(|l| l.record)).collect::<Result<Vec<T>, _>>()?;
+    let torn = reader.torn().map(|torn| TornTail { path: path.to_owned(), torn });
+    Ok((records, torn))
+}
+
+/// A torn last line of a file, as a report reads it: every line before it
+/// was read, the torn line was not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TornTail {
+    /// The file.
+    pub path: PathBuf,
+    /// The line.
+    pub torn: Torn,
+}
+
+impl std::fmt::Display for TornTail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}: the last line is torn ({} bytes, a write cut short by a crash) and was left out; \
+             the {} lines before it were read; hint: `trustgen run --resume` on the run directory repairs it and \
+             redoes that record",
+            self.path.display(),
+            self.torn.line,
+            self.torn.len,
+            self.torn.line - 1
+        )
+    }
 }
 
 /// A record and the line it was read from.
@@ -47,8 +81,9 @@ pub struct Line<T> {
     pub record: T,
 }
 
-/// A last line without its newline: a write cut short by a kill. The record
-/// never counted; its bytes start at `offset`.
+/// A last line without its newline that is not a whole record: a write cut
+/// short by a kill or a full disk. The record never counted; its bytes start
+/// at `offset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Torn {
     /// 1-based line number.
@@ -62,10 +97,12 @@ pub struct Torn {
 /// Reads a JSONL file record by record, with line numbers.
 ///
 /// A missing file reads as empty. Blank lines are skipped. A last line
-/// without its newline is not yielded (it was cut short by a kill and never
-/// counted); [`JsonlReader::torn`] reports it once the reader is exhausted.
-/// Any other bad line is an error naming the file and line; the reader yields
-/// nothing after an error.
+/// without its newline is yielded when it is a whole record (only the newline
+/// was lost, as [`Appender::open`](crate::Appender::open) also decides);
+/// otherwise it is torn (cut short by a kill and never counted): it is not
+/// yielded, every line before it is, and [`JsonlReader::torn`] reports it once
+/// the reader is exhausted. Any other bad line is an error naming the file and
+/// line; the reader yields nothing after an error.
 #[derive(Debug)]
 pub struct JsonlReader<T> {
     path: PathBuf,
@@ -118,13 +155,20 @@ impl<T: DeserializeOwned> JsonlReader<T> {
             self.number += 1;
             let offset = self.offset;
             self.offset += read as u64;
-            if self.buf.last() != Some(&b'\n') {
-                self.torn = Some(Torn { line: self.number, offset, len: read });
-                self.reader = None;
-                return Ok(None);
-            }
             if self.buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
+            }
+            if self.buf.last() != Some(&b'\n') {
+                // The last line, without its newline: a whole record (only the
+                // newline was lost) counts; anything else is torn.
+                self.reader = None;
+                return match serde_json::from_slice(&self.buf) {
+                    Ok(record) => Ok(Some(Line { number: self.number, offset, record })),
+                    Err(_) => {
+                        self.torn = Some(Torn { line: self.number, offset, len: read });
+                        Ok(None)
+                    }
+                };
             }
             let record = serde_json::from_slice(&self.buf).map_err(|e| RunDirError::Parse {
                 path: self.path.clone(),
@@ -203,18 +247,26 @@ pub struct RunData {
     pub verdicts: Vec<VerdictRecord>,
     /// `skipped.jsonl`.
     pub skipped: Vec<SkippedRecord>,
+    /// Torn last lines left out (a run killed mid-write and not resumed):
+    /// what a report warns about.
+    pub torn: Vec<TornTail>,
 }
 
 impl RunData {
-    /// Reads the run directory `dir`.
+    /// Reads the run directory `dir`; a torn last line is left out and
+    /// reported in [`RunData::torn`].
     pub fn read(dir: &Path) -> Result<RunData, RunDirError> {
-        Ok(RunData {
-            dir: dir.to_owned(),
-            manifest: read_manifest(dir)?,
-            cases: read_jsonl(&dir.join(files::CASES))?,
-            outputs: read_jsonl(&dir.join(files::OUTPUTS))?,
-            verdicts: read_jsonl(&dir.join(files::VERDICTS))?,
-            skipped: read_jsonl(&dir.join(files::SKIPPED))?,
-        })
+        fn read<T: DeserializeOwned>(dir: &Path, name: &str, torn: &mut Vec<TornTail>) -> Result<Vec<T>, RunDirError> {
+            let (records, tail) = read_jsonl_tail(&dir.join(name))?;
+            torn.extend(tail);
+            Ok(records)
+        }
+        let manifest = read_manifest(dir)?;
+        let mut torn = Vec::new();
+        let cases = read(dir, files::CASES, &mut torn)?;
+        let outputs = read(dir, files::OUTPUTS, &mut torn)?;
+        let verdicts = read(dir, files::VERDICTS, &mut torn)?;
+        let skipped = read(dir, files::SKIPPED, &mut torn)?;
+        Ok(RunData { dir: dir.to_owned(), manifest, cases, outputs, verdicts, skipped, torn })
     }
 }

@@ -45,12 +45,61 @@ pub struct RunManifest {
     /// Why the run failed, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The data directory, absolute and canonical (none in manifests older
+    /// than this field), so a resume from anywhere reads the same files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<String>,
+    /// Differences in the inputs that a resume accepted with
+    /// `--allow-changed-data`, with the original values: a run that has any
+    /// mixes cases of more than one version of its inputs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted_changes: Vec<InputChange>,
+    /// Unfinished last lines that opening the run directory repaired.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repairs: Vec<RepairRecord>,
 }
 
 impl RunManifest {
     /// The target model's display name (`provider/model`).
     pub fn target_name(&self) -> String {
         self.models.get("target").map(|m| format!("{}/{}", m.provider, m.model)).unwrap_or_else(|| "unknown".into())
+    }
+
+    /// How the inputs recorded in `now` (the manifest a resume would write)
+    /// differ from this one's: the suite text, each plugin's version, each
+    /// data file's hash. A resume refuses to mix them unless told to.
+    pub fn input_changes(&self, now: &RunManifest) -> Vec<InputChange> {
+        let mut changes = Vec::new();
+        let mut change = |kind, name: &str, old: Option<&str>, new: Option<&str>| {
+            if old != new {
+                changes.push(InputChange {
+                    kind,
+                    name: name.to_string(),
+                    old: old.map(str::to_string),
+                    new: new.map(str::to_string),
+                });
+            }
+        };
+        change(InputKind::Suite, &self.suite.path, Some(&self.suite.sha256), Some(&now.suite.sha256));
+        let names = |plugins: &[PluginRecord]| plugins.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+        let mut plugins = names(&self.plugins);
+        plugins.extend(names(&now.plugins));
+        plugins.sort();
+        plugins.dedup();
+        let version =
+            |m: &RunManifest, name: &str| m.plugins.iter().find(|p| p.name == name).map(|p| p.version.clone());
+        for name in &plugins {
+            change(InputKind::Plugin, name, version(self, name).as_deref(), version(now, name).as_deref());
+        }
+        let mut files: Vec<&str> = self.data_files.iter().chain(&now.data_files).map(|f| f.path.as_str()).collect();
+        files.sort();
+        files.dedup();
+        let hash =
+            |m: &'_ RunManifest, path: &str| m.data_files.iter().find(|f| f.path == path).map(|f| f.sha256.clone());
+        for path in files {
+            change(InputKind::DataFile, path, hash(self, path).as_deref(), hash(now, path).as_deref());
+        }
+        changes
     }
 
     /// The manifest of the plugin named `name`.
@@ -62,7 +111,9 @@ impl RunManifest {
 /// The suite file of a run.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SuiteRecord {
-    /// Where it was read from.
+    /// Where it was read from: absolute and canonical (older manifests may
+    /// hold the path as given), so the paths in the suite resolve the same
+    /// on a resume from another directory.
     pub path: String,
     /// sha256 of its text.
     pub sha256: String,
@@ -130,6 +181,65 @@ pub struct DataFileRecord {
     pub sha256: String,
     /// Rows read.
     pub rows: usize,
+}
+
+/// An input of a run that differs between two sessions of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputChange {
+    /// What kind of input.
+    pub kind: InputKind,
+    /// The suite's path, the plugin's name, or the data file's path relative
+    /// to the data directory.
+    pub name: String,
+    /// The suite's or data file's sha256, or the plugin's version, before
+    /// (none: it was not used).
+    pub old: Option<String>,
+    /// The same now (none: it is no longer used).
+    pub new: Option<String>,
+}
+
+/// The kind of an [`InputChange`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputKind {
+    /// The suite text (sha256).
+    Suite,
+    /// A plugin (version).
+    Plugin,
+    /// A data file (sha256).
+    DataFile,
+}
+
+impl std::fmt::Display for InputChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (what, value) = match self.kind {
+            InputKind::Suite => ("suite", "sha256"),
+            InputKind::Plugin => ("plugin", "version"),
+            InputKind::DataFile => ("data file", "sha256"),
+        };
+        let name = &self.name;
+        match (&self.old, &self.new) {
+            (Some(old), Some(new)) => write!(f, "{what} `{name}`: {value} was {old}, is now {new}"),
+            (Some(old), None) => write!(f, "{what} `{name}` ({value} {old}) is no longer used"),
+            (None, Some(new)) => write!(f, "{what} `{name}` ({value} {new}) was not used before"),
+            (None, None) => write!(f, "{what} `{name}`"),
+        }
+    }
+}
+
+/// An unfinished last line that opening the run directory repaired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepairRecord {
+    /// The file's name in the run directory.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// Bytes in the line (without a newline).
+    pub bytes: u64,
+    /// What was done.
+    pub action: crate::RepairAction,
+    /// RFC 3339 time of the repair.
+    pub at: String,
 }
 
 /// The state of a run.

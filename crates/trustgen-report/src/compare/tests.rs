@@ -46,7 +46,7 @@ fn run(model: &str, higher_is_better: bool, scores: &[Option<f64>], prompt: &str
                 .with_score(*s),
         })
         .collect();
-    RunData { dir: Default::default(), manifest, cases, outputs: vec![], verdicts, skipped: vec![] }
+    RunData { dir: Default::default(), manifest, cases, outputs: vec![], verdicts, skipped: vec![], torn: vec![] }
 }
 
 fn show(c: &Comparisons) -> String {
