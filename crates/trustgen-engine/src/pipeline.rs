@@ -25,6 +25,7 @@ use crate::error::EngineError;
 use crate::event::{Event, Observer, Stage};
 use crate::exec::Executor;
 use crate::plan::{Plan, PlannedTask, new_run_dir, plan};
+use crate::preflight;
 
 /// Where the request cache lives.
 #[derive(Debug, Clone, Default)]
@@ -116,18 +117,10 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
         dry_run,
         user_agent: format!("trustgen/{}", env!("CARGO_PKG_VERSION")),
     };
-    if !dry_run {
-        // Check only what the suite names: the implicit embedder and corpus
-        // load when (and if) a plugin first asks for them.
-        let named: Vec<ModelSpec> = specs.iter().filter(|s| is_named(&suite, s)).cloned().collect();
-        let check = ClientOptions {
-            global_concurrency: options.global_concurrency,
-            cache: None,
-            dry_run: false,
-            user_agent: options.user_agent.clone(),
-        };
-        Clients::new(named, check)?.preflight().await?;
-    }
+    // Before anything is sent (a dry run included): every model the suite names, and the
+    // implicit embedder and corpus when a plugin of the run declares it may ask for them.
+    let to_check = preflight::models_to_check(&specs, |s| is_named(&suite, s), &plan);
+    preflight::preflight(&to_check, &options.user_agent).await?;
     let mut clients = Clients::new(specs.clone(), options)?;
     if let Some(observer) = &observer {
         let observer = observer.clone();

@@ -490,6 +490,56 @@ impl Clients {
         Ok(())
     }
 
+    /// Like [`Clients::preflight`], but checks every role and returns every problem instead of
+    /// stopping at the first one.
+    pub async fn preflight_all(&self) -> Vec<(ModelRole, FatalError)> {
+        let mut problems = Vec::new();
+        let mut checked: HashMap<String, Option<String>> = HashMap::new();
+        for client in self.roles.values() {
+            let spec = &client.spec;
+            let result = match &client.backend {
+                #[cfg(feature = "embedded")]
+                Backend::Embedded(embedded) => {
+                    let check = embedded.preflight_check();
+                    match tokio::task::spawn_blocking(check).await {
+                        Ok(result) => result,
+                        Err(e) => Err(FatalError::Embedded {
+                            role: spec.role.as_str().to_owned(),
+                            model: spec.model.clone(),
+                            message: format!("the preflight check failed: {e}"),
+                        }),
+                    }
+                }
+                Backend::Corpus(corpus) => corpus.loaded().await.map(|_| ()),
+                _ => {
+                    let url = spec.effective_base_url().unwrap_or_default().to_owned();
+                    let reason = match checked.get(&url) {
+                        Some(reason) => reason.clone(),
+                        None => {
+                            let reason = connect(&url).await.err();
+                            checked.insert(url.clone(), reason.clone());
+                            reason
+                        }
+                    };
+                    match reason {
+                        None => Ok(()),
+                        Some(reason) => Err(FatalError::Unreachable {
+                            role: spec.role.as_str().to_owned(),
+                            provider: spec.provider.as_str().to_owned(),
+                            model: spec.model.clone(),
+                            url,
+                            reason,
+                        }),
+                    }
+                }
+            };
+            if let Err(error) = result {
+                problems.push((spec.role, error));
+            }
+        }
+        problems
+    }
+
     /// The cache key of `request` for its role's model; `None` if the role is not configured.
     pub fn key(&self, request: &ModelRequest) -> Option<String> {
         let client = self.roles.get(&request.role)?;

@@ -45,6 +45,8 @@ fn last_integer(text: &str) -> Option<i64> {
 impl Dimension for TestDim {
     fn manifest(&self) -> Manifest {
         Manifest::new()
+            // The models it may ask for: the engine checks them before a run sends anything.
+            .with_models(vec![trustgen_plugin_api::ModelRole::Judge])
             .with_description("Test dimension: sums of two numbers, graded by the last integer in the answer.")
             .with_tasks(vec![
                 TaskSpec::new(
