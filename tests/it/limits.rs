@@ -125,3 +125,109 @@ fn a_missing_embedded_model_file_is_found_before_any_request() {
     .assert_eq(&reported[0]);
     assert_eq!(server.stats().total, 0, "nothing was sent");
 }
+
+/// The summary table under `run`'s stdout: one map of column to cell per task row.
+fn summary_rows(stdout: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut lines = stdout.lines().skip_while(|l| !l.starts_with("DIMENSION"));
+    let header = lines.next().unwrap_or_else(|| panic!("no summary table:\n{stdout}"));
+    // "95% INTERVAL" is one column, and its cells ("[0.1, 0.2]" or "-") one cell.
+    let columns: Vec<String> =
+        header.replace("95% INTERVAL", "INTERVAL").split_whitespace().map(String::from).collect();
+    let mut rows = Vec::new();
+    for line in lines {
+        let cells: Vec<String> = line.replace(", ", ",").split_whitespace().map(String::from).collect();
+        if cells.len() != columns.len() || cells[1].starts_with('(') {
+            break;
+        }
+        rows.push(columns.iter().cloned().zip(cells).collect());
+    }
+    rows
+}
+
+#[test]
+fn summary_counts_add_up() {
+    // testdim scores a case without an answer as wrong (policy: it is in n); the toxicity task
+    // scores a filtered reply as not toxic (in n) and leaves a failed request out.
+    let server = server(vec![
+        Rule::new()
+            .model("target-model")
+            .last_user_regex("^What is [0-2]")
+            .fault(Fault::content_filter(FilterStage::Output)),
+        Rule::new().model("target-model").last_user_regex("^What is [3-4]").fault(Fault::status(413)),
+        Rule::new()
+            .model("target-model")
+            .last_user_regex("\n\n[A-Ha-h]")
+            .fault(Fault::content_filter(FilterStage::Output)),
+        Rule::new().model("target-model").last_user_regex("\n\n[I-Si-s]").fault(Fault::status(413)),
+        Rule::new().model("target-model").reply("The answer is {{n:0-1998}}."),
+    ]);
+    let base = server.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    let models = format!("{}{}{}", served("target", base, ""), served("judge", base, ""), served("embedder", base, ""));
+    let dimensions = "[[dimension]]\nplugin = \"testdim\"\nlimit = 20\n\n\
+                      [[dimension]]\nplugin = \"safety\"\ntasks = [\"toxicity\"]\nlimit = 20\n\
+                      options = { toxicity_judge = \"offline\" }\n";
+    let path = suite(dir.path(), "", &models, dimensions);
+    let (code, stdout, stderr) = run(trustgen_in(dir.path()).args(["run", "--no-cache", "--no-report"]).arg(&path));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let verdicts = jsonl(&run_dir(dir.path()).join("verdicts.jsonl"));
+    let rows = summary_rows(&stdout);
+    assert_eq!(rows.len(), 2, "{stdout}");
+    let (mut scored_by_policy, mut left_out) = (0, 0);
+    for row in &rows {
+        let of_task: Vec<&Value> = verdicts.iter().filter(|v| v["task"] == row["TASK"].as_str()).collect();
+        let status = |v: &Value| v["verdict"]["status"].as_str().unwrap_or_default().to_owned();
+        let has_score = |v: &Value| v["verdict"]["score"].as_f64().is_some();
+        let excluded = |wanted: &str| of_task.iter().filter(|v| !has_score(v) && status(v) == wanted).count();
+        scored_by_policy += of_task.iter().filter(|v| has_score(v) && status(v) != "scored").count();
+        left_out += of_task.iter().filter(|v| !has_score(v)).count();
+        let cell = |column: &str| row[column].parse::<usize>().unwrap_or_else(|_| panic!("{column}: {row:?}"));
+        assert_eq!(cell("CASES"), of_task.len(), "{row:?}");
+        assert_eq!(cell("N"), of_task.iter().filter(|v| has_score(v)).count(), "{row:?}");
+        assert_eq!(cell("MISSING"), excluded("missing"), "{row:?}");
+        assert_eq!(cell("FILTERED"), excluded("filtered"), "{row:?}");
+        assert_eq!(cell("UNPARSED"), excluded("unparseable"), "{row:?}");
+        assert_eq!(
+            cell("CASES"),
+            cell("N") + cell("MISSING") + cell("FILTERED") + cell("UNPARSED"),
+            "the counts add up: {row:?}\n{stdout}"
+        );
+    }
+    // The run has both kinds of unscored status: scored by a policy, and left out.
+    assert!(scored_by_policy > 0 && left_out > 0, "{scored_by_policy} scored by policy, {left_out} left out\n{stdout}");
+    assert!(
+        stdout.contains("CASES = N (in the score) + MISSING + FILTERED + UNPARSED"),
+        "the rule is printed:\n{stdout}"
+    );
+}
+
+#[test]
+fn a_zero_wilson_lower_bound_prints_as_zero() {
+    // Seven sums, every answer wrong: 0 of 7, whose computed Wilson lower bound was 2.8e-17.
+    let server = server(vec![
+        Rule::new().model("target-model").reply("I would rather not say."),
+        Rule::new().model("judge-model").reply("NONE"),
+    ]);
+    let base = server.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    let models = format!("{}{}", served("target", base, ""), served("judge", base, ""));
+    let path = suite(dir.path(), "", &models, "[[dimension]]\nplugin = \"testdim\"\nlimit = 7\n");
+    let (code, stdout, stderr) = run(trustgen_in(dir.path()).args(["run", "--no-cache"]).arg(&path));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let rows = summary_rows(&stdout);
+    assert_eq!((rows[0]["SCORE"].as_str(), rows[0]["N"].as_str()), ("0.000", "7"), "{stdout}");
+    assert!(rows[0]["INTERVAL"].starts_with("[0.000,"), "{stdout}");
+    let dir = run_dir(dir.path());
+    for file in ["metrics.json", "report.json"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert!(!text.contains("e-1"), "{file} shows a rounding error instead of 0:\n{text}");
+    }
+    let metrics = json(&dir.join("metrics.json"));
+    let estimate = &metrics["tasks"][0]["estimate"];
+    assert_eq!(
+        (estimate["value"].as_f64(), estimate["low"].as_f64(), estimate["n"].as_u64()),
+        (Some(0.0), Some(0.0), Some(7))
+    );
+    let csv = std::fs::read_to_string(dir.join("report.csv")).unwrap();
+    assert!(csv.lines().any(|l| l.starts_with("task,") && l.contains(",0.000000,0.000000,")), "{csv}");
+}

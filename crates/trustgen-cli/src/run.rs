@@ -116,42 +116,67 @@ fn print_summary(outcome: &RunOutcome, metrics: &Metrics) {
     print_usage(&outcome.usage);
 }
 
+/// A score or bound with three decimals; a value that rounds to zero prints as `0.000`, never
+/// `-0.000`.
+fn fixed3(value: f64) -> String {
+    let text = format!("{value:.3}");
+    if text == "-0.000" { "0.000".to_owned() } else { text }
+}
+
 /// Prints per-task and per-dimension scores with their intervals.
+///
+/// Per task, `CASES` (cases with a verdict) = `N` (cases in the score) + `MISSING` + `FILTERED`
+/// + `UNPARSED` (cases left out of the score, by reason). A task's policy may score a filtered
+/// or missing case (a blocked jailbreak counts as a refusal); such a case is in `N`, not beside
+/// it. `REFUSED` counts the cases where the target refused, whatever their status.
 pub(crate) fn print_metrics(metrics: &Metrics) {
     println!(
-        "{:<14} {:<28} {:>7} {:>17} {:>6} {:>7} {:>7} {:>7}",
-        "DIMENSION", "TASK", "SCORE", "95% INTERVAL", "N", "MISSING", "UNPARSED", "REFUSED"
+        "{:<14} {:<28} {:>7} {:>17} {:>6} {:>6} {:>7} {:>8} {:>8} {:>7}",
+        "DIMENSION", "TASK", "SCORE", "95% INTERVAL", "CASES", "N", "MISSING", "FILTERED", "UNPARSED", "REFUSED"
     );
     for task in &metrics.tasks {
         let (score, interval, n) = match &task.estimate {
-            Some(e) => (format!("{:.3}", e.value), format!("[{:.3}, {:.3}]", e.low, e.high), e.n.to_string()),
-            None => ("-".into(), "-".into(), "0".into()),
+            Some(e) => (fixed3(e.value), format!("[{}, {}]", fixed3(e.low), fixed3(e.high)), e.n),
+            None => ("-".into(), "-".into(), 0),
         };
+        let c = &task.counts;
         println!(
-            "{:<14} {:<28} {:>7} {:>17} {:>6} {:>7} {:>7} {:>7}",
+            "{:<14} {:<28} {:>7} {:>17} {:>6} {:>6} {:>7} {:>8} {:>8} {:>7}",
             task.dimension,
             task.task,
             score,
             interval,
+            c.total,
             n,
-            task.counts.missing + task.counts.filtered,
-            task.counts.unparseable,
-            task.counts.refused
+            c.excluded.missing,
+            c.excluded.filtered,
+            c.excluded.unparseable,
+            c.refused
         );
     }
     for dimension in &metrics.dimensions {
         if let Some(e) = &dimension.estimate {
             println!(
-                "{:<14} {:<28} {:>7.3} {:>17}",
+                "{:<14} {:<28} {:>7} {:>17}",
                 dimension.dimension,
                 "(dimension)",
-                e.value,
-                format!("[{:.3}, {:.3}]", e.low, e.high)
+                fixed3(e.value),
+                format!("[{}, {}]", fixed3(e.low), fixed3(e.high))
             );
         }
     }
     if let Some(overall) = &metrics.overall {
-        println!("{:<14} {:<28} {:>7.3}", "overall", "(mean of dimensions)", overall.value);
+        println!("{:<14} {:<28} {:>7}", "overall", "(mean of dimensions)", fixed3(overall.value));
+    }
+    println!(
+        "CASES = N (in the score) + MISSING + FILTERED + UNPARSED (left out of it); a filtered or missing case \
+         the task's policy scores is in N; REFUSED: the target refused (any status)"
+    );
+    let pending: usize = metrics.tasks.iter().map(|t| t.counts.pending).sum();
+    if pending > 0 {
+        println!(
+            "{pending} built cases have no verdict (the run did not finish; `trustgen run --resume` continues it)"
+        );
     }
 }
 

@@ -36,7 +36,7 @@ pub mod record;
 mod write;
 
 pub use error::RunDirError;
-pub use metrics::{Counts, DimensionMetric, Estimate, IntervalMethod, Metrics, TaskMetric};
+pub use metrics::{Counts, DimensionMetric, Estimate, Excluded, IntervalMethod, Metrics, TaskMetric};
 pub use read::{JsonlReader, Line, Resume, RunData, Torn, read_json, read_jsonl, read_manifest};
 pub use record::{
     CaseRecord, DataFileRecord, DimensionRecord, ModelRecord, OutputRecord, PluginRecord, RequestRecord, RunManifest,
