@@ -10,11 +10,16 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use trustgen_testserver::{Fault, FilterStage, Rule, Script, ServerConfig, TestServer};
 
-use crate::support::{root, run, testdim_dir, trustgen};
+use crate::support::{lib_file, root, run, test_plugin_cdylib, testdim_dir, trustgen};
 
 /// A suite against the test server at `base`: `models` are the `[models.*]`
 /// tables, `dimensions` the `[[dimension]]` tables.
 fn suite(dir: &Path, run_extra: &str, models: &str, dimensions: &str) -> PathBuf {
+    suite_with_plugins(dir, testdim_dir(), run_extra, models, dimensions)
+}
+
+/// [`suite`] with the plugins of `plugins`.
+fn suite_with_plugins(dir: &Path, plugins: &Path, run_extra: &str, models: &str, dimensions: &str) -> PathBuf {
     let text = format!(
         r#"[run]
 name = "limits"
@@ -33,7 +38,7 @@ dirs = ["{plugins}"]
 "#,
         out = dir.join("runs").display(),
         data = root().join("suites/data").display(),
-        plugins = testdim_dir().display(),
+        plugins = plugins.display(),
     );
     let path = dir.join("suite.toml");
     std::fs::write(&path, text).unwrap();
@@ -230,4 +235,63 @@ fn a_zero_wilson_lower_bound_prints_as_zero() {
     );
     let csv = std::fs::read_to_string(dir.join("report.csv")).unwrap();
     assert!(csv.lines().any(|l| l.starts_with("task,") && l.contains(",0.000000,0.000000,")), "{csv}");
+}
+
+/// Checks a run that measured nothing: exit code 3, the reason on stderr, the summary on
+/// stdout, and the run directory with its records, metrics and report, marked failed.
+#[track_caller]
+fn check_failed_run(dir: &Path, result: (i32, String, String), reason: &str) -> PathBuf {
+    let (code, stdout, stderr) = result;
+    assert_eq!(code, 3, "a run that measured nothing fails\n{stdout}{stderr}");
+    assert!(stderr.contains("failed: nothing was measured") && stderr.contains(reason), "{stderr}");
+    assert!(stdout.contains("DIMENSION") && stdout.contains("run directory: "), "the summary is printed:\n{stdout}");
+    let run = run_dir(dir);
+    for file in ["manifest.json", "metrics.json", "report.html"] {
+        assert!(run.join(file).is_file(), "{file} is kept");
+    }
+    let manifest = json(&run.join("manifest.json"));
+    assert_eq!(manifest["status"], "failed", "{manifest}");
+    assert!(manifest["error"].as_str().is_some_and(|e| e.contains(reason)), "{}", manifest["error"]);
+    run
+}
+
+#[test]
+fn every_build_timing_out_exits_non_zero() {
+    // A plugin whose build takes 1.5 s against a 1 s limit: every build times out.
+    let plugins = tempfile::tempdir().unwrap();
+    test_plugin_cdylib(&["slow-build"], plugins.path(), &lib_file("testdim"));
+    let server = server(Vec::new());
+    let dir = tempfile::tempdir().unwrap();
+    let path = suite_with_plugins(
+        dir.path(),
+        plugins.path(),
+        "plugin_timeout_secs = 1",
+        &served("target", server.base_url(), ""),
+        "[[dimension]]\nplugin = \"testdim\"\nlimit = 5\n",
+    );
+    let result = run(trustgen_in(dir.path()).args(["run", "--no-cache"]).arg(&path));
+    let run = check_failed_run(dir.path(), result, "timed out after 1 s");
+    assert!(std::fs::read_to_string(run.join("skipped.jsonl")).unwrap().contains("timed out"));
+    assert_eq!(server.stats().total, 0);
+}
+
+#[test]
+fn a_run_where_every_request_failed_exits_non_zero() {
+    // Every target request fails: some with a per-case error, the others with server errors
+    // past the retries; testdim scores each missing answer as wrong, but nothing was measured.
+    let server = server(vec![
+        Rule::new().model("target-model").last_user_regex("^What is [0-4]").fault(Fault::status(413)),
+        Rule::new().model("target-model").fault(Fault::status(503)),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = suite(
+        dir.path(),
+        "",
+        &served("target", server.base_url(), "max_retries = 1"),
+        "[[dimension]]\nplugin = \"testdim\"\nlimit = 6\n",
+    );
+    let result = run(trustgen_in(dir.path()).args(["run", "--no-cache"]).arg(&path));
+    let run = check_failed_run(dir.path(), result, "none of the 6 cases has a scored or filtered verdict");
+    assert_eq!(jsonl(&run.join("verdicts.jsonl")).len(), 6, "every finished case is kept");
+    assert!(server.stats().total >= 6);
 }

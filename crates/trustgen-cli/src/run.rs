@@ -7,7 +7,7 @@ use anyhow::Context;
 use trustgen_config::Suite;
 use trustgen_engine::{CacheChoice, RunOutcome, RunRequest};
 use trustgen_host::Registry;
-use trustgen_rundir::{Metrics, RunData, RunManifest, UsageRecord, files, read_json, read_manifest};
+use trustgen_rundir::{Metrics, RunData, RunManifest, RunStatus, UsageRecord, files, read_json, read_manifest};
 
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::plugins::suite_discover_options;
@@ -84,8 +84,17 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
     if !global.quiet {
         println!("run directory: {}", dir.display());
     }
+    if outcome.manifest.status == RunStatus::Failed {
+        // The summary, the metrics and the report are written: what was done stays readable.
+        let reason = outcome.manifest.error.as_deref().unwrap_or("the run failed");
+        eprintln!("error: run {} failed: {reason}", dir.display());
+        return Ok(ExitCode::from(EXIT_NOTHING_MEASURED));
+    }
     Ok(ExitCode::SUCCESS)
 }
+
+/// The exit code of a run that finished but measured nothing (see README, "Exit codes").
+pub(crate) const EXIT_NOTHING_MEASURED: u8 = 3;
 
 fn print_dry_run(outcome: &RunOutcome) {
     println!("dry run: nothing was sent. Estimated requests, tokens (prompt chars / 4) and cost:");

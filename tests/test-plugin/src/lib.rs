@@ -64,6 +64,9 @@ impl Dimension for TestDim {
     }
 
     fn build(&self, _cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
+        if cfg!(feature = "slow-build") {
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+        }
         if input.task != "arithmetic" {
             fail!("testdim has no task `{}`", input.task);
         }
