@@ -295,3 +295,70 @@ fn a_run_where_every_request_failed_exits_non_zero() {
     assert_eq!(jsonl(&run.join("verdicts.jsonl")).len(), 6, "every finished case is kept");
     assert!(server.stats().total >= 6);
 }
+
+#[test]
+fn a_long_retry_after_is_shown_on_the_progress_line() {
+    // One request is told to come back in 3 s (longer than the 2 s a wait may take unshown).
+    let server = server(vec![
+        Rule::new().model("target-model").last_user_regex("^What is").fault(Fault::status(429).retry_after(3).times(1)),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = suite(
+        dir.path(),
+        "",
+        &served("target", server.base_url(), ""),
+        "[[dimension]]\nplugin = \"testdim\"\nlimit = 1\n",
+    );
+    let (code, stdout, stderr) = run(trustgen_in(dir.path())
+        .env("TRUSTGEN_PROGRESS_INTERVAL", "200ms")
+        .args(["run", "--no-cache", "--no-report"])
+        .arg(&path));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let waiting: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("progress [") && l.contains("waiting 3s (Retry-After from target-model)"))
+        .collect();
+    assert!(waiting.len() >= 5, "the wait is on the periodic lines while it lasts:\n{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("finished") && !last.contains("waiting"), "the final line: {last}");
+}
+
+#[test]
+fn a_long_retry_after_past_the_wait_budget_is_a_case_error() {
+    // With a budget of 5 s for the waits of one request: sums starting with 0-3 are always told to
+    // come back in 30 s, which is over the budget at once; sums starting with 4-5 are always told
+    // 2 s, so they wait 2 + 2 s and give up before a third wait would make it 6 s; the others
+    // succeed. Without the budget the first kind would wait 30 s five times each.
+    let server = server(vec![
+        Rule::new().model("target-model").last_user_regex("^What is [0-3]").fault(Fault::status(429).retry_after(30)),
+        Rule::new().model("target-model").last_user_regex("^What is [4-5]").fault(Fault::status(429).retry_after(2)),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = suite(
+        dir.path(),
+        "",
+        &served("target", server.base_url(), "max_retry_wait_secs = 5"),
+        "[[dimension]]\nplugin = \"testdim\"\nlimit = 12\n",
+    );
+    let started = Instant::now();
+    let (code, stdout, stderr) = run(trustgen_in(dir.path()).args(["run", "--quiet", "--no-cache"]).arg(&path));
+    let took = started.elapsed();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let outputs = jsonl(&run_dir(dir.path()).join("outputs.jsonl"));
+    let errors: Vec<String> = outputs
+        .iter()
+        .filter_map(|o| o["output"]["answers"][0]["turns"][0]["error"].as_str().map(String::from))
+        .collect();
+    let at_once = "gave up after 1 attempt: the wait before a retry (30 s, Retry-After from the server) is over \
+                   its budget of 5 s (max_retry_wait_secs in [models.target]); last: ";
+    let in_total = "gave up after 3 attempts: another wait (2 s, Retry-After from the server) would make this \
+                    request's total wait 6 s, over its budget of 5 s (max_retry_wait_secs in [models.target]); \
+                    last: ";
+    let long = errors.iter().filter(|e| e.starts_with(at_once)).count();
+    let short = errors.iter().filter(|e| e.starts_with(in_total)).count();
+    assert!(long > 0 && short > 0 && long + short == errors.len(), "every error names the budget: {errors:#?}");
+    assert!(errors.len() < outputs.len(), "the other requests succeed");
+    let limited: u64 = server.stats().by_status.get("429").copied().unwrap_or_default();
+    assert_eq!(limited, (long + 3 * short) as u64, "one attempt per long wait, three per short");
+    assert!(took < Duration::from_secs(15), "no 30 s wait was waited: {took:?}");
+}

@@ -197,6 +197,9 @@ pub struct ModelConfig {
     pub timeout_secs: Option<u64>,
     /// Retries of a retryable failure.
     pub max_retries: Option<u32>,
+    /// The most one request may wait in total between its retries (`Retry-After` included), in
+    /// seconds (1 to [`MAX_RETRY_WAIT_SECS`]).
+    pub max_retry_wait_secs: Option<u64>,
     /// Price per million input tokens (any currency; reports say "cost").
     pub input_price_per_million: Option<f64>,
     /// Price per million output tokens.
@@ -205,6 +208,9 @@ pub struct ModelConfig {
     /// model).
     pub capable: Option<bool>,
 }
+
+/// The largest `max_retry_wait_secs` (one day): a longer budget is a mistake, not a plan.
+pub const MAX_RETRY_WAIT_SECS: u64 = 86_400;
 
 /// `[models.<role>]` as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -245,6 +251,8 @@ pub(crate) struct RawModel {
     timeout_secs: Option<u64>,
     #[serde(default)]
     max_retries: Option<u32>,
+    #[serde(default)]
+    max_retry_wait_secs: Option<Spanned<u64>>,
     #[serde(default)]
     input_price_per_million: Option<Spanned<f64>>,
     #[serde(default)]
@@ -406,6 +414,15 @@ pub(crate) fn check_model(role: Role, role_span: Range<usize>, raw: &RawModel) -
             invalid(l.span(), key, "must be at least 1 (remove it for no limit)".to_owned());
         }
     }
+    if let Some(wait) = &raw.max_retry_wait_secs
+        && !(1..=MAX_RETRY_WAIT_SECS).contains(wait.get_ref())
+    {
+        invalid(
+            wait.span(),
+            "max_retry_wait_secs",
+            format!("{} is outside 1..={MAX_RETRY_WAIT_SECS} (one day)", wait.get_ref()),
+        );
+    }
     for (key, price) in [
         ("input_price_per_million", &raw.input_price_per_million),
         ("output_price_per_million", &raw.output_price_per_million),
@@ -441,6 +458,7 @@ pub(crate) fn check_model(role: Role, role_span: Range<usize>, raw: &RawModel) -
         tokens_per_minute: value(&raw.tokens_per_minute),
         timeout_secs: raw.timeout_secs,
         max_retries: raw.max_retries,
+        max_retry_wait_secs: value(&raw.max_retry_wait_secs),
         input_price_per_million: value(&raw.input_price_per_million),
         output_price_per_million: value(&raw.output_price_per_million),
         capable: raw.capable,

@@ -272,3 +272,26 @@ input_price_per_million = -1.0
             suite.toml:11:27: invalid `input_price_per_million` in [models.target]: -1 is not a price"#]],
     );
 }
+
+#[test]
+fn max_retry_wait_secs_is_bounded_at_parse() {
+    let suite =
+        |wait: &str| format!("[models.target]\nprovider = \"openai\"\nmodel = \"m\"\nmax_retry_wait_secs = {wait}\n");
+    check(
+        &suite("0"),
+        expect!["suite.toml:4:23: invalid `max_retry_wait_secs` in [models.target]: 0 is outside 1..=86400 (one day)"],
+    );
+    check(
+        &suite("86401"),
+        expect![
+            "suite.toml:4:23: invalid `max_retry_wait_secs` in [models.target]: 86401 is outside 1..=86400 (one day)"
+        ],
+    );
+    check(&suite("-1"), expect!["suite.toml:4:23: invalid value: integer `-1`, expected u64"]);
+    check(
+        &suite("86400"),
+        expect![[r#"
+        ok: 0 dimension(s), 1 model(s)
+        target openai model=m base_url=None deployment=None path=None"#]],
+    );
+}

@@ -196,8 +196,16 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
     let mut clients = Clients::new(specs.clone(), options)?;
     if let Some(observer) = &observer {
         let observer = observer.clone();
+        let models: BTreeMap<ModelRole, String> =
+            specs.iter().map(|s| (s.role, s.deployment.clone().unwrap_or_else(|| s.model.clone()))).collect();
         clients = clients.with_retry_observer(Arc::new(move |wait: RetryWait| {
-            observer.event(Event::RetryWait { role: wait.role, attempt: wait.attempt, wait: wait.wait })
+            observer.event(Event::RetryWait {
+                role: wait.role,
+                model: models.get(&wait.role).cloned().unwrap_or_default(),
+                attempt: wait.attempt,
+                wait: wait.wait,
+                retry_after: wait.retry_after,
+            })
         }));
     }
     let clients = Arc::new(clients);
@@ -332,6 +340,7 @@ fn base_manifest(suite: &Suite, plan: &Plan, specs: &[ModelSpec], run_id: String
                     "tokens_per_minute": spec.limits.tokens_per_minute,
                     "timeout_secs": spec.limits.timeout.as_secs(),
                     "max_retries": spec.limits.max_retries,
+                    "max_retry_wait_secs": spec.limits.max_retry_wait.as_secs(),
                 },
                 "price": spec.price.as_ref().map(|p| serde_json::json!({
                     "input_per_million": p.input_per_million,

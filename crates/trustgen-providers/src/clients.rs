@@ -51,6 +51,8 @@ pub struct RetryWait {
     pub attempt: u32,
     /// The wait before the next attempt.
     pub wait: Duration,
+    /// The wait is the server's (`Retry-After` or `retry-after-ms`), not the backoff's.
+    pub retry_after: bool,
 }
 
 /// Called with every [`RetryWait`] (a progress display counts them).
@@ -632,6 +634,7 @@ impl Clients {
         let estimated_tokens = estimate.prompt_tokens + estimate.completion_tokens;
         let timeout = client.spec.limits.timeout;
         let mut attempts = 0u32;
+        let mut waited = Duration::ZERO;
         loop {
             attempts += 1;
             client.rates.acquire(estimated_tokens).await;
@@ -681,6 +684,30 @@ impl Clients {
                         return done(error_reply(message));
                     }
                     let wait = retry_after.unwrap_or_else(|| self.backoff.delay(&key, attempts - 1));
+                    let budget = client.spec.limits.max_retry_wait;
+                    if waited + wait > budget {
+                        // A per-case error, like running out of retries: other requests may still
+                        // succeed, and a run in which none does fails (nothing measured).
+                        let source = if retry_after.is_some() { "Retry-After from the server" } else { "backoff" };
+                        let what = if waited.is_zero() {
+                            format!("the wait before a retry ({}, {source}) is", seconds(wait))
+                        } else {
+                            format!(
+                                "another wait ({}, {source}) would make this request's total wait {},",
+                                seconds(wait),
+                                seconds(waited + wait)
+                            )
+                        };
+                        return done(error_reply(format!(
+                            "gave up after {attempts} attempt{}: {what} over its budget of {} \
+                             (max_retry_wait_secs in [models.{}]); last: {reason}; hint: raise \
+                             max_retry_wait_secs, or lower requests_per_minute or concurrency",
+                            if attempts == 1 { "" } else { "s" },
+                            seconds(budget),
+                            client.spec.role.as_str(),
+                        )));
+                    }
+                    waited += wait;
                     tracing::debug!(
                         role = client.spec.role.as_str(),
                         model = %client.spec.model,
@@ -689,7 +716,12 @@ impl Clients {
                         "retrying: {reason}"
                     );
                     if let Some(observer) = &self.retry_observer {
-                        observer(RetryWait { role: client.spec.role, attempt: attempts, wait });
+                        observer(RetryWait {
+                            role: client.spec.role,
+                            attempt: attempts,
+                            wait,
+                            retry_after: retry_after.is_some(),
+                        });
                     }
                     tokio::time::sleep(wait).await;
                 }
@@ -709,6 +741,11 @@ impl Clients {
             }
         }
     }
+}
+
+/// `30 s`, or `1.5 s` for a wait with a fraction.
+fn seconds(wait: Duration) -> String {
+    if wait.subsec_millis() == 0 { format!("{} s", wait.as_secs()) } else { format!("{:.1} s", wait.as_secs_f64()) }
 }
 
 fn error_reply(message: String) -> ModelReply {
