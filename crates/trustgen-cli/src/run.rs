@@ -134,8 +134,8 @@ fn fixed3(value: f64) -> String {
 
 /// Prints per-task and per-dimension scores with their intervals.
 ///
-/// Per task, `CASES` (cases with a verdict) = `N` (cases in the score) + `MISSING` + `FILTERED`
-/// + `UNPARSED` (cases left out of the score, by reason). A task's policy may score a filtered
+/// Per task, `CASES` (cases with a verdict) = `N` (cases in the score) + `MISSING` +
+/// `FILTERED` + `UNPARSED` (cases left out of the score, by reason). A task's policy may score a filtered
 /// or missing case (a blocked jailbreak counts as a refusal); such a case is in `N`, not beside
 /// it. `REFUSED` counts the cases where the target refused, whatever their status.
 pub(crate) fn print_metrics(metrics: &Metrics) {
