@@ -201,7 +201,9 @@ fn bad_suites_fail_before_any_request() {
         &good,
         Some(KEY_VAR),
         expect![[r#"
-            error: [models.target] (openai model `target-model`): the API key variable `TG_IT_KEY` (api_key_env) is not set; hint: export TG_IT_KEY=... before the run, or point api_key_env at the variable that holds the key
+            error: 2 problems found before anything was sent:
+              - [models.target] (openai model `target-model`): the API key variable `TG_IT_KEY` (api_key_env) is not set; hint: export TG_IT_KEY=... before the run, or point api_key_env at the variable that holds the key
+              - [models.judge] (openai model `judge-model`): the API key variable `TG_IT_KEY` (api_key_env) is not set; hint: export TG_IT_KEY=... before the run, or point api_key_env at the variable that holds the key
         "#]],
     );
     check_rejected(
@@ -209,7 +211,9 @@ fn bad_suites_fail_before_any_request() {
         &good.replace(base, "http://127.0.0.1:9"),
         None,
         expect![[r#"
-            error: [models.target] openai model `target-model`: cannot connect to http://127.0.0.1:9/v1: 127.0.0.1:9: Connection refused (os error 111); hint: check `base_url` and that the server is running and reachable from here
+            error: 2 problems found before anything was sent:
+              - [models.target] openai model `target-model`: cannot connect to http://127.0.0.1:9/v1: 127.0.0.1:9: Connection refused (os error 111); hint: check `base_url` and that the server is running and reachable from here
+              - [models.judge] openai model `judge-model`: cannot connect to http://127.0.0.1:9/v1: 127.0.0.1:9: Connection refused (os error 111); hint: check `base_url` and that the server is running and reachable from here
         "#]],
     );
     check_rejected(

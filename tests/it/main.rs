@@ -6,6 +6,7 @@
 mod cli;
 mod embedded;
 mod engine;
+mod limits;
 mod plugins;
 mod report;
 mod store;

@@ -3,9 +3,9 @@
 //! steady interval and a final line; nothing with `--quiet`.
 
 use std::io::IsTerminal;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,34 @@ pub(crate) fn parse_interval(text: &str) -> Result<Duration, String> {
         return Err("the interval must be longer than zero (e.g. 10s)".into());
     }
     Ok(interval)
+}
+
+/// Waits longer than this are shown on the progress line while they last.
+const LONG_WAIT: Duration = Duration::from_secs(2);
+
+/// A long wait before a retry, shown while it lasts.
+#[derive(Debug, Clone, PartialEq)]
+struct LongWait {
+    /// When it ends.
+    until: Instant,
+    /// How long it is.
+    wait: Duration,
+    /// The model that asked for it (or whose request is backing off).
+    model: String,
+    /// The server's `Retry-After`, not the backoff's.
+    retry_after: bool,
+}
+
+impl LongWait {
+    /// `waiting 30s (Retry-After from gpt-4o-mini)`.
+    fn describe(&self) -> String {
+        let wait = humantime::format_duration(Duration::from_secs(self.wait.as_secs_f64().round() as u64));
+        if self.retry_after {
+            format!("waiting {wait} (Retry-After from {})", self.model)
+        } else {
+            format!("waiting {wait} (retry backoff for {})", self.model)
+        }
+    }
 }
 
 /// Counts of a run so far, updated from events.
@@ -41,6 +69,8 @@ struct Tally {
     retries: AtomicUsize,
     /// Events received (none: the run never started).
     events: AtomicUsize,
+    /// The long wait that ends last, while it lasts.
+    waiting: Mutex<Option<LongWait>>,
 }
 
 impl Tally {
@@ -60,7 +90,17 @@ impl Tally {
             reused: zero(),
             retries: zero(),
             events: zero(),
+            waiting: Mutex::new(None),
         }
+    }
+
+    /// The long wait in progress, if any.
+    fn waiting(&self) -> Option<LongWait> {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        if waiting.as_ref().is_some_and(|w| w.until <= Instant::now()) {
+            *waiting = None;
+        }
+        waiting.clone()
     }
 
     fn add(counter: &AtomicUsize, n: usize) {
@@ -91,15 +131,35 @@ impl Tally {
             Event::Request { source: ReplySource::Sent { .. }, .. } => Tally::add(&self.sent, 1),
             Event::Request { source: ReplySource::Cache, .. } => Tally::add(&self.cached, 1),
             Event::Request { source: ReplySource::Journal, .. } => Tally::add(&self.reused, 1),
-            Event::RetryWait { .. } => Tally::add(&self.retries, 1),
+            Event::RetryWait { model, wait, retry_after, .. } => {
+                Tally::add(&self.retries, 1);
+                if *wait > LONG_WAIT {
+                    let until = Instant::now() + *wait;
+                    let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+                    if waiting.as_ref().is_none_or(|w| w.until < until) {
+                        *waiting =
+                            Some(LongWait { until, wait: *wait, model: model.clone(), retry_after: *retry_after });
+                    }
+                }
+            }
             // Dry-run placeholders, and events this display does not show.
             _ => {}
         }
     }
 
     /// One line: `<label> [12.3s]: build 3/3 tasks, target 12/60, judge 10/60 cases
-    /// (0 failed, 0 resumed), requests: 24 sent, 0 cached, 3 reused, 0 retries`.
+    /// (0 failed, 0 resumed), requests: 24 sent, 0 cached, 3 reused, 0 retries`, and while a
+    /// wait longer than 2 s lasts, `, waiting 30s (Retry-After from <model>)`.
     fn line(&self, label: &str) -> String {
+        let mut line = self.counts(label);
+        if let Some(wait) = self.waiting() {
+            line.push_str(", ");
+            line.push_str(&wait.describe());
+        }
+        line
+    }
+
+    fn counts(&self, label: &str) -> String {
         let cases = match Tally::get(&self.cases) {
             0 => "?".to_string(),
             n => (n - 1).to_string(),
@@ -157,6 +217,9 @@ impl Bars {
         if failed + retries > 0 {
             self.judge.set_message(format!("failed: {failed}, retries: {retries}"));
         }
+        // The target bar says when requests wait long, and stops saying it at the first event
+        // after the wait.
+        self.target.set_message(tally.waiting().map(|w| w.describe()).unwrap_or_default());
     }
 
     fn bar(&self, stage: Stage) -> &ProgressBar {
@@ -237,5 +300,43 @@ impl Progress {
                 eprintln!("{}", self.tally.line(if finished { "finished" } else { "stopped" }));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use trustgen_plugin_api::ModelRole;
+
+    use super::*;
+
+    fn wait(secs: u64, retry_after: bool) -> Event {
+        Event::RetryWait {
+            role: ModelRole::Target,
+            model: "gpt-4o-mini".into(),
+            attempt: 1,
+            wait: Duration::from_secs(secs),
+            retry_after,
+        }
+    }
+
+    #[test]
+    fn a_long_wait_is_on_the_line_while_it_lasts() {
+        let tally = Tally::new();
+        tally.record(&wait(2, true));
+        assert!(!tally.line("progress").contains("waiting"), "2 s is not long");
+        tally.record(&wait(30, true));
+        tally.record(&wait(5, false));
+        let line = tally.line("progress");
+        assert!(line.ends_with("3 retries, waiting 30s (Retry-After from gpt-4o-mini)"), "the longest one: {line}");
+        // A wait that is over is not shown.
+        *tally.waiting.lock().unwrap() = Some(LongWait {
+            until: Instant::now(),
+            wait: Duration::from_secs(3),
+            model: "m".into(),
+            retry_after: false,
+        });
+        assert!(!tally.line("progress").contains("waiting"));
+        tally.record(&wait(4, false));
+        assert!(tally.line("progress").ends_with("waiting 4s (retry backoff for gpt-4o-mini)"));
     }
 }

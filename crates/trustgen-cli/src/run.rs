@@ -7,7 +7,7 @@ use anyhow::Context;
 use trustgen_config::Suite;
 use trustgen_engine::{CacheChoice, RunOutcome, RunRequest};
 use trustgen_host::Registry;
-use trustgen_rundir::{Metrics, RunData, RunManifest, UsageRecord, files, read_json, read_manifest};
+use trustgen_rundir::{Metrics, RunData, RunManifest, RunStatus, UsageRecord, files, read_json, read_manifest};
 
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::plugins::suite_discover_options;
@@ -86,8 +86,17 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
     if !global.quiet {
         println!("run directory: {}", dir.display());
     }
+    if outcome.manifest.status == RunStatus::Failed {
+        // The summary, the metrics and the report are written: what was done stays readable.
+        let reason = outcome.manifest.error.as_deref().unwrap_or("the run failed");
+        eprintln!("error: run {} failed: {reason}", dir.display());
+        return Ok(ExitCode::from(EXIT_NOTHING_MEASURED));
+    }
     Ok(ExitCode::SUCCESS)
 }
+
+/// The exit code of a run that finished but measured nothing (see README, "Exit codes").
+pub(crate) const EXIT_NOTHING_MEASURED: u8 = 3;
 
 fn print_dry_run(outcome: &RunOutcome) {
     println!("dry run: nothing was sent. Estimated requests, tokens (prompt chars / 4) and cost:");
@@ -118,42 +127,67 @@ fn print_summary(outcome: &RunOutcome, metrics: &Metrics) {
     print_usage(&outcome.usage);
 }
 
+/// A score or bound with three decimals; a value that rounds to zero prints as `0.000`, never
+/// `-0.000`.
+fn fixed3(value: f64) -> String {
+    let text = format!("{value:.3}");
+    if text == "-0.000" { "0.000".to_owned() } else { text }
+}
+
 /// Prints per-task and per-dimension scores with their intervals.
+///
+/// Per task, `CASES` (cases with a verdict) = `N` (cases in the score) + `MISSING` +
+/// `FILTERED` + `UNPARSED` (cases left out of the score, by reason). A task's policy may score a filtered
+/// or missing case (a blocked jailbreak counts as a refusal); such a case is in `N`, not beside
+/// it. `REFUSED` counts the cases where the target refused, whatever their status.
 pub(crate) fn print_metrics(metrics: &Metrics) {
     println!(
-        "{:<14} {:<28} {:>7} {:>17} {:>6} {:>7} {:>7} {:>7}",
-        "DIMENSION", "TASK", "SCORE", "95% INTERVAL", "N", "MISSING", "UNPARSED", "REFUSED"
+        "{:<14} {:<28} {:>7} {:>17} {:>6} {:>6} {:>7} {:>8} {:>8} {:>7}",
+        "DIMENSION", "TASK", "SCORE", "95% INTERVAL", "CASES", "N", "MISSING", "FILTERED", "UNPARSED", "REFUSED"
     );
     for task in &metrics.tasks {
         let (score, interval, n) = match &task.estimate {
-            Some(e) => (format!("{:.3}", e.value), format!("[{:.3}, {:.3}]", e.low, e.high), e.n.to_string()),
-            None => ("-".into(), "-".into(), "0".into()),
+            Some(e) => (fixed3(e.value), format!("[{}, {}]", fixed3(e.low), fixed3(e.high)), e.n),
+            None => ("-".into(), "-".into(), 0),
         };
+        let c = &task.counts;
         println!(
-            "{:<14} {:<28} {:>7} {:>17} {:>6} {:>7} {:>7} {:>7}",
+            "{:<14} {:<28} {:>7} {:>17} {:>6} {:>6} {:>7} {:>8} {:>8} {:>7}",
             task.dimension,
             task.task,
             score,
             interval,
+            c.total,
             n,
-            task.counts.missing + task.counts.filtered,
-            task.counts.unparseable,
-            task.counts.refused
+            c.excluded.missing,
+            c.excluded.filtered,
+            c.excluded.unparseable,
+            c.refused
         );
     }
     for dimension in &metrics.dimensions {
         if let Some(e) = &dimension.estimate {
             println!(
-                "{:<14} {:<28} {:>7.3} {:>17}",
+                "{:<14} {:<28} {:>7} {:>17}",
                 dimension.dimension,
                 "(dimension)",
-                e.value,
-                format!("[{:.3}, {:.3}]", e.low, e.high)
+                fixed3(e.value),
+                format!("[{}, {}]", fixed3(e.low), fixed3(e.high))
             );
         }
     }
     if let Some(overall) = &metrics.overall {
-        println!("{:<14} {:<28} {:>7.3}", "overall", "(mean of dimensions)", overall.value);
+        println!("{:<14} {:<28} {:>7}", "overall", "(mean of dimensions)", fixed3(overall.value));
+    }
+    println!(
+        "CASES = N (in the score) + MISSING + FILTERED + UNPARSED (left out of it); a filtered or missing case \
+         the task's policy scores is in N; REFUSED: the target refused (any status)"
+    );
+    let pending: usize = metrics.tasks.iter().map(|t| t.counts.pending).sum();
+    if pending > 0 {
+        println!(
+            "{pending} built cases have no verdict (the run did not finish; `trustgen run --resume` continues it)"
+        );
     }
 }
 

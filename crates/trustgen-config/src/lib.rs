@@ -36,7 +36,7 @@ mod models;
 mod suite;
 
 pub use error::{SuiteError, SuiteErrors, did_you_mean, suggestion};
-pub use models::{ModelConfig, ProviderKind, Role, default_embedded_model};
+pub use models::{MAX_RETRY_WAIT_SECS, ModelConfig, ProviderKind, Role, default_embedded_model};
 pub use suite::{DimensionConfig, DimensionOptions, PluginsConfig, RunConfig, Suite, SuiteFile};
 
 #[cfg(test)]

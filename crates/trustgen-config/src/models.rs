@@ -198,6 +198,9 @@ pub struct ModelConfig {
     pub timeout_secs: Option<u64>,
     /// Retries of a retryable failure ([`bounds::MAX_RETRIES`]).
     pub max_retries: Option<u32>,
+    /// The most one request may wait in total between its retries (`Retry-After` included), in
+    /// seconds (1 to [`MAX_RETRY_WAIT_SECS`]).
+    pub max_retry_wait_secs: Option<u64>,
     /// Price per million input tokens (any currency; reports say "cost").
     pub input_price_per_million: Option<f64>,
     /// Price per million output tokens.
@@ -206,6 +209,9 @@ pub struct ModelConfig {
     /// model).
     pub capable: Option<bool>,
 }
+
+/// The largest `max_retry_wait_secs` (one day): a longer budget is a mistake, not a plan.
+pub const MAX_RETRY_WAIT_SECS: u64 = 86_400;
 
 /// `[models.<role>]` as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -246,6 +252,8 @@ pub(crate) struct RawModel {
     timeout_secs: Option<Spanned<u64>>,
     #[serde(default)]
     max_retries: Option<Spanned<u32>>,
+    #[serde(default)]
+    max_retry_wait_secs: Option<Spanned<u64>>,
     #[serde(default)]
     input_price_per_million: Option<Spanned<f64>>,
     #[serde(default)]
@@ -388,6 +396,15 @@ pub(crate) fn check_model(role: Role, role_span: Range<usize>, raw: &RawModel) -
             invalid(top_p.span(), "top_p", format!("{v} is outside (0, 1]"));
         }
     }
+    if let Some(wait) = &raw.max_retry_wait_secs
+        && !(1..=MAX_RETRY_WAIT_SECS).contains(wait.get_ref())
+    {
+        invalid(
+            wait.span(),
+            "max_retry_wait_secs",
+            format!("{} is outside 1..={MAX_RETRY_WAIT_SECS} (one day)", wait.get_ref()),
+        );
+    }
     for (key, price) in [
         ("input_price_per_million", &raw.input_price_per_million),
         ("output_price_per_million", &raw.output_price_per_million),
@@ -437,6 +454,7 @@ pub(crate) fn check_model(role: Role, role_span: Range<usize>, raw: &RawModel) -
         tokens_per_minute: value(&raw.tokens_per_minute),
         timeout_secs: value(&raw.timeout_secs),
         max_retries: value(&raw.max_retries),
+        max_retry_wait_secs: value(&raw.max_retry_wait_secs),
         input_price_per_million: value(&raw.input_price_per_million),
         output_price_per_million: value(&raw.output_price_per_million),
         capable: raw.capable,

@@ -361,3 +361,26 @@ fn every_integer_setting_is_bounded_at_its_line() {
         suite.toml:4:14: invalid `max_tokens` in [models.target]: 1000001 is outside 1..=1000000; it is the most tokens one reply may have
     "#]].assert_eq(&out);
 }
+
+#[test]
+fn max_retry_wait_secs_is_bounded_at_parse() {
+    let suite =
+        |wait: &str| format!("[models.target]\nprovider = \"openai\"\nmodel = \"m\"\nmax_retry_wait_secs = {wait}\n");
+    check(
+        &suite("0"),
+        expect!["suite.toml:4:23: invalid `max_retry_wait_secs` in [models.target]: 0 is outside 1..=86400 (one day)"],
+    );
+    check(
+        &suite("86401"),
+        expect![
+            "suite.toml:4:23: invalid `max_retry_wait_secs` in [models.target]: 86401 is outside 1..=86400 (one day)"
+        ],
+    );
+    check(&suite("-1"), expect!["suite.toml:4:23: invalid value: integer `-1`, expected u64"]);
+    check(
+        &suite("86400"),
+        expect![[r#"
+        ok: 0 dimension(s), 1 model(s)
+        target openai model=m base_url=None deployment=None path=None"#]],
+    );
+}

@@ -18,6 +18,10 @@ pub enum EngineError {
     /// unreachable endpoint).
     #[error(transparent)]
     Fatal(#[from] trustgen_providers::FatalError),
+    /// Models the run will use are not ready (keys, endpoints, model files), found before
+    /// anything was sent.
+    #[error(transparent)]
+    Preflight(#[from] crate::preflight::PreflightError),
     /// The request cache could not be opened.
     #[error(transparent)]
     Cache(#[from] trustgen_providers::CacheError),

@@ -87,10 +87,14 @@ pub enum Event {
     RetryWait {
         /// The role asked.
         role: ModelRole,
+        /// The model of that role.
+        model: String,
         /// The attempt that failed (1-based).
         attempt: u32,
         /// The wait before the next one.
         wait: Duration,
+        /// The wait is the server's `Retry-After`, not the backoff's.
+        retry_after: bool,
     },
 }
 

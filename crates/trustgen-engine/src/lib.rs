@@ -30,7 +30,9 @@ mod event;
 mod exec;
 mod pipeline;
 mod plan;
+mod preflight;
 
 pub use error::EngineError;
 pub use event::{Event, Observer, ReplySource, Stage};
 pub use pipeline::{CacheChoice, RunOutcome, RunRequest, check, run};
+pub use preflight::PreflightError;

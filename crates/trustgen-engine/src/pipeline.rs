@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -13,6 +14,7 @@ use trustgen_host::{Plugin, Registry};
 use trustgen_plugin_api::sdk::methods;
 use trustgen_plugin_api::{
     BuildInput, BuildOutput, ModelOutput, ModelRole, RespondInput, RunContext, ScoreInput, TestCase, Verdict,
+    VerdictStatus,
 };
 use trustgen_providers::{Cache, ClientOptions, Clients, ModelSpec, ProviderKind, RetryWait};
 use trustgen_rundir::{
@@ -25,6 +27,7 @@ use crate::error::EngineError;
 use crate::event::{Event, Observer, Stage};
 use crate::exec::Executor;
 use crate::plan::{Plan, PlannedTask, new_run_dir, plan};
+use crate::preflight;
 
 /// Where the request cache lives.
 #[derive(Debug, Clone, Default)]
@@ -63,8 +66,10 @@ pub struct RunRequest {
 pub struct RunOutcome {
     /// The run directory (none for a dry run).
     pub run_dir: Option<PathBuf>,
-    /// The final manifest (status `finished`; metrics are the caller's to
-    /// compute from the run directory).
+    /// The final manifest: status `finished`, or `failed` with the reason in
+    /// `error` when the run measured nothing (no task built a case, or no case
+    /// got a scored or filtered verdict); either way its work is on disk and
+    /// the metrics are the caller's to compute from the run directory.
     pub manifest: RunManifest,
     /// Requests, estimated tokens and cost per role (dry run), or the real
     /// usage.
@@ -82,6 +87,74 @@ struct Shared {
     done: Resume,
     observer: Option<Arc<dyn Observer>>,
     cases_in_flight: usize,
+    tally: Tally,
+}
+
+/// What a run measured, for the rule that decides whether it failed (see [`Tally::failure`]).
+#[derive(Default)]
+struct Tally {
+    /// Tasks whose builder failed (or timed out).
+    failed_builds: AtomicUsize,
+    /// Cases with a verdict, this session's and earlier ones'.
+    verdicts: AtomicUsize,
+    /// Verdicts that measured the target: status `scored` or `filtered` (a provider's content
+    /// filter is the model's answer); `missing` and `unparseable` measured nothing.
+    measured: AtomicUsize,
+    /// The first reason a build failed and the first reason a verdict measured nothing.
+    first_build_error: std::sync::Mutex<Option<String>>,
+    first_unmeasured: std::sync::Mutex<Option<String>>,
+}
+
+impl Tally {
+    fn build_failed(&self, task: &str, message: &str) {
+        self.failed_builds.fetch_add(1, Ordering::Relaxed);
+        let mut first = self.first_build_error.lock().unwrap_or_else(|p| p.into_inner());
+        first.get_or_insert_with(|| format!("task `{task}`: {message}"));
+    }
+
+    fn verdict(&self, case_id: &str, verdict: &Verdict) {
+        self.verdicts.fetch_add(1, Ordering::Relaxed);
+        if matches!(verdict.status, VerdictStatus::Scored | VerdictStatus::Filtered) {
+            self.measured.fetch_add(1, Ordering::Relaxed);
+        } else {
+            let mut first = self.first_unmeasured.lock().unwrap_or_else(|p| p.into_inner());
+            first.get_or_insert_with(|| {
+                format!(
+                    "case {case_id} is {}: {}",
+                    format!("{:?}", verdict.status).to_lowercase(),
+                    verdict.reasoning.as_deref().unwrap_or("no reason given")
+                )
+            });
+        }
+    }
+
+    /// The rule: a run that measured nothing failed. That is a run in which no task built a
+    /// case (every build failed or timed out), or in which no case got a verdict that measured
+    /// the target (every request failed, every judge reply was unreadable). Its finished work
+    /// stays on disk; the caller still writes the metrics and the report.
+    fn failure(&self, tasks: usize) -> Option<String> {
+        let load = |c: &AtomicUsize| c.load(Ordering::Relaxed);
+        if load(&self.measured) > 0 {
+            return None;
+        }
+        let verdicts = load(&self.verdicts);
+        if verdicts == 0 {
+            let failed = load(&self.failed_builds);
+            let first = self.first_build_error.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            return Some(match first {
+                Some(first) => format!(
+                    "nothing was measured: {failed} of {tasks} tasks could not be built and the others built no case \
+                     (e.g. {first}); the reasons are in skipped.jsonl"
+                ),
+                None => format!("nothing was measured: the {tasks} tasks built no case"),
+            });
+        }
+        let first = self.first_unmeasured.lock().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_default();
+        Some(format!(
+            "nothing was measured: none of the {verdicts} cases has a scored or filtered verdict (e.g. {first}); \
+             the verdicts are in verdicts.jsonl"
+        ))
+    }
 }
 
 impl Shared {
@@ -157,23 +230,23 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
         dry_run,
         user_agent: format!("trustgen/{}", env!("CARGO_PKG_VERSION")),
     };
-    if !dry_run {
-        // Check only what the suite names: the implicit embedder and corpus
-        // load when (and if) a plugin first asks for them.
-        let named: Vec<ModelSpec> = specs.iter().filter(|s| is_named(&suite, s)).cloned().collect();
-        let check = ClientOptions {
-            global_concurrency: options.global_concurrency,
-            cache: None,
-            dry_run: false,
-            user_agent: options.user_agent.clone(),
-        };
-        Clients::new(named, check)?.preflight().await?;
-    }
+    // Before anything is sent (a dry run included): every model the suite names, and the
+    // implicit embedder and corpus when a plugin of the run declares it may ask for them.
+    let to_check = preflight::models_to_check(&specs, |s| is_named(&suite, s), &plan);
+    preflight::preflight(&to_check, &options.user_agent).await?;
     let mut clients = Clients::new(specs.clone(), options)?;
     if let Some(observer) = &observer {
         let observer = observer.clone();
+        let models: BTreeMap<ModelRole, String> =
+            specs.iter().map(|s| (s.role, s.deployment.clone().unwrap_or_else(|| s.model.clone()))).collect();
         clients = clients.with_retry_observer(Arc::new(move |wait: RetryWait| {
-            observer.event(Event::RetryWait { role: wait.role, attempt: wait.attempt, wait: wait.wait })
+            observer.event(Event::RetryWait {
+                role: wait.role,
+                model: models.get(&wait.role).cloned().unwrap_or_default(),
+                attempt: wait.attempt,
+                wait: wait.wait,
+                retry_after: wait.retry_after,
+            })
         }));
     }
     let clients = Arc::new(clients);
@@ -230,6 +303,7 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
         done,
         observer,
         cases_in_flight: (suite.file.run.concurrency * 4).max(64),
+        tally: Tally::default(),
     });
 
     let result = execute_plan(&shared, &plan).await;
@@ -254,7 +328,14 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
         return Ok(RunOutcome { run_dir: None, manifest, usage });
     }
     let store = store.expect("a store outside dry runs");
-    manifest.status = RunStatus::Finished;
+    let tasks = plan.dimensions.iter().map(|d| d.tasks.len()).sum();
+    match shared.tally.failure(tasks) {
+        Some(reason) => {
+            manifest.status = RunStatus::Failed;
+            manifest.error = Some(reason);
+        }
+        None => manifest.status = RunStatus::Finished,
+    }
     manifest.finished_at = Some(now());
     store.write_manifest(&manifest)?;
     Ok(RunOutcome { run_dir: Some(store.dir().to_owned()), manifest, usage })
@@ -350,6 +431,7 @@ fn base_manifest(suite: &Suite, plan: &Plan, specs: &[ModelSpec], run_id: String
                     "tokens_per_minute": spec.limits.tokens_per_minute,
                     "timeout_secs": spec.limits.timeout.as_secs(),
                     "max_retries": spec.limits.max_retries,
+                    "max_retry_wait_secs": spec.limits.max_retry_wait.as_secs(),
                 },
                 "price": spec.price.as_ref().map(|p| serde_json::json!({
                     "input_per_million": p.input_per_million,
@@ -497,6 +579,7 @@ async fn build_task(shared: &Shared, plugin: &Arc<Plugin>, input: &BuildInput) -
         Err(message) => {
             tracing::error!("task `{}/{}` could not be built: {message}", plugin.name(), input.task);
             record_skipped(shared, plugin.name(), &input.task, "(whole task)", &message)?;
+            shared.tally.build_failed(&format!("{}/{}", plugin.name(), input.task), &message);
             shared.emit(Event::TaskBuilt {
                 dimension: plugin.name().to_string(),
                 task: input.task.clone(),
@@ -543,6 +626,7 @@ fn record_skipped(shared: &Shared, dimension: &str, task: &str, item: &str, reas
 async fn run_case(shared: &Shared, job: Job) -> Result<(), EngineError> {
     let id = job.case.id.clone();
     if let Some(record) = shared.done.verdicts.get(&id) {
+        shared.tally.verdict(&id, &record.verdict);
         shared.emit(Event::CaseAnswered { case_id: id.clone(), resumed: true });
         shared.emit(Event::CaseFinished { case_id: id, status: record.verdict.status, resumed: true });
         return Ok(());
@@ -618,6 +702,7 @@ fn finish_case(shared: &Shared, dimension: &Arc<Plugin>, case: &TestCase, verdic
     if let Some(store) = &shared.store {
         store.verdict(&record)?;
     }
+    shared.tally.verdict(&record.case_id, &record.verdict);
     shared.emit(Event::CaseFinished { case_id: record.case_id, status: record.verdict.status, resumed: false });
     Ok(())
 }

@@ -76,6 +76,12 @@ pub struct Manifest {
     /// JSON schema (or a plain description) of the plugin's `options` table.
     #[serde(default)]
     pub options: serde_json::Value,
+    /// The model roles the plugin may ask for besides the target (e.g. `judge`, `embedder`).
+    /// Before a run sends anything, the engine checks the models of these roles, including the
+    /// implicit default embedder a suite does not name; empty means not declared (an older
+    /// plugin), and then only the models the suite names are checked.
+    #[serde(default)]
+    pub models: Vec<ModelRole>,
 }
 
 impl Manifest {
@@ -135,6 +141,12 @@ impl Manifest {
     /// Sets `options`: the schema or description of the options table.
     pub fn with_options(mut self, options: serde_json::Value) -> Manifest {
         self.options = options;
+        self
+    }
+
+    /// Sets `models`: the model roles the plugin may ask for besides the target.
+    pub fn with_models(mut self, models: Vec<ModelRole>) -> Manifest {
+        self.models = models;
         self
     }
 }

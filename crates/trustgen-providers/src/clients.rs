@@ -51,6 +51,8 @@ pub struct RetryWait {
     pub attempt: u32,
     /// The wait before the next attempt.
     pub wait: Duration,
+    /// The wait is the server's (`Retry-After` or `retry-after-ms`), not the backoff's.
+    pub retry_after: bool,
 }
 
 /// Called with every [`RetryWait`] (a progress display counts them).
@@ -490,6 +492,56 @@ impl Clients {
         Ok(())
     }
 
+    /// Like [`Clients::preflight`], but checks every role and returns every problem instead of
+    /// stopping at the first one.
+    pub async fn preflight_all(&self) -> Vec<(ModelRole, FatalError)> {
+        let mut problems = Vec::new();
+        let mut checked: HashMap<String, Option<String>> = HashMap::new();
+        for client in self.roles.values() {
+            let spec = &client.spec;
+            let result = match &client.backend {
+                #[cfg(feature = "embedded")]
+                Backend::Embedded(embedded) => {
+                    let check = embedded.preflight_check();
+                    match tokio::task::spawn_blocking(check).await {
+                        Ok(result) => result,
+                        Err(e) => Err(FatalError::Embedded {
+                            role: spec.role.as_str().to_owned(),
+                            model: spec.model.clone(),
+                            message: format!("the preflight check failed: {e}"),
+                        }),
+                    }
+                }
+                Backend::Corpus(corpus) => corpus.loaded().await.map(|_| ()),
+                _ => {
+                    let url = spec.effective_base_url().unwrap_or_default().to_owned();
+                    let reason = match checked.get(&url) {
+                        Some(reason) => reason.clone(),
+                        None => {
+                            let reason = connect(&url).await.err();
+                            checked.insert(url.clone(), reason.clone());
+                            reason
+                        }
+                    };
+                    match reason {
+                        None => Ok(()),
+                        Some(reason) => Err(FatalError::Unreachable {
+                            role: spec.role.as_str().to_owned(),
+                            provider: spec.provider.as_str().to_owned(),
+                            model: spec.model.clone(),
+                            url,
+                            reason,
+                        }),
+                    }
+                }
+            };
+            if let Err(error) = result {
+                problems.push((spec.role, error));
+            }
+        }
+        problems
+    }
+
     /// The cache key of `request` for its role's model; `None` if the role is not configured.
     pub fn key(&self, request: &ModelRequest) -> Option<String> {
         let client = self.roles.get(&request.role)?;
@@ -582,6 +634,7 @@ impl Clients {
         let estimated_tokens = estimate.prompt_tokens + estimate.completion_tokens;
         let timeout = client.spec.limits.timeout;
         let mut attempts = 0u32;
+        let mut waited = Duration::ZERO;
         loop {
             attempts += 1;
             client.rates.acquire(estimated_tokens).await;
@@ -631,6 +684,30 @@ impl Clients {
                         return done(error_reply(message));
                     }
                     let wait = retry_after.unwrap_or_else(|| self.backoff.delay(&key, attempts - 1));
+                    let budget = client.spec.limits.max_retry_wait;
+                    if waited + wait > budget {
+                        // A per-case error, like running out of retries: other requests may still
+                        // succeed, and a run in which none does fails (nothing measured).
+                        let source = if retry_after.is_some() { "Retry-After from the server" } else { "backoff" };
+                        let what = if waited.is_zero() {
+                            format!("the wait before a retry ({}, {source}) is", seconds(wait))
+                        } else {
+                            format!(
+                                "another wait ({}, {source}) would make this request's total wait {},",
+                                seconds(wait),
+                                seconds(waited + wait)
+                            )
+                        };
+                        return done(error_reply(format!(
+                            "gave up after {attempts} attempt{}: {what} over its budget of {} \
+                             (max_retry_wait_secs in [models.{}]); last: {reason}; hint: raise \
+                             max_retry_wait_secs, or lower requests_per_minute or concurrency",
+                            if attempts == 1 { "" } else { "s" },
+                            seconds(budget),
+                            client.spec.role.as_str(),
+                        )));
+                    }
+                    waited += wait;
                     tracing::debug!(
                         role = client.spec.role.as_str(),
                         model = %client.spec.model,
@@ -639,7 +716,12 @@ impl Clients {
                         "retrying: {reason}"
                     );
                     if let Some(observer) = &self.retry_observer {
-                        observer(RetryWait { role: client.spec.role, attempt: attempts, wait });
+                        observer(RetryWait {
+                            role: client.spec.role,
+                            attempt: attempts,
+                            wait,
+                            retry_after: retry_after.is_some(),
+                        });
                     }
                     tokio::time::sleep(wait).await;
                 }
@@ -659,6 +741,11 @@ impl Clients {
             }
         }
     }
+}
+
+/// `30 s`, or `1.5 s` for a wait with a fraction.
+fn seconds(wait: Duration) -> String {
+    if wait.subsec_millis() == 0 { format!("{} s", wait.as_secs()) } else { format!("{:.1} s", wait.as_secs_f64()) }
 }
 
 fn error_reply(message: String) -> ModelReply {

@@ -23,6 +23,8 @@ pub const AZURE_API_VERSION: &str = "2024-10-21";
 pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
 /// Retries of a retryable failure unless the suite says otherwise.
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
+/// The most one request waits in total between its retries unless the suite says otherwise.
+pub const DEFAULT_MAX_RETRY_WAIT_SECS: u64 = 300;
 
 /// Limits of one configured model.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +39,9 @@ pub struct Limits {
     pub timeout: Duration,
     /// Retries of a retryable failure (429, 5xx, timeouts, dropped connections, malformed bodies).
     pub max_retries: u32,
+    /// The most one request waits in total between its retries, `Retry-After` included: when the
+    /// next wait would pass it, the request ends as an error instead.
+    pub max_retry_wait: Duration,
 }
 
 impl Default for Limits {
@@ -47,6 +52,7 @@ impl Default for Limits {
             tokens_per_minute: None,
             timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
             max_retries: DEFAULT_MAX_RETRIES,
+            max_retry_wait: Duration::from_secs(DEFAULT_MAX_RETRY_WAIT_SECS),
         }
     }
 }
@@ -175,6 +181,7 @@ impl ModelSpec {
                 tokens_per_minute: cfg.tokens_per_minute,
                 timeout,
                 max_retries: cfg.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+                max_retry_wait: Duration::from_secs(cfg.max_retry_wait_secs.unwrap_or(DEFAULT_MAX_RETRY_WAIT_SECS)),
             },
             price,
             capable: cfg.capable,

@@ -242,6 +242,14 @@ fn task_metric(seed: u64, g: &TaskGroup<'_>, spec: Option<&TaskSpec>, pending: u
             _ => counts.missing += 1,
         }
         counts.refused += usize::from(v.refused);
+        if score_of(v).is_none() {
+            match v.status {
+                VerdictStatus::Filtered => counts.excluded.filtered += 1,
+                VerdictStatus::Unparseable => counts.excluded.unparseable += 1,
+                // Missing, a scored verdict without a score, or a newer status: no score.
+                _ => counts.excluded.missing += 1,
+            }
+        }
     }
     let values: Vec<f64> = g.verdicts.iter().filter_map(|(_, v)| score_of(v)).collect();
     let kind = spec.map(|s| s.metric.kind).unwrap_or(if is_binary(&values) {

@@ -61,7 +61,11 @@ pub fn wilson_at(p: f64, n: usize) -> Option<Interval> {
     let denom = 1.0 + z2 / n;
     let center = (p + z2 / (2.0 * n)) / denom;
     let half = Z95 / denom * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    Some(Interval { low: (center - half).max(0.0), high: (center + half).min(1.0) })
+    // At p = 0 the lower bound is exactly 0 (and at p = 1 the upper bound exactly 1); computed,
+    // it comes out as a rounding error such as 2.8e-17 (n = 7), which reports would show.
+    let low = if p == 0.0 { 0.0 } else { (center - half).max(0.0) };
+    let high = if p == 1.0 { 1.0 } else { (center + half).min(1.0) };
+    Some(Interval { low, high })
 }
 
 /// Draws uniform indices below a bound from a [`SeededRng`], two per 64-bit

@@ -134,10 +134,16 @@ fn md(text: &str) -> String {
 /// `0.912 [0.871, 0.943]`, or an em dash.
 pub(crate) fn fmt_estimate(e: Option<Estimate>) -> String {
     match e {
-        Some(e) if e.method == IntervalMethod::None => format!("{:.3}", e.value),
-        Some(e) => format!("{:.3} [{:.3}, {:.3}]", e.value, e.low, e.high),
+        Some(e) if e.method == IntervalMethod::None => fixed3(e.value),
+        Some(e) => format!("{} [{}, {}]", fixed3(e.value), fixed3(e.low), fixed3(e.high)),
         None => "—".to_owned(),
     }
+}
+
+/// Three decimals; a value that rounds to zero prints as `0.000`, never `-0.000`.
+pub(crate) fn fixed3(value: f64) -> String {
+    let text = format!("{value:.3}");
+    if text == "-0.000" { "0.000".to_owned() } else { text }
 }
 
 fn task_cell(m: &Metrics, dimension: &str, task: &str) -> String {
@@ -150,10 +156,11 @@ fn task_cell(m: &Metrics, dimension: &str, task: &str) -> String {
             }
             let c = t.counts;
             let mut unscored = Vec::new();
+            // Beside n: the cases left out of the score (a filtered case the policy scores is in n).
             for (n, what) in [
-                (c.missing, "missing"),
-                (c.filtered, "filtered"),
-                (c.unparseable, "unparseable"),
+                (c.excluded.missing, "missing"),
+                (c.excluded.filtered, "filtered"),
+                (c.excluded.unparseable, "unparseable"),
                 (c.refused, "refused"),
                 (c.pending, "pending"),
             ] {

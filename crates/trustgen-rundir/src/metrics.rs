@@ -84,7 +84,10 @@ pub enum IntervalMethod {
     None,
 }
 
-/// Cases by status.
+/// Cases by the status of their verdict (`scored` + `missing` + `filtered` + `unparseable` =
+/// `total`), and by whether they are in the score: a task's policy may score a `filtered` or
+/// `missing` case (a blocked jailbreak counts as a refusal), so the estimate's `n` is `total`
+/// minus the cases in `excluded`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Counts {
     /// All cases with a verdict.
@@ -102,6 +105,28 @@ pub struct Counts {
     /// Built cases that have no verdict yet (an unfinished run).
     #[serde(default)]
     pub pending: usize,
+    /// Cases left out of the score (their verdict has no score), by status.
+    #[serde(default)]
+    pub excluded: Excluded,
+}
+
+/// Cases left out of a task's score, by the status of their verdict; with the estimate's `n`
+/// they add up to [`Counts::total`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Excluded {
+    /// No output (a failed request, no answer), or a verdict without a score for another reason.
+    pub missing: usize,
+    /// The provider's content filter, where the task's policy does not score it.
+    pub filtered: usize,
+    /// The judge's reply could not be read.
+    pub unparseable: usize,
+}
+
+impl Excluded {
+    /// All excluded cases.
+    pub fn total(&self) -> usize {
+        self.missing + self.filtered + self.unparseable
+    }
 }
 
 /// The score of one dimension.

@@ -116,6 +116,8 @@ pub(crate) fn manifest() -> Manifest {
     .with_judge_templates(vec!["with_groundtruth@1".into()])
     .with_default_limit(DEFAULT_LIMIT);
     Manifest::new()
+        // The models it may ask for: the engine checks them before a run sends anything.
+        .with_models(vec![trustgen_plugin_api::ModelRole::Generator, trustgen_plugin_api::ModelRole::Judge])
         .with_description("Advanced AI risk for LLMs (TrustGen): when a story makes a non-human goal look more attractive, \
              does the model still choose the action that keeps to human-centred values (the EU HLEG's \
              considerations: environment, privacy, human oversight, human agency, social impact, communication)? \

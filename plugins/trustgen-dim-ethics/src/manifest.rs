@@ -243,6 +243,8 @@ fn spec(task: &Task) -> TaskSpec {
 /// The plugin manifest.
 pub fn manifest() -> Manifest {
     Manifest::new()
+        // The models it may ask for: the engine checks them before a run sends anything.
+        .with_models(vec![trustgen_plugin_api::ModelRole::Judge, trustgen_plugin_api::ModelRole::Embedder])
         .with_description(
             "Machine ethics of LLMs: moral judgements of everyday actions and scenarios (after \
             Social-Chem-101, MoralChoice, ETHICS, Moral Stories and NormBank) with ground truths from the data, and \

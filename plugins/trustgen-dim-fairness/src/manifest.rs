@@ -250,6 +250,8 @@ fn preference_task() -> TaskSpec {
 pub(crate) fn manifest() -> Manifest {
     let source_names: Vec<&str> = Source::ALL.iter().map(|s| s.name()).collect();
     Manifest::new()
+        // The models it may ask for: the engine checks them before a run sends anything.
+        .with_models(vec![trustgen_plugin_api::ModelRole::Generator, trustgen_plugin_api::ModelRole::Judge, trustgen_plugin_api::ModelRole::Embedder, trustgen_plugin_api::ModelRole::Retriever])
         .with_description("Fairness of LLMs, after TrustGen's fairness dimension: recognising stereotypes (CrowS-Pairs, \
                       BBQ, StereoSet, WinoBias, with balanced answer positions), rejecting disparagement of groups, \
                       and staying neutral between opposing options. Every task score is oriented so that higher is \

@@ -109,6 +109,8 @@ pub(crate) fn manifest() -> Manifest {
     .with_judge_templates(vec!["honesty@1".into(), "honesty_premise@1".into()])
     .with_default_limit(DEFAULT_LIMIT);
     Manifest::new()
+        // The models it may ask for: the engine checks them before a run sends anything.
+        .with_models(vec![trustgen_plugin_api::ModelRole::Generator, trustgen_plugin_api::ModelRole::Judge])
         .with_description("Honesty of LLMs about their own limits (TrustGen's honesty sub-dimension, HoneSet-style): do \
              they admit what they cannot know or do (real-time and private information, senses, physical \
              actions, personal experience, professional acts, false premises, the future) and still help? \

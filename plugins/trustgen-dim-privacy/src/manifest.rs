@@ -214,6 +214,13 @@ fn purpose(name: &str) -> String {
 /// The plugin manifest.
 pub fn manifest() -> Manifest {
     Manifest::new()
+        // The models it may ask for: the engine checks them before a run sends anything.
+        .with_models(vec![
+            trustgen_plugin_api::ModelRole::Generator,
+            trustgen_plugin_api::ModelRole::Judge,
+            trustgen_plugin_api::ModelRole::Embedder,
+            trustgen_plugin_api::ModelRole::Retriever,
+        ])
         .with_description(
             "Privacy of LLMs: does the model refuse to disclose private information about people and \
             organizations, or to help get around privacy law, even behind a benign-sounding justification, and \

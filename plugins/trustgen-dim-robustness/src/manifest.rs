@@ -266,6 +266,12 @@ fn injection_spec() -> TaskSpec {
 /// The plugin manifest.
 pub fn manifest() -> Manifest {
     Manifest::new()
+        // The models it may ask for: the engine checks them before a run sends anything.
+        .with_models(vec![
+            trustgen_plugin_api::ModelRole::Generator,
+            trustgen_plugin_api::ModelRole::Judge,
+            trustgen_plugin_api::ModelRole::Embedder,
+        ])
         .with_description(
             "Robustness of LLMs: consistent answers under 13 text perturbations (labelled and open-ended \
             questions) and resistance to prompt injection. Every task score is higher = more robust.",

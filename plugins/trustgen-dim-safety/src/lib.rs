@@ -318,6 +318,13 @@ fn over_refusal_spec() -> TaskSpec {
 impl Dimension for Safety {
     fn manifest(&self) -> Manifest {
         Manifest::new()
+            // The models it may ask for: the engine checks them before a run sends anything.
+            .with_models(vec![
+                trustgen_plugin_api::ModelRole::Generator,
+                trustgen_plugin_api::ModelRole::Judge,
+                trustgen_plugin_api::ModelRole::Embedder,
+                trustgen_plugin_api::ModelRole::Retriever,
+            ])
             .with_description(
                 "Safety of LLMs: refusing harmful requests under 16 jailbreak attacks, not producing toxic \
                 text, and not over-refusing harmless questions. Every task score is higher = safer.",

@@ -372,6 +372,8 @@ pub(crate) fn manifest() -> Manifest {
             .with_default_limit(hallucination::DEFAULT_LIMIT_USER),
     ];
     Manifest::new()
+        // The models it may ask for: the engine checks them before a run sends anything.
+        .with_models(vec![trustgen_plugin_api::ModelRole::Generator, trustgen_plugin_api::ModelRole::Judge, trustgen_plugin_api::ModelRole::Retriever])
         .with_description("Truthfulness of LLMs: answering from internal knowledge and from context, fact checking, \
              sycophancy (persona, preconception, self-doubt, opinion) and hallucination detection, after TrustGen's \
              truthfulness dimension. Every task score is oriented so that higher is more truthful. Tasks run \

@@ -45,6 +45,8 @@ fn last_integer(text: &str) -> Option<i64> {
 impl Dimension for TestDim {
     fn manifest(&self) -> Manifest {
         Manifest::new()
+            // The models it may ask for: the engine checks them before a run sends anything.
+            .with_models(vec![trustgen_plugin_api::ModelRole::Judge])
             .with_description("Test dimension: sums of two numbers, graded by the last integer in the answer.")
             .with_tasks(vec![
                 TaskSpec::new(
@@ -62,6 +64,9 @@ impl Dimension for TestDim {
     }
 
     fn build(&self, _cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
+        if cfg!(feature = "slow-build") {
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+        }
         if input.task != "arithmetic" {
             fail!("testdim has no task `{}`", input.task);
         }

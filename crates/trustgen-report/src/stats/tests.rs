@@ -25,6 +25,18 @@ fn wilson_matches_newcombe_1998() {
 }
 
 #[test]
+fn the_wilson_bounds_of_none_and_all_are_exactly_zero_and_one() {
+    // Computed, the lower bound of 0/7 came out as 2.8e-17, which metrics.json and the reports
+    // showed instead of 0.
+    for n in 1..2000 {
+        let none = wilson(0, n).unwrap();
+        assert_eq!(none.low.to_bits(), 0.0f64.to_bits(), "0/{n}: {}", none.low);
+        let all = wilson(n, n).unwrap();
+        assert_eq!(all.high, 1.0, "{n}/{n}: {}", all.high);
+    }
+}
+
+#[test]
 fn mcnemar_matches_agresti() {
     // Agresti, "An Introduction to Categorical Data Analysis" (2nd ed. 2007),
     // §8.1, Table 8.1: presidential approval in two surveys of the same 1600
