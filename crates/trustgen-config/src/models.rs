@@ -197,6 +197,8 @@ pub struct ModelConfig {
     pub timeout_secs: Option<u64>,
     /// Retries of a retryable failure.
     pub max_retries: Option<u32>,
+    /// The largest reply body read from the provider, in bytes (at least 1; HTTP providers only).
+    pub max_reply_bytes: Option<u64>,
     /// Price per million input tokens (any currency; reports say "cost").
     pub input_price_per_million: Option<f64>,
     /// Price per million output tokens.
@@ -245,6 +247,8 @@ pub(crate) struct RawModel {
     timeout_secs: Option<u64>,
     #[serde(default)]
     max_retries: Option<u32>,
+    #[serde(default)]
+    max_reply_bytes: Option<Spanned<u64>>,
     #[serde(default)]
     input_price_per_million: Option<Spanned<f64>>,
     #[serde(default)]
@@ -307,6 +311,7 @@ pub(crate) fn check_model(role: Role, role_span: Range<usize>, raw: &RawModel) -
     };
     unused(raw.base_url.as_ref().map(Spanned::span), "base_url", http);
     unused(raw.api_key_env.as_ref().map(Spanned::span), "api_key_env", http);
+    unused(raw.max_reply_bytes.as_ref().map(Spanned::span), "max_reply_bytes", http);
     unused(raw.api_version.as_ref().map(Spanned::span), "api_version", provider == ProviderKind::Azure);
     unused(raw.deployment.as_ref().map(Spanned::span), "deployment", provider == ProviderKind::Azure);
     unused(
@@ -392,6 +397,11 @@ pub(crate) fn check_model(role: Role, role_span: Range<usize>, raw: &RawModel) -
     {
         invalid(m.span(), "max_tokens", "must be at least 1".to_owned());
     }
+    if let Some(m) = &raw.max_reply_bytes
+        && *m.get_ref() == 0
+    {
+        invalid(m.span(), "max_reply_bytes", "must be at least 1 (e.g. 8388608 for 8 MiB)".to_owned());
+    }
     if let Some(c) = &raw.concurrency
         && *c.get_ref() == 0
     {
@@ -441,6 +451,7 @@ pub(crate) fn check_model(role: Role, role_span: Range<usize>, raw: &RawModel) -
         tokens_per_minute: value(&raw.tokens_per_minute),
         timeout_secs: raw.timeout_secs,
         max_retries: raw.max_retries,
+        max_reply_bytes: value(&raw.max_reply_bytes),
         input_price_per_million: value(&raw.input_price_per_million),
         output_price_per_million: value(&raw.output_price_per_million),
         capable: raw.capable,

@@ -23,6 +23,12 @@ pub const AZURE_API_VERSION: &str = "2024-10-21";
 pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
 /// Retries of a retryable failure unless the suite says otherwise.
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
+/// The largest reply body read from a chat, embeddings or search endpoint unless the suite sets
+/// `max_reply_bytes` (8 MiB: a long chat completion is well under 1 MiB).
+pub const DEFAULT_MAX_REPLY_BYTES: u64 = 8 * 1024 * 1024;
+/// The largest reply body read from an image endpoint (or an image download) unless the suite sets
+/// `max_reply_bytes` (64 MiB: several large base64 images).
+pub const DEFAULT_MAX_IMAGE_REPLY_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Limits of one configured model.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +43,22 @@ pub struct Limits {
     pub timeout: Duration,
     /// Retries of a retryable failure (429, 5xx, timeouts, dropped connections, malformed bodies).
     pub max_retries: u32,
+    /// The largest reply body read, in bytes; `None`: [`DEFAULT_MAX_REPLY_BYTES`], and
+    /// [`DEFAULT_MAX_IMAGE_REPLY_BYTES`] for image generation and downloads. A larger reply is a
+    /// per-case error stating its size; the body is read in chunks and never past the limit.
+    pub max_reply_bytes: Option<u64>,
+}
+
+impl Limits {
+    /// The byte limit of a chat, embeddings or search reply.
+    pub fn reply_bytes(&self) -> u64 {
+        self.max_reply_bytes.unwrap_or(DEFAULT_MAX_REPLY_BYTES)
+    }
+
+    /// The byte limit of an image generation reply or image download.
+    pub fn image_reply_bytes(&self) -> u64 {
+        self.max_reply_bytes.unwrap_or(DEFAULT_MAX_IMAGE_REPLY_BYTES)
+    }
 }
 
 impl Default for Limits {
@@ -47,6 +69,7 @@ impl Default for Limits {
             tokens_per_minute: None,
             timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
             max_retries: DEFAULT_MAX_RETRIES,
+            max_reply_bytes: None,
         }
     }
 }
@@ -175,6 +198,7 @@ impl ModelSpec {
                 tokens_per_minute: cfg.tokens_per_minute,
                 timeout,
                 max_retries: cfg.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+                max_reply_bytes: cfg.max_reply_bytes,
             },
             price,
             capable: cfg.capable,
