@@ -38,7 +38,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
     let registry = Registry::discover(&suite_discover_options(global, &suite))
         .with_context(|| format!("loading the plugins {} needs", suite.path.display()))?;
     for problem in registry.problems() {
-        eprintln!("warning: {problem}");
+        eprintln!("warning: {}", crate::term::sanitize(&problem.to_string()));
     }
     let cache = if args.no_cache {
         CacheChoice::Off
