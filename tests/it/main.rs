@@ -8,5 +8,6 @@ mod embedded;
 mod engine;
 mod plugins;
 mod report;
+mod secrets;
 mod suites;
 mod support;
