@@ -153,7 +153,8 @@ fn a_distinctive_key_appears_in_no_file_and_no_output() {
                 true,
             ),
         ]
-    "#]].assert_debug_eq(&redacted_somewhere);
+    "#]]
+    .assert_debug_eq(&redacted_somewhere);
 }
 
 #[test]

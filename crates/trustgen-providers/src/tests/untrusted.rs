@@ -132,7 +132,9 @@ fn an_endless_reply_is_a_case_error_stating_its_size() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
     let server = server(vec![
         Rule::new().last_user_contains("endless").fault(Fault::endless()),
-        Rule::new().last_user_contains("normal").reply("a normal reply that is longer than one hundred bytes once wrapped in the JSON of a chat completion"),
+        Rule::new().last_user_contains("normal").reply(
+            "a normal reply that is longer than one hundred bytes once wrapped in the JSON of a chat completion",
+        ),
     ]);
     let mut endless = spec(&server, ProviderKind::OpenAi, "m");
     endless.limits.max_reply_bytes = Some(1024 * 1024);

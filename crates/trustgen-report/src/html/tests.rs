@@ -144,7 +144,10 @@ fn bidi_overrides_and_nul_are_shown_as_visible_escapes() {
     // In the server-rendered parts (a model name) and the data alike.
     let spec = Synthetic { cases_per_task: 2, ..Synthetic::new("r1", "gnp\u{202E}exe.\u{0}", 0.7) };
     let html = page(&[synthetic_run(&spec)], &HtmlOptions::default());
-    for hidden in ['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{0}'] {
+    for hidden in [
+        '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
+        '\u{0}',
+    ] {
         assert!(!html.contains(hidden), "{hidden:?} in the page");
     }
     for escape in ["\\u202e", "\\u202E", "\\u0000"] {
