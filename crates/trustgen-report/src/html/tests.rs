@@ -20,7 +20,7 @@ fn case_data(html: &str) -> serde_json::Value {
 fn script_json_cannot_end_the_element() {
     let value = serde_json::json!({
         "a": "</script><script>x()</script>",
-        "b": "&amp; \u{2028}\u{2029} <!-- --> \u{2027}\u{202A}é\"\\\n",
+        "b": "&amp; \u{2028}\u{2029} <!-- --> \u{2027}\u{2030}é\"\\\n",
         "<key>": ["\u{2028}", 1.5, null]
     });
     let escaped = script_json(&value).unwrap();
