@@ -422,7 +422,8 @@ async fn respond(state: &State, incoming: &Incoming<'_>, fingerprint: &str, too_
                 let mut body = MALFORMED.to_owned();
                 if let Some(extra) = &modifier {
                     // Still cut off inside the content string, now after the modifier's text.
-                    body.push_str(&serde_json::to_string(extra).unwrap_or_default().trim_matches('"').to_owned());
+                    let quoted = serde_json::to_string(extra).unwrap_or_default();
+                    body.push_str(quoted.strip_prefix('"').and_then(|q| q.strip_suffix('"')).unwrap_or(&quoted));
                 }
                 outcome.reply = Some(bytes_reply(200, "application/json", body.into_bytes()));
                 return outcome;
