@@ -9,6 +9,7 @@ mod engine;
 mod limits;
 mod plugins;
 mod report;
+mod secrets;
 mod store;
 mod suites;
 mod support;

@@ -6,6 +6,7 @@ mod cli;
 mod plugins;
 mod progress;
 mod run;
+mod term;
 mod tools;
 mod vendored;
 
@@ -26,9 +27,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err}");
+            // Errors quote providers and plugins: printed sanitized (see `term`).
+            eprintln!("error: {}", term::sanitize(&err.to_string()));
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                eprintln!("  caused by: {}", term::sanitize(&cause.to_string()));
             }
             ExitCode::from(1)
         }
@@ -60,7 +62,13 @@ fn init_logging(cli: &Cli) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("TRUSTGEN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().init();
+    // The log quotes provider and plugin messages: every event is sanitized, so no colours either.
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(term::SanitizedStderr)
+        .with_ansi(false)
+        .without_time()
+        .init();
 }
 
 /// The embedded model (candle) runs one thread per core unless told

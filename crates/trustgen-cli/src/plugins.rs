@@ -40,7 +40,7 @@ pub(crate) fn suite_discover_options(global: &GlobalArgs, suite: &Suite, trust: 
 
 fn report_problems(registry: &Registry) -> bool {
     for problem in registry.problems() {
-        eprintln!("error: {problem}");
+        eprintln!("error: {}", crate::term::sanitize(&problem.to_string()));
     }
     registry.problems().is_empty()
 }

@@ -29,7 +29,8 @@ pub(crate) fn report(args: &ReportArgs, quiet: bool) -> anyhow::Result<ExitCode>
         }
     }
     for failed in outcome.failed_thresholds() {
-        eprintln!("threshold {} failed for {}: {}", failed.threshold, failed.model, failed.message);
+        let line = format!("threshold {} failed for {}: {}", failed.threshold, failed.model, failed.message);
+        eprintln!("{}", crate::term::sanitize(&line));
     }
     Ok(if outcome.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

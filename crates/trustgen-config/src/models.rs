@@ -201,6 +201,8 @@ pub struct ModelConfig {
     /// The most one request may wait in total between its retries (`Retry-After` included), in
     /// seconds (1 to [`MAX_RETRY_WAIT_SECS`]).
     pub max_retry_wait_secs: Option<u64>,
+    /// The largest reply body read from the provider, in bytes (at least 1; HTTP providers only).
+    pub max_reply_bytes: Option<u64>,
     /// Price per million input tokens (any currency; reports say "cost").
     pub input_price_per_million: Option<f64>,
     /// Price per million output tokens.
@@ -254,6 +256,8 @@ pub(crate) struct RawModel {
     max_retries: Option<Spanned<u32>>,
     #[serde(default)]
     max_retry_wait_secs: Option<Spanned<u64>>,
+    #[serde(default)]
+    max_reply_bytes: Option<Spanned<u64>>,
     #[serde(default)]
     input_price_per_million: Option<Spanned<f64>>,
     #[serde(default)]
@@ -316,6 +320,7 @@ pub(crate) fn check_model(role: Role, role_span: Range<usize>, raw: &RawModel) -
     };
     unused(raw.base_url.as_ref().map(Spanned::span), "base_url", http);
     unused(raw.api_key_env.as_ref().map(Spanned::span), "api_key_env", http);
+    unused(raw.max_reply_bytes.as_ref().map(Spanned::span), "max_reply_bytes", http);
     unused(raw.api_version.as_ref().map(Spanned::span), "api_version", provider == ProviderKind::Azure);
     unused(raw.deployment.as_ref().map(Spanned::span), "deployment", provider == ProviderKind::Azure);
     unused(
@@ -405,6 +410,11 @@ pub(crate) fn check_model(role: Role, role_span: Range<usize>, raw: &RawModel) -
             format!("{} is outside 1..={MAX_RETRY_WAIT_SECS} (one day)", wait.get_ref()),
         );
     }
+    if let Some(m) = &raw.max_reply_bytes
+        && *m.get_ref() == 0
+    {
+        invalid(m.span(), "max_reply_bytes", "must be at least 1 (e.g. 8388608 for 8 MiB)".to_owned());
+    }
     for (key, price) in [
         ("input_price_per_million", &raw.input_price_per_million),
         ("output_price_per_million", &raw.output_price_per_million),
@@ -455,6 +465,7 @@ pub(crate) fn check_model(role: Role, role_span: Range<usize>, raw: &RawModel) -
         timeout_secs: value(&raw.timeout_secs),
         max_retries: value(&raw.max_retries),
         max_retry_wait_secs: value(&raw.max_retry_wait_secs),
+        max_reply_bytes: value(&raw.max_reply_bytes),
         input_price_per_million: value(&raw.input_price_per_million),
         output_price_per_million: value(&raw.output_price_per_million),
         capable: raw.capable,

@@ -31,6 +31,8 @@ pub(crate) struct Anthropic {
     pub(crate) base_url: String,
     pub(crate) model: String,
     pub(crate) key: Option<ApiKey>,
+    /// The reply byte limits.
+    pub(crate) limits: crate::spec::Limits,
 }
 
 impl Anthropic {
@@ -45,7 +47,7 @@ impl Anthropic {
             let (name, value) = http::secret_header("x-api-key", "", key)?;
             builder = builder.header(name, value);
         }
-        let response = http::send(builder, self.key.as_ref()).await?;
+        let response = http::send(builder, self.key.as_ref(), self.limits.reply_bytes()).await?;
         if !response.status.is_success() {
             return Err(http::classify_status(&response, self.key.as_ref()));
         }

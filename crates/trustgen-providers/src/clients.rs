@@ -31,7 +31,7 @@ use crate::openai::{Flavor, OpenAi};
 use crate::request_key::{merge_params, request_key};
 use crate::retriever::{Corpus, HttpSearch};
 use crate::retry::Backoff;
-use crate::secret::ApiKey;
+use crate::secret::{ApiKey, Secrets};
 use crate::spec::{ModelSpec, ProviderKind};
 
 /// `max_tokens` assumed for estimates when neither the request nor the suite sets one (the
@@ -302,6 +302,8 @@ pub struct Clients {
     backoff: Backoff,
     retry_observer: Option<RetryObserver>,
     inflight: Mutex<HashMap<String, Shared>>,
+    /// Every configured key: the one choke point every provider outcome and cached reply passes.
+    secrets: Secrets,
     /// The first fatal error: once set, nothing more is sent (requests
     /// already on the wire finish; queued ones stop before spending more).
     halted: std::sync::OnceLock<FatalError>,
@@ -372,6 +374,7 @@ impl Clients {
                     flavor: Flavor::OpenAi { base_url },
                     model: spec.model.clone(),
                     key: key.clone(),
+                    limits: spec.limits.clone(),
                 }),
                 ProviderKind::Azure => Backend::OpenAi(OpenAi {
                     client: client()?,
@@ -385,16 +388,22 @@ impl Clients {
                     },
                     model: spec.model.clone(),
                     key: key.clone(),
+                    limits: spec.limits.clone(),
                 }),
                 ProviderKind::Anthropic => Backend::Anthropic(Anthropic {
                     client: client()?,
                     base_url,
                     model: spec.model.clone(),
                     key: key.clone(),
+                    limits: spec.limits.clone(),
                 }),
-                ProviderKind::Gemini => {
-                    Backend::Gemini(Gemini { client: client()?, base_url, model: spec.model.clone(), key: key.clone() })
-                }
+                ProviderKind::Gemini => Backend::Gemini(Gemini {
+                    client: client()?,
+                    base_url,
+                    model: spec.model.clone(),
+                    key: key.clone(),
+                    limits: spec.limits.clone(),
+                }),
                 #[cfg(feature = "embedded")]
                 ProviderKind::Embedded => Backend::Embedded(crate::embedded::Embedded::new(&spec)?),
                 #[cfg(not(feature = "embedded"))]
@@ -410,9 +419,12 @@ impl Clients {
                     };
                     Backend::Corpus(Corpus::new(path, role.clone()))
                 }
-                ProviderKind::HttpSearch => {
-                    Backend::HttpSearch(HttpSearch { client: client()?, base_url, key: key.clone() })
-                }
+                ProviderKind::HttpSearch => Backend::HttpSearch(HttpSearch {
+                    client: client()?,
+                    base_url,
+                    key: key.clone(),
+                    limits: spec.limits.clone(),
+                }),
             };
             let rates = RateLimits::new(spec.limits.requests_per_minute, spec.limits.tokens_per_minute);
             let concurrency = spec.limits.concurrency.map(|n| Semaphore::new(n.max(1)));
@@ -421,7 +433,9 @@ impl Clients {
                 RoleClient { spec, backend, concurrency, rates, counters: Counters::default(), key },
             );
         }
+        let secrets = Secrets::new(roles.values().filter_map(|c: &RoleClient| c.key.as_ref()));
         Ok(Clients {
+            secrets,
             roles,
             global: Semaphore::new(global_concurrency),
             cache: options.cache,
@@ -580,7 +594,9 @@ impl Clients {
             return Ok(Executed { reply, key, cached: false, attempts: 0, latency_ms: 0 });
         }
         let cache = self.cache.as_ref().filter(|_| client.cacheable());
-        if let Some(reply) = cache.and_then(|c| c.get(&key)) {
+        if let Some(mut reply) = cache.and_then(|c| c.get(&key)) {
+            // Written scrubbed; scrubbed again in case an older version cached a key.
+            self.secrets.scrub_reply(&mut reply);
             Counters::add(&client.counters.cached, 1);
             return Ok(Executed { reply, key, cached: true, attempts: 0, latency_ms: 0 });
         }
@@ -653,7 +669,8 @@ impl Clients {
                         Err(_) => Err(Failure::retry(format!("no reply within {} ms", timeout.as_millis()))),
                     }
                 };
-                (outcome, started.elapsed())
+                // The choke point: nothing a provider sent leaves this crate unscrubbed.
+                (self.secrets.scrub_outcome(outcome), started.elapsed())
             };
             Counters::add(&client.counters.attempts, 1);
             let latency_ms = latency.as_millis() as u64;

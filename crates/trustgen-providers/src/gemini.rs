@@ -32,6 +32,8 @@ pub(crate) struct Gemini {
     pub(crate) base_url: String,
     pub(crate) model: String,
     pub(crate) key: Option<ApiKey>,
+    /// The reply byte limits.
+    pub(crate) limits: crate::spec::Limits,
 }
 
 impl Gemini {
@@ -43,7 +45,7 @@ impl Gemini {
             for message in &mut copy {
                 for image in &mut message.images {
                     if let ImageSource::Url(url) = &image.source {
-                        *image = fetch_image(&self.client, url).await?;
+                        *image = fetch_image(&self.client, url, self.limits.image_reply_bytes()).await?;
                     }
                 }
             }
@@ -57,7 +59,7 @@ impl Gemini {
             let (name, value) = http::secret_header("x-goog-api-key", "", key)?;
             builder = builder.header(name, value);
         }
-        let response = http::send(builder, self.key.as_ref()).await?;
+        let response = http::send(builder, self.key.as_ref(), self.limits.reply_bytes()).await?;
         if !response.status.is_success() {
             return Err(http::classify_status(&response, self.key.as_ref()));
         }

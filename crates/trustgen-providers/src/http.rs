@@ -56,13 +56,53 @@ pub(crate) struct Response {
     pub(crate) body: Vec<u8>,
 }
 
-/// Sends one request and reads the whole body. Connection failures and timeouts are retryable.
-pub(crate) async fn send(builder: reqwest::RequestBuilder, key: Option<&ApiKey>) -> Result<Response, Failure> {
-    let response = builder.send().await.map_err(|e| transport_failure(&e, key))?;
+/// Sends one request and reads the body in chunks, at most `limit` bytes: a reply that declares
+/// or sends more is a per-case error stating its size, and the rest is never read (the connection
+/// is dropped). Connection failures and timeouts are retryable.
+pub(crate) async fn send(
+    builder: reqwest::RequestBuilder,
+    key: Option<&ApiKey>,
+    limit: u64,
+) -> Result<Response, Failure> {
+    let mut response = builder.send().await.map_err(|e| transport_failure(&e, key))?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(|e| transport_failure(&e, key))?;
-    Ok(Response { status, headers, body: body.to_vec() })
+    if let Some(declared) = response.content_length()
+        && declared > limit
+    {
+        return Err(Failure::PerCase(format!(
+            "reply exceeds {} limit (Content-Length {declared} bytes, not read); {TOO_LARGE_HINT}",
+            human_bytes(limit)
+        )));
+    }
+    let mut body: Vec<u8> = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport_failure(&e, key))? {
+        let read = body.len() as u64 + chunk.len() as u64;
+        if read > limit {
+            return Err(Failure::PerCase(format!(
+                "reply exceeds {} limit (read {read} bytes, HTTP {}); {TOO_LARGE_HINT}",
+                human_bytes(limit),
+                status.as_u16()
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Response { status, headers, body })
+}
+
+const TOO_LARGE_HINT: &str = "hint: the rest was not read; raise `max_reply_bytes` in the model's [models.<role>] table if replies this large are expected";
+
+/// `8 MiB`, `512 KiB` or `1000 bytes`.
+pub(crate) fn human_bytes(n: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    if n >= MIB && n.is_multiple_of(MIB) {
+        format!("{} MiB", n / MIB)
+    } else if n >= KIB && n.is_multiple_of(KIB) {
+        format!("{} KiB", n / KIB)
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 fn transport_failure(error: &reqwest::Error, key: Option<&ApiKey>) -> Failure {

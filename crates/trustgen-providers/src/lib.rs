@@ -79,8 +79,9 @@ pub use crate::error::{CacheError, ConfigError, FatalError, FatalKind, ProviderF
 pub use crate::request_key::merge_params;
 pub use crate::retry::{Backoff, MAX_RETRY_AFTER, retry_after};
 pub use crate::spec::{
-    ANTHROPIC_BASE_URL, AZURE_API_VERSION, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT_SECS, DEFAULT_TIMEOUT_SECS,
-    GEMINI_BASE_URL, Limits, ModelSpec, OPENAI_BASE_URL, Price, ProviderKind, default_embedded_model,
+    ANTHROPIC_BASE_URL, AZURE_API_VERSION, DEFAULT_MAX_IMAGE_REPLY_BYTES, DEFAULT_MAX_REPLY_BYTES, DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_WAIT_SECS, DEFAULT_TIMEOUT_SECS, GEMINI_BASE_URL, Limits, ModelSpec, OPENAI_BASE_URL, Price,
+    ProviderKind, default_embedded_model,
 };
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ use trustgen_plugin_api::{
 use crate::error::Failure;
 use crate::http::{self, Response};
 use crate::secret::ApiKey;
+use crate::spec::Limits;
 
 /// Where an OpenAI-style request goes.
 #[derive(Debug, Clone)]
@@ -44,6 +45,8 @@ pub(crate) struct OpenAi {
     pub(crate) flavor: Flavor,
     pub(crate) model: String,
     pub(crate) key: Option<ApiKey>,
+    /// The reply byte limits.
+    pub(crate) limits: Limits,
 }
 
 impl OpenAi {
@@ -78,7 +81,8 @@ impl OpenAi {
 
     pub(crate) async fn chat(&self, messages: &[Message], params: &GenParams) -> Result<ModelReply, Failure> {
         let body = chat_body(&self.model, messages, params, self.max_tokens_field())?;
-        let response = http::send(self.post("chat/completions", &body)?, self.key.as_ref()).await?;
+        let response =
+            http::send(self.post("chat/completions", &body)?, self.key.as_ref(), self.limits.reply_bytes()).await?;
         if !response.status.is_success() {
             return error_reply(&response, self.key.as_ref());
         }
@@ -93,7 +97,9 @@ impl OpenAi {
         if self.model.starts_with("dall-e") {
             body["response_format"] = json!("b64_json");
         }
-        let response = http::send(self.post("images/generations", &body)?, self.key.as_ref()).await?;
+        let response =
+            http::send(self.post("images/generations", &body)?, self.key.as_ref(), self.limits.image_reply_bytes())
+                .await?;
         if !response.status.is_success() {
             return error_reply(&response, self.key.as_ref());
         }
@@ -106,7 +112,7 @@ impl OpenAi {
             if let Some(b64) = item.get("b64_json").and_then(Value::as_str) {
                 images.push(Image::new(sniff_media_type(b64), ImageSource::Base64(b64.to_owned())));
             } else if let Some(url) = item.get("url").and_then(Value::as_str) {
-                images.push(fetch_image(&self.client, url).await?);
+                images.push(fetch_image(&self.client, url, self.limits.image_reply_bytes()).await?);
             } else {
                 return Err(Failure::retry("an images reply item has neither `b64_json` nor `url`"));
             }
@@ -119,7 +125,8 @@ impl OpenAi {
 
     pub(crate) async fn embed(&self, request: &EmbedRequest) -> Result<ModelReply, Failure> {
         let body = json!({"model": self.model, "input": request.texts});
-        let response = http::send(self.post("embeddings", &body)?, self.key.as_ref()).await?;
+        let response =
+            http::send(self.post("embeddings", &body)?, self.key.as_ref(), self.limits.reply_bytes()).await?;
         if !response.status.is_success() {
             return error_reply(&response, self.key.as_ref());
         }
@@ -129,8 +136,8 @@ impl OpenAi {
 }
 
 /// Downloads an image URL returned by an image API (never with the API key: it may be another host).
-pub(crate) async fn fetch_image(client: &Client, url: &str) -> Result<Image, Failure> {
-    let response = http::send(client.get(url), None).await?;
+pub(crate) async fn fetch_image(client: &Client, url: &str, limit: u64) -> Result<Image, Failure> {
+    let response = http::send(client.get(url), None, limit).await?;
     if !response.status.is_success() {
         return Err(match response.status.as_u16() {
             404 | 410 | 403 => Failure::PerCase(format!("cannot download the image {url}: HTTP {}", response.status)),

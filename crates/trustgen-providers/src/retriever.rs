@@ -158,6 +158,8 @@ pub(crate) struct HttpSearch {
     pub(crate) client: Client,
     pub(crate) base_url: String,
     pub(crate) key: Option<ApiKey>,
+    /// The reply byte limits.
+    pub(crate) limits: crate::spec::Limits,
 }
 
 impl HttpSearch {
@@ -168,7 +170,7 @@ impl HttpSearch {
             let (name, value) = http::secret_header("authorization", "Bearer ", key)?;
             builder = builder.header(name, value);
         }
-        let response = http::send(builder, self.key.as_ref()).await?;
+        let response = http::send(builder, self.key.as_ref(), self.limits.reply_bytes()).await?;
         if !response.status.is_success() {
             return Err(http::classify_status(&response, self.key.as_ref()));
         }

@@ -25,6 +25,12 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
 /// The most one request waits in total between its retries unless the suite says otherwise.
 pub const DEFAULT_MAX_RETRY_WAIT_SECS: u64 = 300;
+/// The largest reply body read from a chat, embeddings or search endpoint unless the suite sets
+/// `max_reply_bytes` (8 MiB: a long chat completion is well under 1 MiB).
+pub const DEFAULT_MAX_REPLY_BYTES: u64 = 8 * 1024 * 1024;
+/// The largest reply body read from an image endpoint (or an image download) unless the suite sets
+/// `max_reply_bytes` (64 MiB: several large base64 images).
+pub const DEFAULT_MAX_IMAGE_REPLY_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Limits of one configured model.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +48,22 @@ pub struct Limits {
     /// The most one request waits in total between its retries, `Retry-After` included: when the
     /// next wait would pass it, the request ends as an error instead.
     pub max_retry_wait: Duration,
+    /// The largest reply body read, in bytes; `None`: [`DEFAULT_MAX_REPLY_BYTES`], and
+    /// [`DEFAULT_MAX_IMAGE_REPLY_BYTES`] for image generation and downloads. A larger reply is a
+    /// per-case error stating its size; the body is read in chunks and never past the limit.
+    pub max_reply_bytes: Option<u64>,
+}
+
+impl Limits {
+    /// The byte limit of a chat, embeddings or search reply.
+    pub fn reply_bytes(&self) -> u64 {
+        self.max_reply_bytes.unwrap_or(DEFAULT_MAX_REPLY_BYTES)
+    }
+
+    /// The byte limit of an image generation reply or image download.
+    pub fn image_reply_bytes(&self) -> u64 {
+        self.max_reply_bytes.unwrap_or(DEFAULT_MAX_IMAGE_REPLY_BYTES)
+    }
 }
 
 impl Default for Limits {
@@ -53,6 +75,7 @@ impl Default for Limits {
             timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
             max_retries: DEFAULT_MAX_RETRIES,
             max_retry_wait: Duration::from_secs(DEFAULT_MAX_RETRY_WAIT_SECS),
+            max_reply_bytes: None,
         }
     }
 }
@@ -182,6 +205,7 @@ impl ModelSpec {
                 timeout,
                 max_retries: cfg.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
                 max_retry_wait: Duration::from_secs(cfg.max_retry_wait_secs.unwrap_or(DEFAULT_MAX_RETRY_WAIT_SECS)),
+                max_reply_bytes: cfg.max_reply_bytes,
             },
             price,
             capable: cfg.capable,

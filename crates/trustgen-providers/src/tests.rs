@@ -9,6 +9,7 @@ mod faults;
 mod formats;
 mod layers;
 mod units;
+mod untrusted;
 
 use std::time::Duration;
 

@@ -7,7 +7,9 @@
 //! JSON in a `<script type="application/json">` element with `<`, `>`, `&`,
 //! U+2028 and U+2029 written as `\u` escapes (so `</script>` in an output
 //! cannot end the element), and the page's script puts it into the DOM with
-//! `textContent` only. Every text is bounded ([`HtmlOptions`]) and the case
+//! `textContent` only. Bidirectional controls and NUL are shown as visible
+//! escapes such as `\u{202E}`, in the JSON and in the whole rendered page
+//! ([`neutralise_hidden`]). Every text is bounded ([`HtmlOptions`]) and the case
 //! table is paged, so a run of 100,000 cases stays a usable page.
 
 use std::collections::HashMap;
@@ -32,7 +34,10 @@ const PALETTE: [&str; 8] = ["#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1
 /// type="application/json">` element: `<`, `>` and `&` (which JSON only has
 /// inside strings) and the line separators U+2028/U+2029 are written as `\u`
 /// escapes, which `JSON.parse` reads back unchanged. So `</script>` or
-/// `<!--` in a model output cannot end or alter the element.
+/// `<!--` in a model output cannot end or alter the element. The characters
+/// of [`is_hidden`] (bidi controls, NUL) are written as an escaped backslash
+/// and `u{...}`, so the page's script reads and shows the visible text
+/// `\u{202E}`, never the character itself.
 struct ScriptSafe;
 
 impl serde_json::ser::Formatter for ScriptSafe {
@@ -43,29 +48,70 @@ impl serde_json::ser::Formatter for ScriptSafe {
     ) -> std::io::Result<()> {
         let bytes = fragment.as_bytes();
         let mut last = 0;
-        let mut i = 0;
-        while i < bytes.len() {
-            let escaped = match bytes[i] {
-                b'<' => Some(("\\u003c", 1)),
-                b'>' => Some(("\\u003e", 1)),
-                b'&' => Some(("\\u0026", 1)),
-                // U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8.
-                0xE2 if bytes.get(i + 1) == Some(&0x80) && bytes.get(i + 2) == Some(&0xA8) => Some(("\\u2028", 3)),
-                0xE2 if bytes.get(i + 1) == Some(&0x80) && bytes.get(i + 2) == Some(&0xA9) => Some(("\\u2029", 3)),
+        for (i, c) in fragment.char_indices() {
+            let escaped: Option<std::borrow::Cow<'static, str>> = match c {
+                '<' => Some("\\u003c".into()),
+                '>' => Some("\\u003e".into()),
+                '&' => Some("\\u0026".into()),
+                '\u{2028}' => Some("\\u2028".into()),
+                '\u{2029}' => Some("\\u2029".into()),
+                // Written as the visible text `\u{202E}` (an escaped backslash), so the page shows
+                // the escape instead of reordering the text around it.
+                c if is_hidden(c) => Some(format!("\\{}", visible_escape(c)).into()),
                 _ => None,
             };
-            match escaped {
-                Some((text, len)) => {
-                    writer.write_all(&bytes[last..i])?;
-                    writer.write_all(text.as_bytes())?;
-                    i += len;
-                    last = i;
-                }
-                None => i += 1,
+            if let Some(text) = escaped {
+                writer.write_all(&bytes[last..i])?;
+                writer.write_all(text.as_bytes())?;
+                last = i + c.len_utf8();
             }
         }
         writer.write_all(&bytes[last..])
     }
+
+    fn write_char_escape<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        char_escape: serde_json::ser::CharEscape,
+    ) -> std::io::Result<()> {
+        match char_escape {
+            // NUL as the visible text `\u{0}` (see `is_hidden`).
+            serde_json::ser::CharEscape::AsciiControl(0) => writer.write_all(b"\\\\u{0}"),
+            other => serde_json::ser::CompactFormatter.write_char_escape(writer, other),
+        }
+    }
+}
+
+/// Characters that reorder or hide the text around them, and NUL: the bidirectional embeddings and
+/// overrides U+202A..=U+202E, the isolates U+2066..=U+2069, the marks U+200E, U+200F and U+061C.
+/// An output `gnp\u{202E}exe.` would otherwise display as another file name; the page shows each
+/// as a visible escape (`\u{202E}`) wherever it comes from (outputs, prompts, judge reasoning,
+/// model, task and run names).
+fn is_hidden(c: char) -> bool {
+    matches!(c, '\u{0}' | '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `\u{202E}` for U+202E.
+fn visible_escape(c: char) -> String {
+    format!("\\u{{{:X}}}", c as u32)
+}
+
+/// `text` with every [`is_hidden`] character replaced by its visible escape. The rendered page goes
+/// through it as a whole (the server-rendered parts; the embedded JSON has none left, see
+/// [`ScriptSafe`]), so no field can be forgotten.
+pub fn neutralise_hidden(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_hidden(c) {
+            out.push_str(&visible_escape(c));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// `value` as JSON safe to embed in a `<script type="application/json">`
@@ -1070,7 +1116,8 @@ pub fn render_html(report: &Report, runs: &[RunData], options: &HtmlOptions) -> 
         script_hash: script_hash(JS),
         data,
     };
-    page.render().map_err(err)
+    let html = page.render().map_err(err)?;
+    Ok(neutralise_hidden(&html).into_owned())
 }
 
 #[cfg(test)]

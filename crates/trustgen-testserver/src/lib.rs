@@ -93,7 +93,14 @@
 //! A fault is chosen from, in order: the request header `x-trustgen-fault`, the matching rule's
 //! `fault`, the script's global `fault`. In TOML it is a table; in the header it is the same keys as
 //! `key=value` items separated by `;` or `,` (a bare key means `true`, a bare `content_filter` means
-//! `prompt`), e.g. `x-trustgen-fault: status=503;retry_after=2;times=1`.
+//! `prompt`), e.g. `x-trustgen-fault: status=503;retry_after=2;times=1` or
+//! `x-trustgen-fault: status=500;echo_key;control_chars`. In TOML, e.g.
+//! `fault = { malformed = true, echo_key = true }` or `fault = { endless = true }`.
+//!
+//! `status`, `drop`, `malformed`, `no_choices`, `endless` and `content_filter` exclude each other;
+//! `echo_key` and `control_chars` modify `status`, `malformed`, `no_choices` or the normal reply.
+//! The echo exists to test that a client never stores or prints what a server sends back; the
+//! server itself still records credentials only as hashes (see Recording).
 //!
 //! | key | effect |
 //! |---|---|
@@ -103,6 +110,10 @@
 //! | `malformed = true` | a 200 reply whose body is invalid JSON |
 //! | `content_filter = "prompt"` | OpenAI 400 `code: content_filter` (Azure adds `innererror.code = ResponsibleAIPolicyViolation`), Anthropic `stop_reason: refusal`, Gemini `promptFeedback.blockReason: SAFETY` without candidates |
 //! | `content_filter = "output"` | OpenAI/Azure `finish_reason: content_filter` with `content: null`, Anthropic `stop_reason: refusal`, Gemini `finishReason: SAFETY` |
+//! | `no_choices = true` | a 200 reply in the endpoint's shape without content: `choices: []` (OpenAI, Azure), no `content` (Anthropic), `candidates: []` (Gemini), no `data` (images, embeddings) |
+//! | `endless = true` | a 200 reply whose body never ends: a chat completion whose `content` string is streamed in 64 KiB chunks until the client hangs up (the same static chunk each time, so the server's memory stays flat) |
+//! | `echo_key = true` | echo the credential the request carried (`authorization`, `api-key`, `x-api-key`, `x-goog-api-key` headers and the `key` query parameter, as received, as `credential received: authorization: Bearer ...`): with `status`, appended to the error's `message` (every shape has one); with `malformed`, inside the cut-off body; with `no_choices`, in a `warning` field; alone, as the text of a chat reply (an `echo` field of image and embedding replies) |
+//! | `control_chars = true` | [`CONTROL_TEXT`] (ANSI colour and title escapes, BEL, backspace, CR, NUL, DEL, C1 controls): with `status`, appended to the error's `message`; alone, as the text of a chat reply; combines with `echo_key` |
 //! | `slow_ms = 1500` | wait that long before replying; alone it delays the normal reply, with another key it delays that fault |
 //! | `times = 2` | apply the fault to the first 2 requests with the same fingerprint (sha256 of method, path and body), then reply normally |
 //!
@@ -150,7 +161,7 @@ pub use crate::conversation::{IMAGE_TOKENS, count_tokens};
 pub use crate::providers::{CREATED, DEFAULT_POOL, EMBEDDING_DIM};
 pub use crate::record::{RequestRecord, Stats, redact};
 pub use crate::script::{
-    Endpoint, Fault, FaultAction, FaultParseError, FilterStage, Matcher, Rule, Script, ScriptError,
+    CONTROL_TEXT, Endpoint, Fault, FaultAction, FaultParseError, FilterStage, Matcher, Rule, Script, ScriptError,
 };
 
 /// Errors of starting or running the test server.

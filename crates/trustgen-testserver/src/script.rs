@@ -72,10 +72,16 @@ pub enum FaultAction {
     Malformed,
     /// The provider's content-filter refusal.
     ContentFilter(FilterStage),
+    /// Reply 200 with well-formed JSON in the endpoint's shape but no content: no choices (OpenAI,
+    /// Azure), no `content` (Anthropic), no candidates (Gemini), no `data` (images, embeddings).
+    NoChoices,
+    /// Reply 200 with a body that never ends: chunks are streamed until the client hangs up (one
+    /// static chunk is sent again and again, so the server's memory stays flat).
+    Endless,
 }
 
 /// An injected failure (see the crate docs for the TOML and header syntax).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "FaultSpec", into = "FaultSpec")]
 pub struct Fault {
     /// What happens instead of the normal reply; `None` for a pure delay.
@@ -84,7 +90,19 @@ pub struct Fault {
     pub slow_ms: u64,
     /// Apply only to the first `times` requests with the same fingerprint.
     pub times: Option<u32>,
+    /// Put the credential the request carried (its `authorization`, `api-key`, `x-api-key` and
+    /// `x-goog-api-key` headers and `key` query parameter, as received) into the reply: into the
+    /// error message with `status`, into the body with `malformed` and `no_choices`, and alone as
+    /// the reply text of a chat (an `echo` field of other replies).
+    pub echo_key: bool,
+    /// Put control characters and ANSI escapes ([`CONTROL_TEXT`]) into the reply: into the error
+    /// message with `status`, and alone as the reply text of a chat.
+    pub control_chars: bool,
 }
+
+/// What the `control_chars` fault writes: ANSI colour and title sequences, BEL, backspace, carriage
+/// return, NUL, DEL and C1 controls (CSI U+009B, NEL U+0085).
+pub const CONTROL_TEXT: &str = "\u{1b}[31mred\u{1b}[0m \u{1b}]0;title\u{7} bell\u{7} back\u{8}space carriage\rreturn nul\u{0} del\u{7f} c1\u{9b}31m nel\u{85} end";
 
 impl Fault {
     /// A reply with this HTTP status in the provider's error shape.
@@ -109,7 +127,36 @@ impl Fault {
 
     /// Delays the normal reply by `ms` milliseconds.
     pub fn slow(ms: u64) -> Fault {
-        Fault { action: None, slow_ms: ms, times: None }
+        Fault { slow_ms: ms, ..Fault::default() }
+    }
+
+    /// A 200 reply without choices (candidates, content, data).
+    pub fn no_choices() -> Fault {
+        Fault::of(FaultAction::NoChoices)
+    }
+
+    /// A 200 reply whose body never ends.
+    pub fn endless() -> Fault {
+        Fault::of(FaultAction::Endless)
+    }
+
+    /// Echoes the request's credential in the reply (see [`Fault::echo_key`]); alone, a chat reply
+    /// whose text is the credential.
+    pub fn echoing_key(mut self) -> Fault {
+        self.echo_key = true;
+        self
+    }
+
+    /// Adds control characters and ANSI escapes to the reply (see [`Fault::control_chars`]).
+    pub fn with_control_chars(mut self) -> Fault {
+        self.control_chars = true;
+        self
+    }
+
+    /// A fault that only modifies the normal reply (with [`Fault::echoing_key`] or
+    /// [`Fault::with_control_chars`]).
+    pub fn modifier() -> Fault {
+        Fault::default()
     }
 
     /// Adds a `Retry-After` header (only meaningful with [`Fault::status`]).
@@ -133,7 +180,7 @@ impl Fault {
     }
 
     fn of(action: FaultAction) -> Fault {
-        Fault { action: Some(action), slow_ms: 0, times: None }
+        Fault { action: Some(action), ..Fault::default() }
     }
 }
 
@@ -152,6 +199,14 @@ struct FaultSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     content_filter: Option<FilterStage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    no_choices: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    endless: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    echo_key: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    control_chars: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     slow_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     times: Option<u32>,
@@ -160,7 +215,7 @@ struct FaultSpec {
 /// A fault that is not well formed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "invalid fault `{spec}`: {reason}; hint: e.g. `status=429;retry_after=1;times=2`, `drop`, `malformed`, `content_filter=output`, `slow_ms=500`"
+    "invalid fault `{spec}`: {reason}; hint: e.g. `status=429;retry_after=1;times=2`, `drop`, `malformed`, `no_choices`, `endless`, `content_filter=output`, `echo_key`, `control_chars`, `slow_ms=500`"
 )]
 pub struct FaultParseError {
     /// The fault as written.
@@ -191,18 +246,34 @@ impl TryFrom<FaultSpec> for Fault {
         if let Some(stage) = spec.content_filter {
             actions.push(FaultAction::ContentFilter(stage));
         }
+        if spec.no_choices == Some(true) {
+            actions.push(FaultAction::NoChoices);
+        }
+        if spec.endless == Some(true) {
+            actions.push(FaultAction::Endless);
+        }
         if actions.len() > 1 {
-            return Err("status, drop, malformed and content_filter exclude each other".to_owned());
+            return Err("status, drop, malformed, no_choices, endless and content_filter exclude each other".to_owned());
         }
         let action = actions.pop();
         let slow_ms = spec.slow_ms.unwrap_or(0);
-        if action.is_none() && slow_ms == 0 {
-            return Err("a fault needs one of status, drop, malformed, content_filter or slow_ms".to_owned());
+        let echo_key = spec.echo_key == Some(true);
+        let control_chars = spec.control_chars == Some(true);
+        if action.is_none() && slow_ms == 0 && !echo_key && !control_chars {
+            return Err(
+                "a fault needs one of status, drop, malformed, no_choices, endless, content_filter, echo_key, control_chars or slow_ms"
+                    .to_owned(),
+            );
+        }
+        if (echo_key || control_chars)
+            && matches!(action, Some(FaultAction::Drop | FaultAction::Endless | FaultAction::ContentFilter(_)))
+        {
+            return Err("echo_key and control_chars go with status, malformed, no_choices or alone".to_owned());
         }
         if spec.times == Some(0) {
             return Err("times must be at least 1".to_owned());
         }
-        Ok(Fault { action, slow_ms, times: spec.times })
+        Ok(Fault { action, slow_ms, times: spec.times, echo_key, control_chars })
     }
 }
 
@@ -211,6 +282,8 @@ impl From<Fault> for FaultSpec {
         let mut spec = FaultSpec {
             slow_ms: (fault.slow_ms > 0).then_some(fault.slow_ms),
             times: fault.times,
+            echo_key: fault.echo_key.then_some(true),
+            control_chars: fault.control_chars.then_some(true),
             ..FaultSpec::default()
         };
         match fault.action {
@@ -221,6 +294,8 @@ impl From<Fault> for FaultSpec {
             Some(FaultAction::Drop) => spec.drop = Some(true),
             Some(FaultAction::Malformed) => spec.malformed = Some(true),
             Some(FaultAction::ContentFilter(stage)) => spec.content_filter = Some(stage),
+            Some(FaultAction::NoChoices) => spec.no_choices = Some(true),
+            Some(FaultAction::Endless) => spec.endless = Some(true),
             None => {}
         }
         spec
@@ -258,6 +333,10 @@ impl FromStr for Fault {
                 "retry_after" => spec.retry_after = Some(number(value)?),
                 "drop" => spec.drop = Some(flag(value)?),
                 "malformed" => spec.malformed = Some(flag(value)?),
+                "no_choices" => spec.no_choices = Some(flag(value)?),
+                "endless" => spec.endless = Some(flag(value)?),
+                "echo_key" => spec.echo_key = Some(flag(value)?),
+                "control_chars" => spec.control_chars = Some(flag(value)?),
                 "content_filter" => {
                     spec.content_filter = Some(match value {
                         None | Some("prompt") => FilterStage::Prompt,
@@ -292,7 +371,15 @@ impl fmt::Display for Fault {
             Some(FaultAction::Malformed) => items.push("malformed".to_owned()),
             Some(FaultAction::ContentFilter(FilterStage::Prompt)) => items.push("content_filter=prompt".to_owned()),
             Some(FaultAction::ContentFilter(FilterStage::Output)) => items.push("content_filter=output".to_owned()),
+            Some(FaultAction::NoChoices) => items.push("no_choices".to_owned()),
+            Some(FaultAction::Endless) => items.push("endless".to_owned()),
             None => {}
+        }
+        if self.echo_key {
+            items.push("echo_key".to_owned());
+        }
+        if self.control_chars {
+            items.push("control_chars".to_owned());
         }
         if self.slow_ms > 0 {
             items.push(format!("slow_ms={}", self.slow_ms));

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Either, Full, LengthLimitError, Limited};
 use hyper::body::{Bytes, Incoming as Body};
 use hyper::header::{CONTENT_TYPE, HOST, HeaderValue, RETRY_AFTER};
 use hyper::http::request::Parts;
@@ -22,7 +22,9 @@ use crate::config::ServerConfig;
 use crate::conversation::{Completion, finish, hash_u64, mix};
 use crate::providers::{self, ApiError, ChatParams, DEFAULT_POOL, Incoming, Kind, Parsed, Route};
 use crate::record::{Recorder, RequestRecord, SECRET_HEADERS, SECRET_QUERY, Stats, redact, redact_header};
-use crate::script::{Endpoint, Fault, FaultAction, FaultSource, RenderContext, Script, Subject, Template};
+use crate::script::{
+    CONTROL_TEXT, Endpoint, Fault, FaultAction, FaultSource, RenderContext, Script, Subject, Template,
+};
 use crate::{TestServerError, image};
 
 /// The largest request body accepted (images travel as base64 inside JSON).
@@ -34,7 +36,71 @@ const INLINE_PIXELS: u64 = 256 * 256 * 2;
 /// The body of a `malformed` fault: a JSON reply cut off in the middle of a string.
 const MALFORMED: &str = r#"{"id":"trustgen-malformed","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"This reply is cut o"#;
 
-type Reply = Response<Full<Bytes>>;
+type Reply = Response<Either<Full<Bytes>, Endless>>;
+
+/// The chunk an `endless` body repeats.
+static ENDLESS_CHUNK: [u8; 64 * 1024] = [b'a'; 64 * 1024];
+/// What an `endless` body starts with: a chat completion whose content never closes.
+const ENDLESS_HEAD: &str = r#"{"id":"trustgen-endless","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":""#;
+
+/// A response body that never ends: [`ENDLESS_HEAD`], then [`ENDLESS_CHUNK`] again and again. hyper
+/// asks for the next frame only when the previous one was written, and every frame shares the same
+/// static bytes, so memory stays flat however long the client reads; the body is dropped when the
+/// client hangs up.
+pub(crate) struct Endless {
+    started: bool,
+}
+
+impl hyper::body::Body for Endless {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        let data = if self.started {
+            Bytes::from_static(&ENDLESS_CHUNK)
+        } else {
+            self.started = true;
+            Bytes::from_static(ENDLESS_HEAD.as_bytes())
+        };
+        std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(data))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        false
+    }
+}
+
+/// The credential a request carried, as received: `name: value` of every auth header and the `key`
+/// query parameter, for the `echo_key` fault.
+fn credential_text(incoming: &Incoming<'_>) -> String {
+    let mut parts = Vec::new();
+    for name in ["authorization", "api-key", "x-api-key", "x-goog-api-key"] {
+        for value in incoming.headers.get_all(name) {
+            parts.push(format!("{name}: {}", String::from_utf8_lossy(value.as_bytes())));
+        }
+    }
+    for (name, value) in incoming.query {
+        if name == "key" {
+            parts.push(format!("key={value}"));
+        }
+    }
+    if parts.is_empty() { "(no credential)".to_owned() } else { parts.join("; ") }
+}
+
+/// What the `echo_key` and `control_chars` modifiers of `fault` add, if any.
+fn modifier_text(fault: &Fault, incoming: &Incoming<'_>) -> Option<String> {
+    let mut parts = Vec::new();
+    if fault.echo_key {
+        parts.push(format!("credential received: {}", credential_text(incoming)));
+    }
+    if fault.control_chars {
+        parts.push(CONTROL_TEXT.to_owned());
+    }
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
 
 /// The shared state of one server.
 pub(crate) struct State {
@@ -148,7 +214,7 @@ fn json_reply(status: u16, body: &Value) -> Reply {
 }
 
 fn bytes_reply(status: u16, content_type: &'static str, bytes: Vec<u8>) -> Reply {
-    let mut reply = Response::new(Full::new(Bytes::from(bytes)));
+    let mut reply = Response::new(Either::Left(Full::new(Bytes::from(bytes))));
     *reply.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     reply.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     reply
@@ -332,12 +398,20 @@ async fn respond(state: &State, incoming: &Incoming<'_>, fingerprint: &str, too_
         Some(times) => (state.recorder().use_fault(source, fingerprint) <= times).then_some(fault),
         None => Some(fault),
     });
+    let mut modifier = None;
     if let Some(fault) = fault {
         outcome.fault = Some(fault.to_string());
         outcome.slow_ms = fault.slow_ms;
+        modifier = modifier_text(fault, incoming);
         match fault.action {
             Some(FaultAction::Status { code, retry_after }) => {
-                let mut outcome = outcome.error(Some(&route), &ApiError::Injected(code), incoming);
+                let (status, mut body) = providers::error(Some(&route), &ApiError::Injected(code), incoming);
+                if let Some(extra) = &modifier
+                    && let Some(message) = body.pointer_mut("/error/message")
+                {
+                    *message = json!(format!("{} {extra}", message.as_str().unwrap_or_default()));
+                }
+                let mut outcome = outcome.json(status, &body);
                 if let (Some(seconds), Some(reply)) = (retry_after, outcome.reply.as_mut()) {
                     reply.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
                 }
@@ -345,7 +419,26 @@ async fn respond(state: &State, incoming: &Incoming<'_>, fingerprint: &str, too_
             }
             Some(FaultAction::Drop) => return outcome,
             Some(FaultAction::Malformed) => {
-                outcome.reply = Some(bytes_reply(200, "application/json", MALFORMED.as_bytes().to_vec()));
+                let mut body = MALFORMED.to_owned();
+                if let Some(extra) = &modifier {
+                    // Still cut off inside the content string, now after the modifier's text.
+                    let quoted = serde_json::to_string(extra).unwrap_or_default();
+                    body.push_str(quoted.strip_prefix('"').and_then(|q| q.strip_suffix('"')).unwrap_or(&quoted));
+                }
+                outcome.reply = Some(bytes_reply(200, "application/json", body.into_bytes()));
+                return outcome;
+            }
+            Some(FaultAction::NoChoices) => {
+                let mut body = providers::no_choices(&parsed);
+                if let Some(extra) = &modifier {
+                    body["warning"] = json!(extra);
+                }
+                return outcome.json(200, &body);
+            }
+            Some(FaultAction::Endless) => {
+                let mut reply = Response::new(Either::Right(Endless { started: false }));
+                reply.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                outcome.reply = Some(reply);
                 return outcome;
             }
             Some(FaultAction::ContentFilter(stage)) => {
@@ -358,7 +451,13 @@ async fn respond(state: &State, incoming: &Incoming<'_>, fingerprint: &str, too_
 
     match &parsed.kind {
         Kind::Chat(params) => {
-            let completions = completions(&parsed, params, decision.template, case.unwrap_or(""));
+            let mut completions = completions(&parsed, params, decision.template, case.unwrap_or(""));
+            if let Some(text) = modifier {
+                // The modifier's text is the reply.
+                for completion in &mut completions {
+                    *completion = finish(text.clone(), &[], None);
+                }
+            }
             let body = providers::chat_reply(&parsed, &completions);
             outcome.json(200, &body)
         }
@@ -377,11 +476,11 @@ async fn respond(state: &State, incoming: &Incoming<'_>, fingerprint: &str, too_
             } else {
                 providers::images_reply(params, &base_url)
             };
-            outcome.json(200, &body)
+            outcome.json(200, &with_echo(body, modifier))
         }
         Kind::Embeddings(params) => {
             let body = providers::embeddings_reply(&parsed, params);
-            outcome.json(200, &body)
+            outcome.json(200, &with_echo(body, modifier))
         }
         Kind::Models => outcome.json(200, &providers::models_reply(state.known_models.as_deref())),
         &Kind::File { seed, width, height } => {
@@ -394,6 +493,14 @@ async fn respond(state: &State, incoming: &Incoming<'_>, fingerprint: &str, too_
             outcome
         }
     }
+}
+
+/// A non-chat reply with the modifier's text in an `echo` field.
+fn with_echo(mut body: Value, modifier: Option<String>) -> Value {
+    if let Some(text) = modifier {
+        body["echo"] = json!(text);
+    }
+    body
 }
 
 /// One completion per choice: the rule's template, or the default pool (as JSON when asked for).

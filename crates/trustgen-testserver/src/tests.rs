@@ -926,21 +926,121 @@ fn fault_header_syntax() {
     check_fault_spec(
         "status=429;drop",
         expect![
-            "invalid fault `status=429;drop`: status, drop, malformed and content_filter exclude each other; hint: e.g. `status=429;retry_after=1;times=2`, `drop`, `malformed`, `content_filter=output`, `slow_ms=500`"
+            "invalid fault `status=429;drop`: status, drop, malformed, no_choices, endless and content_filter exclude each other; hint: e.g. `status=429;retry_after=1;times=2`, `drop`, `malformed`, `no_choices`, `endless`, `content_filter=output`, `echo_key`, `control_chars`, `slow_ms=500`"
         ],
     );
     check_fault_spec(
         "explode",
         expect![
-            "invalid fault `explode`: unknown key `explode`; hint: e.g. `status=429;retry_after=1;times=2`, `drop`, `malformed`, `content_filter=output`, `slow_ms=500`"
+            "invalid fault `explode`: unknown key `explode`; hint: e.g. `status=429;retry_after=1;times=2`, `drop`, `malformed`, `no_choices`, `endless`, `content_filter=output`, `echo_key`, `control_chars`, `slow_ms=500`"
         ],
     );
     check_fault_spec(
         "times=0;malformed",
         expect![
-            "invalid fault `times=0;malformed`: times must be at least 1; hint: e.g. `status=429;retry_after=1;times=2`, `drop`, `malformed`, `content_filter=output`, `slow_ms=500`"
+            "invalid fault `times=0;malformed`: times must be at least 1; hint: e.g. `status=429;retry_after=1;times=2`, `drop`, `malformed`, `no_choices`, `endless`, `content_filter=output`, `echo_key`, `control_chars`, `slow_ms=500`"
         ],
     );
+}
+
+#[test]
+fn fault_header_syntax_of_the_untrusted_byte_faults() {
+    check_fault_spec("status=500;echo_key;control_chars", expect!["status=500;echo_key;control_chars"]);
+    check_fault_spec("no_choices, echo_key", expect!["no_choices;echo_key"]);
+    check_fault_spec("echo_key", expect!["echo_key"]);
+    check_fault_spec("endless", expect!["endless"]);
+    check_fault_spec(
+        "endless;echo_key",
+        expect![
+            "invalid fault `endless;echo_key`: echo_key and control_chars go with status, malformed, no_choices or alone; hint: e.g. `status=429;retry_after=1;times=2`, `drop`, `malformed`, `no_choices`, `endless`, `content_filter=output`, `echo_key`, `control_chars`, `slow_ms=500`"
+        ],
+    );
+    check_fault_spec(
+        "no_choices;malformed",
+        expect![
+            "invalid fault `no_choices;malformed`: status, drop, malformed, no_choices, endless and content_filter exclude each other; hint: e.g. `status=429;retry_after=1;times=2`, `drop`, `malformed`, `no_choices`, `endless`, `content_filter=output`, `echo_key`, `control_chars`, `slow_ms=500`"
+        ],
+    );
+}
+
+/// The credential as a request carries it; echoed by `echo_key`.
+const ECHOED: &str = "sk-echo-me-0123456789";
+
+#[tokio::test]
+async fn echo_key_puts_the_credential_into_2xx_4xx_and_5xx_bodies() {
+    let server = spawn(ServerConfig::default());
+    let bearer = format!("Bearer {ECHOED}");
+    let mut out = String::new();
+    for fault in ["status=500;echo_key", "status=400;echo_key", "malformed;echo_key", "no_choices;echo_key", "echo_key"]
+    {
+        let (path, mut headers, body) = request_for(Endpoint::OpenAi, "hello");
+        headers.push(("authorization", bearer.as_str()));
+        headers.push(("x-trustgen-fault", fault));
+        let sent = send(&server, path, &headers, &body).await;
+        let body = String::from_utf8_lossy(&sent.body).into_owned();
+        assert!(body.contains(ECHOED), "{fault}: no echo in {body}");
+        let json = serde_json::from_slice::<Value>(&sent.body).is_ok();
+        out.push_str(&format!("{fault}: {} json={json}\n", sent.status));
+    }
+    // Other providers' credentials: Anthropic's x-api-key, Gemini's x-goog-api-key.
+    for (endpoint, header) in [(Endpoint::Anthropic, "x-api-key"), (Endpoint::Gemini, "x-goog-api-key")] {
+        let (path, mut headers, body) = request_for(endpoint, "hello");
+        headers.push((header, ECHOED));
+        headers.push(("x-trustgen-fault", "status=503;echo_key"));
+        let sent = send(&server, path, &headers, &body).await;
+        let message = sent.json().pointer("/error/message").and_then(Value::as_str).unwrap_or_default().to_owned();
+        out.push_str(&format!("{} {}: {}\n", endpoint.as_str(), sent.status, message.replace(ECHOED, "<KEY>")));
+    }
+    expect![[r#"
+        status=500;echo_key: 500 json=true
+        status=400;echo_key: 400 json=true
+        malformed;echo_key: 200 json=false
+        no_choices;echo_key: 200 json=true
+        echo_key: 200 json=true
+        anthropic 503: Overloaded (injected by trustgen-testserver) credential received: x-api-key: <KEY>
+        gemini 503: The model is overloaded. Please try again later. (injected by trustgen-testserver) credential received: x-goog-api-key: <KEY>
+    "#]].assert_eq(&out);
+    // The server's own record still holds only a hash of the credential.
+    assert!(server.requests().iter().all(|r| !format!("{r:?}").contains(ECHOED)));
+}
+
+#[tokio::test]
+async fn control_chars_go_into_the_error_message() {
+    let server = spawn(ServerConfig::default());
+    let (path, mut headers, body) = request_for(Endpoint::OpenAi, "hello");
+    headers.push(("x-trustgen-fault", "status=500;control_chars"));
+    let sent = send(&server, path, &headers, &body).await;
+    let message = sent.json().pointer("/error/message").and_then(Value::as_str).unwrap_or_default().to_owned();
+    assert_eq!(sent.status, 500);
+    assert!(message.ends_with(crate::CONTROL_TEXT), "{message:?}");
+    assert!(message.contains('\u{1b}') && message.contains('\r') && message.contains('\u{0}'), "{message:?}");
+}
+
+#[tokio::test]
+async fn an_endless_body_never_ends() {
+    let server = spawn(ServerConfig::default());
+    let (path, _, body) = request_for(Endpoint::OpenAi, "hello");
+    let mut response = reqwest::Client::new()
+        .post(format!("{}{path}", server.base_url()))
+        .header("x-trustgen-fault", "endless")
+        .json(&body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((response.status().as_u16(), response.content_length()), (200, None));
+    let mut read = 0usize;
+    let mut head = Vec::new();
+    while read < 32 * 1024 * 1024 {
+        let chunk = response.chunk().await.unwrap_or_else(|e| panic!("{e}")).expect("the body goes on");
+        if head.len() < 64 {
+            head.extend_from_slice(&chunk[..chunk.len().min(64)]);
+        }
+        read += chunk.len();
+    }
+    assert!(head.starts_with(b"{\"id\":\"trustgen-endless\""), "{}", String::from_utf8_lossy(&head));
+    // Hanging up ends it; the server keeps serving.
+    drop(response);
+    assert_eq!(get(&server, "/v1/models").await.status, 200);
 }
 
 #[tokio::test]
@@ -1124,7 +1224,7 @@ async fn malformed_and_slow() {
         {
           "error": {
             "code": null,
-            "message": "x-trustgen-fault: invalid fault `status=abc`: `status=abc` is not a whole number; hint: e.g. `status=429;retry_after=1;times=2`, `drop`, `malformed`, `content_filter=output`, `slow_ms=500`",
+            "message": "x-trustgen-fault: invalid fault `status=abc`: `status=abc` is not a whole number; hint: e.g. `status=429;retry_after=1;times=2`, `drop`, `malformed`, `no_choices`, `endless`, `content_filter=output`, `echo_key`, `control_chars`, `slow_ms=500`",
             "param": null,
             "type": "invalid_request_error"
           }

@@ -53,7 +53,7 @@ input_price_per_million = 0.15
         expect![[r#"
             target openai model=gpt-4o-mini base_url=Some("https://api.openai.com/v1") key=Some("OPENAI_API_KEY") deployment=None api_version=None path=None
             defaults=GenParams { temperature: Some(0.0), top_p: None, max_tokens: Some(300), seed: None, stop: ["END"], json: false }
-            limits=Limits { concurrency: None, requests_per_minute: Some(500), tokens_per_minute: None, timeout: 120s, max_retries: 5, max_retry_wait: 300s }
+            limits=Limits { concurrency: None, requests_per_minute: Some(500), tokens_per_minute: None, timeout: 120s, max_retries: 5, max_retry_wait: 300s, max_reply_bytes: None }
             price=Some(Price { input_per_million: 0.15, output_per_million: 0.0 }) capable=true"#]],
     );
 }
@@ -66,7 +66,7 @@ fn an_openai_compatible_server_needs_no_key() {
         expect![[r#"
             judge openai model=llama3 base_url=Some("http://localhost:11434/v1") key=None deployment=None api_version=None path=None
             defaults=GenParams { temperature: None, top_p: None, max_tokens: None, seed: None, stop: [], json: false }
-            limits=Limits { concurrency: None, requests_per_minute: None, tokens_per_minute: None, timeout: 120s, max_retries: 5, max_retry_wait: 300s }
+            limits=Limits { concurrency: None, requests_per_minute: None, tokens_per_minute: None, timeout: 120s, max_retries: 5, max_retry_wait: 300s, max_reply_bytes: None }
             price=None capable=true"#]],
     );
 }
@@ -79,7 +79,7 @@ fn azure_defaults_to_its_deployment_and_api_version() {
         expect![[r#"
             target azure model=gpt4o base_url=Some("https://r.openai.azure.com") key=Some("AZURE_OPENAI_API_KEY") deployment=Some("gpt4o") api_version=Some("2024-10-21") path=None
             defaults=GenParams { temperature: None, top_p: None, max_tokens: None, seed: None, stop: [], json: false }
-            limits=Limits { concurrency: None, requests_per_minute: None, tokens_per_minute: None, timeout: 120s, max_retries: 5, max_retry_wait: 300s }
+            limits=Limits { concurrency: None, requests_per_minute: None, tokens_per_minute: None, timeout: 120s, max_retries: 5, max_retry_wait: 300s, max_reply_bytes: None }
             price=None capable=true"#]],
     );
 }
@@ -92,7 +92,7 @@ fn embedded_defaults_by_role_and_is_not_a_capable_judge() {
         expect![[r#"
             judge embedded model=smollm2-135m-instruct base_url=None key=None deployment=None api_version=None path=None
             defaults=GenParams { temperature: None, top_p: None, max_tokens: None, seed: None, stop: [], json: false }
-            limits=Limits { concurrency: None, requests_per_minute: None, tokens_per_minute: None, timeout: 0ns, max_retries: 5, max_retry_wait: 300s }
+            limits=Limits { concurrency: None, requests_per_minute: None, tokens_per_minute: None, timeout: 0ns, max_retries: 5, max_retry_wait: 300s, max_reply_bytes: None }
             price=None capable=false"#]],
     );
     check(
@@ -101,7 +101,7 @@ fn embedded_defaults_by_role_and_is_not_a_capable_judge() {
         expect![[r#"
             embedder embedded model=all-minilm-l6-v2 base_url=None key=None deployment=None api_version=None path=None
             defaults=GenParams { temperature: None, top_p: None, max_tokens: None, seed: None, stop: [], json: false }
-            limits=Limits { concurrency: None, requests_per_minute: None, tokens_per_minute: None, timeout: 0ns, max_retries: 5, max_retry_wait: 300s }
+            limits=Limits { concurrency: None, requests_per_minute: None, tokens_per_minute: None, timeout: 0ns, max_retries: 5, max_retry_wait: 300s, max_reply_bytes: None }
             price=None capable=false"#]],
     );
     check(
@@ -110,7 +110,7 @@ fn embedded_defaults_by_role_and_is_not_a_capable_judge() {
         expect![[r#"
             judge embedded model=smollm2-135m-instruct base_url=None key=None deployment=None api_version=None path=Some("/suites/models/my.gguf")
             defaults=GenParams { temperature: None, top_p: None, max_tokens: None, seed: None, stop: [], json: false }
-            limits=Limits { concurrency: None, requests_per_minute: None, tokens_per_minute: None, timeout: 0ns, max_retries: 5, max_retry_wait: 300s }
+            limits=Limits { concurrency: None, requests_per_minute: None, tokens_per_minute: None, timeout: 0ns, max_retries: 5, max_retry_wait: 300s, max_reply_bytes: None }
             price=None capable=true"#]],
     );
 }
@@ -123,7 +123,7 @@ fn a_corpus_retriever_is_named_after_its_file() {
         expect![[r#"
             retriever corpus model=wiki.jsonl base_url=None key=None deployment=None api_version=None path=Some("/suites/data/wiki.jsonl")
             defaults=GenParams { temperature: None, top_p: None, max_tokens: None, seed: None, stop: [], json: false }
-            limits=Limits { concurrency: None, requests_per_minute: None, tokens_per_minute: None, timeout: 0ns, max_retries: 5, max_retry_wait: 300s }
+            limits=Limits { concurrency: None, requests_per_minute: None, tokens_per_minute: None, timeout: 0ns, max_retries: 5, max_retry_wait: 300s, max_reply_bytes: None }
             price=None capable=true"#]],
     );
 }

@@ -20,7 +20,7 @@ fn case_data(html: &str) -> serde_json::Value {
 fn script_json_cannot_end_the_element() {
     let value = serde_json::json!({
         "a": "</script><script>x()</script>",
-        "b": "&amp; \u{2028}\u{2029} <!-- --> \u{2027}\u{202A}é\"\\\n",
+        "b": "&amp; \u{2028}\u{2029} <!-- --> \u{2027}\u{2030}é\"\\\n",
         "<key>": ["\u{2028}", 1.5, null]
     });
     let escaped = script_json(&value).unwrap();
@@ -131,4 +131,27 @@ fn a_text_budget_lowers_the_limit() {
     assert!((50..4000).contains(&limit), "{limit}");
     let html = page(&runs, &options);
     assert!(html.contains(&format!("Texts are cut at {limit} characters (lowered from 4000")));
+}
+
+#[test]
+fn bidi_overrides_and_nul_are_shown_as_visible_escapes() {
+    // In the embedded data: the page's script shows the escape as text, never the character.
+    let value = serde_json::json!({"output": "gnp\u{202E}exe. \u{2066}iso\u{2069} nul\u{0} end"});
+    let escaped = script_json(&value).unwrap();
+    let back: serde_json::Value = serde_json::from_str(&escaped).unwrap();
+    expect_test::expect![[r#""gnp\\u{202E}exe. \\u{2066}iso\\u{2069} nul\\u{0} end""#]]
+        .assert_eq(&back["output"].to_string());
+    // In the server-rendered parts (a model name) and the data alike.
+    let spec = Synthetic { cases_per_task: 2, ..Synthetic::new("r1", "gnp\u{202E}exe.\u{0}", 0.7) };
+    let html = page(&[synthetic_run(&spec)], &HtmlOptions::default());
+    for hidden in [
+        '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
+        '\u{0}',
+    ] {
+        assert!(!html.contains(hidden), "{hidden:?} in the page");
+    }
+    for escape in ["\\u202e", "\\u202E", "\\u0000"] {
+        assert!(!html.contains(escape), "the JSON escape {escape} reads back as the character");
+    }
+    assert!(html.contains("gnp\\u{202E}exe."), "the model name is shown with a visible escape");
 }

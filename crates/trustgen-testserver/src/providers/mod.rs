@@ -257,6 +257,22 @@ pub(crate) fn content_filtered(route: &Route, parsed: &Parsed, stage: FilterStag
     }
 }
 
+/// A 200 reply in the endpoint's shape with no content (the `no_choices` fault).
+pub(crate) fn no_choices(parsed: &Parsed) -> Value {
+    let id = reply_id("nochoices-", parsed);
+    match parsed.endpoint {
+        Endpoint::Anthropic => serde_json::json!({
+            "id": id, "type": "message", "role": "assistant", "model": parsed.model, "stop_reason": "end_turn",
+        }),
+        Endpoint::Gemini => serde_json::json!({"candidates": [], "modelVersion": parsed.model}),
+        Endpoint::Images => serde_json::json!({"created": CREATED}),
+        Endpoint::Embeddings => serde_json::json!({"object": "list", "model": parsed.model}),
+        _ => serde_json::json!({
+            "id": id, "object": "chat.completion", "created": CREATED, "model": parsed.model, "choices": [],
+        }),
+    }
+}
+
 /// The images reply; `base_url` prefixes `url` results.
 pub(crate) fn images_reply(params: &ImageParams, base_url: &str) -> Value {
     openai::images_reply(params, base_url)
