@@ -51,7 +51,7 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
           data distractions path=robustness/metadata/distractions.jsonl license=Apache-2.0 bundled=true optional=false
           data eli5 path=robustness/user/eli5.jsonl license=unclear (Reddit-derived) bundled=false optional=true
           data cnn_dailymail path=robustness/user/cnn_dailymail.jsonl license=articles copyrighted bundled=false optional=true
-        prompt-injection limit=Some(30) judges=["prompt_injection@1"] metric=injection_score (Mean) secondary=5
+        prompt-injection limit=Some(30) judges=["prompt_injection@1"] metric=injection_score (Mean) secondary=6
           data classification_items path=robustness/metadata/classification_items.jsonl license=Apache-2.0 bundled=true optional=false
           data promptinject_attacks path=robustness/promptinject_attacks.jsonl license=MIT bundled=true optional=false
           data promptinject_rogue_strings path=robustness/promptinject_rogue_strings.jsonl license=MIT bundled=true optional=false
