@@ -8,5 +8,6 @@ mod embedded;
 mod engine;
 mod plugins;
 mod report;
+mod scoring;
 mod suites;
 mod support;

@@ -35,7 +35,7 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
     let aggregate = manifest.aggregate.as_ref().unwrap();
     lines.push(format!("aggregate {:?}", aggregate.weights));
     expect![[r#"
-        ground-truth limit=Some(40) judges=["with_groundtruth@1"] metric=consistency (Proportion) secondary=15
+        ground-truth limit=Some(40) judges=["with_groundtruth@1"] metric=accuracy_drop (Difference) secondary=17
           data classification_items path=robustness/metadata/classification_items.jsonl license=Apache-2.0 bundled=true optional=false
           data lexicon path=robustness/metadata/lexicon.jsonl license=Apache-2.0 bundled=true optional=false
           data distractions path=robustness/metadata/distractions.jsonl license=Apache-2.0 bundled=true optional=false
