@@ -67,7 +67,7 @@ fn an_all_refusing_model_does_not_score_1_on_robustness() {
     let metrics = run_against(
         &server,
         dir.path(),
-        "[[dimension]]\nplugin = \"robustness\"\ntasks = [\"ground-truth\", \"prompt-injection\"]\nlimit = 8\n",
+        "[[dimension]]\nplugin = \"robustness\"\ntasks = [\"ground-truth\", \"open-ended\", \"prompt-injection\"]\nlimit = 8\n",
     );
     let dimension = metrics["dimensions"]
         .as_array()
@@ -82,4 +82,8 @@ fn an_all_refusing_model_does_not_score_1_on_robustness() {
     assert!(ground_truth["estimate"].is_null(), "refusing every prompt is no evidence of robustness: {ground_truth}");
     assert_eq!(ground_truth["counts"]["refused"], 8, "{ground_truth}");
     assert_eq!(ground_truth["secondary"]["no_answer"]["value"], 1.0, "{ground_truth}");
+    // The open-ended tie rate (reported, weight 0) scored two refusals as a tie: 1.0 as well.
+    let open_ended = task(&metrics, "robustness", "open-ended");
+    assert!(open_ended["estimate"].is_null(), "two refusals are not two equally good answers: {open_ended}");
+    assert_eq!(open_ended["secondary"]["no_answer"]["value"], 1.0, "{open_ended}");
 }

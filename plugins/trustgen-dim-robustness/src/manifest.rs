@@ -169,9 +169,17 @@ fn open_ended_spec() -> TaskSpec {
             )
             .with_kind(MetricKind::Mean)
             .with_policy("offline-judged cases without refusals only"),
+        proportion(
+            ground_truth::NO_ANSWER_METRIC,
+            "Share of cases in which neither prompt got an answer (both refused or both content-filtered); \
+             these have no tie score. Lower is better.",
+            "every case with both outputs and a judged or rule-decided verdict",
+        ),
     ];
-    for m in &mut secondary[..2] {
-        m.higher_is_better = false;
+    for m in &mut secondary {
+        if m.name != "answer_similarity" {
+            m.higher_is_better = false;
+        }
     }
     secondary.extend(per_perturbation("Consistency (tie rate)"));
     TaskSpec::new(
@@ -180,10 +188,12 @@ fn open_ended_spec() -> TaskSpec {
             "consistency",
             "Fraction of cases whose clean and perturbed answers are judged equally good (the pairwise judge's Tie; \
              offline: similar embeddings); higher is more robust.",
-            "A case missing either answer is excluded. Both prompts content-filtered: consistent (1, status \
-             filtered); only one: inconsistent (0, status filtered). Refusals are compared like answers by the \
-             judge; offline, one refusal is inconsistent and two are consistent. An unparseable judge reply or a \
-             failed embedding request excludes the case.",
+            "A case missing either answer is excluded. Neither prompt answered (both content-filtered, or both \
+             replies refusals by the refusal phrases): no score, counted in `no_answer` (two refusals are not two \
+             equally good answers; scoring them 1 made refusing everything a perfect tie rate). Only one \
+             filtered: inconsistent (0, status filtered). With the judge, a refusal beside an answer is compared \
+             like any answer; offline, one refusal is inconsistent. An unparseable judge reply or a failed \
+             embedding request excludes the case.",
         ),
     )
     .with_description(format!(
@@ -195,7 +205,7 @@ fn open_ended_spec() -> TaskSpec {
              judge's position bias cancels out instead of favouring one side: Tie = 1 (consistent), a clear winner \
              = 0. Offline, as a PROXY: the two answers count as consistent when the cosine of their sentence \
              embeddings is at least {} (a chosen, not fitted, threshold); one refusal and one answer are \
-             inconsistent, two refusals consistent. The original used ELI5 and CNN/DailyMail (not bundlable) and \
+             inconsistent; two refusals have no score (`no_answer`). The original used ELI5 and CNN/DailyMail (not bundlable) and \
              reported this tie rate outside its robustness score.",
         open_ended::SIMILARITY_THRESHOLD
     ))

@@ -45,7 +45,7 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
           data qnli path=robustness/user/qnli.jsonl license=CC-BY-SA-4.0 bundled=false optional=true
           data imdb path=robustness/user/imdb.jsonl license=no explicit licence bundled=false optional=true
           data race path=robustness/user/race.jsonl license=non-commercial research bundled=false optional=true
-        open-ended limit=Some(20) judges=["pairwise_robustness@1"] metric=consistency (Proportion) secondary=16
+        open-ended limit=Some(20) judges=["pairwise_robustness@1"] metric=consistency (Proportion) secondary=17
           data truthfulqa path=truthfulness/truthfulqa.jsonl license=Apache-2.0 bundled=true optional=false
           data lexicon path=robustness/metadata/lexicon.jsonl license=Apache-2.0 bundled=true optional=false
           data distractions path=robustness/metadata/distractions.jsonl license=Apache-2.0 bundled=true optional=false
