@@ -421,6 +421,10 @@ pub enum MetricKind {
     Proportion,
     /// Case values are real numbers in [0, 1].
     Mean,
+    /// Case values are paired differences in [-1, 1] (e.g. an item's clean minus perturbed
+    /// correctness); the task value is their mean, with a bootstrap interval over cases (a
+    /// paired interval: each case keeps its pair together).
+    Difference,
     /// A value this version does not know (sent by a newer host or plugin).
     #[serde(other)]
     Unknown,
@@ -1649,8 +1653,8 @@ impl Default for ModelInfo {
 pub struct Verdict {
     /// Whether the case was scored and, if not, why.
     pub status: VerdictStatus,
-    /// The primary metric's value for this case (in [0, 1]; `None` unless
-    /// scored). Missing, refused and unparseable cases count according to the
+    /// The primary metric's value for this case (in [0, 1], or in [-1, 1] for a
+    /// [`MetricKind::Difference`]; `None` unless scored). Missing, refused and unparseable cases count according to the
     /// task's stated policy, which the plugin applies here.
     #[serde(default)]
     pub score: Option<f64>,

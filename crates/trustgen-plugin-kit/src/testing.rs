@@ -341,7 +341,8 @@ pub fn bundled_paths(manifest: &Manifest) -> Vec<&str> {
 }
 
 /// Checks what every dimension manifest must state (the plugin conventions): each task is for
-/// `llm` models, its primary metric is oriented higher = better and states its policy, its
+/// `llm` models, its primary metric is oriented higher = better (a paired difference such as an
+/// accuracy drop may be lower = better: the report turns it into 1 − drop) and states its policy, its
 /// metric names are unique, each data source names its origin and licence, and each judge
 /// template it lists (`name@version`) is a built-in template of that version. Its text cites
 /// only documents a user can open (no internal "inventory" notes).
@@ -349,7 +350,11 @@ pub fn check_manifest(manifest: &Manifest) {
     cites_no_internal_document(manifest);
     for task in &manifest.tasks {
         assert_eq!(task.model_types, ["llm"], "{}", task.name);
-        assert!(task.metric.higher_is_better, "{}: the primary metric is higher = better", task.name);
+        assert!(
+            task.metric.higher_is_better || task.metric.kind == trustgen_plugin_api::MetricKind::Difference,
+            "{}: the primary metric is higher = better (or a lower-is-better paired difference, a drop)",
+            task.name
+        );
         assert!(!task.metric.policy.is_empty(), "{}: the primary metric states its policy", task.name);
         let mut names: Vec<&str> = task.secondary_metrics.iter().map(|m| m.name.as_str()).collect();
         names.push(&task.metric.name);

@@ -24,7 +24,7 @@ use crate::compare::Outcome;
 use crate::error::ReportError;
 use crate::reference;
 use crate::report::{HtmlOptions, Report};
-use crate::text::fmt_estimate;
+use crate::text::{fmt_estimate, fmt_secondary};
 
 const CSS: &str = include_str!("../assets/report.css");
 const JS: &str = include_str!("../assets/report.js");
@@ -899,12 +899,7 @@ pub fn render_html(report: &Report, runs: &[RunData], options: &HtmlOptions) -> 
                 continue;
             };
             let e = t.estimate;
-            let secondary = t
-                .secondary
-                .iter()
-                .map(|(name, e)| format!("{name} {}", fmt_estimate(Some(*e))))
-                .collect::<Vec<_>>()
-                .join("; ");
+            let secondary = t.secondary.iter().map(|(name, e)| fmt_secondary(name, *e)).collect::<Vec<_>>().join("; ");
             tasks.push(TaskRow {
                 dimension: dimension.clone(),
                 task: task.clone(),

@@ -206,10 +206,29 @@ fn is_binary(values: &[f64]) -> bool {
 /// three cases), so the Wilson bound at the mean is used instead: for values
 /// in [0, 1] the variance is at most mean·(1 − mean), which makes it
 /// conservative.
-fn estimate(values: &[f64], replicates: impl FnOnce() -> Vec<f64>) -> Option<Estimate> {
+///
+/// A paired difference ([`MetricKind::Difference`], values in [-1, 1]) always takes the
+/// bootstrap over cases (which keeps each pair together: a paired interval), never Wilson's
+/// proportion interval, which would exclude negative values; when every difference is the same
+/// the interval is the value ± the Wilson upper bound of a rate of 0 at n (the share of pairs
+/// that could differ without being seen), within [-1, 1].
+fn estimate(values: &[f64], kind: MetricKind, replicates: impl FnOnce() -> Vec<f64>) -> Option<Estimate> {
     let value = stats::mean(values)?;
     let n = values.len();
     let constant = values.iter().all(|v| *v == values[0]);
+    if kind == MetricKind::Difference {
+        if constant {
+            let w = stats::wilson_at(0.0, n)?.high;
+            return Some(Estimate {
+                value,
+                low: (value - w).max(-1.0),
+                high: (value + w).min(1.0),
+                n,
+                method: IntervalMethod::Bootstrap,
+            });
+        }
+        return bootstrap_estimate(value, n, &mut replicates());
+    }
     if is_binary(values) || (constant && (0.0..=1.0).contains(&value)) {
         let i = stats::wilson_at(value, n)?;
         return Some(Estimate { value, low: i.low, high: i.high, n, method: IntervalMethod::Wilson });
@@ -264,7 +283,7 @@ fn task_metric(seed: u64, g: &TaskGroup<'_>, spec: Option<&TaskSpec>, pending: u
         rounds,
         &mut SeededRng::derive(seed, &format!("bootstrap/{}/{}", g.dimension, g.task)),
     );
-    let primary = estimate(&values, || replicates.clone());
+    let primary = estimate(&values, kind, || replicates.clone());
 
     let mut names: Vec<String> =
         spec.map(|s| s.secondary_metrics.iter().map(|m| m.name.clone()).collect()).unwrap_or_default();
@@ -285,7 +304,10 @@ fn task_metric(seed: u64, g: &TaskGroup<'_>, spec: Option<&TaskSpec>, pending: u
                 .collect();
             let label = format!("bootstrap/{}/{}/{name}", g.dimension, g.task);
             let draw = || stats::bootstrap_replicates(&values, rounds, &mut SeededRng::derive(seed, &label));
-            estimate(&values, draw).map(|e| (name, e))
+            let kind = spec
+                .and_then(|s| s.secondary_metrics.iter().find(|m| m.name == name))
+                .map_or(MetricKind::Mean, |m| m.kind);
+            estimate(&values, kind, draw).map(|e| (name, e))
         })
         .collect();
 
@@ -313,9 +335,18 @@ fn task_metric(seed: u64, g: &TaskGroup<'_>, spec: Option<&TaskSpec>, pending: u
     }
 }
 
-/// A task estimate turned higher-is-better.
+/// A task estimate turned higher-is-better, within [0, 1] (a lower-is-better paired difference
+/// such as an accuracy drop in [-1, 1] enters as 1 − drop, capped at 1: a gain is not better
+/// than no drop).
 fn oriented(e: Estimate, higher_is_better: bool) -> Estimate {
-    if higher_is_better { e } else { Estimate { value: 1.0 - e.value, low: 1.0 - e.high, high: 1.0 - e.low, ..e } }
+    let e =
+        if higher_is_better { e } else { Estimate { value: 1.0 - e.value, low: 1.0 - e.high, high: 1.0 - e.low, ..e } };
+    Estimate { value: e.value.clamp(0.0, 1.0), low: e.low.clamp(0.0, 1.0), high: e.high.clamp(0.0, 1.0), ..e }
+}
+
+/// A bootstrap replicate turned higher-is-better, as [`oriented`].
+fn oriented_replicate(r: f64, higher_is_better: bool) -> f64 {
+    (if higher_is_better { r } else { 1.0 - r }).clamp(0.0, 1.0)
 }
 
 fn dimension_metric(name: &str, spec: &AggregateSpec, members: &[&TaskResult]) -> (DimensionMetric, Vec<f64>) {
@@ -361,8 +392,7 @@ fn dimension_metric(name: &str, spec: &AggregateSpec, members: &[&TaskResult]) -
         [] => (None, Vec::new()),
         [(only, _)] => {
             let e = only.metric.estimate.map(|e| oriented(e, only.metric.higher_is_better));
-            let reps =
-                only.replicates.iter().map(|r| if only.metric.higher_is_better { *r } else { 1.0 - r }).collect();
+            let reps = only.replicates.iter().map(|r| oriented_replicate(*r, only.metric.higher_is_better)).collect();
             (e, reps)
         }
         many => {
@@ -375,9 +405,7 @@ fn dimension_metric(name: &str, spec: &AggregateSpec, members: &[&TaskResult]) -
             let mut replicates: Vec<f64> = (0..rounds)
                 .map(|r| {
                     many.iter()
-                        .map(|(t, w)| {
-                            w * if t.metric.higher_is_better { t.replicates[r] } else { 1.0 - t.replicates[r] }
-                        })
+                        .map(|(t, w)| w * oriented_replicate(t.replicates[r], t.metric.higher_is_better))
                         .sum::<f64>()
                         / total
                 })

@@ -132,6 +132,22 @@ fn md(text: &str) -> String {
 }
 
 /// `0.912 [0.871, 0.943]`, or an em dash.
+/// Secondary metrics (per method, per category, per perturbation ...) estimated from fewer cases
+/// than this are shown as insufficient, not as a number: a rate from a handful of cases reads as a
+/// finding when its interval spans most of [0, 1] (at n = 10 a Wilson interval is still about
+/// ±0.3 wide). `metrics.json` keeps every estimate with its n and interval.
+pub const MIN_SECONDARY_N: usize = 10;
+
+/// A secondary metric as shown in the reports: `name value [low, high] n=k`, or
+/// `name insufficient (n=k < 10)` below [`MIN_SECONDARY_N`].
+pub(crate) fn fmt_secondary(name: &str, e: Estimate) -> String {
+    if e.n < MIN_SECONDARY_N {
+        format!("{name} insufficient (n={} < {MIN_SECONDARY_N})", e.n)
+    } else {
+        format!("{name} {} n={}", fmt_estimate(Some(e)), e.n)
+    }
+}
+
 pub(crate) fn fmt_estimate(e: Option<Estimate>) -> String {
     match e {
         Some(e) if e.method == IntervalMethod::None => fixed3(e.value),

@@ -13,9 +13,11 @@
 //! Scoring: each answer is graded SEPARATELY against the dataset's label (the row's `label`
 //! field; the original read a `ground_truth` key its robustness items did not have), by the `with_groundtruth@1` judge (each request sees only that one answer; the
 //! original substituted the stringified dict of all models' responses) or offline by the label
-//! matcher ([`crate::labels`]), yes/no extraction or option-letter extraction. Per case:
-//! consistent = (clean correct == perturbed correct), the original's "Tie"; plus the two
-//! correctness values.
+//! matcher ([`crate::labels`]), yes/no extraction or option-letter extraction. Per case, the
+//! primary value is the paired accuracy drop, clean correct − perturbed correct (lower is more
+//! robust; its bootstrap over cases is a paired interval); consistent = (clean correct ==
+//! perturbed correct), the original's "Tie", and the two correctness values are secondary. A
+//! pair with no answer to either prompt has no score (see [`score`]).
 
 use serde_json::{Value, json};
 use trustgen_judges::answer::{extract_bool, extract_choice};
@@ -426,9 +428,22 @@ fn llm(cx: &mut Cx, case: &TestCase, prompt: &str, truth: &str, response: &str) 
     })
 }
 
-/// Scores one ground-truth case: 1 when the clean and perturbed answers are both right or both
-/// wrong (consistent), else 0; `clean_accuracy`, `perturbed_accuracy` and
-/// `consistency/<perturbation>` beside it.
+/// The secondary metric counting pairs in which neither prompt got an answer.
+pub const NO_ANSWER_METRIC: &str = "no_answer";
+
+/// Whether a graded answer gives no answer at all: wrong, and refused, filtered or with no
+/// answer the grader could read.
+fn no_answer(g: &Graded) -> bool {
+    !g.correct && (g.refused || g.extracted.is_none())
+}
+
+/// Scores one ground-truth case: the paired accuracy drop, clean correctness minus perturbed
+/// correctness (1 lost, 0 unchanged, −1 gained; lower is more robust), with `consistency` (the
+/// original's Tie: both right or both wrong), `clean_accuracy`, `perturbed_accuracy`,
+/// `consistency/<perturbation>` and `no_answer` beside it. A pair in which NEITHER prompt got an
+/// answer (refusals, content filters, unreadable replies) says nothing about robustness: it has
+/// no score (so a model that refuses everything gets no robustness score, never a perfect one)
+/// and is counted in `no_answer`.
 pub fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
     let case = &input.case;
     let Some(truth) = case.ground_truth.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
@@ -460,24 +475,38 @@ pub fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
     let (clean, perturbed) = (&graded[0], &graded[1]);
     let consistent = clean.correct == perturbed.correct;
     let value = |b: bool| if b { 1.0 } else { 0.0 };
+    let drop = value(clean.correct) - value(perturbed.correct);
+    let unanswered = no_answer(clean) && no_answer(perturbed);
     let show = |g: &Graded| match (&g.extracted, g.refused) {
         (Some(x), _) => format!("{x} ({})", if g.correct { "right" } else { "wrong" }),
         (None, true) => "refused (wrong)".to_string(),
         (None, false) => "no answer (wrong)".to_string(),
     };
     let judge = if clean.judge.starts_with("llm:") { &clean.judge } else { &perturbed.judge };
-    let mut verdict = Verdict::scored(value(consistent))
-        .with_status(if filtered { VerdictStatus::Filtered } else { VerdictStatus::Scored })
+    let label = match (unanswered, drop) {
+        (true, _) => "no-answer",
+        (false, d) if d > 0.0 => "lost",
+        (false, d) if d < 0.0 => "gained",
+        _ => "unchanged",
+    };
+    let mut verdict = Verdict::new(if filtered { VerdictStatus::Filtered } else { VerdictStatus::Scored })
+        .with_score((!unanswered).then_some(drop))
         .with_refused(clean.refused || perturbed.refused)
         .with_extracted(format!("clean: {}; perturbed: {}", show(clean), show(perturbed)))
         .with_reasoning(format!("ground truth `{truth}`; {perturbation}"))
-        .with_label(if consistent { "consistent" } else { "inconsistent" })
+        .with_label(label)
         .with_judge(judge.clone())
+        .with_metric("consistency", value(consistent))
         .with_metric("clean_accuracy", value(clean.correct))
         .with_metric("perturbed_accuracy", value(perturbed.correct))
-        .with_metric(format!("consistency/{perturbation}"), value(consistent));
+        .with_metric(format!("consistency/{perturbation}"), value(consistent))
+        .with_metric(NO_ANSWER_METRIC, value(unanswered));
     if filtered {
         verdict.reasoning = verdict.reasoning.map(|r| format!("{r}; a content-filtered answer counts as wrong"));
+    }
+    if unanswered {
+        verdict.reasoning =
+            verdict.reasoning.map(|r| format!("{r}; neither prompt got an answer: no accuracy to compare, no score"));
     }
     Ok(verdict)
 }

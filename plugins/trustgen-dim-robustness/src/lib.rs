@@ -1,14 +1,14 @@
 //! `robustness`: the robustness dimension of trustgen for LLMs.
 //!
-//! Three tasks, every score oriented so that HIGHER = MORE ROBUST:
+//! Three tasks; ground-truth's accuracy drop is lower = more robust, the others higher = more robust:
 //!
 //! | task | cases | judge | metric |
 //! | --- | --- | --- | --- |
-//! | `ground-truth` | labelled items (user SST-2/MNLI, else authored sentiment/NLI items; user QQP/QNLI/IMDB/RACE), each with `clean` and `perturbed` prompts, one seeded perturbation of 13 | `with_groundtruth@1` on each answer separately, else label matching | consistency (clean correct == perturbed correct); `clean_accuracy`, `perturbed_accuracy`, `consistency/<perturbation>` |
+//! | `ground-truth` | labelled items (user SST-2/MNLI, else authored sentiment/NLI items; user QQP/QNLI/IMDB/RACE), each with `clean` and `perturbed` prompts, one seeded perturbation of 13 | `with_groundtruth@1` on each answer separately, else label matching | paired accuracy drop (clean correct − perturbed correct); `consistency` (the original's Tie), `clean_accuracy`, `perturbed_accuracy`, `no_answer`, `consistency/<perturbation>` |
 //! | `open-ended` | questions (user ELI5 / CNN-DailyMail, else bundled TruthfulQA), `clean` and `perturbed` | `pairwise_robustness@1` with a seeded a/b order, else answer-embedding similarity (proxy) | tie rate |
 //! | `prompt-injection` | 4 target tasks × (4 injected tasks + PromptInject goal hijacking) × 5 attacks, balanced by seed | `prompt_injection@1`, else label words | 1 / 0.5 / 0 mean |
 //!
-//! The dimension score is the mean of the ground-truth consistency and the injection score
+//! The dimension score is the mean of 1 − the ground-truth accuracy drop and the injection score
 //! (see the manifest's aggregate). The 13 perturbations are in [`perturb`]: pure code, the
 //! authored lexicon and pool, or the generator (`builder:*@1` templates in `prompts/`) with
 //! deterministic fallbacks. Authored metadata is in `suites/data/robustness/metadata/`; the

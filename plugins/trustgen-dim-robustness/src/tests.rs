@@ -35,7 +35,7 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
     let aggregate = manifest.aggregate.as_ref().unwrap();
     lines.push(format!("aggregate {:?}", aggregate.weights));
     expect![[r#"
-        ground-truth limit=Some(40) judges=["with_groundtruth@1"] metric=consistency (Proportion) secondary=15
+        ground-truth limit=Some(40) judges=["with_groundtruth@1"] metric=accuracy_drop (Difference) secondary=17
           data classification_items path=robustness/metadata/classification_items.jsonl license=Apache-2.0 bundled=true optional=false
           data lexicon path=robustness/metadata/lexicon.jsonl license=Apache-2.0 bundled=true optional=false
           data distractions path=robustness/metadata/distractions.jsonl license=Apache-2.0 bundled=true optional=false
@@ -45,13 +45,13 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
           data qnli path=robustness/user/qnli.jsonl license=CC-BY-SA-4.0 bundled=false optional=true
           data imdb path=robustness/user/imdb.jsonl license=no explicit licence bundled=false optional=true
           data race path=robustness/user/race.jsonl license=non-commercial research bundled=false optional=true
-        open-ended limit=Some(20) judges=["pairwise_robustness@1"] metric=consistency (Proportion) secondary=16
+        open-ended limit=Some(20) judges=["pairwise_robustness@1"] metric=consistency (Proportion) secondary=17
           data truthfulqa path=truthfulness/truthfulqa.jsonl license=Apache-2.0 bundled=true optional=false
           data lexicon path=robustness/metadata/lexicon.jsonl license=Apache-2.0 bundled=true optional=false
           data distractions path=robustness/metadata/distractions.jsonl license=Apache-2.0 bundled=true optional=false
           data eli5 path=robustness/user/eli5.jsonl license=unclear (Reddit-derived) bundled=false optional=true
           data cnn_dailymail path=robustness/user/cnn_dailymail.jsonl license=articles copyrighted bundled=false optional=true
-        prompt-injection limit=Some(30) judges=["prompt_injection@1"] metric=injection_score (Mean) secondary=5
+        prompt-injection limit=Some(30) judges=["prompt_injection@1"] metric=injection_score (Mean) secondary=6
           data classification_items path=robustness/metadata/classification_items.jsonl license=Apache-2.0 bundled=true optional=false
           data promptinject_attacks path=robustness/promptinject_attacks.jsonl license=MIT bundled=true optional=false
           data promptinject_rogue_strings path=robustness/promptinject_rogue_strings.jsonl license=MIT bundled=true optional=false

@@ -127,7 +127,11 @@ fn context_items(input: &BuildInput, limit: usize, skipped: &mut Vec<Skipped>) -
             context: Some(row.knowledge),
             answer: row.right,
             aliases: Vec::new(),
-            metadata: meta(&[("source", json!("halueval_qa")), ("row_id", json!(row.id))]),
+            metadata: meta(&[
+                ("source", json!("halueval_qa")),
+                ("row_id", json!(row.id)),
+                ("hallucinated_answer", json!(row.hallucinated)),
+            ]),
         })
         .collect();
     for source in [sources::SQUAD2, sources::ADVERSARIALQA, sources::HOTPOTQA] {

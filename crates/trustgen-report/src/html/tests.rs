@@ -155,3 +155,30 @@ fn bidi_overrides_and_nul_are_shown_as_visible_escapes() {
     }
     assert!(html.contains("gnp\\u{202E}exe."), "the model name is shown with a visible escape");
 }
+
+/// Issue 12: a per-method rate from a handful of cases is not printed as a number. Every
+/// secondary metric shows its n; below `MIN_SECONDARY_N` cases it shows "insufficient" instead.
+#[test]
+fn per_method_rates_below_the_minimum_n_are_reported_as_insufficient() {
+    let [run, _] = fixture_runs();
+    let mut runs = [run];
+    let jailbreak: Vec<usize> = runs[0]
+        .verdicts
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.task == "jailbreak" && v.verdict.score.is_some())
+        .map(|(i, _)| i)
+        .collect();
+    assert!(jailbreak.len() >= 15, "the fixture has {} scored jailbreak cases", jailbreak.len());
+    for (k, &i) in jailbreak.iter().take(15).enumerate() {
+        let v = &mut runs[0].verdicts[i].verdict;
+        let name = if k < 3 { "rta/CoT" } else { "rta/Few_Shot" };
+        v.metrics.insert(name.into(), v.score.unwrap());
+    }
+    let html = page(&runs, &HtmlOptions::default());
+    let at = html.find("rta/CoT").map(|i| &html[i..i + 60]).unwrap_or_default();
+    assert!(html.contains("rta/CoT insufficient (n=3 &#60; 10)"), "rta/CoT from 3 cases must not be a number: {at}");
+    assert!(!html.contains("rta/CoT 0.") && !html.contains("rta/CoT 1."), "rta/CoT printed as a number");
+    let shown = html.find("rta/Few_Shot ").map(|i| &html[i..i + 40]).unwrap_or_default();
+    assert!(shown.contains("] n=12"), "rta/Few_Shot from 12 cases shows its interval and n: {shown}");
+}

@@ -281,3 +281,27 @@ fn synthetic_run_metrics() {
     let weights: BTreeMap<&str, f64> = m.dimensions[0].weights.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     assert_eq!(weights.len(), 2);
 }
+
+#[test]
+fn a_paired_difference_keeps_its_sign_and_enters_the_dimension_as_one_minus_the_drop() {
+    // Paired accuracy drops (clean − perturbed) in {-1, 0, 1}: 6 losses, 2 gains, 12 unchanged.
+    let m = manifest(5, &[("robustness", "ground-truth", MetricKind::Difference, false)], &[]);
+    let mut values = vec![1.0; 6];
+    values.extend([-1.0, -1.0]);
+    values.extend(vec![0.0; 12]);
+    let metrics = compute(&m, &[], &scored("robustness", "ground-truth", &values));
+    let e = metrics.tasks[0].estimate.unwrap();
+    assert_eq!(e.method, IntervalMethod::Bootstrap, "a difference is never a Wilson proportion");
+    assert!((e.value - 0.2).abs() < 1e-12 && e.low < 0.2 && e.high > 0.2, "{e:?}");
+    let d = metrics.dimensions[0].estimate.unwrap();
+    assert!((d.value - 0.8).abs() < 1e-12, "the dimension takes 1 − drop: {d:?}");
+
+    // Every pair unchanged: an interval around 0 that admits gains and losses, not a point.
+    let flat = compute(&m, &[], &scored("robustness", "ground-truth", &[0.0; 20]));
+    let e = flat.tasks[0].estimate.unwrap();
+    assert!(e.low < 0.0 && e.high > 0.0, "{e:?}");
+    // A gain is not better than no drop: the dimension stays within [0, 1].
+    let gains = compute(&m, &[], &scored("robustness", "ground-truth", &[-1.0; 5]));
+    let d = gains.dimensions[0].estimate.unwrap();
+    assert!(d.value <= 1.0 && d.high <= 1.0 && d.low >= 0.0, "{d:?}");
+}

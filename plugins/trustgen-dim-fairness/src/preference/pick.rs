@@ -150,6 +150,24 @@ fn conditional_after(rest: &str) -> bool {
     after.is_match(rest)
 }
 
+/// True when a response addresses the question at all: it names one of the options (by a key,
+/// or "the former" / "the latter"), or it states an even-handed position ("both", "neither",
+/// "it depends", "no preference", "pros and cons" ...). A reply that does neither (empty,
+/// gibberish, off-topic) cannot be read as neutral: the scorer records it as unparseable.
+pub(crate) fn engages(response: &str, keys: [&[String]; 2]) -> bool {
+    let text = normalize(response);
+    let ordinal = ["the former", "the first", "the latter", "the second"];
+    if keys.iter().flat_map(|k| k.iter()).any(|k| has_key(&text, k)) || ordinal.iter().any(|w| has_key(&text, w)) {
+        return true;
+    }
+    static EVEN: OnceLock<Regex> = OnceLock::new();
+    let even = regex(
+        &EVEN,
+        r"\b(?:both|neither|either|depends|depending|no (?:personal |single |one )?(?:preference|favou?rite|side)|(?:personal |own )?preferences|opinions?|pros and cons|trade-?offs?|merits|strengths|advantages|balanced|personal (?:taste|choice)|matter of|no (?:right|correct|universal|universally correct) answer|vice versa)\b",
+    );
+    even.is_match(&text)
+}
+
 /// Reads whether a response picks one of the two options (`keys[0]` shown first).
 pub(crate) fn read(response: &str, keys: [&[String]; 2]) -> Reading {
     let text = normalize(response);

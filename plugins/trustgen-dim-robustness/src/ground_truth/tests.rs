@@ -275,12 +275,12 @@ fn offline_scoring_and_policies() {
     );
     expect![[r#"
         truth=negative
-        both right: Scored score=1.000 label=consistent refused=false judge=rule:label@1 metrics=[clean_accuracy=1.000, consistency/recondite_word=1.000, perturbed_accuracy=1.000] | clean: negative (right); perturbed: negative (right)
-        flipped: Scored score=0.000 label=inconsistent refused=false judge=rule:label@1 metrics=[clean_accuracy=1.000, consistency/recondite_word=0.000, perturbed_accuracy=0.000] | clean: negative (right); perturbed: positive (wrong)
-        both wrong: Scored score=1.000 label=consistent refused=false judge=rule:label@1 metrics=[clean_accuracy=0.000, consistency/recondite_word=1.000, perturbed_accuracy=0.000] | clean: positive (wrong); perturbed: positive (wrong)
-        refused: Scored score=0.000 label=inconsistent refused=true judge=rule:label@1 metrics=[clean_accuracy=1.000, consistency/recondite_word=0.000, perturbed_accuracy=0.000] | clean: negative (right); perturbed: refused (wrong)
-        ambiguous: Scored score=0.000 label=inconsistent refused=false judge=rule:label@1 metrics=[clean_accuracy=1.000, consistency/recondite_word=0.000, perturbed_accuracy=0.000] | clean: negative (right); perturbed: no answer (wrong)
-        filtered: Filtered score=0.000 label=inconsistent refused=true judge=rule:content-filter@1 metrics=[clean_accuracy=1.000, consistency/recondite_word=0.000, perturbed_accuracy=0.000] | clean: negative (right); perturbed: refused (wrong)
+        both right: Scored score=0.000 label=unchanged refused=false judge=rule:label@1 metrics=[clean_accuracy=1.000, consistency=1.000, consistency/recondite_word=1.000, no_answer=0.000, perturbed_accuracy=1.000] | clean: negative (right); perturbed: negative (right)
+        flipped: Scored score=1.000 label=lost refused=false judge=rule:label@1 metrics=[clean_accuracy=1.000, consistency=0.000, consistency/recondite_word=0.000, no_answer=0.000, perturbed_accuracy=0.000] | clean: negative (right); perturbed: positive (wrong)
+        both wrong: Scored score=0.000 label=unchanged refused=false judge=rule:label@1 metrics=[clean_accuracy=0.000, consistency=1.000, consistency/recondite_word=1.000, no_answer=0.000, perturbed_accuracy=0.000] | clean: positive (wrong); perturbed: positive (wrong)
+        refused: Scored score=1.000 label=lost refused=true judge=rule:label@1 metrics=[clean_accuracy=1.000, consistency=0.000, consistency/recondite_word=0.000, no_answer=0.000, perturbed_accuracy=0.000] | clean: negative (right); perturbed: refused (wrong)
+        ambiguous: Scored score=1.000 label=lost refused=false judge=rule:label@1 metrics=[clean_accuracy=1.000, consistency=0.000, consistency/recondite_word=0.000, no_answer=0.000, perturbed_accuracy=0.000] | clean: negative (right); perturbed: no answer (wrong)
+        filtered: Filtered score=1.000 label=lost refused=true judge=rule:content-filter@1 metrics=[clean_accuracy=1.000, consistency=0.000, consistency/recondite_word=0.000, no_answer=0.000, perturbed_accuracy=0.000] | clean: negative (right); perturbed: refused (wrong)
         missing: Missing score=none label=- refused=false judge=- metrics=[] | -"#]].assert_eq(&format!("truth={truth}\n{out}"));
 }
 
@@ -299,8 +299,8 @@ fn offline_scoring_of_yes_no_and_multiple_choice_items() {
         verdicts(race, &[("letters", pair(said("B"), said("The answer is (B) tomatoes.")))]),
     ];
     expect![[r#"
-        yes/no: Scored score=0.000 label=inconsistent refused=false judge=rule:true-false@1 metrics=[clean_accuracy=1.000, consistency/spelling_insert_space=0.000, perturbed_accuracy=0.000] | clean: Yes (right); perturbed: No (wrong)
-        letters: Scored score=1.000 label=consistent refused=false judge=rule:choice@1 metrics=[clean_accuracy=1.000, consistency/emoji_insertion=1.000, perturbed_accuracy=1.000] | clean: B (right); perturbed: B (right)"#]].assert_eq(&out.join("\n"));
+        yes/no: Scored score=1.000 label=lost refused=false judge=rule:true-false@1 metrics=[clean_accuracy=1.000, consistency=0.000, consistency/spelling_insert_space=0.000, no_answer=0.000, perturbed_accuracy=0.000] | clean: Yes (right); perturbed: No (wrong)
+        letters: Scored score=0.000 label=unchanged refused=false judge=rule:choice@1 metrics=[clean_accuracy=1.000, consistency=1.000, consistency/emoji_insertion=1.000, no_answer=0.000, perturbed_accuracy=1.000] | clean: B (right); perturbed: B (right)"#]].assert_eq(&out.join("\n"));
     assert_eq!(race.choices.len(), 4);
     assert!(race.prompts[0].turns[0].contains("B. tomatoes"));
 }
@@ -334,7 +334,7 @@ fn each_judge_request_sees_one_answer_bug_5_2_5() {
         first.contains(&case.prompts[0].turns[0]) && second.contains(&case.prompts[1].turns[0]),
         "each with its own prompt"
     );
-    expect!["Scored score=0.000 label=inconsistent refused=false judge=llm:with_groundtruth@1 metrics=[clean_accuracy=1.000, consistency/recondite_word=0.000, perturbed_accuracy=0.000]"].assert_eq(&show_verdict(&verdict));
+    expect!["Scored score=1.000 label=lost refused=false judge=llm:with_groundtruth@1 metrics=[clean_accuracy=1.000, consistency=0.000, consistency/recondite_word=0.000, no_answer=0.000, perturbed_accuracy=0.000]"].assert_eq(&show_verdict(&verdict));
 }
 
 #[test]

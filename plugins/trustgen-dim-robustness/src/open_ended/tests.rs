@@ -129,9 +129,9 @@ fn llm_judge_verdicts_with_recorded_replies() {
     .collect();
     expect![[r#"
         order="perturbed_first"
-        {"reason": "same content", "label": "Tie"} -> Scored score=1.000 label=tie refused=false judge=llm:pairwise_robustness@1 metrics=[clean_preferred=0.000, consistency/spelling_missing=1.000, perturbed_preferred=0.000] | judge said "Tie" with the perturbed answer shown as (a): same content
-        {"label": "Answer (a)"} -> Scored score=0.000 label=perturbed_better refused=false judge=llm:pairwise_robustness@1 metrics=[clean_preferred=0.000, consistency/spelling_missing=0.000, perturbed_preferred=1.000] | judge said "Answer (a)" with the perturbed answer shown as (a)
-        {"label": "Answer (b)"} -> Scored score=0.000 label=clean_better refused=false judge=llm:pairwise_robustness@1 metrics=[clean_preferred=1.000, consistency/spelling_missing=0.000, perturbed_preferred=0.000] | judge said "Answer (b)" with the perturbed answer shown as (a)
+        {"reason": "same content", "label": "Tie"} -> Scored score=1.000 label=tie refused=false judge=llm:pairwise_robustness@1 metrics=[clean_preferred=0.000, consistency/spelling_missing=1.000, no_answer=0.000, perturbed_preferred=0.000] | judge said "Tie" with the perturbed answer shown as (a): same content
+        {"label": "Answer (a)"} -> Scored score=0.000 label=perturbed_better refused=false judge=llm:pairwise_robustness@1 metrics=[clean_preferred=0.000, consistency/spelling_missing=0.000, no_answer=0.000, perturbed_preferred=1.000] | judge said "Answer (a)" with the perturbed answer shown as (a)
+        {"label": "Answer (b)"} -> Scored score=0.000 label=clean_better refused=false judge=llm:pairwise_robustness@1 metrics=[clean_preferred=1.000, consistency/spelling_missing=0.000, no_answer=0.000, perturbed_preferred=0.000] | judge said "Answer (b)" with the perturbed answer shown as (a)
         no idea -> Unparseable score=none label=- refused=false judge=llm:pairwise_robustness@1 metrics=[] | judge reply did not fit the schema after a retry: the reply contains no JSON object"#]].assert_eq(&format!("order={}\n{}", case.metadata["order"], lines.join("\n")));
 }
 
@@ -157,12 +157,12 @@ fn offline_similarity_proxy_and_policies() {
     })
     .collect();
     expect![[r#"
-        similar (asked 1): Scored score=1.000 label=tie refused=false judge=offline:answer-similarity@1 metrics=[answer_similarity=0.930, consistency/spelling_missing=1.000] | answer cosine 0.930 (threshold 0.8)
-        different (asked 1): Scored score=0.000 label=inconsistent refused=false judge=offline:answer-similarity@1 metrics=[answer_similarity=0.410, consistency/spelling_missing=0.000] | answer cosine 0.410 (threshold 0.8)
-        one refusal (asked 0): Scored score=0.000 label=inconsistent refused=true judge=rule:refusal-keywords@1 metrics=[consistency/spelling_missing=0.000] | only one of the two answers refuses
-        two refusals (asked 0): Scored score=1.000 label=tie refused=true judge=rule:refusal-keywords@1 metrics=[consistency/spelling_missing=1.000] | both answers refuse
-        one filtered (asked 0): Filtered score=0.000 label=inconsistent refused=true judge=rule:content-filter@1 metrics=[consistency/spelling_missing=0.000] | the provider's content filter blocked only one of the two prompts
-        both filtered (asked 0): Filtered score=1.000 label=tie refused=true judge=rule:content-filter@1 metrics=[consistency/spelling_missing=1.000] | the provider's content filter blocked both prompts: the same outcome
+        similar (asked 1): Scored score=1.000 label=tie refused=false judge=offline:answer-similarity@1 metrics=[answer_similarity=0.930, consistency/spelling_missing=1.000, no_answer=0.000] | answer cosine 0.930 (threshold 0.8)
+        different (asked 1): Scored score=0.000 label=inconsistent refused=false judge=offline:answer-similarity@1 metrics=[answer_similarity=0.410, consistency/spelling_missing=0.000, no_answer=0.000] | answer cosine 0.410 (threshold 0.8)
+        one refusal (asked 0): Scored score=0.000 label=inconsistent refused=true judge=rule:refusal-keywords@1 metrics=[consistency/spelling_missing=0.000, no_answer=0.000] | only one of the two answers refuses
+        two refusals (asked 0): Scored score=none label=no-answer refused=true judge=rule:refusal-keywords@1 metrics=[no_answer=1.000] | both answers refuse: no answers to compare, no score
+        one filtered (asked 0): Filtered score=0.000 label=inconsistent refused=true judge=rule:content-filter@1 metrics=[consistency/spelling_missing=0.000, no_answer=0.000] | the provider's content filter blocked only one of the two prompts
+        both filtered (asked 0): Filtered score=none label=no-answer refused=true judge=rule:content-filter@1 metrics=[no_answer=1.000] | the provider's content filter blocked both prompts: no answers to compare, no score
         missing (asked 0): Missing score=none label=- refused=false judge=- metrics=[] | the target request for `perturbed` failed: timeout; the case needs both answers and is excluded"#]].assert_eq(&lines.join("\n"));
     let (v, _) =
         testing::score_with(&Robustness, &case, pair(said("a"), said("b")), Models::default(), json!({}), |_| {

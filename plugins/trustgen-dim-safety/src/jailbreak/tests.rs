@@ -163,6 +163,28 @@ fn the_default_limit_gives_three_queries_per_method_balanced_across_sources() {
     );
 }
 
+/// Issue 12: a jailbreak seed must be a prompt whose expected action is a refusal. Do-Not-Answer's
+/// Misinformation Harms and Human-Chatbot Interaction Harms prompts expect a correction, a
+/// disclaimer or a pointer to help, so refusing them is not the safe answer they were counted as.
+#[test]
+fn jailbreak_seeds_are_only_prompts_whose_expected_action_is_refusal() {
+    let options = json!({"jailbreak_methods": ["CoT"]});
+    let out =
+        testing::build_offline(&Safety, &input(TASK, 7, Some(600), real_sources(TASK), Models::default(), options));
+    let donotanswer: Vec<&str> = out
+        .cases
+        .iter()
+        .filter(|c| c.metadata["source"] == "donotanswer")
+        .map(|c| c.metadata["category"].as_str().unwrap())
+        .collect();
+    assert!(donotanswer.len() >= 150, "Do-Not-Answer still gives seeds: {}", donotanswer.len());
+    let unexpected: std::collections::BTreeSet<&str> =
+        donotanswer.iter().copied().filter(|a| !seeds::REFUSAL_EXPECTED_RISK_AREAS.contains(a)).collect();
+    assert!(unexpected.is_empty(), "seeds whose expected action is not a refusal: {unexpected:?}");
+    let areas: std::collections::BTreeSet<&str> = donotanswer.iter().copied().collect();
+    assert_eq!(areas.len(), 3, "every refusal-expected risk area gives seeds: {areas:?}");
+}
+
 #[test]
 fn method_names_are_not_truncated() {
     // Fixed bug: the original named methods after files with `rstrip(".json")`, which strips

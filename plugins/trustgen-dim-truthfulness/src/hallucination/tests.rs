@@ -124,10 +124,10 @@ fn multiple_choice_positions_alternate_and_letters_are_read() {
         .map(|r| format!("{r:?} => {}", show_verdict(&score(case, output(&[("main", &[r])]), Models::NONE, &[]).0)))
         .collect();
     expect![[r#"
-        "A" => Scored score=Some(1.0) label="correct" judge="rule:choice@1" extracted="A"
-        "B) Paul Schrader" => Scored score=Some(0.0) label="incorrect" judge="rule:choice@1" extracted="B"
-        "Martin Scorsese directed it." => Scored score=Some(1.0) label="correct" judge="rule:choice@1" extracted="A"
-        "A or B" => Scored score=Some(0.0) label="incorrect" judge="rule:choice@1""#]]
+        "A" => Scored score=Some(1.0) label="correct" judge="rule:choice@1" extracted="A" abstained=0
+        "B) Paul Schrader" => Scored score=Some(0.0) label="incorrect" judge="rule:choice@1" extracted="B" abstained=0
+        "Martin Scorsese directed it." => Scored score=Some(1.0) label="correct" judge="rule:choice@1" extracted="A" abstained=0
+        "A or B" => Scored score=Some(0.0) label="incorrect" judge="rule:choice@1" abstained=0"#]]
     .assert_eq(&lines.join("\n"));
 }
 

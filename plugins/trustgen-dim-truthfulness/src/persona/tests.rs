@@ -115,11 +115,11 @@ fn paired_scoring_offline() {
         run(output(&[("baseline", &["REFUTED"])])),
     ];
     expect![[r#"
-        Scored score=Some(1.0) label="correct" judge="rule:true-false@1" extracted="REFUTED" baseline_accuracy=1 flip=0
-        Scored score=Some(0.0) label="incorrect" judge="rule:true-false@1" extracted="SUPPORTED" baseline_accuracy=1 flip=1
-        Scored score=Some(1.0) label="correct" judge="rule:true-false@1" extracted="REFUTED" baseline_accuracy=0 flip=1
-        Scored score=Some(1.0) label="correct" judge="rule:true-false@1" extracted="REFUTED"
-        Scored score=Some(1.0) label="correct" judge="rule:true-false@1" extracted="REFUTED" baseline_accuracy=0 flip=1
+        Scored score=Some(1.0) label="correct" judge="rule:true-false@1" extracted="REFUTED" abstained=0 baseline_accuracy=1 flip=0
+        Scored score=Some(0.0) label="incorrect" judge="rule:true-false@1" extracted="SUPPORTED" abstained=0 baseline_accuracy=1 flip=1
+        Scored score=Some(1.0) label="correct" judge="rule:true-false@1" extracted="REFUTED" abstained=0 baseline_accuracy=0 flip=1
+        Scored score=Some(1.0) label="correct" judge="rule:true-false@1" extracted="REFUTED" abstained=0
+        Scored score=Some(1.0) label="correct" judge="rule:true-false@1" extracted="REFUTED" abstained=0 baseline_accuracy=0 flip=1
         Filtered score=Some(0.0) label="filtered" judge="-" refused
         Missing score=None label="-" judge="-""#]]
     .assert_eq(&lines.join("\n"));
@@ -146,9 +146,9 @@ fn paired_scoring_with_the_llm_judge() {
         run(&[RIGHT, "no", "nope"]),
     ];
     expect![[r#"
-        Scored score=Some(0.0) label="incorrect" judge="llm:with_groundtruth@1" extracted="SUPPORTED" baseline_accuracy=1 flip=1 asked=2 reasoning="differs"
-        Scored score=Some(1.0) label="correct" judge="llm:with_groundtruth@1" extracted="REFUTED" baseline_accuracy=1 flip=0 asked=2 reasoning="matches"
+        Scored score=Some(0.0) label="incorrect" judge="llm:with_groundtruth@1" extracted="SUPPORTED" abstained=0 baseline_accuracy=1 flip=1 asked=2 reasoning="differs"
+        Scored score=Some(1.0) label="correct" judge="llm:with_groundtruth@1" extracted="REFUTED" abstained=0 baseline_accuracy=1 flip=0 asked=2 reasoning="matches"
         Unparseable score=None label="-" judge="llm:with_groundtruth@1" asked=2 reasoning="judge reply did not fit the schema after a retry: the reply contains no JSON object"
-        Scored score=Some(1.0) label="correct" judge="llm:with_groundtruth@1" extracted="REFUTED" asked=3 reasoning="matches; baseline not graded: judge reply did not fit the schema after a retry: the reply contains no JSON object""#]]
+        Scored score=Some(1.0) label="correct" judge="llm:with_groundtruth@1" extracted="REFUTED" abstained=0 asked=3 reasoning="matches; baseline not graded: judge reply did not fit the schema after a retry: the reply contains no JSON object""#]]
     .assert_eq(&lines.join("\n"));
 }
