@@ -9,10 +9,12 @@ use expect_test::{Expect, expect};
 
 use crate::support::{build_out_of_tree, lib_file, root, run, trustgen};
 
-/// A `trustgen` command in `dir` with its own cache directory.
+/// A `trustgen` command in `dir`, trusting no suite-named plugin directory.
 fn trustgen_in(dir: &Path) -> Command {
     let mut cmd = trustgen();
-    cmd.current_dir(dir).env("TRUSTGEN_CACHE_DIR", dir.join("cache")).env_remove("TRUSTGEN_TRUST_PLUGINS");
+    // The user's cache (or CI's `TRUSTGEN_CACHE_DIR`) as it is: both commands check that the
+    // embedded model files are there, and neither writes to it.
+    cmd.current_dir(dir).env_remove("TRUSTGEN_TRUST_PLUGINS");
     cmd
 }
 
@@ -74,6 +76,16 @@ fn validate_rejects_what_run_rejects() {
         expect![[r#"
         exit 0
         suite.toml: ok
+    "#]],
+    );
+    // A missing embedded model file: found by both before anything runs, not by the run alone.
+    check(
+        &suite("", &format!("{TARGET}path = \"models/missing.gguf\"\n"), DIMENSION),
+        &[],
+        nothing,
+        expect![[r#"
+        exit 1
+        error: [models.target] embedded model `smollm2-135m-instruct`: model file models/missing.gguf is missing; hint: correct `path` in [models.target]
     "#]],
     );
     check(

@@ -135,7 +135,8 @@ pub(crate) fn validate(global: &GlobalArgs, path: &Path, trust: bool) -> anyhow:
     let suite = Suite::load(path)?;
     let registry = Registry::discover(&suite_discover_options(global, &suite, trust))
         .with_context(|| format!("loading the plugins {} needs", path.display()))?;
-    trustgen_engine::check(&suite, &registry)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
+    runtime.block_on(trustgen_engine::check(&suite, &registry))?;
     if !global.quiet {
         println!("{}: ok", path.display());
     }

@@ -174,10 +174,26 @@ struct Job {
 }
 
 /// Checks a suite the way a run does before it sends anything: the suite against the registry
-/// (trustgen-host), the plan (data files included) and every model table. `trustgen validate`
-/// calls this and [`run`] starts with the same checks, so what one rejects the other does.
-pub fn check(suite: &Suite, registry: &Registry) -> Result<(), EngineError> {
-    prepare(suite, registry).map(drop)
+/// (trustgen-host), the plan (data files included), every model table, and the preflight of every
+/// model the run would use that needs no connection (keys, embedded model files, corpora).
+/// `trustgen validate` calls this and [`run`] makes the same checks (and connects to every HTTP
+/// server too), so what one rejects the other does; `validate` works without the servers.
+pub async fn check(suite: &Suite, registry: &Registry) -> Result<(), EngineError> {
+    let (plan, specs) = prepare(suite, registry)?;
+    preflight_models(suite, &plan, &specs, false).await
+}
+
+/// The preflight of every model the suite names, and of the implicit embedder and corpus when a
+/// plugin of the plan declares it may ask for them.
+async fn preflight_models(suite: &Suite, plan: &Plan, specs: &[ModelSpec], network: bool) -> Result<(), EngineError> {
+    let to_check = preflight::models_to_check(specs, |s| is_named(suite, s), plan);
+    preflight::preflight(&to_check, &user_agent(), network).await?;
+    Ok(())
+}
+
+/// The `User-Agent` of every request trustgen sends.
+fn user_agent() -> String {
+    format!("trustgen/{}", env!("CARGO_PKG_VERSION"))
 }
 
 /// The one checking path of [`check`] and [`run`]: the plan and the model specs.
@@ -224,16 +240,10 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
             CacheChoice::At(path) => Some(Cache::open(&path)?),
         }
     };
-    let options = ClientOptions {
-        global_concurrency: suite.file.run.concurrency,
-        cache,
-        dry_run,
-        user_agent: format!("trustgen/{}", env!("CARGO_PKG_VERSION")),
-    };
-    // Before anything is sent (a dry run included): every model the suite names, and the
-    // implicit embedder and corpus when a plugin of the run declares it may ask for them.
-    let to_check = preflight::models_to_check(&specs, |s| is_named(&suite, s), &plan);
-    preflight::preflight(&to_check, &options.user_agent).await?;
+    let options =
+        ClientOptions { global_concurrency: suite.file.run.concurrency, cache, dry_run, user_agent: user_agent() };
+    // Before anything is sent (a dry run included).
+    preflight_models(&suite, &plan, &specs, true).await?;
     let mut clients = Clients::new(specs.clone(), options)?;
     if let Some(observer) = &observer {
         let observer = observer.clone();

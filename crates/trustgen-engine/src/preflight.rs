@@ -9,7 +9,7 @@
 //! one error, so a user fixes them all at once; a dry run runs the same check.
 
 use trustgen_plugin_api::ModelRole;
-use trustgen_providers::{ClientOptions, Clients, FatalError, ModelSpec};
+use trustgen_providers::{ClientOptions, Clients, FatalError, ModelSpec, ProviderKind};
 
 use crate::plan::Plan;
 
@@ -79,8 +79,10 @@ pub(crate) fn models_to_check<'a>(
         .collect()
 }
 
-/// Checks every model; `Err` lists every problem.
-pub(crate) async fn preflight(models: &[Checked<'_>], user_agent: &str) -> Result<(), PreflightError> {
+/// Checks every model; `Err` lists every problem. Without `network` (`trustgen validate`), the
+/// checks that need no connection: keys, embedded model files and local corpora; a run also
+/// connects to every HTTP server.
+pub(crate) async fn preflight(models: &[Checked<'_>], user_agent: &str, network: bool) -> Result<(), PreflightError> {
     let mut problems: Vec<(ModelRole, String)> = Vec::new();
     let mut to_pull = Vec::new();
     let mut reachable = Vec::new();
@@ -93,7 +95,8 @@ pub(crate) async fn preflight(models: &[Checked<'_>], user_agent: &str) -> Resul
             Err(e) => problems.push((checked.spec.role, e.to_string())),
         }
     }
-    let specs: Vec<ModelSpec> = reachable.iter().map(|c| c.spec.clone()).collect();
+    let local = |c: &&&Checked<'_>| matches!(c.spec.provider, ProviderKind::Embedded | ProviderKind::Corpus);
+    let specs: Vec<ModelSpec> = reachable.iter().filter(|c| network || local(c)).map(|c| c.spec.clone()).collect();
     let clients = match Clients::new(specs, options()) {
         Ok(clients) => clients,
         Err(e) => return Err(PreflightError { problems: vec![e.to_string()], models_to_pull: Vec::new() }),
