@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use expect_test::{Expect, expect};
 use trustgen_testserver::{ServerConfig, TestServer};
 
-use crate::support::{run, testdim_dir, trustgen};
+use crate::support::{self, run, run_dir, testdim_dir};
 
 const KEY_VAR: &str = "TG_IT_KEY";
 
@@ -54,19 +54,11 @@ fn write_suite(dir: &Path, text: &str) -> PathBuf {
     path
 }
 
+/// [`support::trustgen_in`] with the test key set.
 fn trustgen_in(dir: &Path) -> Command {
-    let mut cmd = trustgen();
-    cmd.current_dir(dir).env("TRUSTGEN_CACHE_DIR", dir.join("cache")).env(KEY_VAR, "sk-test-key-0123");
-    // The suites name the test plugin's directory in `[plugins] dirs`: trusted here.
-    cmd.env("TRUSTGEN_TRUST_PLUGINS", "1");
+    let mut cmd = support::trustgen_in(dir);
+    cmd.env(KEY_VAR, "sk-test-key-0123");
     cmd
-}
-
-/// The single run directory under `dir/runs`.
-fn run_dir(dir: &Path) -> PathBuf {
-    let runs: Vec<PathBuf> = std::fs::read_dir(dir.join("runs")).unwrap().map(|e| e.unwrap().path()).collect();
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    runs.into_iter().next().unwrap()
 }
 
 fn metrics_without_ids(dir: &Path) -> serde_json::Value {

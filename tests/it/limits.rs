@@ -4,13 +4,12 @@
 //! shown and bounded; the summary table's counts add up.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use trustgen_testserver::{Fault, FilterStage, Rule, Script, ServerConfig, TestServer};
 
-use crate::support::{lib_file, root, run, test_plugin_cdylib, testdim_dir, trustgen};
+use crate::support::{lib_file, root, run, run_dir, test_plugin_cdylib, testdim_dir, trustgen_in};
 
 /// A suite against the test server at `base`: `models` are the `[models.*]`
 /// tables, `dimensions` the `[[dimension]]` tables.
@@ -48,22 +47,6 @@ dirs = ["{plugins}"]
 /// `[models.<role>]` on the test server.
 fn served(role: &str, base: &str, extra: &str) -> String {
     format!("[models.{role}]\nprovider = \"openai\"\nmodel = \"{role}-model\"\nbase_url = \"{base}/v1\"\n{extra}\n")
-}
-
-/// `trustgen` in `dir` with an empty model and request cache there.
-fn trustgen_in(dir: &Path) -> Command {
-    let mut cmd = trustgen();
-    cmd.current_dir(dir).env("TRUSTGEN_CACHE_DIR", dir.join("cache"));
-    // The suites name the test plugin's directory in `[plugins] dirs`: trusted here.
-    cmd.env("TRUSTGEN_TRUST_PLUGINS", "1");
-    cmd
-}
-
-/// The single run directory under `dir/runs`.
-fn run_dir(dir: &Path) -> PathBuf {
-    let runs: Vec<PathBuf> = std::fs::read_dir(dir.join("runs")).unwrap().map(|e| e.unwrap().path()).collect();
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    runs.into_iter().next().unwrap()
 }
 
 fn jsonl(path: &Path) -> Vec<Value> {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use trustgen_testserver::{Fault, Rule, Script, ServerConfig, TestServer};
 
-use crate::support::{run, testdim_dir, trustgen};
+use crate::support::{self, run, run_dir, testdim_dir};
 
 const KEY_VAR: &str = "TG_IT_SECRET_KEY";
 /// A key no reply, file or log would contain by chance.
@@ -64,11 +64,10 @@ limit = {limit}
     path
 }
 
+/// [`support::trustgen_in`] with the test key set.
 fn trustgen_in(dir: &Path) -> Command {
-    let mut cmd = trustgen();
-    cmd.current_dir(dir).env("TRUSTGEN_CACHE_DIR", dir.join("cache")).env(KEY_VAR, KEY);
-    // The suites name the test plugin's directory in `[plugins] dirs`: trusted here.
-    cmd.env("TRUSTGEN_TRUST_PLUGINS", "1");
+    let mut cmd = support::trustgen_in(dir);
+    cmd.env(KEY_VAR, KEY);
     cmd
 }
 
@@ -81,13 +80,6 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
-}
-
-/// The single run directory under `dir/runs`.
-fn run_dir(dir: &Path) -> PathBuf {
-    let runs: Vec<PathBuf> = std::fs::read_dir(dir.join("runs")).unwrap().map(|e| e.unwrap().path()).collect();
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    runs.into_iter().next().unwrap()
 }
 
 #[test]

@@ -22,6 +22,21 @@ pub(crate) fn trustgen() -> Command {
     cmd
 }
 
+/// `trustgen` in `dir`, with an empty model and request cache there, trusting the plugin
+/// directories its suites name (the test plugin's).
+pub(crate) fn trustgen_in(dir: &Path) -> Command {
+    let mut cmd = trustgen();
+    cmd.current_dir(dir).env("TRUSTGEN_CACHE_DIR", dir.join("cache")).env("TRUSTGEN_TRUST_PLUGINS", "1");
+    cmd
+}
+
+/// The single run directory under `dir/runs`.
+pub(crate) fn run_dir(dir: &Path) -> PathBuf {
+    let runs: Vec<PathBuf> = std::fs::read_dir(dir.join("runs")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    runs.into_iter().next().unwrap()
+}
+
 /// Runs a command and returns (exit code, stdout, stderr).
 pub(crate) fn run(cmd: &mut Command) -> (i32, String, String) {
     let Output { status, stdout, stderr } = cmd.output().expect("the command starts");
