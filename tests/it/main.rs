@@ -9,6 +9,7 @@ mod engine;
 mod limits;
 mod plugins;
 mod report;
+mod repro;
 mod scoring;
 mod secrets;
 mod store;

@@ -71,7 +71,8 @@ impl Executor {
                 if let Some(store) = &self.store {
                     store.request(&RequestRecord {
                         key: key.clone(),
-                        request: request.clone(),
+                        // As sent: with the suite's parameters and the derived seed.
+                        request: self.clients.prepared(request),
                         reply: executed.reply.clone(),
                         cached: executed.cached,
                         attempts: executed.attempts,

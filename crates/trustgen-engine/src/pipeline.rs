@@ -240,8 +240,13 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
             CacheChoice::At(path) => Some(Cache::open(&path)?),
         }
     };
-    let options =
-        ClientOptions { global_concurrency: suite.file.run.concurrency, cache, dry_run, user_agent: user_agent() };
+    let options = ClientOptions {
+        global_concurrency: suite.file.run.concurrency,
+        cache,
+        dry_run,
+        user_agent: user_agent(),
+        seed: suite.file.run.seed,
+    };
     // Before anything is sent (a dry run included).
     preflight_models(&suite, &plan, &specs, true).await?;
     let mut clients = Clients::new(specs.clone(), options)?;

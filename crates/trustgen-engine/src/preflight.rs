@@ -87,7 +87,7 @@ pub(crate) async fn preflight(models: &[Checked<'_>], user_agent: &str, network:
     let mut to_pull = Vec::new();
     let mut reachable = Vec::new();
     let options =
-        || ClientOptions { global_concurrency: 4, cache: None, dry_run: false, user_agent: user_agent.to_owned() };
+        || ClientOptions { global_concurrency: 4, user_agent: user_agent.to_owned(), ..ClientOptions::default() };
     // Keys first: a client is built per model so that every missing variable is reported.
     for checked in models {
         match Clients::new(vec![checked.spec.clone()], options()) {

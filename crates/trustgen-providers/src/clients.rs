@@ -69,6 +69,10 @@ pub struct ClientOptions {
     pub dry_run: bool,
     /// The `User-Agent` of HTTP requests.
     pub user_agent: String,
+    /// The run seed: a chat request to a provider that takes a sampling seed, whose request and
+    /// suite set none, is sent a seed derived from this and the request's content
+    /// ([`derive_seed`]), so two runs with the same seed send the same seeds in any order.
+    pub seed: u64,
 }
 
 impl Default for ClientOptions {
@@ -78,6 +82,7 @@ impl Default for ClientOptions {
             cache: None,
             dry_run: false,
             user_agent: concat!("trustgen/", env!("CARGO_PKG_VERSION")).to_owned(),
+            seed: 0,
         }
     }
 }
@@ -215,6 +220,8 @@ struct RoleClient {
     rates: RateLimits,
     counters: Counters,
     key: Option<ApiKey>,
+    /// The run seed ([`ClientOptions::seed`]).
+    run_seed: u64,
 }
 
 impl RoleClient {
@@ -244,9 +251,19 @@ impl RoleClient {
         self.spec.provider != ProviderKind::Corpus
     }
 
+    /// The parameters a request is sent with: its own, then the suite's, then (for a provider that
+    /// takes a sampling seed, when neither sets one) a seed derived from the run seed and the
+    /// request's content, so it does not depend on the order requests are made in.
     fn merged(&self, request: &ModelRequest) -> GenParams {
         match &request.kind {
-            RequestKind::Chat(chat) => merge_params(&chat.params, &self.spec.defaults),
+            RequestKind::Chat(chat) => {
+                let params = merge_params(&chat.params, &self.spec.defaults);
+                if params.seed.is_some() || !takes_seed(self.spec.provider) {
+                    return params;
+                }
+                let unseeded = request_key(&self.spec, &request.kind, Some(&params));
+                params.with_seed(derive_seed(self.run_seed, &unseeded))
+            }
             _ => GenParams::default(),
         }
     }
@@ -430,7 +447,15 @@ impl Clients {
             let concurrency = spec.limits.concurrency.map(|n| Semaphore::new(n.max(1)));
             roles.insert(
                 spec.role,
-                RoleClient { spec, backend, concurrency, rates, counters: Counters::default(), key },
+                RoleClient {
+                    spec,
+                    backend,
+                    concurrency,
+                    rates,
+                    counters: Counters::default(),
+                    key,
+                    run_seed: options.seed,
+                },
             );
         }
         let secrets = Secrets::new(roles.values().filter_map(|c: &RoleClient| c.key.as_ref()));
@@ -554,6 +579,19 @@ impl Clients {
             }
         }
         problems
+    }
+
+    /// The request as it is sent: a chat request carries the merged parameters (its own, the suite's,
+    /// and the derived seed), which is what the run directory records.
+    pub fn prepared(&self, request: &ModelRequest) -> ModelRequest {
+        let Some(client) = self.roles.get(&request.role) else {
+            return request.clone();
+        };
+        let mut prepared = request.clone();
+        if let RequestKind::Chat(chat) = &mut prepared.kind {
+            chat.params = client.merged(request);
+        }
+        prepared
     }
 
     /// The cache key of `request` for its role's model; `None` if the role is not configured.
@@ -877,4 +915,25 @@ async fn connect(url: &str) -> Result<(), String> {
         Ok(result) => result,
         Err(_) => Err(format!("no connection within {} s", PREFLIGHT_TIMEOUT.as_secs())),
     }
+}
+
+/// Whether a provider's chat API takes a sampling seed (OpenAI-compatible servers such as vLLM,
+/// llama.cpp and Ollama, Azure OpenAI, and Gemini do; Anthropic does not; the embedded model derives
+/// its own from the request key).
+fn takes_seed(provider: ProviderKind) -> bool {
+    matches!(provider, ProviderKind::OpenAi | ProviderKind::Azure | ProviderKind::Gemini)
+}
+
+/// The sampling seed of one request: the first bytes of SHA-256(run seed, request key without a seed),
+/// kept below 2^31 so every provider takes it (llama.cpp's seed is 32-bit, Gemini's a signed int32).
+pub fn derive_seed(run_seed: u64, unseeded_key: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(b"trustgen-request-seed");
+    hasher.update(run_seed.to_le_bytes());
+    hasher.update(unseeded_key.as_bytes());
+    let digest = hasher.finalize();
+    let mut bytes = [0; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(bytes) & 0x7fff_ffff
 }

@@ -71,7 +71,7 @@ pub use crate::anthropic::DEFAULT_MAX_TOKENS as ANTHROPIC_DEFAULT_MAX_TOKENS;
 pub use crate::cache::{Cache, CacheStats, FILE_NAME as CACHE_FILE_NAME, default_cache_dir};
 pub use crate::clients::{
     ClientOptions, Clients, DRY_RUN_TEXT, ESTIMATE_MAX_TOKENS, Executed, PREFLIGHT_TIMEOUT, RetryObserver, RetryWait,
-    UsageSnapshot,
+    UsageSnapshot, derive_seed,
 };
 #[cfg(feature = "embedded")]
 pub use crate::embedded::DEFAULT_MAX_TOKENS as EMBEDDED_DEFAULT_MAX_TOKENS;
@@ -80,8 +80,8 @@ pub use crate::request_key::merge_params;
 pub use crate::retry::{Backoff, MAX_RETRY_AFTER, retry_after};
 pub use crate::spec::{
     ANTHROPIC_BASE_URL, AZURE_API_VERSION, DEFAULT_MAX_IMAGE_REPLY_BYTES, DEFAULT_MAX_REPLY_BYTES, DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_RETRY_WAIT_SECS, DEFAULT_TIMEOUT_SECS, GEMINI_BASE_URL, Limits, ModelSpec, OPENAI_BASE_URL, Price,
-    ProviderKind, default_embedded_model,
+    DEFAULT_MAX_RETRY_WAIT_SECS, DEFAULT_TEMPERATURE, DEFAULT_TIMEOUT_SECS, GEMINI_BASE_URL, Limits, ModelSpec,
+    OPENAI_BASE_URL, Price, ProviderKind, default_embedded_model,
 };
 
 #[cfg(test)]

@@ -19,6 +19,10 @@ pub const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
 pub const GEMINI_BASE_URL: &str = "https://generativelanguage.googleapis.com";
 /// Azure OpenAI `api-version` used when the suite sets none (the GA version of 2024-10-21).
 pub const AZURE_API_VERSION: &str = "2024-10-21";
+/// The sampling temperature a chat request is sent with when neither it nor the suite's
+/// `[models.<role>]` table sets one: 0 (greedy), so an evaluation does not inherit a server's own
+/// default (llama.cpp's is 0.8) and two runs of a suite get the same replies.
+pub const DEFAULT_TEMPERATURE: f64 = 0.0;
 /// Seconds one HTTP request may take unless the suite says otherwise.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
 /// Retries of a retryable failure unless the suite says otherwise.
@@ -193,7 +197,7 @@ impl ModelSpec {
             deployment: cfg.deployment.clone(),
             path,
             defaults: GenParams::new()
-                .with_temperature(cfg.temperature)
+                .with_temperature(cfg.temperature.unwrap_or(DEFAULT_TEMPERATURE))
                 .with_top_p(cfg.top_p)
                 .with_max_tokens(cfg.max_tokens)
                 .with_seed(cfg.seed)

@@ -22,6 +22,11 @@ pub struct ServerConfig {
     pub record_limit: usize,
     /// Tokio worker threads of [`crate::TestServer::spawn`]; 2 by default.
     pub worker_threads: usize,
+    /// The sampling temperature of a chat request that sends none; 0 (greedy) by default. Like a
+    /// real server, a request sampled above 0 without a `seed` gets a fresh seed (the server's own
+    /// counter), so its reply differs from one request to the next; set 0.8 to act as llama.cpp's
+    /// server does.
+    pub default_temperature: f64,
 }
 
 impl Default for ServerConfig {
@@ -34,6 +39,7 @@ impl Default for ServerConfig {
             known_models: None,
             record_limit: 50_000,
             worker_threads: 2,
+            default_temperature: 0.0,
         }
     }
 }
@@ -42,6 +48,12 @@ impl ServerConfig {
     /// Sets the bind address.
     pub fn with_addr(mut self, addr: SocketAddr) -> ServerConfig {
         self.addr = addr;
+        self
+    }
+
+    /// Sets the temperature of chat requests that send none (see [`ServerConfig::default_temperature`]).
+    pub fn with_default_temperature(mut self, temperature: f64) -> ServerConfig {
+        self.default_temperature = temperature;
         self
     }
 

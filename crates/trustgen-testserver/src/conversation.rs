@@ -51,10 +51,11 @@ impl Message {
     }
 }
 
-/// The messages of a request (the system prompt first) and the sampling seed.
+/// The messages of a request (the system prompt first), the sampling temperature and the seed.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Conversation {
     pub(crate) messages: Vec<Message>,
+    pub(crate) temperature: Option<f64>,
     pub(crate) seed: Option<i64>,
 }
 

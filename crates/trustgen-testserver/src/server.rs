@@ -110,6 +110,9 @@ pub(crate) struct State {
     script: RwLock<Arc<Script>>,
     recorder: Mutex<Recorder>,
     seq: AtomicU64,
+    default_temperature: f64,
+    /// The seeds drawn for sampled requests that send none.
+    unseeded: AtomicU64,
     start: Instant,
     base_url: OnceLock<String>,
 }
@@ -123,6 +126,8 @@ impl State {
             script: RwLock::new(Arc::new(config.script)),
             recorder: Mutex::new(Recorder::new(config.record_limit)),
             seq: AtomicU64::new(0),
+            default_temperature: config.default_temperature,
+            unseeded: AtomicU64::new(0),
             start: Instant::now(),
             base_url: OnceLock::new(),
         }
@@ -358,10 +363,20 @@ async fn respond(state: &State, incoming: &Incoming<'_>, fingerprint: &str, too_
             Some(_) => {}
         }
     }
-    let parsed = match providers::parse(&route, incoming) {
+    let mut parsed = match providers::parse(&route, incoming) {
         Ok(parsed) => parsed,
         Err(error) => return outcome.error(Some(&route), &error, incoming),
     };
+    // A sampled OpenAI-style chat request without a seed gets a fresh one, as from a real server
+    // (only the OpenAI-compatible parsers read the temperature).
+    if matches!(parsed.kind, Kind::Chat(_))
+        && matches!(parsed.endpoint, Endpoint::OpenAi | Endpoint::Azure)
+        && parsed.conversation.seed.is_none()
+        && parsed.conversation.temperature.unwrap_or(state.default_temperature) > 0.0
+    {
+        let drawn = state.unseeded.fetch_add(1, Ordering::Relaxed);
+        parsed.conversation.seed = Some(i64::MIN + drawn as i64);
+    }
     if !parsed.model.is_empty() {
         outcome.model = Some(parsed.model.clone());
         if let Some(known) = &state.known_models

@@ -87,7 +87,7 @@ pub(super) fn parse_chat(request: &Incoming<'_>, deployment: Option<&str>) -> Re
     for (index, message) in messages.iter().enumerate() {
         conversation.messages.push(parse_message(message, index)?);
     }
-    opt_float(body, &["temperature"], 0.0, 2.0)?;
+    conversation.temperature = opt_float(body, &["temperature"], 0.0, 2.0)?;
     opt_float(body, &["top_p"], 0.0, 1.0)?;
     conversation.seed = opt_seed(body, &["seed"])?;
     let max_tokens =
@@ -464,7 +464,8 @@ pub(super) fn parse_images(request: &Incoming<'_>) -> Result<Parsed, ApiError> {
             )));
         }
     };
-    let conversation = Conversation { messages: vec![Message::text(Role::User, prompt)], seed: None };
+    let conversation =
+        Conversation { messages: vec![Message::text(Role::User, prompt)], temperature: None, seed: None };
     Ok(Parsed {
         endpoint: Endpoint::Images,
         model,
@@ -543,7 +544,8 @@ pub(super) fn parse_embeddings(request: &Incoming<'_>) -> Result<Parsed, ApiErro
             )));
         }
     };
-    let conversation = Conversation { messages: vec![Message::text(Role::User, inputs.join("\n"))], seed: None };
+    let conversation =
+        Conversation { messages: vec![Message::text(Role::User, inputs.join("\n"))], temperature: None, seed: None };
     Ok(Parsed {
         endpoint: Endpoint::Embeddings,
         model,
