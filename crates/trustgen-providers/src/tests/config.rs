@@ -65,7 +65,7 @@ fn an_openai_compatible_server_needs_no_key() {
         "provider = \"openai\"\nmodel = \"llama3\"\nbase_url = \"http://localhost:11434/v1/\"\n",
         expect![[r#"
             judge openai model=llama3 base_url=Some("http://localhost:11434/v1") key=None deployment=None api_version=None path=None
-            defaults=GenParams { temperature: None, top_p: None, max_tokens: None, seed: None, stop: [], json: false }
+            defaults=GenParams { temperature: Some(0.0), top_p: None, max_tokens: None, seed: None, stop: [], json: false }
             limits=Limits { concurrency: None, requests_per_minute: None, tokens_per_minute: None, timeout: 120s, max_retries: 5, max_retry_wait: 300s, max_reply_bytes: None }
             price=None capable=true"#]],
     );
@@ -78,7 +78,7 @@ fn azure_defaults_to_its_deployment_and_api_version() {
         "provider = \"azure\"\ndeployment = \"gpt4o\"\nbase_url = \"https://r.openai.azure.com\"\n",
         expect![[r#"
             target azure model=gpt4o base_url=Some("https://r.openai.azure.com") key=Some("AZURE_OPENAI_API_KEY") deployment=Some("gpt4o") api_version=Some("2024-10-21") path=None
-            defaults=GenParams { temperature: None, top_p: None, max_tokens: None, seed: None, stop: [], json: false }
+            defaults=GenParams { temperature: Some(0.0), top_p: None, max_tokens: None, seed: None, stop: [], json: false }
             limits=Limits { concurrency: None, requests_per_minute: None, tokens_per_minute: None, timeout: 120s, max_retries: 5, max_retry_wait: 300s, max_reply_bytes: None }
             price=None capable=true"#]],
     );
@@ -91,7 +91,7 @@ fn embedded_defaults_by_role_and_is_not_a_capable_judge() {
         "provider = \"embedded\"\n",
         expect![[r#"
             judge embedded model=smollm2-135m-instruct base_url=None key=None deployment=None api_version=None path=None
-            defaults=GenParams { temperature: None, top_p: None, max_tokens: None, seed: None, stop: [], json: false }
+            defaults=GenParams { temperature: Some(0.0), top_p: None, max_tokens: None, seed: None, stop: [], json: false }
             limits=Limits { concurrency: None, requests_per_minute: None, tokens_per_minute: None, timeout: 0ns, max_retries: 5, max_retry_wait: 300s, max_reply_bytes: None }
             price=None capable=false"#]],
     );
@@ -100,7 +100,7 @@ fn embedded_defaults_by_role_and_is_not_a_capable_judge() {
         "provider = \"embedded\"\n",
         expect![[r#"
             embedder embedded model=all-minilm-l6-v2 base_url=None key=None deployment=None api_version=None path=None
-            defaults=GenParams { temperature: None, top_p: None, max_tokens: None, seed: None, stop: [], json: false }
+            defaults=GenParams { temperature: Some(0.0), top_p: None, max_tokens: None, seed: None, stop: [], json: false }
             limits=Limits { concurrency: None, requests_per_minute: None, tokens_per_minute: None, timeout: 0ns, max_retries: 5, max_retry_wait: 300s, max_reply_bytes: None }
             price=None capable=false"#]],
     );
@@ -109,7 +109,7 @@ fn embedded_defaults_by_role_and_is_not_a_capable_judge() {
         "provider = \"embedded\"\ncapable = true\npath = \"models/my.gguf\"\n",
         expect![[r#"
             judge embedded model=smollm2-135m-instruct base_url=None key=None deployment=None api_version=None path=Some("/suites/models/my.gguf")
-            defaults=GenParams { temperature: None, top_p: None, max_tokens: None, seed: None, stop: [], json: false }
+            defaults=GenParams { temperature: Some(0.0), top_p: None, max_tokens: None, seed: None, stop: [], json: false }
             limits=Limits { concurrency: None, requests_per_minute: None, tokens_per_minute: None, timeout: 0ns, max_retries: 5, max_retry_wait: 300s, max_reply_bytes: None }
             price=None capable=true"#]],
     );
@@ -122,7 +122,7 @@ fn a_corpus_retriever_is_named_after_its_file() {
         "provider = \"corpus\"\npath = \"data/wiki.jsonl\"\n",
         expect![[r#"
             retriever corpus model=wiki.jsonl base_url=None key=None deployment=None api_version=None path=Some("/suites/data/wiki.jsonl")
-            defaults=GenParams { temperature: None, top_p: None, max_tokens: None, seed: None, stop: [], json: false }
+            defaults=GenParams { temperature: Some(0.0), top_p: None, max_tokens: None, seed: None, stop: [], json: false }
             limits=Limits { concurrency: None, requests_per_minute: None, tokens_per_minute: None, timeout: 0ns, max_retries: 5, max_retry_wait: 300s, max_reply_bytes: None }
             price=None capable=true"#]],
     );

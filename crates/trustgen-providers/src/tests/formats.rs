@@ -162,7 +162,8 @@ fn azure_chat_uses_the_deployment_url_and_api_key_header() {
                   "role": "user"
                 }
               ],
-              "model": "gpt4o-prod"
+              "model": "gpt4o-prod",
+              "seed": 1707027788
             }"#]],
         expect![[r#"
             status: Ok
