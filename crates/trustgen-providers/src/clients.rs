@@ -261,8 +261,10 @@ impl RoleClient {
                 if params.seed.is_some() || !takes_seed(self.spec.provider) {
                     return params;
                 }
-                let unseeded = request_key(&self.spec, &request.kind, Some(&params));
-                params.with_seed(derive_seed(self.run_seed, &unseeded))
+                // The model and what is asked, not the endpoint: the same suite against the same
+                // model on another host or port sends the same seeds.
+                let content = serde_json::to_string(&(&self.spec.model, &chat.messages, &params)).unwrap_or_default();
+                params.with_seed(derive_seed(self.run_seed, &content))
             }
             _ => GenParams::default(),
         }
@@ -924,14 +926,15 @@ fn takes_seed(provider: ProviderKind) -> bool {
     matches!(provider, ProviderKind::OpenAi | ProviderKind::Azure | ProviderKind::Gemini)
 }
 
-/// The sampling seed of one request: the first bytes of SHA-256(run seed, request key without a seed),
+/// The sampling seed of one request: the first bytes of SHA-256(run seed, the request's content:
+/// its model, messages and merged parameters without a seed, as JSON; never its endpoint),
 /// kept below 2^31 so every provider takes it (llama.cpp's seed is 32-bit, Gemini's a signed int32).
-pub fn derive_seed(run_seed: u64, unseeded_key: &str) -> u64 {
+pub fn derive_seed(run_seed: u64, content: &str) -> u64 {
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
     hasher.update(b"trustgen-request-seed");
     hasher.update(run_seed.to_le_bytes());
-    hasher.update(unseeded_key.as_bytes());
+    hasher.update(content.as_bytes());
     let digest = hasher.finalize();
     let mut bytes = [0; 8];
     bytes.copy_from_slice(&digest[..8]);

@@ -163,7 +163,7 @@ fn azure_chat_uses_the_deployment_url_and_api_key_header() {
                 }
               ],
               "model": "gpt4o-prod",
-              "seed": 1707027788
+              "seed": 885476720
             }"#]],
         expect![[r#"
             status: Ok
