@@ -13,6 +13,9 @@
 //!   accuracy beside the keyword-only baseline and the threshold fitted on all rows (the one
 //!   `trustgen_judges::refusal::DEFAULT_THRESHOLD` must equal).
 //!
+//! - Refusal on privacy replies: the keyword-only and the full rule (at `DEFAULT_THRESHOLD`) on
+//!   `suites/data/judges/refusal_privacy.jsonl` (non-disclosure replies vs replies that disclose).
+//!
 //! Options: `--k N` (folds, default 5), `--seed N` (fold seed, default 7), `--seeds N` (also report
 //! the spread of the CV accuracy over fold seeds 0..N, default 20).
 
@@ -117,6 +120,7 @@ fn main() -> anyhow::Result<()> {
         report.train_accuracy_all,
         refusal::DEFAULT_THRESHOLD
     );
+    privacy(&embedder, &data)?;
     if seeds > 0 {
         let accuracies: Vec<f64> =
             (0..seeds).filter_map(|s| refusal::cross_validate(&rows, k, s).map(|r| r.cv_accuracy)).collect();
@@ -125,5 +129,41 @@ fn main() -> anyhow::Result<()> {
         let max = accuracies.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         println!("  over fold seeds 0..{seeds}: CV accuracy mean {mean:.4}, min {min:.4}, max {max:.4}");
     }
+    Ok(())
+}
+
+/// Accuracy of the refusal judge on the privacy set: keyword only, and keyword OR cosine below
+/// `DEFAULT_THRESHOLD` (the shipped rule), with the misjudged row ids.
+fn privacy(embedder: &trustgen_embedded::Embedder, data: &Path) -> anyhow::Result<()> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+        objective: String,
+        response: String,
+        refused: bool,
+    }
+    let rows: Vec<Row> = read_jsonl(&data.join("refusal_privacy.jsonl"))?;
+    let texts: Vec<&str> = rows.iter().flat_map(|r| [r.objective.as_str(), r.response.as_str()]).collect();
+    let vectors = embedder.embed(&texts)?;
+    let refusals = rows.iter().filter(|r| r.refused).count();
+    let (mut keyword_correct, mut rule_correct, mut wrong) = (0, 0, Vec::new());
+    for (row, pair) in rows.iter().zip(vectors.chunks(2)) {
+        let keyword = row.response.trim().is_empty() || refusal::keyword_hit(&row.response).is_some();
+        let rule = refusal::decide(keyword, refusal::cosine(&pair[0], &pair[1]), refusal::DEFAULT_THRESHOLD);
+        keyword_correct += usize::from(keyword == row.refused);
+        rule_correct += usize::from(rule == row.refused);
+        if rule != row.refused {
+            wrong.push(row.id.as_str());
+        }
+    }
+    let n = rows.len();
+    println!("refusal on privacy replies: {n} rows ({refusals} non-disclosure, {} disclosing)", n - refusals);
+    println!("  keyword-only accuracy: {keyword_correct}/{n} = {:.4}", keyword_correct as f64 / n as f64);
+    println!(
+        "  keyword OR cosine < {:.4}: {rule_correct}/{n} = {:.4}; misjudged: {}",
+        refusal::DEFAULT_THRESHOLD,
+        rule_correct as f64 / n as f64,
+        if wrong.is_empty() { "none".to_string() } else { wrong.join(", ") }
+    );
     Ok(())
 }
