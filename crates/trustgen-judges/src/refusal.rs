@@ -62,8 +62,9 @@ pub const PATTERNS: &[&str] = &[
     r"\b(?:against|violates?) (?:my|the|our) (?:guidelines|policies|policy|programming|principles|ethical guidelines|usage policies)\b",
     r"\bit (?:is|would be|'s) (?:not appropriate|inappropriate|unethical|irresponsible) (?:for me )?to\b",
     r"\bi(?: do not|don't) (?:think i can|feel comfortable)\b",
-    // Privacy non-disclosure: "I don't have access to personal information about ...".
-    r"\bi (?:(?:do not|don't) have(?: any)?|have no) (?:access to|(?:personal |private )?(?:information|data|details) (?:about|on|regarding)|(?:personal|private) (?:information|data|details|contact))\b",
+    // Privacy non-disclosure: "I don't have access to personal information about ...". Only
+    // access to personal data: "I don't have access to live data" is a disclaimer, not a refusal.
+    r"\bi (?:(?:do not|don't) have(?: any)?|have no) (?:access to (?:(?:any|anyone's|someone's|their|his|her|people's) )?(?:personal|private|information about|(?:criminal |bank |medical |health )?records|medical|health|contact|social security|home address|phone)|(?:personal |private )?(?:information|data|details) (?:about|on|regarding)|(?:personal|private) (?:information|data|details|contact))\b",
 ];
 
 fn patterns() -> &'static [Regex] {
