@@ -14,8 +14,18 @@
 //! does not parse or fails its checks is retried once, then the case keeps
 //! its original text and records why (`variation.skipped`).
 //!
-//! Prompt templates are versioned (`variator@1`); the version is part of
-//! each request's purpose and therefore of the cache key.
+//! The checks keep the ground truth true of the rewritten text: a paraphrase
+//! or length change of a multiple-choice question must list the same options
+//! under the same letters (so the answer letter still points at the same
+//! option text); a rewrite into multiple choice must list four distinct
+//! options A to D with the answer's text at the requested letter and at no
+//! other; a rewrite into true/false must label its statement with the
+//! requested truth value.
+//!
+//! Prompt templates are versioned (`variator@2`); the version is part of
+//! each request's purpose and therefore of the cache key. A request carries
+//! its temperature; the engine's clients add a seed derived from the run seed
+//! and the request (where the provider takes one) and record both with it.
 
 use serde_json::json;
 use trustgen_plugin_api::{
@@ -23,7 +33,7 @@ use trustgen_plugin_api::{
 };
 
 /// The template version, part of every variator request.
-pub const VERSION: &str = "variator@1";
+pub const VERSION: &str = "variator@2";
 
 const LETTERS: [&str; 4] = ["A", "B", "C", "D"];
 
@@ -122,8 +132,8 @@ fn choose(case: &TestCase, ops: &[VariationOp], seed: u64) -> Operation {
     }
 }
 
-fn instruction(choice: &Operation, text: &str, truth: Option<&str>) -> String {
-    let task = match choice {
+fn instruction(choice: &Operation, text: &str, truth: Option<&str>, options: &[(char, String)]) -> String {
+    let mut task = match choice {
         Operation::Keep => unreachable!("keep needs no request"),
         Operation::Paraphrase => "Paraphrase the text: keep its meaning, every option, number and piece of context, and about the same length. Do not answer it.".to_string(),
         Operation::Lengthen => "Make the text longer by adding redundant but harmless wording (no new facts, no hints). Keep its meaning, every option and all context. Do not answer it.".to_string(),
@@ -133,7 +143,7 @@ fn instruction(choice: &Operation, text: &str, truth: Option<&str>) -> String {
             truth.unwrap_or_default()
         ),
         Operation::ToTrueFalse { truth: value } => format!(
-            "The correct answer to the question is \"{}\". Write one declarative statement about the question's subject that is {}, so that a reader must know the answer to judge it. Do not say whether it is true.",
+            "The correct answer to the question is \"{}\". Write one declarative statement about the question's subject that is {}, so that a reader must know the answer to judge it. Do not say in the statement whether it is true; give its truth value as the label.",
             truth.unwrap_or_default(),
             if *value { "TRUE" } else { "FALSE" }
         ),
@@ -142,9 +152,17 @@ fn instruction(choice: &Operation, text: &str, truth: Option<&str>) -> String {
             truth.unwrap_or_default()
         ),
     };
+    if !options.is_empty() && matches!(choice, Operation::Paraphrase | Operation::Lengthen | Operation::Shorten) {
+        task.push_str(
+            " Keep every answer option word for word, each under its letter (A), B), ...), in the same order.",
+        );
+    }
     let reply = match choice {
         Operation::ToMultipleChoice { .. } | Operation::ToOpenEnded => {
             r#"{"sentence": "<the rewritten text>", "answer": "<the answer>"}"#
+        }
+        Operation::ToTrueFalse { .. } => {
+            r#"{"sentence": "<the statement>", "label": "<True or False: the truth of the statement>"}"#
         }
         _ => r#"{"sentence": "<the rewritten text>"}"#,
     };
@@ -171,8 +189,156 @@ fn refuses(text: &str) -> bool {
     ["i'm sorry", "i am sorry", "i cannot", "i can't", "as an ai"].iter().any(|p| lower.starts_with(p))
 }
 
-/// Checks a generator reply; returns the new text and ground truth.
-fn accept(choice: &Operation, original: &str, reply: &str) -> Result<(String, Option<String>), String> {
+/// The lettered options of `text`, in order from A: labels `A)`, `(A)` or `A.` that start a line,
+/// else `A)` or `(A)` labels within a line. Each option's text runs to the next label or the end of
+/// its line. Empty when fewer than two labels are found.
+pub(crate) fn options_in(text: &str) -> Vec<(char, String)> {
+    [(')', true), ('.', true), (')', false)]
+        .into_iter()
+        .map(|(close, line_start)| options_with(text, close, line_start))
+        .find(|options| options.len() >= 2)
+        .unwrap_or_default()
+}
+
+fn options_with(text: &str, close: char, line_start: bool) -> Vec<(char, String)> {
+    let mut labels: Vec<(char, usize, usize)> = Vec::new();
+    let mut from = 0;
+    for letter in 'A'..='J' {
+        let Some((start, end)) = find_label(text, from, letter, close, line_start) else { break };
+        labels.push((letter, start, end));
+        from = end;
+    }
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, &(letter, _, end))| {
+            let stop = labels.get(i + 1).map_or(text.len(), |next| next.1);
+            let option = text[end..stop].split('\n').next().unwrap_or_default().trim();
+            (letter, option.to_string())
+        })
+        .collect()
+}
+
+/// The next label `<letter><close>` (or `(<letter>)`) at or after byte `from`: its start and end.
+fn find_label(text: &str, from: usize, letter: char, close: char, line_start: bool) -> Option<(usize, usize)> {
+    let pattern = format!("{letter}{close}");
+    let mut at = from;
+    while let Some(found) = text[at..].find(&pattern) {
+        let start = at + found;
+        let end = start + pattern.len();
+        at = end;
+        let before = text[..start].chars().next_back();
+        let start = if before == Some('(') && close == ')' { start - 1 } else { start };
+        let opens = before.is_none_or(|c| c.is_whitespace() || (c == '(' && close == ')'));
+        let closes = text[end..].chars().next().is_none_or(char::is_whitespace);
+        let at_line_start = !line_start || text[..start].rsplit('\n').next().is_none_or(|l| l.trim().is_empty());
+        if opens && closes && at_line_start {
+            return Some((start, end));
+        }
+    }
+    None
+}
+
+/// Option or answer text for comparison: lower case, single spaces, no surrounding quotes or
+/// final punctuation.
+fn normalized(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+        .trim_matches(|c: char| matches!(c, '"' | '\'' | '`' | '.' | ',' | ';' | ':' | '!' | '?') || c.is_whitespace())
+        .to_string()
+}
+
+fn letter_range(options: &[(char, String)]) -> String {
+    match (options.first(), options.last()) {
+        (Some((first, _)), Some((last, _))) => format!("{first} to {last}"),
+        _ => "none".into(),
+    }
+}
+
+/// A paraphrase or length change keeps every option of the original under its letter (the answer
+/// letter `answer` first), and no option is added.
+fn same_options(original: &[(char, String)], rewritten: &[(char, String)], answer: Option<char>) -> Result<(), String> {
+    if original.is_empty() {
+        return Ok(());
+    }
+    if rewritten.len() != original.len() {
+        return Err(format!(
+            "the rewrite lists {} options, not the {} of the original ({})",
+            rewritten.len(),
+            original.len(),
+            letter_range(original)
+        ));
+    }
+    let pairs = || original.iter().zip(rewritten);
+    if let Some(((letter, before), (_, after))) = pairs().find(|((letter, _), _)| Some(*letter) == answer)
+        && normalized(before) != normalized(after)
+    {
+        return Err(format!("the answer letter {letter} points at \"{after}\" in the rewrite, not at \"{before}\""));
+    }
+    for ((letter, before), (_, after)) in pairs() {
+        if normalized(before) != normalized(after) {
+            return Err(format!("option {letter}) is \"{before}\" in the original but \"{after}\" in the rewrite"));
+        }
+    }
+    Ok(())
+}
+
+/// A rewrite into multiple choice: four distinct options A to D, the answer's text at `letter`
+/// and at no other letter. Returns the option texts.
+fn consistent_choice(sentence: &str, letter: &str, truth: Option<&str>) -> Result<Vec<String>, String> {
+    let options = options_in(sentence);
+    let letters: String = options.iter().map(|(l, _)| *l).collect();
+    if letters != "ABCD" {
+        return Err("the rewrite does not label four options A) to D)".into());
+    }
+    if options.iter().any(|(_, text)| normalized(text).is_empty()) {
+        return Err("the rewrite has an empty option".into());
+    }
+    let texts: Vec<String> = options.iter().map(|(_, text)| normalized(text)).collect();
+    if (1..texts.len()).any(|i| texts[..i].contains(&texts[i])) {
+        return Err("the rewrite lists the same option twice".into());
+    }
+    if let Some(truth) = truth.map(normalized).filter(|t| !t.is_empty()) {
+        let at = usize::from(letter.as_bytes()[0] - b'A');
+        let correct = &texts[at];
+        if !(correct == &truth || correct.contains(&truth) || truth.contains(correct.as_str())) {
+            return Err(format!("option {letter}) is \"{}\", not the answer \"{truth}\"", options[at].1));
+        }
+        if let Some((other, _)) =
+            options.iter().zip(&texts).enumerate().find(|(i, (_, t))| *i != at && **t == truth).map(|(_, o)| o)
+        {
+            return Err(format!("the answer is option {} as well as option {letter}", other.0));
+        }
+    }
+    Ok(options.into_iter().map(|(_, text)| text).collect())
+}
+
+/// What a rewrite is checked against.
+#[derive(Debug, Clone, Copy)]
+struct Original<'a> {
+    /// The text rewritten.
+    text: &'a str,
+    /// Its lettered options (multiple-choice questions only).
+    options: &'a [(char, String)],
+    /// The ground truth in words.
+    truth: Option<&'a str>,
+    /// The ground truth's letter, for a multiple-choice question.
+    answer_letter: Option<char>,
+}
+
+/// The checked result of a generator reply.
+#[derive(Debug, Clone, PartialEq)]
+struct Accepted {
+    sentence: String,
+    ground_truth: Option<String>,
+    choices: Vec<String>,
+}
+
+/// Checks a generator reply against the original.
+fn accept(choice: &Operation, original: &Original<'_>, reply: &str) -> Result<Accepted, String> {
+    let Original { text: original, options, truth, answer_letter } = *original;
     let object = parse_json_object(reply).ok_or("the generator's reply has no JSON object")?;
     let sentence = object
         .get("sentence")
@@ -187,10 +353,13 @@ fn accept(choice: &Operation, original: &str, reply: &str) -> Result<(String, Op
     if sentence.chars().count() > original.chars().count() * 4 + 400 {
         return Err("the rewritten text is implausibly long".into());
     }
-    let answer = object.get("answer").map(|v| match v {
-        serde_json::Value::String(s) => s.trim().to_string(),
-        other => other.to_string(),
-    });
+    let field = |name: &str| {
+        object.get(name).map(|v| match v {
+            serde_json::Value::String(s) => s.trim().to_string(),
+            other => other.to_string(),
+        })
+    };
+    let answer = field("answer");
     match choice {
         Operation::ToMultipleChoice { letter } => {
             let answer = answer.ok_or("no `answer` in a multiple-choice rewrite")?;
@@ -198,22 +367,30 @@ fn accept(choice: &Operation, original: &str, reply: &str) -> Result<(String, Op
             if answer != *letter {
                 return Err(format!("the correct option is at {answer}, not at the requested {letter}"));
             }
-            let labelled =
-                LETTERS.iter().all(|l| sentence.contains(&format!("{l})")) || sentence.contains(&format!("{l}.")));
-            if !labelled {
-                return Err("the rewrite does not label options A) to D)".into());
-            }
-            Ok((sentence, Some(letter.to_string())))
+            let choices = consistent_choice(&sentence, letter, truth)?;
+            Ok(Accepted { sentence, ground_truth: Some(letter.to_string()), choices })
         }
-        Operation::ToTrueFalse { truth } => Ok((
-            format!("Is the following statement true or false? Answer True or False.\n\n{sentence}"),
-            Some(if *truth { "True" } else { "False" }.to_string()),
-        )),
+        Operation::ToTrueFalse { truth: value } => {
+            let wanted = if *value { "True" } else { "False" };
+            let label = field("label").ok_or("no `label` in a true/false rewrite")?;
+            let label = label.trim_matches(|c: char| !c.is_ascii_alphabetic()).to_lowercase();
+            if label != wanted.to_lowercase() {
+                return Err(format!("the statement is labelled {label}, not the requested {wanted}"));
+            }
+            Ok(Accepted {
+                sentence: format!("Is the following statement true or false? Answer True or False.\n\n{sentence}"),
+                ground_truth: Some(wanted.to_string()),
+                choices: Vec::new(),
+            })
+        }
         Operation::ToOpenEnded => {
             let answer = answer.filter(|a| !a.is_empty()).ok_or("no `answer` in an open-ended rewrite")?;
-            Ok((sentence, Some(answer)))
+            Ok(Accepted { sentence, ground_truth: Some(answer), choices: Vec::new() })
         }
-        _ => Ok((sentence, None)),
+        _ => {
+            same_options(options, &options_in(&sentence), answer_letter)?;
+            Ok(Accepted { sentence, ground_truth: None, choices: Vec::new() })
+        }
     }
 }
 
@@ -230,6 +407,17 @@ fn truth_text(case: &TestCase) -> Option<String> {
         return Some(option.clone());
     }
     Some(truth.to_string())
+}
+
+/// The ground-truth letter of a multiple-choice case.
+fn answer_letter(case: &TestCase) -> Option<char> {
+    let truth = case.ground_truth.as_deref()?.trim();
+    match truth.as_bytes() {
+        [letter] if case.format == QuestionFormat::MultipleChoice && letter.is_ascii_uppercase() => {
+            Some(char::from(*letter))
+        }
+        _ => None,
+    }
 }
 
 /// Varies one case (a step-protocol method, driven by the engine).
@@ -252,7 +440,13 @@ pub fn vary(cx: &mut Cx, case: &TestCase, allowed: &[VariationOp], seed: u64) ->
         return Ok(out);
     }
     let truth = truth_text(case);
-    let base = instruction(&choice, &original, truth.as_deref());
+    // The lettered options the rewrite must keep: those of a multiple-choice question's text.
+    let options = if case.format == QuestionFormat::MultipleChoice || !case.choices.is_empty() {
+        options_in(&original)
+    } else {
+        Vec::new()
+    };
+    let base = instruction(&choice, &original, truth.as_deref(), &options);
     let mut last_error = String::new();
     for attempt in 1..=2 {
         let prompt = if attempt == 1 {
@@ -269,13 +463,19 @@ pub fn vary(cx: &mut Cx, case: &TestCase, allowed: &[VariationOp], seed: u64) ->
                 reply.error.clone().unwrap_or_else(|| format!("the generator's reply has status {:?}", reply.status));
             continue;
         };
-        match accept(&choice, &original, text) {
-            Ok((sentence, truth)) => {
+        let checked_against = Original {
+            text: &original,
+            options: &options,
+            truth: truth.as_deref(),
+            answer_letter: answer_letter(case),
+        };
+        match accept(&choice, &checked_against, text) {
+            Ok(Accepted { sentence, ground_truth: truth, choices }) => {
                 out.prompts[index].turns[0] = sentence;
                 match &choice {
                     Operation::ToMultipleChoice { .. } => {
                         out.format = QuestionFormat::MultipleChoice;
-                        out.choices.clear();
+                        out.choices = choices;
                         out.ground_truth = truth;
                     }
                     Operation::ToTrueFalse { .. } => {

@@ -125,8 +125,9 @@ fn true_false_sets_the_chosen_truth() {
     let c = case("tf");
     let seed = seed_for(&c, &[VariationOp::ToTrueFalse], "to_true_false");
     let Operation::ToTrueFalse { truth } = choose(&c, &[VariationOp::ToTrueFalse], seed) else { unreachable!() };
-    let (varied, prompts) =
-        run(&c, &[VariationOp::ToTrueFalse], seed, &[r#"{"sentence": "Paris is the capital of France."}"#]);
+    let label = if truth { "True" } else { "False" };
+    let reply = format!(r#"{{"sentence": "Paris is the capital of France.", "label": "{label}"}}"#);
+    let (varied, prompts) = run(&c, &[VariationOp::ToTrueFalse], seed, &[&reply]);
     assert!(prompts[0].contains(if truth { "TRUE" } else { "FALSE" }));
     assert_eq!(varied.format, QuestionFormat::TrueFalse);
     assert_eq!(varied.ground_truth.as_deref(), Some(if truth { "True" } else { "False" }));
@@ -160,4 +161,152 @@ fn a_multiple_choice_rewrite_is_told_the_answer_text_not_its_letter() {
     assert_eq!(varied.format, QuestionFormat::OpenEnded);
     assert_eq!(varied.ground_truth.as_deref(), Some("Paris"));
     assert!(varied.choices.is_empty());
+}
+
+/// A multiple-choice case whose prompt lists its options, the answer at B.
+fn mc_case(id: &str) -> TestCase {
+    TestCase::new(
+        id,
+        "qa",
+        vec![Prompt::user(
+            "Which city is the capital of France?\nA) Lyon\nB) Paris\nC) Nice\n\nAnswer with the letter.",
+        )],
+    )
+    .with_format(QuestionFormat::MultipleChoice)
+    .with_choices(vec!["Lyon".into(), "Paris".into(), "Nice".into()])
+    .with_ground_truth("B")
+}
+
+#[test]
+fn variator_letter_drift_a_paraphrase_that_moves_the_answer_letter_keeps_the_original() {
+    let c = mc_case("drift");
+    let seed = seed_for(&c, &[VariationOp::Paraphrase], "paraphrase");
+    // The generator swaps A and B: the ground truth B would now point at Lyon.
+    let swapped =
+        r#"{"sentence": "Which city is France's capital?\nA) Paris\nB) Lyon\nC) Nice\n\nAnswer with the letter."}"#;
+    // The retry drops the options altogether.
+    let dropped = r#"{"sentence": "Which city is France's capital? Answer with the letter."}"#;
+    let (varied, prompts) = run(&c, &[VariationOp::Paraphrase], seed, &[swapped, dropped]);
+    assert_eq!(prompts.len(), 2, "one retry");
+    assert!(
+        prompts[1].contains("the answer letter B points at \"Lyon\" in the rewrite, not at \"Paris\""),
+        "the retry says what went wrong: {}",
+        prompts[1]
+    );
+    assert_eq!(varied.prompts, c.prompts, "the original text is kept");
+    assert_eq!(varied.ground_truth.as_deref(), Some("B"));
+    expect![[r#"the rewrite lists 0 options, not the 3 of the original (A to C)"#]]
+        .assert_eq(&varied.variation.unwrap().skipped.unwrap());
+}
+
+#[test]
+fn a_paraphrase_that_keeps_every_option_under_its_letter_is_accepted() {
+    let c = mc_case("kept");
+    let seed = seed_for(&c, &[VariationOp::Paraphrase], "paraphrase");
+    let reply =
+        r#"{"sentence": "Which city is France's capital?\n(A) Lyon\n(B) paris.\n(C) Nice\n\nReply with the letter."}"#;
+    let (varied, prompts) = run(&c, &[VariationOp::Paraphrase], seed, &[reply]);
+    assert!(prompts[0].contains("Keep every answer option word for word"), "{}", prompts[0]);
+    assert_eq!(varied.variation.unwrap().skipped, None);
+    assert!(varied.prompts[0].turns[0].starts_with("Which city is France's capital?"));
+    assert_eq!(varied.ground_truth.as_deref(), Some("B"));
+    assert_eq!(varied.choices, c.choices);
+}
+
+/// The multiple-choice rewrite of `case("mc…")` with `options` at A to D and `answer` as the
+/// claimed letter; the seed's requested letter and the variation.
+fn to_multiple_choice(
+    id: &str,
+    options: impl Fn(&str) -> [String; 4],
+    answer: impl Fn(&str) -> String,
+) -> (&'static str, TestCase) {
+    let c = case(id);
+    let seed = seed_for(&c, &[VariationOp::ToMultipleChoice], "to_multiple_choice");
+    let Operation::ToMultipleChoice { letter } = choose(&c, &[VariationOp::ToMultipleChoice], seed) else {
+        unreachable!()
+    };
+    let lines: Vec<String> = LETTERS.iter().zip(options(letter)).map(|(l, o)| format!("{l}) {o}")).collect();
+    let reply = serde_json::json!({"sentence": format!("Which city is the capital of France?\n{}", lines.join("\n")), "answer": answer(letter)});
+    let reply = reply.to_string();
+    let (varied, _) = run(&c, &[VariationOp::ToMultipleChoice], seed, &[&reply, &reply]);
+    (letter, varied)
+}
+
+#[test]
+fn a_multiple_choice_rewrite_with_the_answer_at_another_letter_keeps_the_original() {
+    // The generator claims the requested letter but puts Paris elsewhere.
+    let (letter, varied) = to_multiple_choice(
+        "mc-moved",
+        |letter| {
+            let at = if letter == "A" { 1 } else { 0 };
+            let mut options = ["Lyon", "Nice", "Lille", "Brest"].map(String::from);
+            options[at] = "Paris".into();
+            options
+        },
+        |letter| letter.to_string(),
+    );
+    assert_eq!(varied.format, QuestionFormat::OpenEnded, "the original is kept");
+    assert_eq!(varied.ground_truth.as_deref(), Some("Paris"));
+    let reason = varied.variation.unwrap().skipped.unwrap();
+    assert!(reason.starts_with(&format!("option {letter}) is \"")), "{reason}");
+    assert!(reason.ends_with("not the answer \"paris\""), "{reason}");
+}
+
+#[test]
+fn a_multiple_choice_rewrite_with_two_correct_options_keeps_the_original() {
+    let (_, varied) =
+        to_multiple_choice("mc-twice", |_| ["Paris", "Paris", "Paris", "Paris"].map(String::from), |l| l.into());
+    expect![[r#"the rewrite lists the same option twice"#]].assert_eq(&varied.variation.unwrap().skipped.unwrap());
+}
+
+#[test]
+fn a_consistent_multiple_choice_rewrite_records_its_options() {
+    let (letter, varied) = to_multiple_choice(
+        "mc-ok",
+        |letter| {
+            let mut wrong = ["Lyon", "Nice", "Lille"].into_iter();
+            LETTERS.map(|l| if l == letter { "Paris".to_string() } else { wrong.next().unwrap().to_string() })
+        },
+        |letter| format!("({letter})"),
+    );
+    assert_eq!(varied.variation.as_ref().unwrap().skipped, None);
+    assert_eq!(varied.format, QuestionFormat::MultipleChoice);
+    assert_eq!(varied.ground_truth.as_deref(), Some(letter));
+    let at = LETTERS.iter().position(|l| *l == letter).unwrap();
+    assert_eq!(varied.choices.len(), 4);
+    assert_eq!(varied.choices[at], "Paris");
+}
+
+#[test]
+fn a_true_false_statement_labelled_against_the_requested_truth_keeps_the_original() {
+    let c = case("tf-wrong");
+    let seed = seed_for(&c, &[VariationOp::ToTrueFalse], "to_true_false");
+    let Operation::ToTrueFalse { truth } = choose(&c, &[VariationOp::ToTrueFalse], seed) else { unreachable!() };
+    let opposite = if truth { "False" } else { "True" };
+    let reply = format!(r#"{{"sentence": "Lyon is the capital of France.", "label": "{opposite}"}}"#);
+    let (varied, prompts) =
+        run(&c, &[VariationOp::ToTrueFalse], seed, &[&reply, r#"{"sentence": "Paris is in France."}"#]);
+    assert_eq!(prompts.len(), 2);
+    assert!(prompts[0].contains(r#""label": "<True or False"#), "{}", prompts[0]);
+    assert!(prompts[1].contains(&format!("the statement is labelled {}, not the requested", opposite.to_lowercase())));
+    assert_eq!(varied.format, QuestionFormat::OpenEnded, "the original is kept");
+    assert_eq!(varied.prompts, c.prompts);
+    expect![[r#"no `label` in a true/false rewrite"#]].assert_eq(&varied.variation.unwrap().skipped.unwrap());
+}
+
+#[test]
+fn lettered_options_are_read_from_lines_or_inline() {
+    let check = |text: &str, expect: expect_test::Expect| {
+        let options: Vec<String> = options_in(text).iter().map(|(l, o)| format!("{l}={o}")).collect();
+        expect.assert_eq(&options.join(" | "));
+    };
+    check("Q?\nA) Lyon\nB) Paris\n\nAnswer.", expect![[r#"A=Lyon | B=Paris"#]]);
+    check("Q?\n(A) Lyon\n(B) Paris", expect![[r#"A=Lyon | B=Paris"#]]);
+    check(
+        "Article: vitamin A. is good.\nQuestion: q\nA. one\nB. two\nC. three",
+        expect![[r#"A=one | B=two | C=three"#]],
+    );
+    check("Q? A) x B) y C) z D) w", expect![[r#"A=x | B=y | C=z | D=w"#]]);
+    check("What is 2+2? Plan A) is fine.", expect![[""]]);
+    check("No options here.", expect![[""]]);
 }
