@@ -290,3 +290,25 @@ fn a_torn_last_line_is_repaired_on_resume_and_the_run_finishes() {
     assert_eq!((repairs[0]["line"].as_u64(), repairs[0]["bytes"].as_u64()), (Some(4), Some(39)), "{repairs}");
     assert_eq!(repairs[0]["action"], "truncated");
 }
+
+#[test]
+fn the_manifest_records_the_version_and_commit_that_trustgen_version_prints() {
+    let server = TestServer::spawn(ServerConfig::default()).unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().canonicalize().unwrap();
+    project(&dir, server.base_url());
+    let run_dir = first_run(&dir);
+
+    let (code, stdout, stderr) = run(trustgen().arg("--version"));
+    assert_eq!(code, 0, "{stderr}");
+    let printed = stdout.trim().strip_prefix("trustgen ").unwrap_or_else(|| panic!("`--version` printed `{stdout}`"));
+    let recorded = manifest(&run_dir);
+    let version = recorded["trustgen_version"].as_str().unwrap();
+    let commit = recorded["trustgen_commit"].as_str().unwrap_or_else(|| panic!("no trustgen_commit in {recorded}"));
+    assert_eq!(format!("{version} ({commit})"), printed, "the manifest and `trustgen --version` disagree");
+    // The reports show it where they show the version.
+    let html = std::fs::read_to_string(run_dir.join("report.html")).unwrap();
+    assert!(html.contains(printed), "report.html does not show `{printed}`");
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(run_dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["runs"][0]["trustgen_commit"], commit);
+}

@@ -57,6 +57,8 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
         dry_run: args.dry_run,
         observer: progress.as_ref().map(Progress::observer),
         cache,
+        trustgen_version: env!("CARGO_PKG_VERSION").to_string(),
+        trustgen_commit: Some(env!("TRUSTGEN_COMMIT").to_string()),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
     let outcome = runtime.block_on(trustgen_engine::run(request));

@@ -59,6 +59,10 @@ pub struct RunRequest {
     pub observer: Option<Arc<dyn Observer>>,
     /// The request cache.
     pub cache: CacheChoice,
+    /// The version of the program that runs (the manifest's `trustgen_version`), e.g. `0.1.0`.
+    pub trustgen_version: String,
+    /// The git commit that program was built from (the manifest's `trustgen_commit`), if known.
+    pub trustgen_commit: Option<String>,
 }
 
 /// What a run produced.
@@ -205,7 +209,18 @@ fn prepare(suite: &Suite, registry: &Registry) -> Result<(Plan, Vec<ModelSpec>),
 
 /// Runs a suite to the end (or resumes one).
 pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
-    let RunRequest { suite, registry, resume, allow_changed_data, dry_run, observer, cache } = request;
+    let RunRequest {
+        suite,
+        registry,
+        resume,
+        allow_changed_data,
+        dry_run,
+        observer,
+        cache,
+        trustgen_version,
+        trustgen_commit,
+    } = request;
+    let build = Build { version: trustgen_version, commit: trustgen_commit };
     // On resume: the manifest of the run so far, and where its data was.
     let previous = match &resume {
         Some(dir) if !dry_run => {
@@ -221,7 +236,7 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
     // the caller accepts it, and then it is recorded.
     let mut accepted = Vec::new();
     if let (Some(dir), Some(previous)) = (&resume, &previous) {
-        let now = base_manifest(&suite, &plan, &specs, previous.run_id.clone());
+        let now = base_manifest(&suite, &plan, &specs, &build, previous.run_id.clone());
         let changes = previous.input_changes(&now);
         if !changes.is_empty() && !allow_changed_data {
             return Err(EngineError::ChangedInputs { dir: dir.clone(), changes });
@@ -274,14 +289,14 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
 
     // The run directory: new, or the interrupted one.
     let (store, done, mut manifest) = if dry_run {
-        (None, Resume::default(), base_manifest(&suite, &plan, &specs, String::new()))
+        (None, Resume::default(), base_manifest(&suite, &plan, &specs, &build, String::new()))
     } else if let (Some(dir), Some(previous)) = (&resume, previous) {
         if previous.status == RunStatus::Finished {
             tracing::info!("{} already finished; nothing is sent again and its metrics are recomputed", dir.display());
         }
         let done = Resume::read(dir)?;
         let store = RunDir::open(dir)?;
-        let mut manifest = base_manifest(&suite, &plan, &specs, previous.run_id.clone());
+        let mut manifest = base_manifest(&suite, &plan, &specs, &build, previous.run_id.clone());
         manifest.started_at = previous.started_at;
         manifest.accepted_changes = previous.accepted_changes;
         manifest.accepted_changes.extend(accepted);
@@ -293,7 +308,7 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
         let dir = new_run_dir(&suite.file.run.output_dir, &name);
         let store = RunDir::create(&dir)?;
         let run_id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        (Some(Arc::new(store)), Resume::default(), base_manifest(&suite, &plan, &specs, run_id))
+        (Some(Arc::new(store)), Resume::default(), base_manifest(&suite, &plan, &specs, &build, run_id))
     };
     if let Some(store) = &store {
         store.write_manifest(&manifest)?;
@@ -434,7 +449,13 @@ fn model_specs(suite: &Suite) -> Result<Vec<ModelSpec>, EngineError> {
     Ok(specs)
 }
 
-fn base_manifest(suite: &Suite, plan: &Plan, specs: &[ModelSpec], run_id: String) -> RunManifest {
+/// The program that runs, as recorded in the manifest.
+struct Build {
+    version: String,
+    commit: Option<String>,
+}
+
+fn base_manifest(suite: &Suite, plan: &Plan, specs: &[ModelSpec], build: &Build, run_id: String) -> RunManifest {
     let models = specs
         .iter()
         .map(|spec| {
@@ -483,7 +504,8 @@ fn base_manifest(suite: &Suite, plan: &Plan, specs: &[ModelSpec], run_id: String
     RunManifest {
         run_id,
         name: suite.file.run.name.clone().unwrap_or_else(|| "run".into()),
-        trustgen_version: env!("CARGO_PKG_VERSION").to_string(),
+        trustgen_version: build.version.clone(),
+        trustgen_commit: build.commit.clone(),
         plugin_api_version: trustgen_plugin_api::API_VERSION.to_string(),
         suite: SuiteRecord {
             path: absolute(&suite.path).display().to_string(),

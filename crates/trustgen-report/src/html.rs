@@ -860,7 +860,10 @@ pub fn render_html(report: &Report, runs: &[RunData], options: &HtmlOptions) -> 
             seed: r.seed,
             suite: r.suite_path.clone(),
             suite_sha: r.suite_sha256.get(..16).unwrap_or(&r.suite_sha256).to_owned(),
-            version: r.trustgen_version.clone(),
+            version: match &r.trustgen_commit {
+                Some(commit) => format!("{} ({commit})", r.trustgen_version),
+                None => r.trustgen_version.clone(),
+            },
             started: r.started_at.clone(),
             finished: r.finished_at.clone().unwrap_or_else(|| "—".into()),
             status: format!("{:?}", r.status).to_lowercase(),

@@ -125,6 +125,9 @@ pub struct RunSummary {
     pub suite_sha256: String,
     /// trustgen version that ran it.
     pub trustgen_version: String,
+    /// The git commit that trustgen was built from (none for runs that did not record it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trustgen_commit: Option<String>,
     /// Start time.
     pub started_at: String,
     /// End time.
@@ -165,6 +168,7 @@ pub fn build_report(runs: &[RunData], options: &ReportOptions) -> Result<Report,
                 suite_path: m.suite.path.clone(),
                 suite_sha256: m.suite.sha256.clone(),
                 trustgen_version: m.trustgen_version.clone(),
+                trustgen_commit: m.trustgen_commit.clone(),
                 started_at: m.started_at.clone(),
                 finished_at: m.finished_at.clone(),
                 status: m.status,

@@ -16,8 +16,13 @@ pub struct RunManifest {
     pub run_id: String,
     /// The suite's `[run] name`.
     pub name: String,
-    /// trustgen's version.
+    /// trustgen's version: that of the program that ran it (`trustgen --version`).
     pub trustgen_version: String,
+    /// The git commit that program was built from, as `trustgen --version` shows it
+    /// (`0123456789`, `0123456789-dirty` or `commit unknown`); none in manifests older than
+    /// this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trustgen_commit: Option<String>,
     /// The plugin API version of this trustgen.
     pub plugin_api_version: String,
     /// The suite file.
@@ -63,6 +68,15 @@ impl RunManifest {
     /// The target model's display name (`provider/model`).
     pub fn target_name(&self) -> String {
         self.models.get("target").map(|m| format!("{}/{}", m.provider, m.model)).unwrap_or_else(|| "unknown".into())
+    }
+
+    /// The version and commit of the trustgen that ran it, as `trustgen --version` shows them
+    /// (`0.1.0 (0123456789)`); the version alone for a manifest without a commit.
+    pub fn trustgen_build(&self) -> String {
+        match &self.trustgen_commit {
+            Some(commit) => format!("{} ({commit})", self.trustgen_version),
+            None => self.trustgen_version.clone(),
+        }
     }
 
     /// How the inputs recorded in `now` (the manifest a resume would write)
