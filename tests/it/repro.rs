@@ -58,11 +58,16 @@ fn params(value: &serde_json::Value) -> Option<&serde_json::Value> {
 
 /// (sampling parameters, reply) of every target request, sorted.
 fn target_requests(run: &Path) -> Vec<(serde_json::Value, serde_json::Value)> {
+    requests_of(run, "target")
+}
+
+/// (sampling parameters, reply) of every request of `role`, sorted.
+fn requests_of(run: &Path, role: &str) -> Vec<(serde_json::Value, serde_json::Value)> {
     let text = std::fs::read_to_string(run.join("requests.jsonl")).unwrap();
     let mut found: Vec<(serde_json::Value, serde_json::Value)> = text
         .lines()
         .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
-        .filter(|record| record["request"]["role"] == "target")
+        .filter(|record| record["request"]["role"] == role)
         .map(|record| (params(&record["request"]).cloned().unwrap_or_default(), record["reply"].clone()))
         .collect();
     found.sort_by_key(|(params, reply)| format!("{params}{reply}"));
@@ -105,4 +110,33 @@ fn two_no_cache_runs_send_the_same_sampling_parameters_and_get_the_same_outputs(
         serde_json::from_str(&std::fs::read_to_string(first.join("manifest.json")).unwrap()).unwrap();
     let recorded = manifest.to_string();
     assert!(recorded.contains("\"temperature\":0.0"), "the manifest records the temperature: {recorded}");
+}
+
+/// The contextual variator's generator requests get the same treatment as the target's: their
+/// temperature (0.7, the variator's own) and a seed derived from the run seed are sent and recorded,
+/// so a generator that samples gives the same rewrites in two runs without the cache.
+#[test]
+fn generator_requests_of_the_variator_send_and_record_a_temperature_and_a_derived_seed() {
+    let server = TestServer::spawn(ServerConfig::default().with_default_temperature(0.8)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("suite.toml");
+    let text = suite_text(dir.path(), server.base_url()).replace(
+        "[[dimension]]",
+        &format!(
+            "[models.generator]\nprovider = \"openai\"\nmodel = \"generator-model\"\nbase_url = \"{}/v1\"\n\n[[dimension]]",
+            server.base_url()
+        ),
+    ) + "variations = [\"paraphrase\"]\n";
+    std::fs::write(&suite, text).unwrap();
+
+    let first = one_run(dir.path(), &suite, "runs-1");
+    let second = one_run(dir.path(), &suite, "runs-2");
+
+    let requests = requests_of(&first, "generator");
+    assert!(!requests.is_empty(), "the variator asked the generator");
+    for (params, _) in &requests {
+        assert_eq!(params["temperature"], serde_json::json!(0.7), "the variator's temperature is sent: {params}");
+        assert!(params["seed"].is_u64(), "a seed derived from the run seed is sent: {params}");
+    }
+    assert_eq!(requests, requests_of(&second, "generator"), "the same parameters and replies in both runs");
 }

@@ -70,15 +70,6 @@ impl RunManifest {
         self.models.get("target").map(|m| format!("{}/{}", m.provider, m.model)).unwrap_or_else(|| "unknown".into())
     }
 
-    /// The version and commit of the trustgen that ran it, as `trustgen --version` shows them
-    /// (`0.1.0 (0123456789)`); the version alone for a manifest without a commit.
-    pub fn trustgen_build(&self) -> String {
-        match &self.trustgen_commit {
-            Some(commit) => format!("{} ({commit})", self.trustgen_version),
-            None => self.trustgen_version.clone(),
-        }
-    }
-
     /// How the inputs recorded in `now` (the manifest a resume would write)
     /// differ from this one's: the suite text, each plugin's version, each
     /// data file's hash. A resume refuses to mix them unless told to.
