@@ -253,13 +253,18 @@ impl RoleClient {
 
     /// The parameters a request is sent with: its own, then the suite's, then (for a provider that
     /// takes a sampling seed, when neither sets one) a seed derived from the run seed and the
-    /// request's content, so it does not depend on the order requests are made in.
+    /// request's content, so it does not depend on the order requests are made in. A seed a plugin
+    /// or the suite set is reduced below 2^31 ([`SEED_RANGE`]) for such a provider, here, so the
+    /// run directory records the seed as sent.
     fn merged(&self, request: &ModelRequest) -> GenParams {
         match &request.kind {
             RequestKind::Chat(chat) => {
                 let params = merge_params(&chat.params, &self.spec.defaults);
-                if params.seed.is_some() || !takes_seed(self.spec.provider) {
+                if !takes_seed(self.spec.provider) {
                     return params;
+                }
+                if let Some(seed) = params.seed {
+                    return params.with_seed(seed % SEED_RANGE);
                 }
                 // The model and what is asked, not the endpoint: the same suite against the same
                 // model on another host or port sends the same seeds.
@@ -926,6 +931,10 @@ fn takes_seed(provider: ProviderKind) -> bool {
     matches!(provider, ProviderKind::OpenAi | ProviderKind::Azure | ProviderKind::Gemini)
 }
 
+/// Sampling seeds sent to a provider are below this: llama.cpp's seed is 32-bit and Gemini's a
+/// signed int32, so a builder's 64-bit seed (its run seed, say) would be refused or wrapped.
+pub(crate) const SEED_RANGE: u64 = 1 << 31;
+
 /// The sampling seed of one request: the first bytes of SHA-256(run seed, the request's content:
 /// its model, messages and merged parameters without a seed, as JSON; never its endpoint),
 /// kept below 2^31 so every provider takes it (llama.cpp's seed is 32-bit, Gemini's a signed int32).
@@ -938,5 +947,5 @@ pub fn derive_seed(run_seed: u64, content: &str) -> u64 {
     let digest = hasher.finalize();
     let mut bytes = [0; 8];
     bytes.copy_from_slice(&digest[..8]);
-    u64::from_le_bytes(bytes) & 0x7fff_ffff
+    u64::from_le_bytes(bytes) % SEED_RANGE
 }

@@ -264,3 +264,20 @@ async fn key_and_info_describe_the_configured_roles() {
     "#]]
     .assert_debug_eq(&(clients.info(ModelRole::Judge), clients.info(ModelRole::Embedder)));
 }
+
+#[test]
+fn a_builder_seed_beyond_32_bits_is_sent_reduced_and_recorded_as_sent() {
+    let server: TestServer = server(vec![]);
+    let seeds = |provider| {
+        let clients = clients(vec![spec(&server, provider, "m")], ClientOptions::default());
+        let asked =
+            ModelRequest::user(ModelRole::Target, "q").with_params(GenParams::new().with_seed(Some(u64::MAX - 6)));
+        let RequestKind::Chat(chat) = clients.prepared(&asked).kind else { panic!("not a chat request") };
+        chat.params.seed
+    };
+    // (2^64 - 7) mod 2^31 = 2^31 - 7: in range for llama.cpp and Gemini, and what requests.jsonl records.
+    assert_eq!(seeds(ProviderKind::OpenAi), Some((1 << 31) - 7));
+    assert_eq!(seeds(ProviderKind::Gemini), Some((1 << 31) - 7));
+    // Anthropic takes no seed: the request's own passes through untouched (and is not sent).
+    assert_eq!(seeds(ProviderKind::Anthropic), Some(u64::MAX - 6));
+}
