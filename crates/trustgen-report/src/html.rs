@@ -750,6 +750,7 @@ struct CompRow {
     p_adj: String,
     outcome: String,
     significant: bool,
+    judges_differ: String,
 }
 
 struct CompPair {
@@ -957,6 +958,7 @@ pub fn render_html(report: &Report, runs: &[RunData], options: &HtmlOptions) -> 
                     p_adj: t.p_adjusted.map(|p| format!("{p:.2e}")).unwrap_or_else(|| "—".into()),
                     outcome: t.outcome.describe(&pair.a_target, &pair.b_target),
                     significant: t.outcome.significant() && t.outcome != Outcome::NotTested,
+                    judges_differ: t.judges_differ.clone().unwrap_or_default(),
                 })
                 .collect(),
         })

@@ -328,13 +328,30 @@ pub fn render_markdown(report: &Report) -> String {
             md(&c.correction),
             c.alpha
         );
+        for pair in &c.pairs {
+            for t in &pair.tasks {
+                if let Some(judges) = &t.judges_differ {
+                    let _ = writeln!(
+                        out,
+                        "- ⚠ **judges differ** for {}/{} ({} vs {}, compared with --allow-different-judges): {}; \
+                         a difference may be the judges', not the models'",
+                        md(&t.dimension),
+                        md(&t.task),
+                        md(&pair.a_target),
+                        md(&pair.b_target),
+                        md(judges)
+                    );
+                }
+            }
+        }
         let mut any = false;
         for pair in &c.pairs {
             for t in pair.tasks.iter().filter(|t| t.outcome.significant()) {
                 any = true;
                 let _ = writeln!(
                     out,
-                    "- {}/{}: **{}** ({:.3} vs {:.3} on {} paired cases; {}; adjusted p = {:.2e})",
+                    "- {}{}/{}: **{}** ({:.3} vs {:.3} on {} paired cases; {}; adjusted p = {:.2e})",
+                    if t.judges_differ.is_some() { "⚠ judges differ: " } else { "" },
                     md(&t.dimension),
                     md(&t.task),
                     md(&t.outcome.describe(&pair.a_target, &pair.b_target)),
