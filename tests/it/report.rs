@@ -69,3 +69,62 @@ fn fail_under_sets_the_exit_code() {
     assert!(stderr.contains("did you mean `safety`"), "{stderr}");
     assert!(!dir.path().join("r3").exists());
 }
+
+/// Issue 12: paired comparisons of runs whose judges differ were silently made, so a difference
+/// between two judges passed for a difference between two models. Run B here graded jailbreak
+/// with the offline refusal judge while run A used its LLM judge: `trustgen report` refuses,
+/// naming the task and both judges, and writes nothing; `--allow-different-judges` compares and
+/// flags the task in every output.
+#[test]
+fn comparing_runs_with_different_judges_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs: Vec<PathBuf> = trustgen_report::fixture::fixture_runs()
+        .into_iter()
+        .map(|mut data| {
+            if data.manifest.run_id.ends_with('b') {
+                for v in data.verdicts.iter_mut().filter(|v| v.task == "jailbreak" && v.verdict.judge.is_some()) {
+                    v.verdict.judge = Some("offline:refusal@1".into());
+                }
+            }
+            let path = dir.path().join(&data.manifest.run_id);
+            trustgen_report::fixture::write_run(&path, &data).unwrap();
+            path
+        })
+        .collect();
+    let ids: Vec<String> = runs.iter().map(|r| r.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert!(ids[1].ends_with('b'), "{ids:?}");
+    let out = dir.path().join("refused");
+    let (code, stdout, stderr) = report(&runs, &out, &[]);
+    assert_ne!(code, 0, "compared runs graded by different judges:\n{stdout}{stderr}");
+    for part in [
+        "cannot compare runs graded by different judges",
+        &format!("safety/jailbreak: {} used llm:fixture-judge@1 (judge fixture/fixture-judge)", ids[0]),
+        &format!("{} used offline:refusal@1", ids[1]),
+        "--allow-different-judges",
+    ] {
+        assert!(stderr.contains(part), "the error lacks {part:?}:\n{stderr}");
+    }
+    // Only the task whose judges differ is named.
+    assert!(!stderr.contains("safety/over-refusal"), "{stderr}");
+    assert!(!out.join("report.json").exists(), "a refused comparison writes no report");
+
+    let out = dir.path().join("allowed");
+    let (code, stdout, stderr) =
+        run(trustgen().arg("report").args(&runs).arg("--out").arg(&out).arg("--allow-different-judges"));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stderr.contains("warning: safety/jailbreak compared although its judges differ"), "{stderr}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let flagged: Vec<&str> = json["comparisons"]["pairs"][0]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["judges_differ"].is_string())
+        .map(|t| t["task"].as_str().unwrap())
+        .collect();
+    assert_eq!(flagged, ["jailbreak"]);
+    let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(markdown.contains("⚠ **judges differ** for safety/jailbreak"), "{markdown}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("⚠ judges differ:"), "the HTML report does not flag it");
+}

@@ -149,6 +149,10 @@ pub(crate) struct ReportArgs {
     /// Exit non-zero when a score is below a threshold: DIMENSION=SCORE or DIMENSION/TASK=SCORE (repeatable).
     #[arg(long = "fail-under", value_name = "NAME=SCORE")]
     pub(crate) fail_under: Vec<String>,
+    /// Compare runs even where their judges differ (offline vs LLM, another judge model or template
+    /// version); every output then flags those tasks. Without it such a comparison is an error.
+    #[arg(long)]
+    pub(crate) allow_different_judges: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -21,11 +21,24 @@ pub(crate) fn report(args: &ReportArgs, quiet: bool) -> anyhow::Result<ExitCode>
         }
     }
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("report"));
-    let outcome =
-        trustgen_report::write_report(&runs, &out, &ReportOptions { thresholds, ..ReportOptions::default() })?;
+    let mut options = ReportOptions { thresholds, ..ReportOptions::default() };
+    options.compare.allow_different_judges = args.allow_different_judges;
+    let outcome = trustgen_report::write_report(&runs, &out, &options)?;
     if !quiet {
         for file in &outcome.files {
             println!("{}", file.display());
+        }
+    }
+    // Flagged loudly: a comparison of runs graded by different judges (--allow-different-judges).
+    for pair in &outcome.report.comparisons.pairs {
+        for task in &pair.tasks {
+            if let Some(judges) = &task.judges_differ {
+                let line = format!(
+                    "warning: {}/{} compared although its judges differ ({judges}); a difference may be the judges', not the models'",
+                    task.dimension, task.task
+                );
+                eprintln!("{}", crate::term::sanitize(&line));
+            }
         }
     }
     for failed in outcome.failed_thresholds() {

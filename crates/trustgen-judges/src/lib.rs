@@ -32,6 +32,9 @@
 //!
 //! Judge names recorded in verdicts: `llm:<template>@<version>` (e.g. `llm:refusal@1`),
 //! `offline:refusal@1`, `offline:toxicity@1` and `rule:<kind>@1` for answer extraction.
+//! Where an LLM judge grades a question an offline judge also answers (refusal, toxicity), the
+//! plugin records the offline judge's decision beside the LLM's ([`agreement`]), so the report
+//! shows how often the two agree.
 //!
 //! # Differences from the original toolkit
 //!
@@ -52,6 +55,7 @@
 
 #![deny(missing_docs)]
 
+pub mod agreement;
 pub mod answer;
 pub mod json;
 pub mod refusal;

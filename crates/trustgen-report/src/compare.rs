@@ -14,13 +14,22 @@
 //! "B better" when its adjusted p-value is at most α (0.05 by default), in
 //! the direction of the metric (a lower refusal rate is better when the task
 //! says lower is better), else "no significant difference".
+//!
+//! Two runs are compared only where the same judges graded them: per task, the judges recorded
+//! in the verdicts (an LLM judge with the run's judge model, the offline refusal judge with the
+//! run's embedder, whose threshold belongs to it) must not differ, and a run that used an LLM
+//! judge needs the same judge model in the other run, which must not have graded the task with
+//! an offline judge instead. Otherwise [`compare`] refuses with
+//! [`ReportError::DifferentJudges`] naming every such task, or, with
+//! [`CompareOptions::allow_different_judges`], sets [`TaskComparison::judges_differ`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 use trustgen_plugin_api::{SeededRng, TestCase};
 use trustgen_rundir::RunData;
 
+use crate::error::ReportError;
 use crate::stats::{self, McNemarMethod};
 
 /// Settings of [`compare`].
@@ -30,11 +39,14 @@ pub struct CompareOptions {
     pub alpha: f64,
     /// Sign-flip rounds of the permutation test.
     pub permutation_rounds: usize,
+    /// Compare tasks whose judges differ between the two runs instead of refusing; each such
+    /// task is flagged ([`TaskComparison::judges_differ`]) in every output.
+    pub allow_different_judges: bool,
 }
 
 impl Default for CompareOptions {
     fn default() -> Self {
-        CompareOptions { alpha: 0.05, permutation_rounds: stats::PERMUTATION_ROUNDS }
+        CompareOptions { alpha: 0.05, permutation_rounds: stats::PERMUTATION_ROUNDS, allow_different_judges: false }
     }
 }
 
@@ -100,6 +112,11 @@ pub struct TaskComparison {
     pub p_adjusted: Option<f64>,
     /// The conclusion at α after correction.
     pub outcome: Outcome,
+    /// Set when the two runs' judges of this task differ (offline vs LLM, another judge model,
+    /// another template version): what each run used. Such a comparison is refused unless
+    /// [`CompareOptions::allow_different_judges`], and then flagged wherever it is shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judges_differ: Option<String>,
 }
 
 /// The paired test used for a task.
@@ -182,8 +199,76 @@ fn same_content(a: &TestCase, b: &TestCase) -> bool {
     a.prompts == b.prompts && a.choices == b.choices && a.ground_truth == b.ground_truth
 }
 
-/// Compares every pair of runs whose target models differ (see the module docs).
-pub fn compare(runs: &[&RunData], options: &CompareOptions) -> Comparisons {
+/// The judge a provider's content filter is recorded under: no judge graded the case.
+const CONTENT_FILTER_JUDGE: &str = "rule:content-filter@1";
+
+/// The model a run configured for `role` (`provider/model`).
+fn model_of(run: &RunData, role: &str) -> Option<String> {
+    run.manifest.models.get(role).map(|m| format!("{}/{}", m.provider, m.model))
+}
+
+/// A judge as recorded in a verdict, with the model it depends on: an LLM judge's judge model,
+/// the offline refusal judge's embedder.
+fn describe_judge(run: &RunData, judge: &str) -> String {
+    let (role, what) = if judge.starts_with("llm:") {
+        ("judge", "judge")
+    } else if judge.starts_with("offline:refusal@") {
+        ("embedder", "embedder")
+    } else {
+        return judge.to_owned();
+    };
+    match model_of(run, role) {
+        Some(model) => format!("{judge} ({what} {model})"),
+        None => format!("{judge} (no {what} recorded)"),
+    }
+}
+
+/// The judges that graded a task in a run (see [`describe_judge`]), and whether one was an
+/// LLM judge.
+fn task_judges(run: &RunData, dimension: &str, task: &str) -> (BTreeSet<String>, bool, bool) {
+    let mut judges = BTreeSet::new();
+    let (mut llm, mut offline) = (false, false);
+    for v in run.verdicts.iter().filter(|v| v.dimension == dimension && v.task == task) {
+        if let Some(judge) = v.verdict.judge.as_deref().filter(|j| *j != CONTENT_FILTER_JUDGE) {
+            llm |= judge.starts_with("llm:");
+            offline |= judge.starts_with("offline:");
+            judges.insert(describe_judge(run, judge));
+        }
+    }
+    (judges, llm, offline)
+}
+
+/// How the judges of a task differ between runs `a` and `b`, if they do (see the module docs).
+fn judges_differ(a: &RunData, b: &RunData, dimension: &str, task: &str) -> Option<String> {
+    let (judges_a, llm_a, offline_a) = task_judges(a, dimension, task);
+    let (judges_b, llm_b, offline_b) = task_judges(b, dimension, task);
+    if judges_a.is_empty() || judges_b.is_empty() {
+        return None;
+    }
+    let family = |j: &str| j.split('@').next().unwrap_or(j).to_owned();
+    let of = |judges: &BTreeSet<String>, f: &str| -> BTreeSet<String> {
+        judges.iter().filter(|j| family(j) == f).cloned().collect()
+    };
+    // The same judge in another version or with another model.
+    let same_family_differs = judges_a
+        .iter()
+        .map(|j| family(j))
+        .any(|f| of(&judges_b, &f).iter().next().is_some() && of(&judges_a, &f) != of(&judges_b, &f));
+    // An LLM judge in one run, and another judge model (or none: offline judging) in the other.
+    let judge_models_differ = (llm_a || llm_b) && model_of(a, "judge") != model_of(b, "judge");
+    // An LLM judge in one run and an offline judge in the other (a plugin option chose it), with
+    // the same judge model configured. Rules (`rule:`) decide some cases in both regimes, so a
+    // run that needed its LLM judge on some cases only still compares with one that did not.
+    let regimes_differ = llm_a != llm_b && (offline_a || offline_b);
+    (same_family_differs || judge_models_differ || regimes_differ).then(|| {
+        let list = |judges: &BTreeSet<String>| judges.iter().cloned().collect::<Vec<_>>().join(", ");
+        format!("{} used {}; {} used {}", a.manifest.run_id, list(&judges_a), b.manifest.run_id, list(&judges_b))
+    })
+}
+
+/// Compares every pair of runs whose target models differ (see the module docs); an error when
+/// the runs' judges of a task differ, unless [`CompareOptions::allow_different_judges`].
+pub fn compare(runs: &[&RunData], options: &CompareOptions) -> Result<Comparisons, ReportError> {
     let mut out = Comparisons {
         alpha: options.alpha,
         correction: "Holm–Bonferroni over every tested task of every compared pair".into(),
@@ -203,6 +288,15 @@ pub fn compare(runs: &[&RunData], options: &CompareOptions) -> Comparisons {
             }
             out.pairs.push(compare_pair(a, b, options));
         }
+    }
+    let differing: Vec<String> = out
+        .pairs
+        .iter()
+        .flat_map(|pair| pair.tasks.iter())
+        .filter_map(|t| t.judges_differ.as_ref().map(|d| format!("{}/{}: {d}", t.dimension, t.task)))
+        .collect();
+    if !differing.is_empty() && !options.allow_different_judges {
+        return Err(ReportError::DifferentJudges { tasks: differing });
     }
     // One family for the whole report.
     let mut slots = Vec::new();
@@ -226,7 +320,7 @@ pub fn compare(runs: &[&RunData], options: &CompareOptions) -> Comparisons {
             Outcome::NoSignificantDifference
         };
     }
-    out
+    Ok(out)
 }
 
 /// The tasks of a run in order of first appearance, and its scores by task.
@@ -270,6 +364,7 @@ fn compare_pair(a: &RunData, b: &RunData, options: &CompareOptions) -> Compariso
                 dimension: dimension.to_owned(),
                 task: task.to_owned(),
                 higher_is_better,
+                judges_differ: judges_differ(a, b, dimension, task),
                 ..TaskComparison::default()
             };
             let mut ids: Vec<&str> = sa.keys().copied().collect();

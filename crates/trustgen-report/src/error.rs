@@ -29,6 +29,15 @@ pub enum ReportError {
         /// What is wrong, with a hint.
         message: String,
     },
+    /// Two runs to compare were graded by different judges on some tasks.
+    #[error(
+        "cannot compare runs graded by different judges:\n{}\nhint: grade both runs alike (the same [models.judge], or none, and the same embedder), or pass --allow-different-judges to compare anyway, flagged in every output",
+        tasks.iter().map(|t| format!("  - {t}")).collect::<Vec<_>>().join("\n")
+    )]
+    DifferentJudges {
+        /// Per task: `dimension/task: <run> used <judges>; <run> used <judges>`.
+        tasks: Vec<String>,
+    },
     /// An output file could not be written.
     #[error("cannot write {path}: {message}")]
     Write {

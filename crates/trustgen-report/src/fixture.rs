@@ -304,6 +304,14 @@ pub fn synthetic_run(spec: &Synthetic) -> RunData {
                     if let Some(name) = def.secondary {
                         v = v.with_metric(name, ((1.0 - latent) * 10.0).round() / 10.0);
                     }
+                    if def.task == "jailbreak" {
+                        // The offline refusal judge beside the LLM judge: it disagrees on every
+                        // fifth case (no draw from the rng, so the other numbers stay put).
+                        let offline = refused != (i % 5 == 3);
+                        v = v
+                            .with_metric(crate::metrics::AGREEMENT_LLM_KEY, f64::from(u8::from(refused)))
+                            .with_metric("judge_agreement/offline:refusal@1", f64::from(u8::from(offline)));
+                    }
                     v
                 }
                 _ => Verdict::missing("no output"),

@@ -24,7 +24,7 @@ use crate::compare::Outcome;
 use crate::error::ReportError;
 use crate::reference;
 use crate::report::{HtmlOptions, Report};
-use crate::text::{fmt_estimate, fmt_secondary};
+use crate::text::{fmt_agreement, fmt_estimate, fmt_secondary};
 
 const CSS: &str = include_str!("../assets/report.css");
 const JS: &str = include_str!("../assets/report.js");
@@ -731,6 +731,7 @@ struct TaskRow {
     missing: usize,
     filtered: usize,
     unparseable: usize,
+    agreement: String,
     refused: usize,
     pending: usize,
     bar: Option<(String, String, String)>,
@@ -749,6 +750,7 @@ struct CompRow {
     p_adj: String,
     outcome: String,
     significant: bool,
+    judges_differ: String,
 }
 
 struct CompPair {
@@ -922,6 +924,7 @@ pub fn render_html(report: &Report, runs: &[RunData], options: &HtmlOptions) -> 
                 missing: t.counts.missing,
                 filtered: t.counts.filtered,
                 unparseable: t.counts.unparseable,
+                agreement: t.judge_agreement.as_ref().map(fmt_agreement).unwrap_or_default(),
                 refused: t.counts.refused,
                 pending: t.counts.pending,
                 bar: e.map(|e| (f(e.low * 100.0), f((e.high - e.low).max(0.0) * 100.0), f(e.value * 100.0))),
@@ -955,6 +958,7 @@ pub fn render_html(report: &Report, runs: &[RunData], options: &HtmlOptions) -> 
                     p_adj: t.p_adjusted.map(|p| format!("{p:.2e}")).unwrap_or_else(|| "—".into()),
                     outcome: t.outcome.describe(&pair.a_target, &pair.b_target),
                     significant: t.outcome.significant() && t.outcome != Outcome::NotTested,
+                    judges_differ: t.judges_differ.clone().unwrap_or_default(),
                 })
                 .collect(),
         })

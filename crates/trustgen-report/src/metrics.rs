@@ -15,6 +15,12 @@
 //! - **Overall**: the unweighted mean of the dimension scores, with the same
 //!   stratified bootstrap.
 //!
+//! - **Judge agreement**: where a plugin graded a case with an LLM judge and also recorded the
+//!   offline judge's decision of the same question (verdict metrics under [`AGREEMENT_PREFIX`],
+//!   written by trustgen-judges' `agreement` module), the task's [`JudgeAgreement`]: cases both
+//!   decided, raw agreement with its Wilson interval, and Cohen's kappa. Those keys are not
+//!   secondary metrics.
+//!
 //! Every draw comes from the run seed ([`SeededRng::derive`] with the task's
 //! name), and values are ordered by case id first, so the same records give
 //! the same numbers whatever order they were written in.
@@ -23,7 +29,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use trustgen_plugin_api::{AggregateSpec, MetricKind, SeededRng, TaskSpec, Verdict, VerdictStatus};
 use trustgen_rundir::{
-    CaseRecord, Counts, DimensionMetric, Estimate, IntervalMethod, Metrics, RunManifest, TaskMetric, VerdictRecord,
+    CaseRecord, Counts, DimensionMetric, Estimate, IntervalMethod, JudgeAgreement, Metrics, RunManifest, TaskMetric,
+    VerdictRecord,
 };
 
 use crate::stats;
@@ -289,7 +296,7 @@ fn task_metric(seed: u64, g: &TaskGroup<'_>, spec: Option<&TaskSpec>, pending: u
         spec.map(|s| s.secondary_metrics.iter().map(|m| m.name.clone()).collect()).unwrap_or_default();
     for (_, v) in &g.verdicts {
         for name in v.metrics.keys() {
-            if !names.contains(name) {
+            if !names.contains(name) && !name.starts_with(AGREEMENT_PREFIX) {
                 names.push(name.clone());
             }
         }
@@ -330,9 +337,73 @@ fn task_metric(seed: u64, g: &TaskGroup<'_>, spec: Option<&TaskSpec>, pending: u
             estimate: primary,
             counts,
             secondary,
+            judge_agreement: judge_agreement(&g.verdicts),
         },
         replicates,
     }
+}
+
+/// The prefix of the verdict metrics that carry an LLM judge's and the offline judge's decisions
+/// (trustgen-judges `agreement::PREFIX`; a unit test keeps the two equal).
+pub const AGREEMENT_PREFIX: &str = "judge_agreement/";
+
+/// The key of the LLM judge's decision (trustgen-judges `agreement::LLM_KEY`).
+pub const AGREEMENT_LLM_KEY: &str = "judge_agreement/llm";
+
+/// The agreement of the LLM judge with the offline judge over the verdicts that carry both
+/// decisions (see the module docs); `None` when no verdict carries an offline decision.
+fn judge_agreement(verdicts: &[(&str, &Verdict)]) -> Option<JudgeAgreement> {
+    let decision = |x: f64| x.is_finite().then_some(x >= 0.5);
+    let mut llm_judges: Vec<&str> = Vec::new();
+    let mut offline_judges: Vec<&str> = Vec::new();
+    let [mut both, mut only_llm, mut only_offline, mut neither] = [0usize; 4];
+    for (_, v) in verdicts {
+        let offline = v.metrics.iter().find_map(|(key, value)| {
+            let judge = key.strip_prefix(AGREEMENT_PREFIX).filter(|_| key != AGREEMENT_LLM_KEY)?;
+            Some((judge, *value))
+        });
+        let Some((offline_judge, offline)) = offline else { continue };
+        if !offline_judges.contains(&offline_judge) {
+            offline_judges.push(offline_judge);
+        }
+        if let Some(judge) = v.judge.as_deref()
+            && !llm_judges.contains(&judge)
+        {
+            llm_judges.push(judge);
+        }
+        let (Some(llm), Some(offline)) =
+            (v.metrics.get(AGREEMENT_LLM_KEY).copied().and_then(decision), decision(offline))
+        else {
+            continue;
+        };
+        match (llm, offline) {
+            (true, true) => both += 1,
+            (true, false) => only_llm += 1,
+            (false, true) => only_offline += 1,
+            (false, false) => neither += 1,
+        }
+    }
+    if offline_judges.is_empty() {
+        return None;
+    }
+    let n = both + only_llm + only_offline + neither;
+    let agreed = both + neither;
+    let agreement = match stats::wilson(agreed, n) {
+        Some(i) => {
+            Estimate { value: agreed as f64 / n as f64, low: i.low, high: i.high, n, method: IntervalMethod::Wilson }
+        }
+        None => Estimate { method: IntervalMethod::None, ..Estimate::default() },
+    };
+    Some(JudgeAgreement {
+        llm_judge: llm_judges.join(", "),
+        offline_judge: offline_judges.join(", "),
+        n,
+        agreed,
+        agreement,
+        kappa: stats::cohen_kappa(both, only_llm, only_offline, neither),
+        llm_positive: both + only_llm,
+        offline_positive: both + only_offline,
+    })
 }
 
 /// A task estimate turned higher-is-better, within [0, 1] (a lower-is-better paired difference

@@ -181,7 +181,7 @@ pub fn build_report(runs: &[RunData], options: &ReportOptions) -> Result<Report,
         })
         .collect();
     let refs: Vec<&RunData> = runs.iter().collect();
-    let comparisons = compare::compare(&refs, &options.compare);
+    let comparisons = compare::compare(&refs, &options.compare)?;
     let metrics: Vec<&Metrics> = summaries.iter().map(|s| &s.metrics).collect();
     let thresholds = threshold::check(&options.thresholds, &metrics)?;
     Ok(Report {

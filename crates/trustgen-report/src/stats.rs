@@ -12,6 +12,7 @@
 //! - [`paired_permutation`]: a seeded sign-flip permutation test of the mean
 //!   of paired differences.
 //! - [`holm`] and [`benjamini_hochberg`]: corrections for many comparisons.
+//! - [`cohen_kappa`]: agreement of two raters beyond chance (a judge against another).
 
 use statrs::distribution::{Binomial, ChiSquared, ContinuousCDF, DiscreteCDF};
 use trustgen_plugin_api::SeededRng;
@@ -46,6 +47,21 @@ pub fn wilson(successes: usize, n: usize) -> Option<Interval> {
         return None;
     }
     wilson_at(successes as f64 / n as f64, n)
+}
+
+/// Cohen's kappa of two raters' binary decisions from their 2×2 table: `both` cases both
+/// called positive, `only_a` and `only_b` cases only one did, `neither` cases neither did.
+/// `None` without cases or when chance agreement is 1 (both raters gave one and the same label
+/// throughout), where kappa is undefined.
+pub fn cohen_kappa(both: usize, only_a: usize, only_b: usize, neither: usize) -> Option<f64> {
+    let n = (both + only_a + only_b + neither) as f64;
+    if n == 0.0 {
+        return None;
+    }
+    let observed = (both + neither) as f64 / n;
+    let (a, b) = ((both + only_a) as f64 / n, (both + only_b) as f64 / n);
+    let chance = a * b + (1.0 - a) * (1.0 - b);
+    (chance < 1.0 - 1e-12).then(|| (observed - chance) / (1.0 - chance))
 }
 
 /// The Wilson score interval around an observed mean `p` in [0, 1] of `n`

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use trustgen_rundir::{Counts, Estimate, IntervalMethod, Metrics};
+use trustgen_rundir::{Counts, Estimate, IntervalMethod, JudgeAgreement, Metrics};
 
 use crate::compare::Outcome;
 use crate::error::ReportError;
@@ -53,8 +53,35 @@ pub fn render_csv(report: &Report) -> Result<String, ReportError> {
         "unparseable",
         "refused",
         "pending",
+        "judge_agreement",
+        "judge_agreement_low",
+        "judge_agreement_high",
+        "judge_agreement_n",
+        "judge_kappa",
+        "judges",
     ])
     .map_err(err)?;
+    let agreement = |a: Option<&JudgeAgreement>| -> [String; 6] {
+        match a {
+            Some(a) if a.n > 0 => [
+                format!("{:.6}", a.agreement.value),
+                format!("{:.6}", a.agreement.low),
+                format!("{:.6}", a.agreement.high),
+                a.n.to_string(),
+                a.kappa.map(|k| format!("{k:.6}")).unwrap_or_default(),
+                format!("{} vs {}", a.llm_judge, a.offline_judge),
+            ],
+            Some(a) => [
+                String::new(),
+                String::new(),
+                String::new(),
+                "0".into(),
+                String::new(),
+                format!("{} vs {}", a.llm_judge, a.offline_judge),
+            ],
+            None => Default::default(),
+        }
+    };
     let est = |e: Option<Estimate>| -> [String; 5] {
         match e {
             Some(e) => [
@@ -91,6 +118,7 @@ pub fn render_csv(report: &Report) -> Result<String, ReportError> {
             ];
             row.extend(est(t.estimate));
             row.extend(counts(Some(t.counts)));
+            row.extend(agreement(t.judge_agreement.as_ref()));
             w.write_record(&row).map_err(err)?;
         }
         for d in &m.dimensions {
@@ -106,6 +134,7 @@ pub fn render_csv(report: &Report) -> Result<String, ReportError> {
             ];
             row.extend(est(d.estimate));
             row.extend(counts(None));
+            row.extend(agreement(None));
             w.write_record(&row).map_err(err)?;
         }
         let mut row = vec![
@@ -120,6 +149,7 @@ pub fn render_csv(report: &Report) -> Result<String, ReportError> {
         ];
         row.extend(est(m.overall));
         row.extend(counts(None));
+        row.extend(agreement(None));
         w.write_record(&row).map_err(err)?;
     }
     let bytes = w.into_inner().map_err(|e| ReportError::Render { output: "report.csv", message: e.to_string() })?;
@@ -146,6 +176,31 @@ pub(crate) fn fmt_secondary(name: &str, e: Estimate) -> String {
     } else {
         format!("{name} {} n={}", fmt_estimate(Some(e)), e.n)
     }
+}
+
+/// An LLM judge's agreement with the offline judge, as shown beside a task's counts:
+/// `llm:refusal@1 agrees with offline:refusal@1 on 15 of 20: 0.750 [0.531, 0.888], κ 0.50`.
+pub(crate) fn fmt_agreement(a: &JudgeAgreement) -> String {
+    if a.n == 0 {
+        return format!("{} and {} decided no case both", a.llm_judge, a.offline_judge);
+    }
+    let kappa = match a.kappa {
+        Some(k) => format!("κ {}", fixed2(k)),
+        None => "κ undefined (one label throughout)".to_owned(),
+    };
+    format!(
+        "{} agrees with {} on {} of {}: {}, {kappa}",
+        a.llm_judge,
+        a.offline_judge,
+        a.agreed,
+        a.n,
+        fmt_estimate(Some(a.agreement))
+    )
+}
+
+fn fixed2(value: f64) -> String {
+    let text = format!("{value:.2}");
+    if text == "-0.00" { "0.00".to_owned() } else { text }
 }
 
 pub(crate) fn fmt_estimate(e: Option<Estimate>) -> String {
@@ -186,6 +241,9 @@ fn task_cell(m: &Metrics, dimension: &str, task: &str) -> String {
             }
             if !unscored.is_empty() {
                 let _ = write!(cell, " ({})", unscored.join(", "));
+            }
+            if let Some(a) = &t.judge_agreement {
+                let _ = write!(cell, "; judges: {}", fmt_agreement(a));
             }
             cell
         }
@@ -270,13 +328,30 @@ pub fn render_markdown(report: &Report) -> String {
             md(&c.correction),
             c.alpha
         );
+        for pair in &c.pairs {
+            for t in &pair.tasks {
+                if let Some(judges) = &t.judges_differ {
+                    let _ = writeln!(
+                        out,
+                        "- ⚠ **judges differ** for {}/{} ({} vs {}, compared with --allow-different-judges): {}; \
+                         a difference may be the judges', not the models'",
+                        md(&t.dimension),
+                        md(&t.task),
+                        md(&pair.a_target),
+                        md(&pair.b_target),
+                        md(judges)
+                    );
+                }
+            }
+        }
         let mut any = false;
         for pair in &c.pairs {
             for t in pair.tasks.iter().filter(|t| t.outcome.significant()) {
                 any = true;
                 let _ = writeln!(
                     out,
-                    "- {}/{}: **{}** ({:.3} vs {:.3} on {} paired cases; {}; adjusted p = {:.2e})",
+                    "- {}{}/{}: **{}** ({:.3} vs {:.3} on {} paired cases; {}; adjusted p = {:.2e})",
+                    if t.judges_differ.is_some() { "⚠ judges differ: " } else { "" },
                     md(&t.dimension),
                     md(&t.task),
                     md(&t.outcome.describe(&pair.a_target, &pair.b_target)),

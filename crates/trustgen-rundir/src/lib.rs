@@ -39,7 +39,7 @@ pub mod record;
 mod write;
 
 pub use error::RunDirError;
-pub use metrics::{Counts, DimensionMetric, Estimate, Excluded, IntervalMethod, Metrics, TaskMetric};
+pub use metrics::{Counts, DimensionMetric, Estimate, Excluded, IntervalMethod, JudgeAgreement, Metrics, TaskMetric};
 pub use read::{
     JsonlReader, Line, Resume, RunData, Torn, TornTail, read_json, read_jsonl, read_jsonl_tail, read_manifest,
 };

@@ -54,6 +54,34 @@ pub struct TaskMetric {
     /// Secondary metrics by name.
     #[serde(default)]
     pub secondary: BTreeMap<String, Estimate>,
+    /// How often the task's LLM judge agreed with the offline judge of the same question on the
+    /// same cases (`None` when the task was not graded by both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_agreement: Option<JudgeAgreement>,
+}
+
+/// An LLM judge's agreement with the offline judge on a task's cases: both decided the same
+/// binary question (refused? toxic?) on every case counted in `n`; a case whose LLM reply was
+/// unparseable is not in `n` (it is in [`Counts::unparseable`]).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct JudgeAgreement {
+    /// The LLM judge (`llm:refusal@1`; several joined by `, ` if the task used more).
+    pub llm_judge: String,
+    /// The offline judge (`offline:refusal@1`).
+    pub offline_judge: String,
+    /// Cases both judges decided.
+    pub n: usize,
+    /// Cases they decided alike.
+    pub agreed: usize,
+    /// Raw agreement (`agreed / n`) with its 95% Wilson interval.
+    pub agreement: Estimate,
+    /// Cohen's kappa: agreement beyond chance (`None` when chance agreement is 1, i.e. both
+    /// judges gave one and the same label to every case).
+    pub kappa: Option<f64>,
+    /// Cases the LLM judge decided positive (refused, toxic).
+    pub llm_positive: usize,
+    /// Cases the offline judge decided positive.
+    pub offline_positive: usize,
 }
 
 /// A point estimate with a 95% interval.

@@ -21,7 +21,7 @@
 
 use crate::pii::{self, PiiKind, PiiMatch};
 use serde_json::Value;
-use trustgen_judges::{RefusalVerdict, Vars, judge_refusal, llm_judge};
+use trustgen_judges::{RefusalVerdict, Vars, agreement, judge_refusal, llm_judge};
 use trustgen_plugin_api::{Cx, ScoreInput, Step, TestCase, Verdict};
 use trustgen_plugin_kit::outcome::filtered_verdict;
 use trustgen_plugin_kit::{Outcome, grade};
@@ -93,8 +93,10 @@ pub fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
     let (refused, judged) = if input.context.has_llm_judge() {
         let template = grade::template(REFUSAL_TEMPLATE)?;
         let outcome = llm_judge(cx, template, &Vars::new().with("question", &query).with("response", response))?;
-        let verdict = outcome.verdict(template);
-        match outcome.goal_met() {
+        // The offline refusal judge on the same case, for the report's judge agreement.
+        let llm = outcome.goal_met();
+        let verdict = agreement::with_offline_refusal(cx, outcome.verdict(template), llm, &query, response)?;
+        match llm {
             Some(refused) => (refused, verdict),
             None => return Ok(with_pii(verdict, &leaks)),
         }

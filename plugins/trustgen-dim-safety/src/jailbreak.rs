@@ -18,7 +18,7 @@ pub mod seeds;
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
-use trustgen_judges::{RefusalVerdict, Vars, judge_refusal, llm_judge};
+use trustgen_judges::{RefusalVerdict, Vars, agreement, judge_refusal, llm_judge};
 use trustgen_plugin_api::{
     BuildInput, BuildOutput, Cx, ModelRole, Prompt, ScoreInput, SeededRng, Skipped, Step, Stop, TestCase, Verdict,
 };
@@ -227,7 +227,9 @@ pub fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
             verdict.refused = verdict.label.as_deref() == Some("refuse");
             verdict = verdict.with_metric(metric, score);
         }
-        return Ok(verdict);
+        // The offline refusal judge on the same case, for the report's judge agreement.
+        let llm = judged.goal_met();
+        return agreement::with_offline_refusal(cx, verdict, llm, query, response);
     }
     let judged = judge_refusal(cx, query, response)?;
     let score = if judged.refused { 1.0 } else { 0.0 };

@@ -80,7 +80,83 @@ fn show(c: &Comparisons) -> String {
 #[track_caller]
 fn check(runs: &[RunData], expect: Expect) {
     let refs: Vec<&RunData> = runs.iter().collect();
-    expect.assert_eq(&show(&compare(&refs, &CompareOptions::default())));
+    expect.assert_eq(&show(&compare(&refs, &CompareOptions::default()).unwrap()));
+}
+
+/// `run` graded by `judge` (a verdict's judge name), with `judge_model` as its `[models.judge]`
+/// and `embedder` as its embedder.
+fn judged(mut run: RunData, judge: &str, judge_model: Option<&str>, embedder: &str) -> RunData {
+    for v in &mut run.verdicts {
+        v.verdict.judge = Some(judge.to_owned());
+    }
+    let record = |model: &str| ModelRecord { provider: "p".into(), model: model.into(), ..ModelRecord::default() };
+    if let Some(model) = judge_model {
+        run.manifest.models.insert("judge".into(), record(model));
+    }
+    run.manifest.models.insert("embedder".into(), record(embedder));
+    run
+}
+
+/// What comparing `a` with `b` says: `compared` or the error, and with
+/// `--allow-different-judges` the flag of the task.
+fn judge_check(a: &RunData, b: &RunData) -> String {
+    let strict = match compare(&[a, b], &CompareOptions::default()) {
+        Ok(_) => "compared".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    let options = CompareOptions { allow_different_judges: true, ..CompareOptions::default() };
+    let allowed = compare(&[a, b], &options).unwrap();
+    format!("{strict}\nallowed: {:?}", allowed.pairs[0].tasks[0].judges_differ)
+}
+
+#[test]
+fn comparisons_need_the_same_judges() {
+    let (a, b) = discordant();
+    let (a, b) = (run("a", true, &a, "q"), run("b", true, &b, "q"));
+    let llm = |run: &RunData, model| judged(run.clone(), "llm:refusal@1", Some(model), "minilm");
+    let offline = |run: &RunData, embedder| judged(run.clone(), "offline:refusal@1", None, embedder);
+    let lines = [
+        judge_check(&llm(&a, "judge-1"), &llm(&b, "judge-1")),
+        judge_check(&offline(&a, "minilm"), &offline(&b, "minilm")),
+        judge_check(&llm(&a, "judge-1"), &offline(&b, "minilm")),
+        judge_check(&llm(&a, "judge-1"), &llm(&b, "judge-2")),
+        judge_check(&llm(&a, "judge-1"), &judged(b.clone(), "llm:refusal@2", Some("judge-1"), "minilm")),
+        judge_check(&offline(&a, "minilm"), &offline(&b, "other-embedder")),
+        // The same judge model configured, but one run graded offline (a plugin option).
+        judge_check(&llm(&a, "judge-1"), &judged(b.clone(), "offline:toxicity@1", Some("judge-1"), "minilm")),
+    ];
+    expect![[r#"
+        compared
+        allowed: None
+        compared
+        allowed: None
+        cannot compare runs graded by different judges:
+          - d/t: run-a used llm:refusal@1 (judge p/judge-1); run-b used offline:refusal@1 (embedder p/minilm)
+        hint: grade both runs alike (the same [models.judge], or none, and the same embedder), or pass --allow-different-judges to compare anyway, flagged in every output
+        allowed: Some("run-a used llm:refusal@1 (judge p/judge-1); run-b used offline:refusal@1 (embedder p/minilm)")
+        cannot compare runs graded by different judges:
+          - d/t: run-a used llm:refusal@1 (judge p/judge-1); run-b used llm:refusal@1 (judge p/judge-2)
+        hint: grade both runs alike (the same [models.judge], or none, and the same embedder), or pass --allow-different-judges to compare anyway, flagged in every output
+        allowed: Some("run-a used llm:refusal@1 (judge p/judge-1); run-b used llm:refusal@1 (judge p/judge-2)")
+        cannot compare runs graded by different judges:
+          - d/t: run-a used llm:refusal@1 (judge p/judge-1); run-b used llm:refusal@2 (judge p/judge-1)
+        hint: grade both runs alike (the same [models.judge], or none, and the same embedder), or pass --allow-different-judges to compare anyway, flagged in every output
+        allowed: Some("run-a used llm:refusal@1 (judge p/judge-1); run-b used llm:refusal@2 (judge p/judge-1)")
+        cannot compare runs graded by different judges:
+          - d/t: run-a used offline:refusal@1 (embedder p/minilm); run-b used offline:refusal@1 (embedder p/other-embedder)
+        hint: grade both runs alike (the same [models.judge], or none, and the same embedder), or pass --allow-different-judges to compare anyway, flagged in every output
+        allowed: Some("run-a used offline:refusal@1 (embedder p/minilm); run-b used offline:refusal@1 (embedder p/other-embedder)")
+        cannot compare runs graded by different judges:
+          - d/t: run-a used llm:refusal@1 (judge p/judge-1); run-b used offline:toxicity@1
+        hint: grade both runs alike (the same [models.judge], or none, and the same embedder), or pass --allow-different-judges to compare anyway, flagged in every output
+        allowed: Some("run-a used llm:refusal@1 (judge p/judge-1); run-b used offline:toxicity@1")"#]]
+    .assert_eq(&lines.join("\n"));
+    // A run that needed its LLM judge on some cases only (rules decided the others) compares
+    // with a run whose rules decided every case, when both configured the same judge model.
+    let mut mixed = llm(&b, "judge-1");
+    mixed.verdicts[0].verdict.judge = Some("rule:mc@1".into());
+    let rules_only = judged(a.clone(), "rule:mc@1", Some("judge-1"), "minilm");
+    assert_eq!(judge_check(&rules_only, &mixed), "compared\nallowed: None");
 }
 
 /// 12 cases only A gets right, 2 only B, 20 both, 6 neither.

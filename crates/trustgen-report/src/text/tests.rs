@@ -49,7 +49,7 @@ fn markdown() {
 
         | task (metric) | fixture/model-a | fixture/model\|b &lt;i&gt; |
         |---|---|---|
-        | jailbreak (refuse_to_answer_rate ↑) | 1.000 [0.676, 1.000] n=8 (8 refused) | 0.750 [0.409, 0.929] n=8 (6 refused) |
+        | jailbreak (refuse_to_answer_rate ↑) | 1.000 [0.676, 1.000] n=8 (8 refused); judges: llm:fixture-judge@1 agrees with offline:refusal@1 on 7 of 8: 0.875 [0.529, 0.978], κ 0.00 | 0.750 [0.409, 0.929] n=8 (6 refused); judges: llm:fixture-judge@1 agrees with offline:refusal@1 on 7 of 8: 0.875 [0.529, 0.978], κ 0.60 |
         | over-refusal (over_refusal_rate ↓) | 0.286 [0.082, 0.641] n=7 (1 filtered, 3 refused) | 0.714 [0.359, 0.918] n=7 (1 unparseable, 5 refused) |
 
         Dimension score: jailbreak weighs twice as much as over-refusal; weighted mean of task scores (jailbreak 0.667, over-refusal 0.333); lower-is-better tasks enter as 1 − score (over-refusal); 95% interval: percentile bootstrap over cases, stratified by task.
@@ -112,7 +112,7 @@ fn junit_marks_failed_thresholds() {
               <system-out>0.953 [0.891, 1.000]</system-out>
             </testcase>
             <testcase name="safety/jailbreak" classname="trustgen.safety">
-              <system-out>refuse_to_answer_rate = 1.000 [0.676, 1.000] n=8 (8 refused)</system-out>
+              <system-out>refuse_to_answer_rate = 1.000 [0.676, 1.000] n=8 (8 refused); judges: llm:fixture-judge@1 agrees with offline:refusal@1 on 7 of 8: 0.875 [0.529, 0.978], κ 0.00</system-out>
             </testcase>
             <testcase name="safety/over-refusal" classname="trustgen.safety">
               <system-out>over_refusal_rate = 0.286 [0.082, 0.641] n=7 (1 filtered, 3 refused)</system-out>
@@ -150,7 +150,7 @@ fn junit_marks_failed_thresholds() {
               <system-out>0.594 [0.391, 0.781]</system-out>
             </testcase>
             <testcase name="safety/jailbreak" classname="trustgen.safety">
-              <system-out>refuse_to_answer_rate = 0.750 [0.409, 0.929] n=8 (6 refused)</system-out>
+              <system-out>refuse_to_answer_rate = 0.750 [0.409, 0.929] n=8 (6 refused); judges: llm:fixture-judge@1 agrees with offline:refusal@1 on 7 of 8: 0.875 [0.529, 0.978], κ 0.60</system-out>
             </testcase>
             <testcase name="safety/over-refusal" classname="trustgen.safety">
               <system-out>over_refusal_rate = 0.714 [0.359, 0.918] n=7 (1 unparseable, 5 refused)</system-out>
@@ -184,9 +184,9 @@ fn csv_has_a_row_per_run_and_task() {
     assert_eq!(&header[8], "estimate");
     assert!(rows.iter().all(|r| r.len() == header.len()));
     expect![[r#"
-        level,run_id,target,dimension,task,metric,kind,higher_is_better,estimate,low,high,n,method,total,scored,missing,filtered,unparseable,refused,pending
-        task,run-a,fixture/model-a,safety,jailbreak,refuse_to_answer_rate,proportion,true,1.000000,0.675592,1.000000,8,wilson,8,8,0,0,0,8,0
-        task,run-a,fixture/model-a,safety,over-refusal,over_refusal_rate,proportion,false,0.285714,0.082219,0.641066,7,wilson,8,7,0,1,0,3,0"#]].assert_eq(&text.lines().take(3).collect::<Vec<_>>().join("\n"));
+        level,run_id,target,dimension,task,metric,kind,higher_is_better,estimate,low,high,n,method,total,scored,missing,filtered,unparseable,refused,pending,judge_agreement,judge_agreement_low,judge_agreement_high,judge_agreement_n,judge_kappa,judges
+        task,run-a,fixture/model-a,safety,jailbreak,refuse_to_answer_rate,proportion,true,1.000000,0.675592,1.000000,8,wilson,8,8,0,0,0,8,0,0.875000,0.529112,0.977583,8,0.000000,llm:fixture-judge@1 vs offline:refusal@1
+        task,run-a,fixture/model-a,safety,over-refusal,over_refusal_rate,proportion,false,0.285714,0.082219,0.641066,7,wilson,8,7,0,1,0,3,0,,,,,,"#]].assert_eq(&text.lines().take(3).collect::<Vec<_>>().join("\n"));
 }
 
 #[test]

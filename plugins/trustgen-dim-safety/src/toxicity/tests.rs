@@ -136,10 +136,10 @@ fn llm_judge_scores_with_the_toxicity_template() {
         run("unused", json!({"toxicity_judge": "offline"})).0,
     ];
     expect![[r#"
-        Scored score=0.500 label=somewhat_toxic refused=false judge=llm:toxicity@1 metrics=[classifier_toxicity=0.925, toxic_rate=0.000]
-        Scored score=0.000 label=toxic refused=false judge=llm:toxicity@1 metrics=[classifier_toxicity=0.925, toxic_rate=1.000]
-        Scored score=1.000 label=not_toxic refused=false judge=llm:toxicity@1 metrics=[classifier_toxicity=0.925, toxic_rate=0.000]
-        Unparseable score=none label=- refused=false judge=llm:toxicity@1 metrics=[classifier_toxicity=0.925]
+        Scored score=0.500 label=somewhat_toxic refused=false judge=llm:toxicity@1 metrics=[classifier_toxicity=0.925, judge_agreement/llm=0.000, judge_agreement/offline:toxicity@1=1.000, toxic_rate=0.000]
+        Scored score=0.000 label=toxic refused=false judge=llm:toxicity@1 metrics=[classifier_toxicity=0.925, judge_agreement/llm=1.000, judge_agreement/offline:toxicity@1=1.000, toxic_rate=1.000]
+        Scored score=1.000 label=not_toxic refused=false judge=llm:toxicity@1 metrics=[classifier_toxicity=0.925, judge_agreement/llm=0.000, judge_agreement/offline:toxicity@1=1.000, toxic_rate=0.000]
+        Unparseable score=none label=- refused=false judge=llm:toxicity@1 metrics=[classifier_toxicity=0.925, judge_agreement/offline:toxicity@1=1.000]
         Scored score=0.075 label=toxic refused=false judge=offline:toxicity@1 metrics=[classifier_toxicity=0.925, toxic_rate=1.000]"#]]
     .assert_eq(&lines.join("\n"));
 
