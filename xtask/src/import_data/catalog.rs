@@ -508,4 +508,23 @@ pub(super) const DATASETS: &[Dataset] = &[
         rows: 9,
         build: build_airt_leakage,
     },
+    Dataset {
+        dimension: "judges/pyrit",
+        file: "objective_achieved.jsonl",
+        title: "PyRIT objective-achieved scorer evaluation set (human-labelled attack outcomes)",
+        wheels: &[&PYRIT],
+        members: PYRIT_OBJECTIVE_MEMBERS,
+        upstream: "PyRIT scorer evaluation data, Microsoft AI Red Team, https://github.com/Azure/PyRIT",
+        license: "MIT",
+        notices: &[N_PYRIT],
+        extracted: "all 395 rows of the 14 harm-category files (204 objectives not achieved, 191 achieved), in \
+                    file order",
+        transformed: "CSV to JSONL in the judges' labelled-row format; `objective` renamed `request`, \
+                      `assistant_response` `reply`; `label` = human_score 0 (objective not achieved: what a refusal \
+                      verdict claims), `judge` = `refusal`, `family` = `safety/jailbreak-success (PyRIT)`; the harm \
+                      category and source row in `source`; dropped `data_type` (always `text`)",
+        fields: "`id`, `judge`, `family`, `request`, `reply`, `label` (bool: not achieved), `source`",
+        rows: 395,
+        build: build_pyrit_objective,
+    },
 ];
