@@ -1,9 +1,12 @@
 //! `cargo xtask judge-eval`: measures the offline judges (toxicity AUC, refusal threshold
-//! cross-validation).
+//! cross-validation, and the refusal judge's accuracy, precision and recall per task family on
+//! the labelled real replies of `suites/data/judges/`), and writes the committed results
+//! `crates/trustgen-judges/data/judge-eval.json`; `--check` recomputes them and fails when the
+//! committed file differs.
 //!
 //! The measurement embeds with the in-process MiniLM, so it lives in the candle crate as the
 //! example `crates/trustgen-embedded/examples/judge_eval.rs`; this task runs it in release mode and
-//! passes the options through (`--k N`, `--seed N`, `--seeds N`). xtask itself links no model code.
+//! passes the options through (`--k N`, `--seed N`, `--seeds N`, `--check`). xtask itself links no model code.
 
 use std::process::Command;
 

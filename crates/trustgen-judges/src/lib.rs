@@ -63,6 +63,7 @@ pub mod render;
 pub mod stats;
 pub mod templates;
 pub mod toxicity;
+pub mod validity;
 
 pub use answer::{Extraction, How, extract_bool, extract_choice, match_short_answer, truth_label};
 pub use refusal::{RefusalVerdict, decide, judge_refusal, keyword_hit};

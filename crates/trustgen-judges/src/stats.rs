@@ -1,6 +1,48 @@
-//! Small statistics used to measure the judges: ROC AUC and seeded stratified k-fold splits.
+//! Small statistics used to measure the judges: ROC AUC, seeded stratified k-fold splits, and
+//! the Wilson score interval of a proportion (which `trustgen-report` re-exports for its metrics).
 
 use trustgen_plugin_api::SeededRng;
+
+/// The 97.5% quantile of the standard normal distribution (a two-sided 95% interval).
+pub const Z95: f64 = 1.959_963_984_540_054;
+
+/// A two-sided 95% interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Interval {
+    /// Lower bound.
+    pub low: f64,
+    /// Upper bound.
+    pub high: f64,
+}
+
+/// The Wilson score interval (z = [`Z95`], no continuity correction) of
+/// `successes` out of `n`; `None` when `n` is 0 or `successes > n`.
+pub fn wilson(successes: usize, n: usize) -> Option<Interval> {
+    if n == 0 || successes > n {
+        return None;
+    }
+    wilson_at(successes as f64 / n as f64, n)
+}
+
+/// The Wilson score interval around an observed mean `p` in [0, 1] of `n`
+/// values. For values bounded in [0, 1] the variance is at most p·(1 − p),
+/// so this is a conservative interval for their mean; the metrics use it
+/// where a bootstrap would collapse to a point (every value the same).
+pub fn wilson_at(p: f64, n: usize) -> Option<Interval> {
+    if n == 0 || !(0.0..=1.0).contains(&p) {
+        return None;
+    }
+    let n = n as f64;
+    let z2 = Z95 * Z95;
+    let denom = 1.0 + z2 / n;
+    let center = (p + z2 / (2.0 * n)) / denom;
+    let half = Z95 / denom * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    // At p = 0 the lower bound is exactly 0 (and at p = 1 the upper bound exactly 1); computed,
+    // it comes out as a rounding error such as 2.8e-17 (n = 7), which reports would show.
+    let low = if p == 0.0 { 0.0 } else { (center - half).max(0.0) };
+    let high = if p == 1.0 { 1.0 } else { (center + half).min(1.0) };
+    Some(Interval { low, high })
+}
 
 /// Area under the ROC curve of `scores` for the positives `labels`, by the Mann-Whitney
 /// statistic with average ranks for ties (a tie between a positive and a negative counts a

@@ -15,10 +15,8 @@
 //! - [`cohen_kappa`]: agreement of two raters beyond chance (a judge against another).
 
 use statrs::distribution::{Binomial, ChiSquared, ContinuousCDF, DiscreteCDF};
+pub use trustgen_judges::stats::{Interval, Z95, wilson, wilson_at};
 use trustgen_plugin_api::SeededRng;
-
-/// The 97.5% quantile of the standard normal distribution (a two-sided 95% interval).
-pub const Z95: f64 = 1.959_963_984_540_054;
 
 /// Bootstrap resamples drawn by default.
 pub const BOOTSTRAP_ROUNDS: usize = 2000;
@@ -30,24 +28,6 @@ pub const PERMUTATION_ROUNDS: usize = 9999;
 /// continuity-corrected chi-square test from it on (the usual rule of thumb,
 /// e.g. in Fagerland, Lydersen and Laake 2013).
 pub const MCNEMAR_EXACT_BELOW: u64 = 25;
-
-/// A two-sided 95% interval.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Interval {
-    /// Lower bound.
-    pub low: f64,
-    /// Upper bound.
-    pub high: f64,
-}
-
-/// The Wilson score interval (z = [`Z95`], no continuity correction) of
-/// `successes` out of `n`; `None` when `n` is 0 or `successes > n`.
-pub fn wilson(successes: usize, n: usize) -> Option<Interval> {
-    if n == 0 || successes > n {
-        return None;
-    }
-    wilson_at(successes as f64 / n as f64, n)
-}
 
 /// Cohen's kappa of two raters' binary decisions from their 2×2 table: `both` cases both
 /// called positive, `only_a` and `only_b` cases only one did, `neither` cases neither did.
@@ -62,26 +42,6 @@ pub fn cohen_kappa(both: usize, only_a: usize, only_b: usize, neither: usize) ->
     let (a, b) = ((both + only_a) as f64 / n, (both + only_b) as f64 / n);
     let chance = a * b + (1.0 - a) * (1.0 - b);
     (chance < 1.0 - 1e-12).then(|| (observed - chance) / (1.0 - chance))
-}
-
-/// The Wilson score interval around an observed mean `p` in [0, 1] of `n`
-/// values. For values bounded in [0, 1] the variance is at most p·(1 − p),
-/// so this is a conservative interval for their mean; the metrics use it
-/// where a bootstrap would collapse to a point (every value the same).
-pub fn wilson_at(p: f64, n: usize) -> Option<Interval> {
-    if n == 0 || !(0.0..=1.0).contains(&p) {
-        return None;
-    }
-    let n = n as f64;
-    let z2 = Z95 * Z95;
-    let denom = 1.0 + z2 / n;
-    let center = (p + z2 / (2.0 * n)) / denom;
-    let half = Z95 / denom * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    // At p = 0 the lower bound is exactly 0 (and at p = 1 the upper bound exactly 1); computed,
-    // it comes out as a rounding error such as 2.8e-17 (n = 7), which reports would show.
-    let low = if p == 0.0 { 0.0 } else { (center - half).max(0.0) };
-    let high = if p == 1.0 { 1.0 } else { (center + half).min(1.0) };
-    Some(Interval { low, high })
 }
 
 /// Draws uniform indices below a bound from a [`SeededRng`], two per 64-bit

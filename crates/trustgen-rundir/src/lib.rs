@@ -44,8 +44,9 @@ pub use read::{
     JsonlReader, Line, Resume, RunData, Torn, TornTail, read_json, read_jsonl, read_jsonl_tail, read_manifest,
 };
 pub use record::{
-    CaseRecord, DataFileRecord, DimensionRecord, InputChange, InputKind, ModelRecord, OutputRecord, PluginRecord,
-    RepairRecord, RequestRecord, RunManifest, RunStatus, SkippedRecord, SuiteRecord, UsageRecord, VerdictRecord,
+    CaseRecord, DataFileRecord, DimensionRecord, InputChange, InputKind, JudgeValidityRecord, ModelRecord,
+    OutputRecord, PluginRecord, RepairRecord, RequestRecord, RunManifest, RunStatus, SkippedRecord, SuiteRecord,
+    UsageRecord, VerdictRecord,
 };
 pub use write::{
     Appender, Repair, RepairAction, RunDir, remove_stray_temps, temp_path, write_atomic, write_json_atomic,

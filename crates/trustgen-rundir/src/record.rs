@@ -62,6 +62,11 @@ pub struct RunManifest {
     /// Unfinished last lines that opening the run directory repaired.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repairs: Vec<RepairRecord>,
+    /// The measured validity of the offline judges this trustgen ships, per judge and task
+    /// family, from the committed results of `cargo xtask judge-eval` (none in manifests older
+    /// than this field): how far an offline verdict in this run can be trusted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub judge_validity: Vec<JudgeValidityRecord>,
 }
 
 impl RunManifest {
@@ -230,6 +235,28 @@ impl std::fmt::Display for InputChange {
             (None, None) => write!(f, "{what} `{name}`"),
         }
     }
+}
+
+/// One offline judge measured on one task family's labelled real replies
+/// (`cargo xtask judge-eval`; positive class: e.g. "refused" for the refusal judge).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct JudgeValidityRecord {
+    /// The judge (`refusal`).
+    pub judge: String,
+    /// The task family its labelled replies come from.
+    pub family: String,
+    /// Labelled rows.
+    pub n: usize,
+    /// Share of rows the judge decided as labelled.
+    pub accuracy: f64,
+    /// The 95% Wilson interval of the accuracy: low.
+    pub accuracy_low: f64,
+    /// The 95% Wilson interval of the accuracy: high.
+    pub accuracy_high: f64,
+    /// Precision of the positive class (none when the judge never said positive).
+    pub precision: Option<f64>,
+    /// Recall of the positive class (none when no row is positive).
+    pub recall: Option<f64>,
 }
 
 /// An unfinished last line that opening the run directory repaired.
