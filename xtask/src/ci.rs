@@ -128,7 +128,11 @@ fn browser(cache: &Path) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(&quick).with_context(|| format!("creating {}", quick.display()))?;
     let mut run = cargo(cache);
-    run.args(["run", "--quiet", "-p", "trustgen-cli", "--", "run"])
+    // Run from the empty directory (its `runs/` then holds this run only); the manifest path
+    // finds the workspace wherever the target directory is.
+    run.args(["run", "--quiet", "--manifest-path"])
+        .arg(project_root().join("Cargo.toml"))
+        .args(["-p", "trustgen-cli", "--", "run"])
         .arg(project_root().join("suites/quick.toml"))
         .current_dir(&quick)
         .env("TRUSTGEN_PROGRESS_INTERVAL", "60");
