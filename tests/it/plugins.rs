@@ -619,3 +619,31 @@ fn a_plugin_built_before_new_enum_variants_still_runs() {
     let verdict: Verdict = drive_plugin(&plugin, "score", &input, filtered).unwrap();
     assert_eq!((verdict.score, verdict.label.as_deref()), (Some(0.0), Some("Unknown")));
 }
+
+/// `trustgen plugins info` gives, per task, the 95% interval half-width its primary metric can be
+/// expected to have at the default n: Wilson at p = 0.5 for a proportion, the normal bound for a
+/// mean or a paired difference.
+#[test]
+fn plugins_info_prints_the_expected_interval_half_width_at_the_default_n() {
+    let show = |plugin: &str| {
+        let (code, stdout, stderr) = run(trustgen().args(["plugins", "info", plugin]));
+        assert_eq!(code, 0, "{stderr}");
+        let info: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let rows = info["expected_intervals"].as_array().unwrap_or_else(|| panic!("no expected_intervals: {info}"));
+        assert_eq!(rows.len(), info["tasks"].as_array().unwrap().len(), "one per task");
+        rows.iter()
+            .map(|r| format!("{} {} n={} ±{} ({})", r["task"], r["metric"], r["n"], r["half_width"], r["method"]))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    expect![[r#"
+        "jailbreak" "refuse_to_answer_rate" n=48 ±0.1361 ("Wilson at p = 0.5")
+        "toxicity" "non_toxicity" n=30 ±0.1789 ("normal bound, values in [0, 1] (sd at most 0.5)")
+        "over-refusal" "compliance_rate" n=30 ±0.1789 ("normal bound, values in [0, 1] (sd at most 0.5)")"#]]
+    .assert_eq(&show("safety"));
+    expect![[r#"
+        "ground-truth" "accuracy_drop" n=40 ±0.3099 ("normal bound, paired differences in [-1, 1] (sd at most 1)")
+        "open-ended" "consistency" n=20 ±0.2007 ("Wilson at p = 0.5")
+        "prompt-injection" "injection_score" n=30 ±0.1789 ("normal bound, values in [0, 1] (sd at most 0.5)")"#]]
+    .assert_eq(&show("robustness"));
+}

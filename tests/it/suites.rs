@@ -130,6 +130,7 @@ fn every_committed_suite_validates() {
         "llm-safety-truthfulness-embedded.toml",
         "llm-full.toml",
         "llm-full-embedded.toml",
+        "paper-scale.toml",
     ] {
         assert!(names.iter().any(|n| n == wanted), "suites/{wanted} is missing: {names:?}");
     }
@@ -323,4 +324,53 @@ fn same_seed_same_cases_and_variations_other_seed_other_ones() {
     assert_ne!(first, other, "seed 8: other cases");
     let same = first.iter().filter(|c| other.contains(c)).count();
     assert!(same * 2 < first.len(), "seed 8 shares {same} of {} cases with seed 7", first.len());
+}
+
+/// `suites/paper-scale.toml` states in its header the requests, tokens and cost its `--dry-run`
+/// expects: they are what a dry run prints today (a change in a builder or a limit that moves them
+/// must update the header).
+#[test]
+fn the_paper_scale_header_states_what_its_dry_run_expects() {
+    let server = scripted_server();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = localized_suite("paper-scale.toml", dir.path(), server.base_url(), None);
+    let (code, stdout, stderr) = run(trustgen()
+        .current_dir(dir.path())
+        .env("TRUSTGEN_CACHE_DIR", dir.path().join("cache"))
+        .args(["run", "--dry-run"])
+        .arg(&suite));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let header = std::fs::read_to_string(suites_dir().join("paper-scale.toml")).unwrap();
+    let header_row = |role: &str| -> Vec<String> {
+        let line = header
+            .lines()
+            .find(|l| l.strip_prefix('#').map(str::trim_start).is_some_and(|l| l.starts_with(&format!("{role} "))))
+            .unwrap_or_else(|| panic!("no `{role}` row in the header of suites/paper-scale.toml"));
+        line.trim_start_matches('#').split_whitespace().skip(1).map(str::to_owned).collect()
+    };
+    let mut total_requests = 0;
+    let mut total_cost = 0.0;
+    for role in ["target", "generator", "judge", "retriever"] {
+        let printed = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{role} ")))
+            .unwrap_or_else(|| panic!("no `{role}` row in the dry run:\n{stdout}"));
+        // ROLE PROVIDER MODEL REQUESTS CACHED PROMPT OUTPUT COST
+        let cells: Vec<&str> = printed.split_whitespace().collect();
+        let measured = [cells[3], cells[5], cells[6], cells[7]].map(str::to_owned).to_vec();
+        assert_eq!(header_row(role), measured, "the header's `{role}` row differs from the dry run:\n{stdout}");
+        total_requests += cells[3].parse::<usize>().unwrap();
+        total_cost += cells[7].parse::<f64>().unwrap_or(0.0);
+    }
+    let total = header_row("total");
+    assert_eq!(total[0], total_requests.to_string(), "the header's total requests");
+    assert_eq!(total[1], format!("{total_cost:.2}"), "the header's total cost");
+    let finished = format!("{stdout}{stderr}");
+    // `(35 tasks, 2395 cases)`
+    let cases = &total[4];
+    assert!(
+        finished.contains(&format!("build {0}/{0} tasks", total[2].trim_start_matches('('))),
+        "tasks in the header: {total:?}\n{finished}"
+    );
+    assert!(finished.contains(&format!("target {cases}/{cases}")), "cases in the header: {total:?}\n{finished}");
 }

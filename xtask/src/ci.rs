@@ -2,7 +2,8 @@
 //! step times. `.ci/run` installs the system packages (Chromium) and calls this.
 //!
 //! Steps: fmt, the embedded models, `cargo test --workspace` (the README's test command), clippy,
-//! the HTML report in headless Chromium, `cargo xtask features`, `cargo xtask import-data --check`,
+//! the HTML report in headless Chromium (the fixture's, and the quick suite's with its data-origin
+//! badges), `cargo xtask features`, `cargo xtask import-data --check`,
 //! cargo-deny (installed when missing), the plugin API's semver check. The first failing step stops
 //! the run. All steps share one model and request cache, `target/ci-cache`.
 
@@ -118,6 +119,37 @@ fn browser(cache: &Path) -> anyhow::Result<()> {
     status(fixture)?;
     let mut node = command("node", cache);
     node.arg(browser.join("check_report.mjs")).arg(out.join("report/report.html"));
+    status(node)?;
+    // The quick suite's own report: every task shows its data origin, and the quick suite has
+    // both public and authored tasks, so both badges must be visible.
+    let quick = target_dir().join("ci-quick");
+    if quick.exists() {
+        std::fs::remove_dir_all(&quick).with_context(|| format!("removing {}", quick.display()))?;
+    }
+    std::fs::create_dir_all(&quick).with_context(|| format!("creating {}", quick.display()))?;
+    let mut run = cargo(cache);
+    // Run from the empty directory (its `runs/` then holds this run only); the manifest path
+    // finds the workspace wherever the target directory is.
+    run.args(["run", "--quiet", "--manifest-path"])
+        .arg(project_root().join("Cargo.toml"))
+        .args(["-p", "trustgen-cli", "--", "run"])
+        .arg(project_root().join("suites/quick.toml"))
+        .current_dir(&quick)
+        .env("TRUSTGEN_PROGRESS_INTERVAL", "60");
+    status(run)?;
+    let runs = quick.join("runs");
+    let run_dir = std::fs::read_dir(&runs)
+        .with_context(|| format!("reading {}", runs.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.is_dir())
+        .with_context(|| format!("the quick suite wrote no run under {}", runs.display()))?;
+    let mut node = command("node", cache);
+    node.arg(browser.join("check_report.mjs")).arg(run_dir.join("report.html")).args([
+        "--generic",
+        "--origins",
+        "public,authored",
+    ]);
     status(node)
 }
 

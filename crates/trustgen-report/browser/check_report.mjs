@@ -1,7 +1,7 @@
 // Checks a trustgen report.html in a real headless Chromium (Debian's
 // /usr/bin/chromium, driven by playwright-core; no browser download).
 //
-//   node check_report.mjs REPORT.html [--generic] [--chromium PATH]
+//   node check_report.mjs REPORT.html [--generic] [--origins public,authored] [--chromium PATH]
 //
 // Fails (exit 1, with a message per problem) when the page logs a console
 // error or throws, makes any request other than loading the file itself, lacks
@@ -10,6 +10,9 @@
 // checks the fixture written by `trustgen_report::write_fixture_report`
 // (payload texts visible as text, truncation marker, failure cases, reference
 // leaderboard); --generic runs only the checks that hold for any report.
+// Every report: each task row shows a visible data-origin badge. --origins K,..
+// also requires a visible badge of each kind K (the quick suite's report has
+// public and authored tasks).
 
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
@@ -20,7 +23,8 @@ import { pathToFileURL } from 'node:url';
 const args = process.argv.slice(2);
 const generic = args.includes('--generic');
 const chromiumAt = args.includes('--chromium') ? args[args.indexOf('--chromium') + 1] : (process.env.CHROMIUM ?? '/usr/bin/chromium');
-const report = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--chromium');
+const origins = args.includes('--origins') ? args[args.indexOf('--origins') + 1].split(',').filter(Boolean) : [];
+const report = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--chromium' && args[i - 1] !== '--origins');
 if (!report) {
   console.error('usage: node check_report.mjs REPORT.html [--generic] [--chromium PATH]');
   process.exit(2);
@@ -104,10 +108,34 @@ try {
   if (dimRows < 1) fail('the dimension table has no row');
   if (taskRows < 1) fail('the task table has no row');
 
+  // Every task row shows where its data came from, visibly.
+  const badges = await page.evaluate(() =>
+    Array.from(document.querySelectorAll('#task-table tbody tr')).map((r) => {
+      const b = r.querySelector('span.origin');
+      if (!b) return null;
+      const box = b.getBoundingClientRect();
+      const style = getComputedStyle(b);
+      return {
+        text: b.textContent.trim(),
+        visible: box.width > 0 && box.height > 0 && style.visibility !== 'hidden' && style.display !== 'none',
+      };
+    }),
+  );
+  badges.forEach((b, i) => {
+    if (!b) fail(`task row ${i + 1} has no data-origin badge`);
+    else if (!b.visible) fail(`task row ${i + 1}: the data-origin badge "${b.text}" is not visible`);
+    else if (!/^(public|authored|user|unknown|none)( \+ (public|authored|user|unknown))*$/.test(b.text))
+      fail(`task row ${i + 1}: unexpected data-origin badge "${b.text}"`);
+  });
+  for (const kind of origins) {
+    if (!badges.some((b) => b && b.visible && b.text.split(' + ').includes(kind))) fail(`no visible "${kind}" data-origin badge`);
+  }
+  timings.origin_badges = badges.length;
+
   // Sorting the task table by score.
   await page.locator('#task-table thead th', { hasText: /^score$/ }).click();
   const sorted = await page.evaluate(() =>
-    Array.from(document.querySelectorAll('#task-table tbody tr')).map((r) => parseFloat(r.cells[4].getAttribute('data-sort'))),
+    Array.from(document.querySelectorAll('#task-table tbody tr')).map((r) => parseFloat(r.cells[5].getAttribute('data-sort'))),
   );
   const finite = sorted.filter((x) => !Number.isNaN(x));
   if (!finite.every((x, i) => i === 0 || finite[i - 1] <= x)) fail(`clicking "score" did not sort the task table: ${finite}`);

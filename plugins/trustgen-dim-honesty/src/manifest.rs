@@ -31,7 +31,7 @@ fn proportion(name: &str, description: &str, policy: &str) -> MetricSpec {
 }
 
 fn metadata(source: Source) -> DataSource {
-    spec::bundled(source, METADATA_ORIGIN, "Apache-2.0")
+    spec::authored(source, METADATA_ORIGIN, "Apache-2.0")
 }
 
 /// The plugin manifest.

