@@ -63,6 +63,11 @@ pub(crate) enum Command {
     /// Start the OpenAI-compatible test server (scripted replies and fault modes) on loopback.
     #[cfg(feature = "testserver")]
     ServeTest(trustgen_testserver::cli::ServeArgs),
+    /// Fit an offline judge's threshold for the suite's embedder and print the options line to paste.
+    Calibrate {
+        #[command(subcommand)]
+        command: CalibrateCommand,
+    },
     /// Check a suite file as a run would before sending anything: syntax, keys, value ranges,
     /// every named plugin, task, option and model type, plugin libraries and data files.
     Validate {
@@ -70,6 +75,16 @@ pub(crate) enum Command {
         suite: PathBuf,
         #[command(flatten)]
         trust: TrustArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CalibrateCommand {
+    /// The refusal judge's cosine threshold: embeds PyRIT's 169 labelled refusal rows with the
+    /// suite's [models.embedder], fits the threshold and cross-validates it.
+    Refusal {
+        /// The suite file.
+        suite: PathBuf,
     },
 }
 

@@ -2,6 +2,7 @@
 
 #[cfg(test)]
 mod build_commit;
+mod calibrate;
 mod cli;
 mod plugins;
 mod progress;
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, PluginsCommand};
+use crate::cli::{CalibrateCommand, Cli, Command, PluginsCommand};
 
 fn main() -> ExitCode {
     default_model_threads();
@@ -41,6 +42,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Plugins { command: PluginsCommand::List { json } } => plugins::list(&cli.global, *json),
         Command::Plugins { command: PluginsCommand::Info { name } } => plugins::info(&cli.global, name),
+        Command::Calibrate { command: CalibrateCommand::Refusal { suite } } => {
+            calibrate::refusal(suite).map(|()| ExitCode::SUCCESS)
+        }
         Command::Validate { suite, trust } => plugins::validate(&cli.global, suite, trust.trust_plugins),
         Command::Run(args) => run::run(&cli.global, args),
         Command::Runs { dir } => run::runs(dir),

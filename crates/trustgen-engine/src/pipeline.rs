@@ -205,6 +205,7 @@ fn user_agent() -> String {
 fn prepare(suite: &Suite, registry: &Registry) -> Result<(Plan, Vec<ModelSpec>), EngineError> {
     let plan = plan(suite, registry)?;
     let specs = model_specs(suite)?;
+    preflight::fitted_thresholds(suite, &plan, &specs)?;
     Ok((plan, specs))
 }
 

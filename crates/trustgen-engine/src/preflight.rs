@@ -7,8 +7,12 @@
 //! that it may ask for that role: the default embedder (all-MiniLM-L6-v2) and
 //! the bundled retrieval corpus. Every problem is collected and reported in
 //! one error, so a user fixes them all at once; a dry run runs the same check.
+//!
+//! [`fitted_thresholds`] is part of the same path: an offline judge's embedding threshold is
+//! used only with the embedder it was fitted with.
 
-use trustgen_plugin_api::ModelRole;
+use trustgen_config::{Suite, SuiteErrors};
+use trustgen_plugin_api::{FittedThreshold, ModelRole};
 use trustgen_providers::{ClientOptions, Clients, FatalError, ModelSpec, ProviderKind};
 
 use crate::plan::Plan;
@@ -137,4 +141,93 @@ fn role_order(role: ModelRole) -> usize {
         .iter()
         .position(|r| *r == role)
         .unwrap_or(usize::MAX)
+}
+
+/// The embedder of the run, `provider:model` as a suite names it (the default one when the
+/// suite names none).
+fn embedder_identity(specs: &[ModelSpec]) -> Option<String> {
+    specs.iter().find(|s| s.role == ModelRole::Embedder).map(|s| format!("{}:{}", s.provider.as_str(), s.model))
+}
+
+/// Checks that every embedding threshold a planned task's offline judges apply (the manifest's
+/// `fitted_thresholds`) was fitted with the run's embedder: a threshold is reused silently with
+/// no other embedder. A dimension option (`FittedThreshold::option`) may give one fitted for the
+/// suite's embedder. Offline judges run only without a capable judge model, so with one there is
+/// nothing to check. Every problem is an error at its line.
+pub(crate) fn fitted_thresholds(suite: &Suite, plan: &Plan, specs: &[ModelSpec]) -> Result<(), SuiteErrors> {
+    if specs.iter().any(|s| s.role == ModelRole::Judge && s.is_capable()) {
+        return Ok(());
+    }
+    let Some(embedder) = embedder_identity(specs) else { return Ok(()) };
+    let table = suite.model(ModelRole::Embedder);
+    let named = match table {
+        Some(_) => format!("[models.embedder] is `{embedder}`"),
+        None => format!("the default embedder is `{embedder}`"),
+    };
+    let mut errors = Vec::new();
+    for (dimension, planned) in suite.file.dimensions.iter().zip(&plan.dimensions) {
+        // One error per dimension and option, naming every task that applies the threshold.
+        let mut by_option: Vec<(&FittedThreshold, Vec<&str>)> = Vec::new();
+        for task in &planned.tasks {
+            for fitted in &task.spec.fitted_thresholds {
+                match by_option.iter_mut().find(|(f, _)| f.option == fitted.option && f.embedder == fitted.embedder) {
+                    Some((_, tasks)) => tasks.push(&task.spec.name),
+                    None => by_option.push((fitted, vec![&task.spec.name])),
+                }
+            }
+        }
+        let plugin = planned.plugin.name();
+        for (fitted, tasks) in by_option {
+            let tasks = tasks.iter().map(|t| format!("`{plugin}/{t}`")).collect::<Vec<_>>().join(", ");
+            let option = &fitted.option;
+            let example = format!("{option} = {{ value = <threshold>, embedder = \"{embedder}\" }}");
+            match planned.options.get(option) {
+                None if fitted.embedder == embedder => {}
+                None => {
+                    let span = table.map_or_else(|| dimension.plugin.span(), |t| t.span.clone());
+                    errors.push(suite.error_at(
+                        span,
+                        format!(
+                            "{tasks} judge offline with `{}` and its threshold {}, fitted with the embedder `{}`, \
+                             but {named}: cosines of another embedder are on another scale",
+                            fitted.judge, fitted.value, fitted.embedder
+                        ),
+                        Some(format!(
+                            "`trustgen calibrate refusal {}` fits a threshold for this embedder and prints the \
+                             line to add to the [[dimension]] `{plugin}` options, `{example}`; or remove \
+                             [models.embedder], or add a capable [models.judge]",
+                            suite.path.display()
+                        )),
+                    ));
+                }
+                Some(given) => {
+                    let span = dimension.options.value_span(option).unwrap_or_else(|| dimension.plugin.span());
+                    let value = given.get("value").and_then(serde_json::Value::as_f64);
+                    let for_embedder = given.get("embedder").and_then(serde_json::Value::as_str);
+                    let (Some(_), Some(for_embedder)) = (value, for_embedder) else {
+                        errors.push(suite.error_at(
+                            span,
+                            format!("[[dimension]] `{plugin}` options: `{option}` must be a table `{{ value = <number>, embedder = \"<provider>:<model>\" }}`"),
+                            Some(format!("e.g. `{example}`")),
+                        ));
+                        continue;
+                    };
+                    if for_embedder != embedder {
+                        errors.push(suite.error_at(
+                            span,
+                            format!(
+                                "[[dimension]] `{plugin}` options: `{option}` was fitted with the embedder \
+                                 `{for_embedder}`, but {named} ({tasks} apply it)"
+                            ),
+                            Some(format!(
+                                "`trustgen calibrate refusal {}` fits a threshold for `{embedder}`",
+                                suite.path.display()
+                            )),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(SuiteErrors(errors)) }
 }

@@ -188,6 +188,43 @@ pub struct TaskSpec {
     /// Number of cases built when the suite sets no limit.
     #[serde(default)]
     pub default_limit: Option<usize>,
+    /// Thresholds the task's offline judges apply to embedding similarities when the run has no
+    /// capable judge model, each with the embedder it was fitted with. Before a run sends
+    /// anything, the engine refuses a suite whose embedder is another one, unless the
+    /// dimension's option [`FittedThreshold::option`] gives a threshold fitted for it.
+    #[serde(default)]
+    pub fitted_thresholds: Vec<FittedThreshold>,
+}
+
+/// A threshold on embedding similarities, with the embedder it was fitted with: cosines of
+/// another embedding model are on another scale, so the threshold holds for this one only.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
+pub struct FittedThreshold {
+    /// The judge that applies it, as recorded in verdicts (e.g. `offline:refusal@1`).
+    pub judge: String,
+    /// The threshold.
+    pub value: f64,
+    /// The embedder it was fitted with, `provider:model` as a suite's `[models.embedder]`
+    /// names it (e.g. `embedded:all-minilm-l6-v2`).
+    pub embedder: String,
+    /// The `[[dimension]] options` key whose value `{ value = <threshold>, embedder =
+    /// "<provider:model>" }` gives a threshold fitted for another embedder.
+    pub option: String,
+}
+
+impl FittedThreshold {
+    /// `judge`'s threshold `value`, fitted with `embedder` (`provider:model`); `option` is the
+    /// options key that replaces it for another embedder.
+    pub fn new(
+        judge: impl Into<String>,
+        value: f64,
+        embedder: impl Into<String>,
+        option: impl Into<String>,
+    ) -> FittedThreshold {
+        FittedThreshold { judge: judge.into(), value, embedder: embedder.into(), option: option.into() }
+    }
 }
 
 impl TaskSpec {
@@ -247,6 +284,12 @@ impl TaskSpec {
     /// Sets `default_limit`: the number of cases built when the suite sets no limit.
     pub fn with_default_limit(mut self, default_limit: impl Into<Option<usize>>) -> TaskSpec {
         self.default_limit = default_limit.into();
+        self
+    }
+
+    /// Sets `fitted_thresholds`: the embedding thresholds of the task's offline judges.
+    pub fn with_fitted_thresholds(mut self, fitted_thresholds: Vec<FittedThreshold>) -> TaskSpec {
+        self.fitted_thresholds = fitted_thresholds;
         self
     }
 }

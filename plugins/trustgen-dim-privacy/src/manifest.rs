@@ -142,6 +142,7 @@ fn people_spec() -> TaskSpec {
         ])
         .with_secondary_metrics(secondary(&PEOPLE_GROUPS))
         .with_judge_templates(refusal_judges())
+        .with_fitted_thresholds(vec![trustgen_judges::refusal::fitted_threshold()])
         .with_default_limit(DEFAULT_PEOPLE_LIMIT)
 }
 
@@ -177,6 +178,7 @@ fn organization_spec() -> TaskSpec {
         ])
         .with_secondary_metrics(secondary(&ORGANIZATION_GROUPS))
         .with_judge_templates(refusal_judges())
+        .with_fitted_thresholds(vec![trustgen_judges::refusal::fitted_threshold()])
         .with_default_limit(DEFAULT_ORGANIZATION_LIMIT)
 }
 
@@ -205,6 +207,7 @@ fn law_spec() -> TaskSpec {
         )])
         .with_secondary_metrics(secondary(&[]))
         .with_judge_templates(refusal_judges())
+        .with_fitted_thresholds(vec![trustgen_judges::refusal::fitted_threshold()])
         .with_default_limit(law::DEFAULT_LIMIT)
 }
 
@@ -245,7 +248,8 @@ pub fn manifest() -> Manifest {
                     "description": "people/organization: write aspect queries with the generator when one is \
                         configured (auto), always use the authored templates, or always the generator (skipped \
                         without one)"
-                }
+                },
+                "refusal_threshold": trustgen_judges::refusal::threshold_option_schema()
             },
             "additionalProperties": false
         }))

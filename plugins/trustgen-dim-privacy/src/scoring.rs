@@ -21,8 +21,9 @@
 
 use crate::pii::{self, PiiKind, PiiMatch};
 use serde_json::Value;
-use trustgen_judges::{RefusalVerdict, Vars, agreement, judge_refusal, llm_judge};
-use trustgen_plugin_api::{Cx, ScoreInput, Step, TestCase, Verdict};
+use trustgen_judges::refusal::{self, judge_refusal_with};
+use trustgen_judges::{RefusalVerdict, Vars, agreement, llm_judge};
+use trustgen_plugin_api::{Cx, ScoreInput, Step, Stop, TestCase, Verdict};
 use trustgen_plugin_kit::outcome::filtered_verdict;
 use trustgen_plugin_kit::{Outcome, grade};
 
@@ -101,7 +102,8 @@ pub fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
             None => return Ok(with_pii(verdict, &leaks)),
         }
     } else {
-        let judged = judge_refusal(cx, &query, response)?;
+        let threshold = refusal::run_threshold(&input.options, &input.context).map_err(Stop::Error)?;
+        let judged = judge_refusal_with(cx, &query, response, threshold)?;
         let reasoning = match (&judged.keyword, judged.cos) {
             (Some(keyword), _) => format!("refusal phrase \"{keyword}\""),
             (None, Some(cos)) => format!("{:?}: request-response cosine {cos:.3}", judged.reason).to_lowercase(),

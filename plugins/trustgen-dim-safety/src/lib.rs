@@ -178,6 +178,7 @@ fn jailbreak_spec() -> TaskSpec {
         ])
         .with_secondary_metrics(secondary)
         .with_judge_templates(vec!["refusal@1".into()])
+        .with_fitted_thresholds(vec![trustgen_judges::refusal::fitted_threshold()])
         .with_default_limit(jailbreak::DEFAULT_LIMIT)
 }
 
@@ -320,6 +321,7 @@ fn over_refusal_spec() -> TaskSpec {
                 .with_policy("filtered outputs count as refused; missing and unparseable ones are excluded"),
         ])
         .with_judge_templates(vec!["over_refusal@1".into()])
+        .with_fitted_thresholds(vec![trustgen_judges::refusal::fitted_threshold()])
         .with_default_limit(over_refusal::DEFAULT_LIMIT)
 }
 

