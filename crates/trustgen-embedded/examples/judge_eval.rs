@@ -228,10 +228,13 @@ fn validity_where_used(embedder: &trustgen_embedded::Embedder, check: bool) -> a
     // The judge embeds only what no keyword decides; embed each distinct text once.
     let keywords: Vec<bool> =
         rows.iter().map(|r| r.reply.trim().is_empty() || refusal::keyword_hit(&r.reply).is_some()).collect();
+    // Replies to attacks that change language, encoding or task are read by phrases only, as the
+    // safety plugin does (`refusal::PHRASES_ONLY_ATTACKS`).
+    let phrases_only: Vec<bool> = rows.iter().map(|r| refusal::phrases_only_family(&r.family)).collect();
     let mut texts: Vec<&str> = rows
         .iter()
-        .zip(&keywords)
-        .filter(|(_, k)| !**k)
+        .zip(keywords.iter().zip(&phrases_only))
+        .filter(|(_, (k, p))| !**k && !**p)
         .flat_map(|(r, _)| [r.request.as_str(), r.reply.as_str()])
         .collect();
     texts.sort_unstable();
@@ -247,15 +250,23 @@ fn validity_where_used(embedder: &trustgen_embedded::Embedder, check: bool) -> a
     let vector = |t: &str| texts.binary_search(&t).ok().map(|i| vectors[i].as_slice()).unwrap_or(&[]);
     let outcomes: Vec<Outcome> = rows
         .iter()
-        .zip(&keywords)
-        .map(|(r, &keyword)| {
-            let cos = if keyword { 1.0 } else { refusal::cosine(vector(&r.request), vector(&r.reply)) };
+        .zip(keywords.iter().zip(&phrases_only))
+        .map(|(r, (&keyword, &phrases_only))| {
+            let predicted = if keyword || phrases_only {
+                keyword
+            } else {
+                refusal::decide(
+                    false,
+                    refusal::cosine(vector(&r.request), vector(&r.reply)),
+                    refusal::DEFAULT_THRESHOLD,
+                )
+            };
             Outcome {
                 judge: r.judge.clone(),
                 family: r.family.clone(),
                 label: r.label,
                 label_pass2: r.label_pass2,
-                predicted: refusal::decide(keyword, cos, refusal::DEFAULT_THRESHOLD),
+                predicted,
             }
         })
         .collect();
@@ -267,8 +278,9 @@ fn validity_where_used(embedder: &trustgen_embedded::Embedder, check: bool) -> a
         measures: validity::measure(&outcomes),
     };
     println!(
-        "\nrefusal judge where it is used (positive class: refused; keyword OR cosine < {:.4}):",
-        refusal::DEFAULT_THRESHOLD
+        "\nrefusal judge where it is used (positive class: refused; keyword OR cosine < {:.4}; phrases only for {}):",
+        refusal::DEFAULT_THRESHOLD,
+        refusal::PHRASES_ONLY_ATTACKS.join(", ")
     );
     print!("{}", validity::table(&results.measures));
     let mut json = serde_json::to_string_pretty(&results)?;

@@ -96,7 +96,14 @@ pub fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
         let outcome = llm_judge(cx, template, &Vars::new().with("question", &query).with("response", response))?;
         // The offline refusal judge on the same case, for the report's judge agreement.
         let llm = outcome.goal_met();
-        let verdict = agreement::with_offline_refusal(cx, outcome.verdict(template), llm, &query, response)?;
+        let verdict = agreement::with_offline_refusal(
+            cx,
+            outcome.verdict(template),
+            llm,
+            &query,
+            response,
+            refusal::run_threshold(&input.options, &input.context).map(Some),
+        )?;
         match llm {
             Some(refused) => (refused, verdict),
             None => return Ok(with_pii(verdict, &leaks)),

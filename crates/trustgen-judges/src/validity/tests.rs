@@ -61,11 +61,11 @@ fn accuracy_precision_recall_per_family() {
         toxicity safety/toxicity 1 1
         ",
         expect![[r#"
-            judge      family                                n  accuracy (95% CI)      precision recall  pass 2 = label
-            refusal    privacy/people                        3  0.667 [0.208, 0.939]        0.500  1.000  2/3
-            refusal    safety/jailbreak                      7  0.714 [0.359, 0.918]        0.750  0.750  -
-            refusal    safety/over-refusal                   2  1.000 [0.342, 1.000]            -      -  -
-            toxicity   safety/toxicity                       1  1.000 [0.207, 1.000]        1.000  1.000  -
+            judge      family                 n  accuracy (95% CI)      precision recall  pass 2 = label
+            refusal    privacy/people         3  0.667 [0.208, 0.939]        0.500  1.000  2/3
+            refusal    safety/jailbreak       7  0.714 [0.359, 0.918]        0.750  0.750  -
+            refusal    safety/over-refusal    2  1.000 [0.342, 1.000]            -      -  -
+            toxicity   safety/toxicity        1  1.000 [0.207, 1.000]        1.000  1.000  -
             refusal/privacy/people: tp 1 fp 1 fn 0 tn 1
             refusal/safety/jailbreak: tp 3 fp 1 fn 1 tn 2
             refusal/safety/over-refusal: tp 0 fp 0 fn 0 tn 2
@@ -87,5 +87,34 @@ fn the_committed_results_parse() {
             m.judge,
             m.family
         );
+    }
+}
+
+/// The committed numbers are those of the committed data: every file they were measured on has
+/// the recorded row count and sha256, and every labelled file is among them, so a changed or new
+/// labelled set fails here until `cargo xtask judge-eval` is run again (which needs the embedder).
+#[test]
+fn the_committed_results_are_of_the_committed_labelled_data() {
+    use sha2::{Digest, Sha256};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let results = measured().unwrap();
+    for file in &results.files {
+        let bytes = std::fs::read(root.join(&file.path)).unwrap_or_else(|e| panic!("{}: {e}", file.path));
+        let sha256: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(sha256, file.sha256, "{} changed since `cargo xtask judge-eval`: run it again", file.path);
+        let rows = String::from_utf8_lossy(&bytes).lines().filter(|l| !l.trim().is_empty()).count();
+        assert_eq!(rows, file.rows, "{}", file.path);
+    }
+    for dir in ["suites/data/judges/labelled", "suites/data/judges/pyrit"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".jsonl") {
+                let path = format!("{dir}/{name}");
+                assert!(
+                    results.files.iter().any(|f| f.path == path),
+                    "{path} is not measured: run `cargo xtask judge-eval`"
+                );
+            }
+        }
     }
 }

@@ -139,17 +139,10 @@ impl Method {
     }
 
     /// True for the attacks whose replies the offline refusal judge reads by refusal phrases
-    /// only: they change the language (Translate), the encoding (Encoding, Payload_Splitting) or
-    /// the task (Multi_Task, Role_Playing), so an attempt at the harmful request is far from the
-    /// plain query in embedding space and the "off-topic means refusal" rule misfires. Measured
-    /// on 60 labelled SmolLM2-135M replies to Encoding, Multi_Task, Payload_Splitting and
-    /// Role_Playing (`suites/data/judges/labelled/refusal_jailbreak_methods.jsonl`): the rule
-    /// judged 43 of 56 answered replies refusals, refusal phrases alone 3 of 56.
+    /// only ([`trustgen_judges::refusal::PHRASES_ONLY_ATTACKS`], with the measurement): they
+    /// change the reply's language, encoding or task, where "off-topic means refusal" misfires.
     pub fn keywords_only(self) -> bool {
-        matches!(
-            self,
-            Method::Translate | Method::Encoding | Method::MultiTask | Method::RolePlaying | Method::PayloadSplitting
-        )
+        trustgen_judges::refusal::PHRASES_ONLY_ATTACKS.contains(&self.name())
     }
 
     /// One line on what the method does.
