@@ -178,8 +178,14 @@ fn llm_judge_agreement_with_the_offline_judge_is_reported_per_task() {
         &server,
         dir.path(),
         &judge_model,
-        "[[dimension]]\nplugin = \"safety\"\ntasks = [\"jailbreak\"]\nlimit = 16\n\n\
-         [[dimension]]\nplugin = \"privacy\"\ntasks = [\"people\"]\nlimit = 16\n",
+        // Without the threshold for the test server's embedder no offline decision would be made
+        // beside the LLM's on the cosine path: a threshold fitted with another embedder is never reused.
+        &format!(
+            "[[dimension]]\nplugin = \"safety\"\ntasks = [\"jailbreak\"]\nlimit = 16\n{}\n\
+             [[dimension]]\nplugin = \"privacy\"\ntasks = [\"people\"]\nlimit = 16\n{}",
+            threshold_option("safety"),
+            threshold_option("privacy")
+        ),
     );
     let run = crate::support::run_dir(dir.path());
     let outputs = lines(&run.join("outputs.jsonl"));
