@@ -314,4 +314,8 @@ fn the_manifest_records_the_version_and_commit_that_trustgen_version_prints() {
     assert!(html.contains(printed), "report.html does not show `{printed}`");
     let json: Value = serde_json::from_str(&std::fs::read_to_string(run_dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(json["runs"][0]["trustgen_commit"], commit);
+    // And every request says which trustgen sent it.
+    let agents: std::collections::BTreeSet<_> =
+        server.requests().iter().filter_map(|r| r.headers.get("user-agent").cloned()).collect();
+    assert_eq!(agents.into_iter().collect::<Vec<_>>(), [format!("trustgen/{version}")]);
 }

@@ -135,7 +135,7 @@ fn browser(cache: &Path) -> anyhow::Result<()> {
         .args(["-p", "trustgen-cli", "--", "run"])
         .arg(project_root().join("suites/quick.toml"))
         .current_dir(&quick)
-        .env("TRUSTGEN_PROGRESS_INTERVAL", "60");
+        .env("TRUSTGEN_PROGRESS_INTERVAL", "60s");
     status(run)?;
     let runs = quick.join("runs");
     let run_dir = std::fs::read_dir(&runs)

@@ -185,20 +185,28 @@ struct Job {
 /// server too), so what one rejects the other does; `validate` works without the servers.
 pub async fn check(suite: &Suite, registry: &Registry) -> Result<(), EngineError> {
     let (plan, specs) = prepare(suite, registry)?;
-    preflight_models(suite, &plan, &specs, false).await
+    // Without the network nothing is sent, so no User-Agent is either.
+    preflight_models(suite, &plan, &specs, "trustgen", false).await
 }
 
 /// The preflight of every model the suite names, and of the implicit embedder and corpus when a
 /// plugin of the plan declares it may ask for them.
-async fn preflight_models(suite: &Suite, plan: &Plan, specs: &[ModelSpec], network: bool) -> Result<(), EngineError> {
+async fn preflight_models(
+    suite: &Suite,
+    plan: &Plan,
+    specs: &[ModelSpec],
+    user_agent: &str,
+    network: bool,
+) -> Result<(), EngineError> {
     let to_check = preflight::models_to_check(specs, |s| is_named(suite, s), plan);
-    preflight::preflight(&to_check, &user_agent(), network).await?;
+    preflight::preflight(&to_check, user_agent, network).await?;
     Ok(())
 }
 
-/// The `User-Agent` of every request trustgen sends.
-fn user_agent() -> String {
-    format!("trustgen/{}", env!("CARGO_PKG_VERSION"))
+/// The `User-Agent` of every request trustgen sends: the program's version (the engine crate's
+/// own is not the product's).
+fn user_agent(build: &Build) -> String {
+    format!("trustgen/{}", build.version)
 }
 
 /// The one checking path of [`check`] and [`run`]: the plan and the model specs.
@@ -261,11 +269,11 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
         global_concurrency: suite.file.run.concurrency,
         cache,
         dry_run,
-        user_agent: user_agent(),
+        user_agent: user_agent(&build),
         seed: suite.file.run.seed,
     };
     // Before anything is sent (a dry run included).
-    preflight_models(&suite, &plan, &specs, true).await?;
+    preflight_models(&suite, &plan, &specs, &user_agent(&build), true).await?;
     let mut clients = Clients::new(specs.clone(), options)?;
     if let Some(observer) = &observer {
         let observer = observer.clone();
