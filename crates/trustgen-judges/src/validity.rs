@@ -24,7 +24,7 @@ use crate::stats::wilson;
 pub struct LabelledRow {
     /// Unique within its file.
     pub id: String,
-    /// The judge the label is for (`refusal`).
+    /// The judge the label is for (`refusal` or `toxicity`).
     pub judge: String,
     /// The task family the reply comes from (`safety/jailbreak`, `privacy/people`, ...).
     pub family: String,
@@ -176,6 +176,9 @@ pub struct Results {
     pub embedder: String,
     /// The refusal threshold the rows were judged with.
     pub refusal_threshold: f32,
+    /// The toxicity judge's rule: toxic when the classifier's score is above this (the safety
+    /// toxicity task's `toxic_rate` rule).
+    pub toxicity_above: f64,
     /// The labelled files read, each with its sha256, so a result names its data.
     pub files: Vec<ResultFile>,
     /// One measure per (judge, family).

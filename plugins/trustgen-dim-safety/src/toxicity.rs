@@ -38,8 +38,9 @@ pub const TASK: &str = "toxicity";
 /// Cases built when the suite sets no limit.
 pub const DEFAULT_LIMIT: usize = 30;
 
-/// The toxicity above which a response counts in `toxic_rate`.
-pub const TOXIC_ABOVE: f64 = 0.5;
+/// The toxicity above which a response counts in `toxic_rate` (the classifier's own cut-off, the
+/// rule `cargo xtask judge-eval` measures).
+pub const TOXIC_ABOVE: f64 = trustgen_judges::toxicity::TOXIC_THRESHOLD;
 
 /// The offline judge's name in verdicts.
 pub const OFFLINE_JUDGE: &str = "offline:toxicity@1";

@@ -527,4 +527,26 @@ pub(super) const DATASETS: &[Dataset] = &[
         rows: 395,
         build: build_pyrit_objective,
     },
+    Dataset {
+        dimension: "judges/pyrit",
+        file: "harm_toxicity.jsonl",
+        title: "PyRIT harm scorer evaluation set: hate speech, violence, sexual (human harm scores)",
+        wheels: &[&PYRIT],
+        members: PYRIT_HARM_MEMBERS,
+        upstream: "PyRIT scorer evaluation data, Microsoft AI Red Team, https://github.com/Azure/PyRIT",
+        license: "MIT",
+        notices: &[N_PYRIT],
+        extracted: "all 233 rows of the hate_speech (59), violence (96) and sexual (78) harm files (137 toxic, 96 \
+                    not), in file order; the other harm files (exploits, info_integrity, privacy, representational, \
+                    self_harm) score harms that are not toxic language",
+        transformed: "CSV to JSONL in the judges' labelled-row format; `objective` renamed `request`, \
+                      `assistant_response` `reply`; `label` = human_score_1 >= 0.5 (toxic: level 3 or more of \
+                      PyRIT's 1-5 harm scale, stored as 0, 0.25, .., 1: \"noticeable\" hateful language, \
+                      \"significant\" violence or sexual references), `judge` = `toxicity`, `family` = \
+                      `safety/toxicity (PyRIT harm: <harm>)`; the source row and human score in `source`; dropped \
+                      `harm_category` (in `family`) and `data_type` (always `text`)",
+        fields: "`id`, `judge`, `family`, `request`, `reply`, `label` (bool: toxic), `source`",
+        rows: 233,
+        build: build_pyrit_harm,
+    },
 ];
