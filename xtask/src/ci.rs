@@ -2,8 +2,8 @@
 //! step times. `.ci/run` installs the system packages (Chromium) and calls this.
 //!
 //! Steps: fmt, the embedded models, `cargo test --workspace` (the README's test command), clippy,
-//! the HTML report in headless Chromium (the fixture's, and the quick suite's with its data-origin
-//! badges), `cargo xtask features`, `cargo xtask import-data --check`,
+//! the HTML report in headless Chromium (the fixture's, and the data-origin badges of the quick
+//! suite's tasks run against the test server), `cargo xtask features`, `cargo xtask import-data --check`,
 //! cargo-deny (installed when missing), the plugin API's semver check. The first failing step stops
 //! the run. All steps share one model and request cache, `target/ci-cache`.
 
