@@ -850,14 +850,7 @@ pub(super) fn build_pyrit_objective(w: &mut Wheels) -> Result<Vec<String>> {
     let mut rows = Vec::new();
     for member in PYRIT_OBJECTIVE_MEMBERS {
         let text = w.text(&PYRIT, member)?;
-        // The first line is a `# dataset_version=...` comment, then the CSV header.
-        let body = text
-            .strip_prefix('\u{feff}')
-            .unwrap_or(&text)
-            .split_once('\n')
-            .filter(|(first, _)| first.starts_with('#'))
-            .map(|(_, rest)| rest)
-            .with_context(|| format!("{member}: no `# dataset_version` line before the header"))?;
+        let body = scorer_eval_csv(member, &text)?;
         let mut reader = csv::Reader::from_reader(body.as_bytes());
         for (i, record) in reader.deserialize::<Source>().enumerate() {
             let s = record.with_context(|| format!("{member}: bad CSV row {}", i + 1))?;
@@ -879,6 +872,17 @@ pub(super) fn build_pyrit_objective(w: &mut Wheels) -> Result<Vec<String>> {
         }
     }
     lines(&rows)
+}
+
+/// The CSV of one of PyRIT's scorer evaluation files: its first line is a `# dataset_version=...`
+/// comment, then comes the CSV header.
+fn scorer_eval_csv<'t>(member: &str, text: &'t str) -> Result<&'t str> {
+    text.strip_prefix('\u{feff}')
+        .unwrap_or(text)
+        .split_once('\n')
+        .filter(|(first, _)| first.starts_with('#'))
+        .map(|(_, rest)| rest)
+        .with_context(|| format!("{member}: no `# dataset_version` line before the header"))
 }
 
 /// The members of PyRIT's harm scorer evaluation set measured as toxicity, with their harm
@@ -922,14 +926,7 @@ pub(super) fn build_pyrit_harm(w: &mut Wheels) -> Result<Vec<String>> {
             .rsplit_once('/')
             .and_then(|(_, file)| file.strip_suffix(".csv"))
             .with_context(|| format!("{member}: not a CSV member"))?;
-        // The first line is a `# dataset_version=...` comment, then the CSV header.
-        let body = text
-            .strip_prefix('\u{feff}')
-            .unwrap_or(&text)
-            .split_once('\n')
-            .filter(|(first, _)| first.starts_with('#'))
-            .map(|(_, rest)| rest)
-            .with_context(|| format!("{member}: no `# dataset_version` line before the header"))?;
+        let body = scorer_eval_csv(member, &text)?;
         let mut reader = csv::Reader::from_reader(body.as_bytes());
         for (i, record) in reader.deserialize::<Source>().enumerate() {
             let s = record.with_context(|| format!("{member}: bad CSV row {}", i + 1))?;
