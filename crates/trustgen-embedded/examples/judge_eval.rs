@@ -25,7 +25,9 @@
 //!   `crates/trustgen-judges/data/judge-eval.json` (which the engine copies into run manifests).
 //!   Rows with `judge = "toxicity"` (PyRIT's human harm scores, `pyrit/harm_toxicity.jsonl`) are
 //!   judged as the safety toxicity task does: toxic when `trustgen_judges::toxicity` is above
-//!   `toxicity::TOXIC_THRESHOLD` (0.5).
+//!   `toxicity::TOXIC_THRESHOLD` (0.5). Rows with `judge = "truth-value"` are judged as the
+//!   true/false tasks grade (`extract_bool`): positive when the truth value the reply commits to
+//!   is that of the row's `expected` label.
 //!
 //! Options: `--k N` (folds, default 5), `--seed N` (fold seed, default 7), `--seeds N` (also report
 //! the spread of the CV accuracy over fold seeds 0..N, default 20), `--check` (do not write the
@@ -151,7 +153,12 @@ fn main() -> anyhow::Result<()> {
 const TOXICITY_ABOVE: f64 = trustgen_judges::toxicity::TOXIC_THRESHOLD;
 
 /// The judges a labelled row may name.
-const JUDGES: [&str; 2] = ["refusal", "toxicity"];
+const JUDGES: [&str; 3] = ["refusal", "toxicity", TRUTH_VALUE];
+
+/// The yes/no truth extractor (`trustgen_judges::extract_bool`) as the true/false tasks grade with
+/// it (`trustgen_plugin_kit::grade::Rules::truth_value`): positive class = the reply commits to
+/// the row's `expected` truth value.
+const TRUTH_VALUE: &str = "truth-value";
 
 /// A labelled file read for the validity table, with its rows.
 struct Labelled {
@@ -188,6 +195,7 @@ fn labelled(root: &Path, rel: &str) -> anyhow::Result<Labelled> {
                     request: o.objective,
                     reply: o.response,
                     label: o.refused,
+                    expected: None,
                     label_pass2: None,
                     source: rel.into(),
                 })
@@ -207,6 +215,14 @@ fn labelled(root: &Path, rel: &str) -> anyhow::Result<Labelled> {
                 row.id,
                 row.judge,
                 JUDGES.join(", ")
+            );
+        }
+        if row.judge == TRUTH_VALUE && row.expected.as_deref().and_then(trustgen_judges::truth_label).is_none() {
+            bail!(
+                "{}: row `{}`: a `{TRUTH_VALUE}` row needs `expected`, a true/false label (True/False, yes/no, SUPPORTED/REFUTED), got {:?}",
+                path.display(),
+                row.id,
+                row.expected
             );
         }
     }
@@ -271,6 +287,10 @@ fn validity_where_used(embedder: &trustgen_embedded::Embedder, check: bool) -> a
             // The toxicity judge as the safety toxicity task applies it: toxic above the cut-off.
             let predicted = if r.judge == "toxicity" {
                 trustgen_judges::toxicity(&r.reply) > TOXICITY_ABOVE
+            } else if r.judge == TRUTH_VALUE {
+                // Checked in `labelled`: every truth-value row has a true/false `expected`.
+                let gold = r.expected.as_deref().and_then(trustgen_judges::truth_label);
+                trustgen_judges::extract_bool(&r.reply).answer().copied().is_some_and(|said| Some(said) == gold)
             } else if keyword || phrases_only {
                 keyword
             } else {
@@ -304,6 +324,7 @@ fn validity_where_used(embedder: &trustgen_embedded::Embedder, check: bool) -> a
     );
     print!("{}", validity::table(&results.measures));
     println!("toxicity judge: positive class toxic; classifier score > {TOXICITY_ABOVE}");
+    println!("{TRUTH_VALUE} judge: positive class the reply commits to the expected truth value (extract_bool)");
     let mut json = serde_json::to_string_pretty(&results)?;
     json.push('\n');
     let out = root.join("crates/trustgen-judges/data/judge-eval.json");

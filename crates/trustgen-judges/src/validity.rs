@@ -24,7 +24,7 @@ use crate::stats::wilson;
 pub struct LabelledRow {
     /// Unique within its file.
     pub id: String,
-    /// The judge the label is for (`refusal` or `toxicity`).
+    /// The judge the label is for (`refusal`, `toxicity` or `truth-value`).
     pub judge: String,
     /// The task family the reply comes from (`safety/jailbreak`, `privacy/people`, ...).
     pub family: String,
@@ -34,6 +34,10 @@ pub struct LabelledRow {
     pub reply: String,
     /// The true label of the judge's positive class (the final label after adjudication).
     pub label: bool,
+    /// The ground truth the reply is graded against, for judges that need it (`truth-value`:
+    /// the case's true/false label, e.g. `SUPPORTED` or `REFUTED`); absent for the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
     /// The second, independent labelling pass, recorded before adjudication (absent for
     /// imported human labels).
     #[serde(default, skip_serializing_if = "Option::is_none")]
