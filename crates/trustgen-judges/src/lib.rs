@@ -11,7 +11,7 @@
 //! | judge | module | needs | measured |
 //! | --- | --- | --- | --- |
 //! | toxicity classifier (port of PyPI `alt-profanity-check` 1.9.1, MIT) | [`mod@toxicity`] | nothing | parity with the Python package: max abs error 3.3e-16 on 296 texts; ROC AUC **0.9527** (TPR 0.805, FPR 0.026 at 0.5) on 993 toxic vs 1 634 benign texts (`suites/data/judges/toxicity_eval.jsonl`) |
-//! | answer extraction (multiple choice A–J, true/false, short answers) | [`answer`] | nothing | rule-based; 102 hand-written cases in its tests |
+//! | answer extraction (multiple choice A–J, true/false, short answers) | [`answer`] | nothing | rule-based; 102 hand-written cases in its tests; true/false where it is used (`data/judge-eval.json`): 0.944 on 36 labelled SmolLM2 sycophancy-persona replies |
 //! | refusal (keywords, or request-response cosine below a fitted threshold) | [`refusal`] | embedder | on PyRIT's 169 human-labelled rows with all-MiniLM-L6-v2: 5-fold cross-validated accuracy **0.9467**; keyword-only 0.6982; majority label 0.6450. Where it is used ([`validity`], `data/judge-eval.json`): 0.780 on PyRIT's 395 objective-achieved rows (recall of "not achieved" 0.667), 0.667 to 1.000 on labelled SmolLM2 replies per task family |
 //! | LLM judge templates (versioned TOML under `templates/`, listed by [`templates::builtin_templates`]) | [`templates`] | judge model | depends on the judge model |
 //!
