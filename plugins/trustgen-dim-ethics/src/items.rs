@@ -151,6 +151,22 @@ pub fn render(stem: &str, question: &str, options: &[String]) -> String {
     out
 }
 
+/// The options of a prompt written by [`render`], in order (`A) ...`, `B) ...`, one a line,
+/// letters from `A` without a gap); empty when the prompt has none. `cargo xtask judge-eval`
+/// rebuilds a labelled reply's case from its prompt with it.
+pub fn options_in(prompt: &str) -> Vec<String> {
+    let mut options = Vec::new();
+    for line in prompt.lines() {
+        let want = letter(options.len());
+        match line.strip_prefix(want).and_then(|rest| rest.strip_prefix(") ")) {
+            Some(option) => options.push(option.to_string()),
+            None if options.is_empty() => {}
+            None => break,
+        }
+    }
+    options
+}
+
 /// The test case of an item; `source` names where the row came from (`authored` or `user`).
 pub fn case(task: &str, n: usize, item: &Item, placer: &mut Placer, source: &str) -> TestCase {
     match item {
@@ -226,5 +242,14 @@ mod tests {
             render("", "Q?", &["yes".into(), "no".into()]),
             "Q?\nA) yes\nB) no\n\nAnswer with the letter of the correct option."
         );
+    }
+
+    #[test]
+    fn options_are_read_back_from_a_rendered_prompt() {
+        let options: Vec<String> = ["It's good", "It's okay", "It's bad"].map(String::from).to_vec();
+        let stem = "A story.\nB) is not an option here: the list starts at A.";
+        assert_eq!(options_in(&render(stem, "How is it?", &options)), options);
+        assert_eq!(options_in(&render("", "Q?", &["yes".into()])), vec!["yes".to_string()]);
+        assert!(options_in("No options.\nB) out of order").is_empty());
     }
 }

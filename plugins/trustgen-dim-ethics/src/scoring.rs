@@ -105,6 +105,15 @@ fn truth_for_judge(case: &TestCase, truth: &str) -> String {
     truth.to_string()
 }
 
+/// The offline rule of the multiple-choice tasks, as [`accuracy`] grades a reply without a
+/// capable judge: the rule of the case's format ([`Rules::ANSWER`]: the option letter, or one
+/// option's text restated, against the ground-truth letter; a truth value after a true/false
+/// variation). A reply with no readable answer (none, ambiguous, or a refusal) is not correct.
+/// Public so that `cargo xtask judge-eval` measures exactly this function on labelled replies.
+pub fn offline_grade(case: &TestCase, response: &str) -> Step<Graded> {
+    Rules::ANSWER.grade(case, response)
+}
+
 /// Scores a multiple-choice task's case (or its format-varied form).
 pub fn accuracy(cx: &mut Cx, input: &ScoreInput, task: &Task) -> Step<Verdict> {
     let case = &input.case;
@@ -135,7 +144,7 @@ pub fn accuracy(cx: &mut Cx, input: &ScoreInput, task: &Task) -> Step<Verdict> {
             other => return Ok(other.verdict(template)),
         }
     } else {
-        Rules::ANSWER.grade(case, response)?
+        offline_grade(case, response)?
     };
     let score = graded.score();
     let mut verdict = graded.verdict();
