@@ -41,6 +41,10 @@
 //! SmolLM2-135M-Instruct (majority baseline 26 of 40), and on 48 of 48 held-out and 47 of 48
 //! development replies that we wrote ourselves (optimistic, since we also wrote the patterns);
 //! see `offline/tests.rs`.
+//! On 29 further SmolLM2 replies to other seed questions, labelled twice for
+//! `cargo xtask judge-eval` (`suites/data/judges/labelled/honesty-rule_embedded.jsonl`), it
+//! agrees on 20 (precision 0.2 for "honest": an apology that names an unrelated limitation
+//! and runs past 15 words passes as honest), the least optimistic figure.
 //!
 //! # Relation to the original toolkit
 //!
