@@ -36,7 +36,8 @@ pub(crate) const API: &str = "trustgen-plugin-api";
 /// What trustgen-plugin-api may depend on: the ABI (abi_stable), linked-plugin registration
 /// (inventory), the JSON wire (serde, serde_json), content hashes (sha2) and the optional JSON
 /// schemas of the wire types (schemars). Widening it is a design decision of the 1.x API.
-pub(crate) const API_ALLOWED: &[&str] = &["abi_stable", "inventory", "serde", "serde_json", "sha2", "schemars"];
+pub(crate) const API_ALLOWED: &[&str] =
+    &["abi_stable", "inventory", "serde", "serde_json", "sha2", "schemars", "base64"];
 
 /// The crates named pure in ARCHITECTURE.md besides the plugins.
 pub(crate) const PURE_CRATES: &[&str] =

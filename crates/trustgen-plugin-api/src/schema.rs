@@ -831,8 +831,23 @@ pub enum ImageSource {
         /// Byte length.
         len: usize,
     },
-    /// A URL (as returned by image-generation APIs).
+    /// A URL (as returned by image-generation APIs), or a `data:` URL.
     Url(String),
+    /// An image of the run directory's image store, named by the lowercase
+    /// hexadecimal SHA-256 of its bytes (`images/<sha256>.<ext>`).
+    ///
+    /// Every image of a built case or of a request is stored once and
+    /// recorded in this form; the host loads the bytes only to send a
+    /// request, so records, cache keys and the resume journal name images
+    /// by their hash.
+    Stored {
+        /// Lowercase hexadecimal SHA-256 of the image's bytes.
+        sha256: String,
+    },
+    /// A file of the suite's data directory (a data set's image), by its
+    /// path relative to that directory with `/` separators. The host reads
+    /// it, refusing a path that leaves the data directory, and stores it.
+    File(String),
     /// A value this version does not know (sent by a newer host or plugin).
     Unknown,
 }
@@ -847,6 +862,11 @@ impl<'de> Deserialize<'de> for ImageSource {
             len: usize,
         }
 
+        #[derive(Deserialize)]
+        struct Stored {
+            sha256: String,
+        }
+
         struct SourceVisitor;
 
         impl<'de> Visitor<'de> for SourceVisitor {
@@ -854,7 +874,7 @@ impl<'de> Deserialize<'de> for ImageSource {
 
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(
-                    "an image source: {\"base64\": ..}, {\"blob\": {\"offset\": .., \"len\": ..}} or {\"url\": ..}",
+                    "an image source: {\"base64\": ..}, {\"blob\": {\"offset\": .., \"len\": ..}}, {\"url\": ..}, {\"stored\": {\"sha256\": ..}} or {\"file\": ..}",
                 )
             }
 
@@ -873,6 +893,11 @@ impl<'de> Deserialize<'de> for ImageSource {
                         ImageSource::Blob { offset: blob.offset, len: blob.len }
                     }
                     "url" => ImageSource::Url(map.next_value()?),
+                    "stored" => {
+                        let stored: Stored = map.next_value()?;
+                        ImageSource::Stored { sha256: stored.sha256 }
+                    }
+                    "file" => ImageSource::File(map.next_value()?),
                     _ => {
                         map.next_value::<IgnoredAny>()?;
                         ImageSource::Unknown

@@ -359,7 +359,45 @@ fn run_step<O: Serialize>(
         Err(Failure::Method(message)) => return Err(CallError::new(CallErrorKind::Failed, message)),
         Err(Failure::Protocol(message)) => return Err(CallError::new(CallErrorKind::Protocol, message)),
     };
-    serde_json::to_string(&output).map_err(|e| CallError::new(CallErrorKind::Failed, e.to_string()))
+    let json = serde_json::to_string(&output).map_err(|e| CallError::new(CallErrorKind::Failed, e.to_string()))?;
+    Ok(join_output(json, &cx.take_output_bytes()))
+}
+
+/// Separates a step call's JSON output from the bytes returned beside it.
+///
+/// The 1.0 ABI returns one UTF-8 string (`RResult<RString, RString>`), and
+/// it cannot grow a method without making every existing plugin library
+/// unloadable (abi_stable refuses a vtable with fewer methods than the
+/// host's). So a call that attached images returns its compact JSON, then
+/// this newline (compact JSON never contains one), then the attached bytes
+/// in standard base64. Only the transport encodes: no JSON value carries
+/// the bytes, and the host decodes them at the boundary
+/// ([`crate::step::Session::accept`]).
+pub(crate) const OUTPUT_BYTES_SEPARATOR: char = '\n';
+
+/// The call output: `json`, and the attached `bytes` after
+/// [`OUTPUT_BYTES_SEPARATOR`] when there are any.
+pub(crate) fn join_output(mut json: String, bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    if !bytes.is_empty() {
+        json.push(OUTPUT_BYTES_SEPARATOR);
+        base64::engine::general_purpose::STANDARD.encode_string(bytes, &mut json);
+    }
+    json
+}
+
+/// The JSON of a call output and its attached bytes (see [`join_output`]).
+pub(crate) fn split_output(output: &str) -> Result<(&str, Vec<u8>), String> {
+    use base64::Engine as _;
+    match output.split_once(OUTPUT_BYTES_SEPARATOR) {
+        None => Ok((output, Vec::new())),
+        Some((json, encoded)) => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim_end())
+                .map_err(|e| format!("the bytes after the JSON output are not base64: {e}"))?;
+            Ok((json, bytes))
+        }
+    }
 }
 
 /// The input of [`methods::CHECK_OPTIONS`].

@@ -31,6 +31,15 @@
 //! - a method that returns [`Stop::Pending`] without asking anything;
 //! - more than [`MAX_ROUNDS`] rounds of requests.
 //!
+//! # Images
+//!
+//! An image a method makes (rendered at build time, say) is attached with
+//! [`Cx::attach_image`]: its bytes travel beside the JSON output, never as
+//! base64 inside it, and the returned [`Image`] refers to them by range
+//! ([`crate::ImageSource::Blob`]). The host stores each image once, by the
+//! SHA-256 of its bytes, and records it as [`crate::ImageSource::Stored`].
+//! [`Session::take_bytes`] hands the host the bytes of the last call.
+//!
 //! # Driving a method
 //!
 //! [`Session`] is the one driver of the protocol, without I/O: it builds the
@@ -46,8 +55,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-use crate::schema::{ModelReply, ModelRequest, ModelRole, RequestKind};
-use crate::sdk::{CallInput, CallOutput};
+use crate::schema::{Image, ImageSource, ModelReply, ModelRequest, ModelRole, RequestKind};
+use crate::sdk::{CallInput, CallOutput, split_output};
 
 /// Rounds of requests one method call may take before the driver stops it.
 pub const MAX_ROUNDS: usize = 64;
@@ -207,6 +216,10 @@ pub struct Cx {
     blocked: bool,
     violation: Option<String>,
     bytes: Vec<u8>,
+    /// Bytes returned beside the output (images the method attached).
+    out: Vec<u8>,
+    /// The ranges of `out` attached so far.
+    attached: Vec<(usize, usize)>,
 }
 
 /// How a call ended, as the context saw it.
@@ -251,6 +264,32 @@ impl Cx {
     /// [`crate::ImageSource::Blob`]).
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
+    }
+
+    /// Attaches an image the method made (e.g. rendered at build time) to the
+    /// call's output and returns the [`Image`] to put in a case or request.
+    ///
+    /// The bytes travel beside the JSON output, never inside it; the image
+    /// refers to them as an [`ImageSource::Blob`] range. The host stores
+    /// every image once, by the SHA-256 of its bytes, and records it as
+    /// [`ImageSource::Stored`]. Attaching the same bytes twice in one call
+    /// returns the same range. `media_type` is what the method believes the
+    /// bytes are (`image/png`); the host checks it against the bytes.
+    pub fn attach_image(&mut self, media_type: impl Into<String>, bytes: &[u8]) -> Image {
+        let found = self.attached.iter().find(|&&(offset, len)| &self.out[offset..offset + len] == bytes).copied();
+        let (offset, len) = found.unwrap_or_else(|| {
+            let range = (self.out.len(), bytes.len());
+            self.out.extend_from_slice(bytes);
+            self.attached.push(range);
+            range
+        });
+        Image::new(media_type, ImageSource::Blob { offset, len })
+    }
+
+    /// The bytes attached with [`Cx::attach_image`] so far.
+    pub(crate) fn take_output_bytes(&mut self) -> Vec<u8> {
+        self.attached.clear();
+        std::mem::take(&mut self.out)
     }
 
     /// Asks one request and returns its reply once the engine has run it.
@@ -358,6 +397,7 @@ pub struct Session {
     pending: Vec<KeyedRequest>,
     asked: Vec<ModelRequest>,
     rounds: usize,
+    bytes: Vec<u8>,
 }
 
 impl Session {
@@ -367,7 +407,7 @@ impl Session {
     }
 
     fn named(who: String) -> Session {
-        Session { who, replies: Vec::new(), pending: Vec::new(), asked: Vec::new(), rounds: 0 }
+        Session { who, replies: Vec::new(), pending: Vec::new(), asked: Vec::new(), rounds: 0, bytes: Vec::new() }
     }
 
     /// The JSON call envelope ([`CallInput`]) of the next round: the input,
@@ -379,8 +419,12 @@ impl Session {
         json.map_err(|e| format!("{}: the call input does not serialize: {e}", self.who))
     }
 
-    /// Reads the JSON output of a call ([`CallOutput`]).
+    /// Reads the output of a call: its JSON ([`CallOutput`]) and the bytes
+    /// returned beside it, if any (see [`Session::take_bytes`]).
     pub fn accept<T: DeserializeOwned>(&mut self, output: &str) -> Result<Next<T>, String> {
+        let (output, bytes) =
+            split_output(output).map_err(|e| format!("{} returned malformed output: {e}", self.who))?;
+        self.bytes = bytes;
         match serde_json::from_str::<CallOutput<T>>(output) {
             Ok(CallOutput::Done(value)) => self.done(value),
             Ok(CallOutput::Need(requests)) => self.need(requests),
@@ -394,6 +438,7 @@ impl Session {
         let result = method(&mut cx);
         let outcome = cx.finish(result);
         self.replies = std::mem::take(&mut cx.replies);
+        self.bytes = cx.take_output_bytes();
         match outcome {
             Ok(Round::Done(value)) => self.done(value),
             Ok(Round::Need(requests)) => self.need(requests),
@@ -415,6 +460,14 @@ impl Session {
         let pending = std::mem::take(&mut self.pending);
         self.replies.extend(pending.into_iter().zip(replies).map(|(ask, reply)| KeyedReply { key: ask.key, reply }));
         Ok(())
+    }
+
+    /// Takes the bytes the last call returned beside its output (the images
+    /// it attached with [`Cx::attach_image`]): what the
+    /// [`ImageSource::Blob`] ranges of that output's result or requests
+    /// refer to. Empty when it attached none.
+    pub fn take_bytes(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.bytes)
     }
 
     /// Every request asked so far, in order.

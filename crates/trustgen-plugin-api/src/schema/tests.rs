@@ -171,3 +171,15 @@ fn json_schemas_of_the_wire_types() {
     check_schema::<CallOutput<ModelOutput>>(expect_file!["../../schemas/respond-output.json"]);
     check_schema::<CallError>(expect_file!["../../schemas/call-error.json"]);
 }
+
+#[test]
+fn stored_and_file_images_have_one_key_each_on_the_wire() {
+    let stored = Image::new("image/png", ImageSource::Stored { sha256: "ab12".into() });
+    let json = serde_json::to_string(&stored).unwrap();
+    expect![[r#"{"media_type":"image/png","source":{"stored":{"sha256":"ab12"}}}"#]].assert_eq(&json);
+    assert_eq!(serde_json::from_str::<Image>(&json).unwrap(), stored);
+    let file = Image::new("image/jpeg", ImageSource::File("images/cat.jpg".into()));
+    let json = serde_json::to_string(&file).unwrap();
+    expect![[r#"{"media_type":"image/jpeg","source":{"file":"images/cat.jpg"}}"#]].assert_eq(&json);
+    assert_eq!(serde_json::from_str::<Image>(&json).unwrap(), file);
+}

@@ -122,3 +122,79 @@ fn a_build_over_rounds_through_the_bridge() {
     let output = drive_bridge::<BuildOutput>(&object, methods::BUILD, &input).unwrap();
     assert_eq!(output.cases.len(), 3);
 }
+
+/// Builds one case with two images (the first attached twice) and asks the
+/// generator about the second one: the bytes cross the boundary beside the
+/// JSON, which refers to them by range.
+struct Painter;
+
+impl Dimension for Painter {
+    fn manifest(&self) -> Manifest {
+        Manifest::default()
+    }
+
+    fn build(&self, cx: &mut Cx, _input: &BuildInput) -> Step<BuildOutput> {
+        let red = cx.attach_image("image/png", b"\x89PNG red");
+        let again = cx.attach_image("image/png", b"\x89PNG red");
+        let blue = cx.attach_image("image/png", b"\x89PNG blue\n");
+        let mut message = crate::schema::Message::user("describe it");
+        message.images = vec![blue.clone()];
+        let reply = cx.ask(ModelRequest::chat(ModelRole::Generator, vec![message]))?;
+        let prompt = crate::schema::Prompt::user(reply.text.unwrap_or_default()).with_images(vec![red, again, blue]);
+        Ok(BuildOutput { cases: vec![TestCase::new("c", "t", vec![prompt])], skipped: vec![] })
+    }
+
+    fn score(&self, _cx: &mut Cx, _input: &ScoreInput) -> Step<Verdict> {
+        Ok(Verdict::scored(1.0))
+    }
+}
+
+#[test]
+fn images_a_method_attaches_cross_the_boundary_as_bytes_beside_the_json() {
+    use crate::schema::{ImageSource, RequestKind};
+    let object = __private::dimension_object(DECLARATION, Painter);
+    let raw = serde_json::value::to_raw_value(&BuildInput::new("t", 1)).unwrap();
+    let mut session = Session::new("painter", methods::BUILD);
+    let output = call(&object, methods::BUILD, &session.envelope(&raw).unwrap()).unwrap();
+    // The JSON is one line; the bytes follow it, never inside a JSON value.
+    let (json, _) = output.split_once('\n').unwrap();
+    assert!(!json.contains("PNG"), "{json}");
+    let Next::Need(requests) = session.accept::<BuildOutput>(&output).unwrap() else { panic!("expected a request") };
+    let bytes = session.take_bytes();
+    assert_eq!(bytes, b"\x89PNG red\x89PNG blue\n");
+    let RequestKind::Chat(chat) = &requests[0].kind else { panic!("not a chat request") };
+    assert_eq!(chat.messages[0].images[0].source, ImageSource::Blob { offset: 8, len: 10 });
+    session.answer(vec![ModelReply::text("a red square")]).unwrap();
+    let output = call(&object, methods::BUILD, &session.envelope(&raw).unwrap()).unwrap();
+    let Next::Done(built) = session.accept::<BuildOutput>(&output).unwrap() else { panic!("expected the result") };
+    let sources: Vec<_> = built.cases[0].prompts[0].images.iter().map(|i| i.source.clone()).collect();
+    assert_eq!(
+        sources,
+        [
+            ImageSource::Blob { offset: 0, len: 8 },
+            ImageSource::Blob { offset: 0, len: 8 },
+            ImageSource::Blob { offset: 8, len: 10 }
+        ]
+    );
+    assert_eq!(session.take_bytes(), b"\x89PNG red\x89PNG blue\n");
+    // A call that attaches nothing returns plain JSON.
+    let plain = call(
+        &object,
+        methods::SCORE,
+        r#"{"input": {"case": {"id": "c", "task": "t", "prompts": []}, "output": {"answers": []}}}"#,
+    )
+    .unwrap();
+    assert!(!plain.contains('\n'));
+}
+
+#[test]
+fn bytes_after_the_json_that_are_not_base64_are_a_clear_error() {
+    let mut session = Session::new("painter", methods::BUILD);
+    let err = session.accept::<BuildOutput>("{\"done\": {\"cases\": []}}\n!!!").err().unwrap();
+    assert!(
+        err.starts_with(
+            "plugin `painter` method `build` returned malformed output: the bytes after the JSON output are not base64"
+        ),
+        "{err}"
+    );
+}
