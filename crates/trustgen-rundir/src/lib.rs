@@ -10,6 +10,7 @@
 //!   outputs.jsonl    the target's answers, one case per line
 //!   verdicts.jsonl   the grades, one case per line
 //!   skipped.jsonl    items a builder dropped, with the reason
+//!   images/          every image of a case or request once: <sha256>.<ext>
 //!   metrics.json     per-task and per-dimension scores with intervals
 //! ```
 //!
@@ -33,12 +34,14 @@
 //! and no other crate knows a run directory's file names or line format.
 
 mod error;
+pub mod images;
 pub mod metrics;
 mod read;
 pub mod record;
 mod write;
 
 pub use error::RunDirError;
+pub use images::{ImageError, ImageFormat, ImageStore, StoredImage};
 pub use metrics::{
     Counts, DataProvenance, DimensionMetric, Estimate, Excluded, IntervalMethod, JudgeAgreement, Metrics,
     SourceProvenance, TaskMetric,
@@ -72,6 +75,8 @@ pub mod files {
     pub const SKIPPED: &str = "skipped.jsonl";
     /// Metrics.
     pub const METRICS: &str = "metrics.json";
+    /// The image store (a folder): `images/<sha256>.<ext>`.
+    pub const IMAGES: &str = "images";
 }
 
 #[cfg(test)]

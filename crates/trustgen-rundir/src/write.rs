@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::RunDirError;
 use crate::files;
+use crate::images::ImageStore;
 use crate::metrics::Metrics;
 use crate::record::{CaseRecord, OutputRecord, RequestRecord, RunManifest, SkippedRecord, VerdictRecord};
 
@@ -309,6 +310,7 @@ pub struct RunDir {
     outputs: Appender,
     verdicts: Appender,
     skipped: Appender,
+    images: ImageStore,
     removed_temps: Vec<PathBuf>,
 }
 
@@ -327,7 +329,9 @@ impl RunDir {
     /// and repairs each JSONL file's unfinished last line (see
     /// [`RunDir::repairs`]).
     pub fn open(dir: &Path) -> Result<RunDir, RunDirError> {
-        let removed_temps = remove_stray_temps(dir, &[files::MANIFEST, files::METRICS])?;
+        let mut removed_temps = remove_stray_temps(dir, &[files::MANIFEST, files::METRICS])?;
+        let images = ImageStore::new(dir);
+        removed_temps.extend(images.remove_stray_temps()?);
         Ok(RunDir {
             dir: dir.to_owned(),
             cases: Appender::open(dir.join(files::CASES))?,
@@ -335,6 +339,7 @@ impl RunDir {
             outputs: Appender::open(dir.join(files::OUTPUTS))?,
             verdicts: Appender::open(dir.join(files::VERDICTS))?,
             skipped: Appender::open(dir.join(files::SKIPPED))?,
+            images,
             removed_temps,
         })
     }
@@ -342,6 +347,11 @@ impl RunDir {
     /// The directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The image store (`images/`): every image of a case or request once.
+    pub fn images(&self) -> &ImageStore {
+        &self.images
     }
 
     /// The unfinished last lines opening repaired, in file order.
