@@ -72,7 +72,9 @@ pub(crate) fn body(model: &str, messages: &[Message], params: &GenParams) -> Res
                         json!({"type": "base64", "media_type": image.media_type, "data": data})
                     }
                     ImageSource::Url(url) => json!({"type": "url", "url": url}),
-                    ImageSource::Blob { .. } => return Err(unresolved_blob()),
+                    ImageSource::Blob { .. } | ImageSource::File(_) | ImageSource::Stored { .. } => {
+                        return Err(unresolved_blob());
+                    }
                     _ => return Err(crate::openai::unknown_source()),
                 };
                 blocks.push(json!({"type": "image", "source": source}));

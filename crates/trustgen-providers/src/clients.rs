@@ -331,6 +331,8 @@ pub struct Clients {
     /// The first fatal error: once set, nothing more is sent (requests
     /// already on the wire finish; queued ones stop before spending more).
     halted: std::sync::OnceLock<FatalError>,
+    /// Where stored images are loaded from right before sending.
+    images: Option<crate::images::SharedImageLoader>,
 }
 
 impl std::fmt::Debug for Clients {
@@ -476,12 +478,20 @@ impl Clients {
             retry_observer: None,
             inflight: Mutex::new(HashMap::new()),
             halted: std::sync::OnceLock::new(),
+            images: None,
         })
     }
 
     /// Replaces the retry backoff (tests use a short one).
     pub fn with_backoff(mut self, backoff: Backoff) -> Clients {
         self.backoff = backoff;
+        self
+    }
+
+    /// Loads the stored images of a request ([`ImageSource::Stored`]) from `loader` right before it
+    /// is sent; the cache key and the recorded request keep naming them by hash.
+    pub fn with_images(mut self, loader: crate::images::SharedImageLoader) -> Clients {
+        self.images = Some(loader);
         self
     }
 
@@ -693,6 +703,27 @@ impl Clients {
         };
         let estimate = client.estimate(&request.kind, params);
         let estimated_tokens = estimate.prompt_tokens + estimate.completion_tokens;
+        // Stored images become bytes only now, for this send (retries included), and are dropped with it.
+        let resolved;
+        let kind = if crate::images::has_stored(&request.kind) {
+            match crate::images::resolve(&request.kind, self.images.as_ref()).await {
+                Ok(kind) => {
+                    resolved = kind;
+                    &resolved
+                }
+                Err(failure) => {
+                    let message = match failure {
+                        Failure::PerCase(message) => message,
+                        other => format!("{other:?}"),
+                    };
+                    let reply = error_reply(message);
+                    client.counters.finished(&reply);
+                    return Ok(Executed { reply, key, cached: false, attempts: 0, latency_ms: 0 });
+                }
+            }
+        } else {
+            &request.kind
+        };
         let timeout = client.spec.limits.timeout;
         let mut attempts = 0u32;
         let mut waited = Duration::ZERO;
@@ -705,7 +736,7 @@ impl Clients {
                     return Err(fatal.clone());
                 }
                 let started = Instant::now();
-                let call = client.backend.call(&request.kind, params, &key);
+                let call = client.backend.call(kind, params, &key);
                 let outcome = if timeout.is_zero() {
                     call.await
                 } else {

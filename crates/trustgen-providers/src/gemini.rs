@@ -71,7 +71,7 @@ fn inline(image: &Image) -> Result<Value, Failure> {
     match &image.source {
         ImageSource::Base64(data) => Ok(json!({"inlineData": {"mimeType": image.media_type, "data": data}})),
         ImageSource::Url(url) => Err(Failure::PerCase(format!("image {url} was not downloaded"))),
-        ImageSource::Blob { .. } => Err(unresolved_blob()),
+        ImageSource::Blob { .. } | ImageSource::File(_) | ImageSource::Stored { .. } => Err(unresolved_blob()),
         _ => Err(crate::openai::unknown_source()),
     }
 }

@@ -59,6 +59,7 @@ mod embedded;
 mod error;
 mod gemini;
 mod http;
+mod images;
 mod limit;
 mod openai;
 mod request_key;
@@ -76,6 +77,7 @@ pub use crate::clients::{
 #[cfg(feature = "embedded")]
 pub use crate::embedded::DEFAULT_MAX_TOKENS as EMBEDDED_DEFAULT_MAX_TOKENS;
 pub use crate::error::{CacheError, ConfigError, FatalError, FatalKind, ProviderFatal};
+pub use crate::images::{ImageLoader, SharedImageLoader};
 pub use crate::request_key::merge_params;
 pub use crate::retry::{Backoff, MAX_RETRY_AFTER, retry_after};
 pub use crate::spec::{

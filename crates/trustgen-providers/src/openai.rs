@@ -173,7 +173,7 @@ pub(crate) fn image_url(image: &Image) -> Result<String, Failure> {
     match &image.source {
         ImageSource::Base64(data) => Ok(format!("data:{};base64,{data}", image.media_type)),
         ImageSource::Url(url) => Ok(url.clone()),
-        ImageSource::Blob { .. } => Err(unresolved_blob()),
+        ImageSource::Blob { .. } | ImageSource::File(_) | ImageSource::Stored { .. } => Err(unresolved_blob()),
         _ => Err(unknown_source()),
     }
 }
@@ -185,7 +185,7 @@ pub(crate) fn unknown_source() -> Failure {
 
 pub(crate) fn unresolved_blob() -> Failure {
     Failure::PerCase(
-        "an image still refers to a plugin-call blob; the engine must inline it as base64 first".to_owned(),
+        "an image still refers to a plugin-call blob or a data file; the engine must store it first".to_owned(),
     )
 }
 

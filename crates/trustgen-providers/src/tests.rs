@@ -7,6 +7,7 @@ mod config;
 mod embedded;
 mod faults;
 mod formats;
+mod images;
 mod layers;
 mod units;
 mod untrusted;
