@@ -7,6 +7,9 @@
 #[cfg(feature = "llm")]
 use trustgen_model_llm as _;
 
+#[cfg(feature = "vlm")]
+use trustgen_model_vlm as _;
+
 #[cfg(feature = "safety")]
 use trustgen_dim_safety as _;
 

@@ -52,6 +52,20 @@ impl PluginRunner {
         method: &'static str,
         input: &I,
     ) -> Result<CaseResult<O>, EngineError> {
+        Ok(self.drive_with_bytes(executor, plugin, method, input).await?.map(|(value, _)| value))
+    }
+
+    /// [`PluginRunner::drive`], also returning the bytes the last call
+    /// returned beside its result (the images it attached, which the
+    /// result's [`trustgen_plugin_api::ImageSource::Blob`]s refer to). The
+    /// images of the requests of every round are stored before they run.
+    pub async fn drive_with_bytes<I: Serialize, O: DeserializeOwned>(
+        &self,
+        executor: &Executor,
+        plugin: &Arc<Plugin>,
+        method: &'static str,
+        input: &I,
+    ) -> Result<CaseResult<(O, Vec<u8>)>, EngineError> {
         let mut session = Session::new(plugin.name(), method);
         let input = match serde_json::value::to_raw_value(input) {
             Ok(input) => input,
@@ -68,9 +82,16 @@ impl PluginRunner {
                 Ok(output) => output,
                 Err(message) => return Ok(Err(message)),
             };
-            match session.accept::<O>(&output) {
-                Ok(Next::Done(value)) => return Ok(Ok(value)),
-                Ok(Next::Need(requests)) => {
+            let next = session.accept::<O>(&output);
+            let bytes = session.take_bytes();
+            match next {
+                Ok(Next::Done(value)) => return Ok(Ok((value, bytes))),
+                Ok(Next::Need(mut requests)) => {
+                    let who = format!("plugin `{}` method `{method}`", plugin.name());
+                    if let Err(message) = executor.images().requests(&mut requests, &bytes, &who) {
+                        return Ok(Err(message));
+                    }
+                    drop(bytes);
                     let replies = executor.execute_all(&requests).await?;
                     if let Err(message) = session.answer(replies) {
                         return Ok(Err(message));

@@ -19,6 +19,7 @@ use trustgen_rundir::{RequestRecord, RunDir};
 
 use crate::error::EngineError;
 use crate::event::{Event, Observer, ReplySource};
+use crate::images::Images;
 
 /// Runs requests through the model clients, the journal and the cache.
 pub struct Executor {
@@ -26,6 +27,7 @@ pub struct Executor {
     store: Option<Arc<RunDir>>,
     replies: Mutex<HashMap<String, Arc<OnceCell<ModelReply>>>>,
     observer: Option<Arc<dyn Observer>>,
+    images: Images,
 }
 
 impl Executor {
@@ -34,7 +36,19 @@ impl Executor {
     pub fn new(clients: Arc<Clients>, store: Option<Arc<RunDir>>, journal: HashMap<String, ModelReply>) -> Executor {
         let replies =
             journal.into_iter().map(|(key, reply)| (key, Arc::new(OnceCell::new_with(Some(reply))))).collect();
-        Executor { clients, store, replies: Mutex::new(replies), observer: None }
+        let images = Images::new(store.as_ref().map(|s| s.images().clone()), std::path::PathBuf::from("."));
+        Executor { clients, store, replies: Mutex::new(replies), observer: None, images }
+    }
+
+    /// Stores the images of requests (and cases) with `images`.
+    pub fn with_images(mut self, images: Images) -> Executor {
+        self.images = images;
+        self
+    }
+
+    /// Where the images of cases and requests are stored.
+    pub fn images(&self) -> &Images {
+        &self.images
     }
 
     /// Reports every answered request to `observer`.

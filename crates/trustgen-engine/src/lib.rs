@@ -28,6 +28,7 @@ mod drive;
 mod error;
 mod event;
 mod exec;
+mod images;
 mod pipeline;
 mod plan;
 mod preflight;

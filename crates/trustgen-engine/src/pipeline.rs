@@ -27,6 +27,7 @@ use crate::drive::{PluginRunner, drive_local};
 use crate::error::EngineError;
 use crate::event::{Event, Observer, Stage};
 use crate::exec::Executor;
+use crate::images::{Images, StoreLoader};
 use crate::plan::{Plan, PlannedTask, new_run_dir, plan};
 use crate::preflight;
 
@@ -289,7 +290,6 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
             })
         }));
     }
-    let clients = Arc::new(clients);
     let mut context = RunContext::default();
     for role in [ModelRole::Target, ModelRole::Generator, ModelRole::Judge, ModelRole::Embedder, ModelRole::Retriever] {
         if let Some(info) = clients.info(role) {
@@ -322,12 +322,18 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
     };
     if let Some(store) = &store {
         store.write_manifest(&manifest)?;
+        // Stored images become bytes only when a request is sent.
+        clients = clients.with_images(Arc::new(StoreLoader(store.images().clone())));
     }
+    let clients = Arc::new(clients);
+    let images = Images::new(store.as_ref().map(|s| s.images().clone()), absolute(&suite.data_dir()));
 
     let mut done = done;
     let journal = std::mem::take(&mut done.replies);
     let shared = Arc::new(Shared {
-        executor: Executor::new(clients.clone(), store.clone(), journal).with_observer(observer.clone()),
+        executor: Executor::new(clients.clone(), store.clone(), journal)
+            .with_observer(observer.clone())
+            .with_images(images),
         runner: PluginRunner::new(
             suite
                 .file
@@ -643,9 +649,9 @@ fn build_input(
 }
 
 async fn build_task(shared: &Shared, plugin: &Arc<Plugin>, input: &BuildInput) -> Result<Vec<TestCase>, EngineError> {
-    let outcome: Result<BuildOutput, String> =
-        shared.runner.drive(&shared.executor, plugin, methods::BUILD, input).await?;
-    let output = match outcome {
+    let outcome: Result<(BuildOutput, Vec<u8>), String> =
+        shared.runner.drive_with_bytes(&shared.executor, plugin, methods::BUILD, input).await?;
+    let (output, bytes) = match outcome {
         Ok(output) => output,
         Err(message) => {
             tracing::error!("task `{}/{}` could not be built: {message}", plugin.name(), input.task);
@@ -667,11 +673,23 @@ async fn build_task(shared: &Shared, plugin: &Arc<Plugin>, input: &BuildInput) -
     if let Some(limit) = input.limit {
         cases.truncate(limit);
     }
-    for case in &mut cases {
+    // Every image into the run store, once, named by its hash; a case whose
+    // image cannot be stored is skipped with the reason.
+    let mut kept = Vec::with_capacity(cases.len());
+    for mut case in cases {
         if case.task.is_empty() {
             case.task = input.task.clone();
         }
+        match shared.executor.images().case(&mut case, &bytes) {
+            Ok(()) => kept.push(case),
+            Err(reason) => {
+                tracing::warn!("task `{}/{}`: {reason}", plugin.name(), input.task);
+                record_skipped(shared, plugin.name(), &input.task, &case.id, &reason)?;
+            }
+        }
     }
+    drop(bytes);
+    let cases = kept;
     shared.emit(Event::TaskBuilt {
         dimension: plugin.name().to_string(),
         task: input.task.clone(),

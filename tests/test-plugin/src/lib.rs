@@ -6,6 +6,13 @@
 //! the judge model to state the number (one step of the step protocol), so
 //! the conformance tests exercise a call that returns model requests and is
 //! called again with the replies.
+//!
+//! Its second task, `picture` (for the `vlm` model type), makes an image at
+//! build time: a small solid-colour PNG drawn in code and attached to the
+//! build's output as bytes ([`Cx::attach_image`]). Every case shows the same
+//! red square, so the run store must hold it once; odd cases add a second,
+//! blue one (multi-image prompts). It is graded by whether the answer names
+//! the colour.
 
 use trustgen_plugin_api::{
     BuildInput, BuildOutput, Cx, Dimension, GenParams, Manifest, MetricKind, MetricSpec, ModelRequest, ModelRole,
@@ -60,12 +67,25 @@ impl Dimension for TestDim {
                 .with_model_types(vec!["llm".into()])
                 .with_variations(vec![VariationOp::Paraphrase])
                 .with_default_limit(5),
+                TaskSpec::new(
+                    "picture",
+                    MetricSpec::new("accuracy")
+                        .with_description("fraction of answers naming the colour of the first image")
+                        .with_kind(MetricKind::Proportion)
+                        .with_policy("a missing answer counts as wrong"),
+                )
+                .with_description("What colour is this square? The image is drawn at build time.")
+                .with_model_types(vec!["vlm".into()])
+                .with_default_limit(2),
             ])
     }
 
-    fn build(&self, _cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
+    fn build(&self, cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
         if cfg!(feature = "slow-build") {
             std::thread::sleep(std::time::Duration::from_millis(1500));
+        }
+        if input.task == "picture" {
+            return Ok(build_pictures(cx, input.limit.unwrap_or(2)));
         }
         if input.task != "arithmetic" {
             fail!("testdim has no task `{}`", input.task);
@@ -88,6 +108,16 @@ impl Dimension for TestDim {
     }
 
     fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
+        if input.case.task == "picture" {
+            let truth = input.case.ground_truth.clone().unwrap_or_default();
+            let Some(answer) = input.output.main_text() else {
+                return Ok((Verdict::missing("the target gave no answer")).with_score(0.0));
+            };
+            let correct = answer.to_lowercase().contains(&truth);
+            return Ok(Verdict::scored(if correct { 1.0 } else { 0.0 })
+                .with_label(if correct { "correct" } else { "wrong" })
+                .with_judge("rule:names-colour@1"));
+        }
         let Some(truth) = input.case.ground_truth.as_deref().and_then(|t| t.parse::<i64>().ok()) else {
             fail!("case {} has no numeric ground truth", input.case.id);
         };
@@ -117,11 +147,114 @@ impl Dimension for TestDim {
     }
 }
 
+/// `n` cases asking the colour of a red square drawn now; odd cases add a blue one.
+fn build_pictures(cx: &mut Cx, n: usize) -> BuildOutput {
+    let cases = (0..n)
+        .map(|i| {
+            let mut images = vec![cx.attach_image("image/png", &solid_png(4, 4, [255, 0, 0]))];
+            if i % 2 == 1 {
+                images.push(cx.attach_image("image/png", &solid_png(4, 4, [0, 0, 255])));
+            }
+            let prompt = Prompt::user("What colour is the first square? Reply with one word.").with_images(images);
+            TestCase::new(format!("testdim/picture/{i}"), "picture", vec![prompt])
+                .with_format(QuestionFormat::OpenEnded)
+                .with_ground_truth("red")
+        })
+        .collect();
+    BuildOutput::new(cases)
+}
+
+/// A `width` x `height` PNG of one RGB colour: signature, IHDR, one IDAT of
+/// uncompressed (stored) deflate blocks in a zlib stream, IEND.
+pub fn solid_png(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
+    let mut raw = Vec::new();
+    for _ in 0..height {
+        raw.push(0); // filter: none
+        for _ in 0..width {
+            raw.extend_from_slice(&rgb);
+        }
+    }
+    let mut zlib = vec![0x78, 0x01];
+    let mut blocks = raw.chunks(65_535).peekable();
+    while let Some(block) = blocks.next() {
+        zlib.push(u8::from(blocks.peek().is_none()));
+        let len = block.len() as u16;
+        zlib.extend_from_slice(&len.to_le_bytes());
+        zlib.extend_from_slice(&(!len).to_le_bytes());
+        zlib.extend_from_slice(block);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in &raw {
+        a = (a + u32::from(byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    zlib.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB, deflate, no filter, no interlace
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [(b"IHDR", ihdr), (b"IDAT", zlib), (b"IEND", Vec::new())] {
+        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let start = png.len();
+        png.extend_from_slice(kind);
+        png.extend_from_slice(&data);
+        let crc = crc32(&png[start..]);
+        png.extend_from_slice(&crc.to_be_bytes());
+    }
+    png
+}
+
+/// CRC-32 (IEEE), as PNG chunks use it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
 trustgen_plugin_api::export_plugin!(name: "testdim", dimension: TestDim::new());
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_drawn_png_has_valid_chunks() {
+        let png = solid_png(4, 4, [255, 0, 0]);
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+        // The CRC of IEND (no data) is a published constant.
+        assert_eq!(&png[png.len() - 4..], &[0xAE, 0x42, 0x60, 0x82]);
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn pictures_share_the_red_square_and_odd_cases_add_a_blue_one() {
+        let (built, requests) = trustgen_plugin_api::step::drive(
+            |cx| TestDim.build(cx, &BuildInput::new("picture", 1).with_limit(2)),
+            |_| Vec::new(),
+        )
+        .unwrap();
+        assert!(requests.is_empty());
+        let sources: Vec<Vec<String>> = built
+            .cases
+            .iter()
+            .map(|c| c.prompts[0].images.iter().map(|i| format!("{:?}", i.source)).collect())
+            .collect();
+        let red = solid_png(4, 4, [255, 0, 0]).len();
+        let blue = solid_png(4, 4, [0, 0, 255]).len();
+        assert_eq!(
+            sources,
+            [
+                vec![format!("Blob {{ offset: 0, len: {red} }}")],
+                vec![format!("Blob {{ offset: 0, len: {red} }}"), format!("Blob {{ offset: {red}, len: {blue} }}")],
+            ]
+        );
+    }
 
     #[test]
     fn last_integer_reads_the_final_number() {
