@@ -16,3 +16,4 @@ mod store;
 mod suites;
 mod support;
 mod validate;
+mod vlm;

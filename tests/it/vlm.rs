@@ -1,0 +1,195 @@
+//! Images through the pipeline, end to end against the test server: a
+//! dimension plugin (the test plugin's `picture` task) draws an image at
+//! build time and attaches it as bytes; the run store keeps each image once,
+//! named by its hash; the records name the hash; the `vlm` target's request
+//! carries the image as a data URL; a resumed run sends nothing again.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine as _;
+use serde_json::Value;
+use trustgen_testserver::{ServerConfig, TestServer};
+
+use crate::support::{self, run, run_dir, testdim_dir};
+
+const KEY_VAR: &str = "TG_IT_KEY";
+
+/// A suite asking a `vlm` target on the test server `limit` cases of `testdim/picture`.
+fn suite(dir: &Path, base: &str, limit: usize) -> PathBuf {
+    let text = format!(
+        r#"[run]
+name = "vlm"
+seed = 3
+concurrency = 4
+output_dir = "{out}"
+
+[plugins]
+dirs = ["{plugins}"]
+
+[models.target]
+type = "vlm"
+provider = "openai"
+model = "vision-model"
+base_url = "{base}/v1"
+api_key_env = "{KEY_VAR}"
+max_tokens = 16
+
+[models.judge]
+provider = "openai"
+model = "judge-model"
+base_url = "{base}/v1"
+api_key_env = "{KEY_VAR}"
+
+[[dimension]]
+plugin = "testdim"
+tasks = ["picture"]
+limit = {limit}
+"#,
+        out = dir.join("runs").display(),
+        plugins = testdim_dir().display(),
+    );
+    let path = dir.join("suite.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn trustgen_in(dir: &Path) -> Command {
+    let mut cmd = support::trustgen_in(dir);
+    cmd.env(KEY_VAR, "sk-test-key-vlm");
+    cmd
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+fn records(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// The files of `images/`, by name, with their bytes.
+fn stored_images(run: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(run.join("images"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name().into_string().unwrap(), std::fs::read(e.path()).unwrap())
+        })
+        .collect()
+}
+
+/// The image sources of each case's first prompt, by case id.
+fn case_images(run: &Path) -> BTreeMap<String, Vec<Value>> {
+    records(&run.join("cases.jsonl"))
+        .into_iter()
+        .map(|r| {
+            let images = r["case"]["prompts"][0]["images"].as_array().cloned().unwrap_or_default();
+            (r["case"]["id"].as_str().unwrap().to_owned(), images)
+        })
+        .collect()
+}
+
+fn stored(sha: &str) -> Value {
+    serde_json::json!({"media_type": "image/png", "source": {"stored": {"sha256": sha}}})
+}
+
+#[test]
+fn a_built_image_is_stored_once_sent_as_bytes_and_not_sent_again_on_resume() {
+    let server = TestServer::spawn(ServerConfig::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = suite(dir.path(), server.base_url(), 2);
+    let (code, stdout, stderr) = run(trustgen_in(dir.path()).args(["run", "--quiet", "--no-cache"]).arg(&suite));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let run_dir = run_dir(dir.path());
+    let red = trustgen_test_plugin::solid_png(4, 4, [255, 0, 0]);
+    let blue = trustgen_test_plugin::solid_png(4, 4, [0, 0, 255]);
+    let (red_sha, blue_sha) = (sha256(&red), sha256(&blue));
+
+    // Each image once, under its hash, with its bytes.
+    let images = stored_images(&run_dir);
+    let expected: BTreeMap<String, Vec<u8>> =
+        [(format!("{red_sha}.png"), red.clone()), (format!("{blue_sha}.png"), blue.clone())].into_iter().collect();
+    assert_eq!(images, expected);
+
+    // The records name the images by hash; no bytes, blob or base64 in them.
+    let cases = case_images(&run_dir);
+    assert_eq!(cases["testdim/picture/0"], vec![stored(&red_sha)]);
+    assert_eq!(cases["testdim/picture/1"], vec![stored(&red_sha), stored(&blue_sha)]);
+    for file in ["cases.jsonl", "requests.jsonl", "outputs.jsonl"] {
+        let text = std::fs::read_to_string(run_dir.join(file)).unwrap();
+        assert!(!text.contains("\"blob\"") && !text.contains("base64"), "{file}: {text}");
+    }
+    let journal = records(&run_dir.join("requests.jsonl"));
+    assert_eq!(journal.len(), 2, "one target request per case");
+    for record in &journal {
+        let images = &record["request"]["messages"][0]["images"];
+        assert_eq!(images[0], stored(&red_sha), "{record}");
+    }
+
+    // The target requests carried the bytes, as data URLs.
+    let mut sent: Vec<Vec<Vec<u8>>> = server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/v1/chat/completions")
+        .map(|r| {
+            let parts = r.body.as_ref().unwrap()["messages"][0]["content"].as_array().unwrap().clone();
+            parts
+                .iter()
+                .filter_map(|p| p["image_url"]["url"].as_str())
+                .map(|url| {
+                    let data = url.strip_prefix("data:image/png;base64,").expect("a PNG data URL");
+                    base64::engine::general_purpose::STANDARD.decode(data).unwrap()
+                })
+                .collect()
+        })
+        .collect();
+    sent.sort_by_key(Vec::len);
+    assert_eq!(sent, vec![vec![red.clone()], vec![red.clone(), blue.clone()]]);
+    let total = server.stats().total;
+    assert_eq!(total, 2);
+
+    // Killed before any answer was recorded: the resume rebuilds the cases,
+    // finds the images stored and serves the replies from the journal.
+    for file in ["outputs.jsonl", "verdicts.jsonl"] {
+        std::fs::write(run_dir.join(file), "").unwrap();
+    }
+    let manifest_path = run_dir.join("manifest.json");
+    let mut manifest: Value = serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    manifest["status"] = "running".into();
+    manifest.as_object_mut().unwrap().remove("finished_at");
+    std::fs::write(&manifest_path, serde_json::to_string_pretty(&manifest).unwrap()).unwrap();
+    let (code, stdout, stderr) =
+        run(trustgen_in(dir.path()).args(["run", "--quiet", "--no-cache", "--resume"]).arg(&run_dir));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(server.stats().total, total, "a resumed run sends no recorded request again");
+    assert_eq!(records(&run_dir.join("verdicts.jsonl")).len(), 2);
+    assert_eq!(stored_images(&run_dir), expected);
+}
+
+#[test]
+fn the_same_image_in_several_cases_is_stored_once() {
+    let server = TestServer::spawn(ServerConfig::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = suite(dir.path(), server.base_url(), 5);
+    let (code, stdout, stderr) = run(trustgen_in(dir.path()).args(["run", "--quiet", "--no-cache"]).arg(&suite));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let run_dir = run_dir(dir.path());
+    let red_sha = sha256(&trustgen_test_plugin::solid_png(4, 4, [255, 0, 0]));
+    let cases = case_images(&run_dir);
+    assert_eq!(cases.len(), 5);
+    assert!(cases.values().all(|images| images[0] == stored(&red_sha)), "{cases:?}");
+    // Five cases show the red square, two the blue one: two files.
+    assert_eq!(stored_images(&run_dir).len(), 2);
+}
+
+#[test]
+fn plugins_list_shows_the_vlm_model_type() {
+    let (code, stdout, stderr) = run(support::trustgen().args(["plugins", "list"]));
+    assert_eq!(code, 0, "{stderr}");
+    let line = stdout.lines().find(|l| l.starts_with("vlm ")).unwrap_or_else(|| panic!("no vlm line in:\n{stdout}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(words, ["vlm", "model_type", "0.1.0", "linked", "vlm"], "{line}");
+}
