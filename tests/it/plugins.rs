@@ -77,6 +77,19 @@ fn transcript(plugin: &trustgen_host::Plugin) -> Vec<String> {
         matches!(out, CallOutput::Done(ref v) if v.score == Some(1.0) && v.judge.as_deref() == Some("llm:number@1"))
     );
 
+    // An image drawn at build time comes back as bytes beside the JSON (the
+    // same bytes linked and dynamic).
+    let picture =
+        serde_json::to_string(&CallInput { input: &BuildInput::new("picture", 7).with_limit(2), replies: vec![] })
+            .unwrap();
+    let raw = plugin.call("build", &picture, &[]).unwrap();
+    let mut session = Session::new("testdim", "build");
+    let Next::Done(built) = session.accept::<BuildOutput>(&raw).unwrap() else { panic!("picture asked for models") };
+    assert_eq!(built.cases.len(), 2);
+    let bytes = session.take_bytes();
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "the drawn PNGs cross the boundary");
+    log.push(raw);
+
     // Bad input and unknown methods are errors, not crashes.
     log.push(plugin.call("score", "{not json", &[]).unwrap_err().to_string());
     log.push(plugin.call("explode", "{}", &[]).unwrap_err().to_string());
