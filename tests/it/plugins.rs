@@ -540,6 +540,7 @@ inventory = "0.3.25"
 serde = {{ version = "1", features = ["derive"] }}
 serde_json = {{ version = "1", features = ["raw_value"] }}
 sha2 = "0.10"
+base64 = "0.22"
 "#
         ),
     )

@@ -193,3 +193,19 @@ fn plugins_list_shows_the_vlm_model_type() {
     let words: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(words, ["vlm", "model_type", "0.1.0", "linked", "vlm"], "{line}");
 }
+
+#[test]
+fn an_llm_suite_naming_no_tasks_does_not_run_vlm_tasks() {
+    let server = TestServer::spawn(ServerConfig::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = suite(dir.path(), server.base_url(), 2);
+    let text =
+        std::fs::read_to_string(&suite).unwrap().replace("type = \"vlm\"\n", "").replace("tasks = [\"picture\"]\n", "");
+    std::fs::write(&suite, text).unwrap();
+    let (code, stdout, stderr) = run(trustgen_in(dir.path()).args(["run", "--quiet", "--no-cache"]).arg(&suite));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let run_dir = run_dir(dir.path());
+    let ids: Vec<String> = case_images(&run_dir).into_keys().collect();
+    assert_eq!(ids, ["testdim/arithmetic/0", "testdim/arithmetic/1"], "only the llm task runs");
+    assert!(!run_dir.join("images").exists());
+}

@@ -291,10 +291,15 @@ impl Suite {
         SuiteError::at(&self.path, &self.text, span, message, hint)
     }
 
-    /// The tasks a `[[dimension]]` selects (all tasks when it names none).
+    /// The tasks a `[[dimension]]` selects: the ones it names, or, when it names none, every task
+    /// for the target's model type (a task that declares no model types is for any), so an LLM suite
+    /// does not run a dimension's VLM tasks.
     pub fn selected_tasks<'m>(&self, dimension: &DimensionConfig, manifest: &'m Manifest) -> Vec<&'m TaskSpec> {
+        let target = self.model(ModelRole::Target).map(|m| m.model_type.get_ref().as_str());
+        let for_target =
+            |t: &&TaskSpec| t.model_types.is_empty() || target.is_none_or(|ty| t.model_types.iter().any(|m| m == ty));
         match &dimension.tasks {
-            None => manifest.tasks.iter().collect(),
+            None => manifest.tasks.iter().filter(for_target).collect(),
             Some(tasks) => tasks.iter().filter_map(|t| manifest.task(t.get_ref())).collect(),
         }
     }
