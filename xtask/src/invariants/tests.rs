@@ -60,7 +60,9 @@ fn api_depends_only_on_its_allowed_set() {
             ("tokio", &[], &[], EMPTY),
         ],
         &[],
-        expect![[r#"crates/trustgen-plugin-api/Cargo.toml: api-deps: trustgen-plugin-api depends on `reqwest`, outside its allowed set ["abi_stable", "inventory", "serde", "serde_json", "sha2", "schemars", "base64"]; hint: every plugin inherits the API's dependencies, so widening the set is a 1.x design decision (xtask/src/invariants.rs)"#]],
+        expect![[
+            r#"crates/trustgen-plugin-api/Cargo.toml: api-deps: trustgen-plugin-api depends on `reqwest`, outside its allowed set ["abi_stable", "inventory", "serde", "serde_json", "sha2", "schemars", "base64"]; hint: every plugin inherits the API's dependencies, so widening the set is a 1.x design decision (xtask/src/invariants.rs)"#
+        ]],
     );
 }
 
