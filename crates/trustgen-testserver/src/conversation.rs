@@ -146,7 +146,7 @@ impl Conversation {
             hasher.update([0]);
             for image in &message.images {
                 // The first 16 hex digits: the digest replies were keyed by before images were recorded.
-                hasher.update(image.sha256[..16].as_bytes());
+                hasher.update(&image.sha256.as_bytes()[..16]);
                 hasher.update([0]);
             }
             hasher.update([0xff]);

@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 
 use crate::{Endpoint, Fault, FilterStage, Rule, Script, ServerConfig, TestServer, count_tokens, image, redact, serve};
 
+mod vision;
+
 const KEY: &str = "sk-test-123";
 
 fn spawn(config: ServerConfig) -> TestServer {
@@ -887,7 +889,9 @@ fn script_errors_name_the_place() {
     );
     check_script_error(
         "[[rule]]\nreply = \"Hi {{user}}\"\n",
-        expect!["invalid script suite/script.toml: rule #0: reply template: unknown placeholder `{{user}}`; hint: placeholders are {{last_user}}, {{model}}, {{case}}, {{image_sha256}}, {{image_count}}, {{choice:A|B}} and {{n:LO-HI}}"],
+        expect![
+            "invalid script suite/script.toml: rule #0: reply template: unknown placeholder `{{user}}`; hint: placeholders are {{last_user}}, {{model}}, {{case}}, {{image_sha256}}, {{image_count}}, {{choice:A|B}} and {{n:LO-HI}}"
+        ],
     );
     check_script_error(
         "[[rule]]\nfault = { status = 200 }\n",

@@ -3,8 +3,8 @@
 use serde_json::{Value, json};
 
 use super::{
-    ANTHROPIC_MAX_REQUEST_BYTES, Api, ApiError, ChatParams, Incoming, Kind, Parsed, body_object, check_many_images, decode_image, field, opt_float,
-    opt_uint, reject_unknown, reply_id, required_str, string_list, type_error,
+    ANTHROPIC_MAX_REQUEST_BYTES, Api, ApiError, ChatParams, Incoming, Kind, Parsed, body_object, check_many_images,
+    decode_image, field, opt_float, opt_uint, reject_unknown, reply_id, required_str, string_list, type_error,
 };
 use crate::conversation::{Completion, Conversation, Finish, Message, ReceivedImage, Role};
 use crate::script::Endpoint;

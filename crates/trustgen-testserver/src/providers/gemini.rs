@@ -3,8 +3,8 @@
 use serde_json::{Value, json};
 
 use super::{
-    Api, ApiError, GEMINI_MAX_REQUEST_BYTES, ChatParams, Incoming, Kind, Object, Parsed, body_object, decode_image, field, opt_float, opt_seed,
-    opt_str, opt_uint, reject_unknown, reply_id, string_list, type_error,
+    Api, ApiError, ChatParams, GEMINI_MAX_REQUEST_BYTES, Incoming, Kind, Object, Parsed, body_object, decode_image,
+    field, opt_float, opt_seed, opt_str, opt_uint, reject_unknown, reply_id, string_list, type_error,
 };
 use crate::conversation::{Completion, Conversation, Finish, Message, Role};
 use crate::script::{Endpoint, FilterStage};

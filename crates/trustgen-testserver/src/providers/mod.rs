@@ -547,9 +547,9 @@ fn decode_image(api: Api, mime: &str, data: &str, at: &str) -> Result<ReceivedIm
     if !same {
         return Err(image_error(api, at, ImageProblem::Mismatch { declared: &mime, actual }));
     }
-    let size = imagesize::blob_size(&bytes)
-        .map_err(|_| image_error(api, at, ImageProblem::NotAnImage))?;
-    let (width, height) = (u32::try_from(size.width).unwrap_or(u32::MAX), u32::try_from(size.height).unwrap_or(u32::MAX));
+    let size = imagesize::blob_size(&bytes).map_err(|_| image_error(api, at, ImageProblem::NotAnImage))?;
+    let (width, height) =
+        (u32::try_from(size.width).unwrap_or(u32::MAX), u32::try_from(size.height).unwrap_or(u32::MAX));
     match api {
         Api::OpenAi if bytes.len() > OPENAI_MAX_IMAGE_BYTES => {
             return Err(image_error(api, at, ImageProblem::Bytes(bytes.len())));
@@ -569,9 +569,8 @@ fn decode_image(api: Api, mime: &str, data: &str, at: &str) -> Result<ReceivedIm
 fn check_many_images(conversation: &Conversation) -> Result<(), ApiError> {
     let images = conversation.images();
     if images.len() > 20
-        && let Some(index) = images
-            .iter()
-            .position(|i| i.width.unwrap_or(0).max(i.height.unwrap_or(0)) > ANTHROPIC_MANY_IMAGES_SIDE)
+        && let Some(index) =
+            images.iter().position(|i| i.width.unwrap_or(0).max(i.height.unwrap_or(0)) > ANTHROPIC_MANY_IMAGES_SIDE)
     {
         return Err(image_error(
             Api::Anthropic,

@@ -4,8 +4,9 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::{
-    ApiError, ChatParams, OPENAI_MAX_REQUEST_IMAGE_BYTES, EmbeddingParams, ImageParams, Incoming, Kind, Parsed, body_object, field, image_url_digest,
-    opt_float, opt_seed, opt_str, opt_uint, reject_unknown, reply_id, required_str, string_list, type_error,
+    ApiError, ChatParams, EmbeddingParams, ImageParams, Incoming, Kind, OPENAI_MAX_REQUEST_IMAGE_BYTES, Parsed,
+    body_object, field, image_url_digest, opt_float, opt_seed, opt_str, opt_uint, reject_unknown, reply_id,
+    required_str, string_list, type_error,
 };
 use sha2::{Digest, Sha256};
 
