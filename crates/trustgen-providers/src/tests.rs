@@ -10,6 +10,7 @@ mod formats;
 mod layers;
 mod units;
 mod untrusted;
+mod vision;
 
 use std::time::Duration;
 
