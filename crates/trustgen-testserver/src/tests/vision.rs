@@ -368,3 +368,54 @@ fn an_image_sha256_that_is_not_a_hash_is_a_script_error() {
         ; hint: see the script format in the trustgen-testserver crate docs"#]],
     );
 }
+
+/// The images endpoint refuses a scripted prompt and makes the same PNG for the same prompt, so a
+/// chat about a generated image can be scripted by that image's hash.
+#[tokio::test]
+async fn generated_images_are_refused_by_script_or_answered_by_hash() {
+    const REFUSE: &str = r#"
+        [[rule]]
+        name = "refuse"
+        match = { endpoint = "images", last_user_contains = "weapon" }
+        fault = { content_filter = "prompt" }
+    "#;
+    let server = spawn_script(REFUSE);
+    let refused = send(&server, "/v1/images/generations", &[], &json!({"prompt": "draw a weapon"})).await;
+    let request = json!({"prompt": "a red apple", "size": "64x64", "response_format": "b64_json"});
+    let make = || async {
+        let made = send(&server, "/v1/images/generations", &[], &request).await;
+        let b64 = made.json()["data"][0]["b64_json"].as_str().unwrap_or_default().to_owned();
+        (made.status, b64)
+    };
+    let (status, b64) = make().await;
+    let (_, again) = make().await;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(&b64).unwrap_or_default();
+    let script = format!(
+        "{REFUSE}\n[[rule]]\nname = \"apple\"\nmatch = {{ image_sha256 = \"{}\" }}\nreply = \"An apple.\"\n",
+        sha256(&bytes)
+    );
+    match crate::Script::from_toml(&script, "apple.toml") {
+        Ok(script) => server.set_script(script),
+        Err(error) => panic!("{error}"),
+    }
+    let chat = json!({"model": "gpt-4o", "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "What is this?"},
+        {"type": "image_url", "image_url": {"url": format!("data:image/png;base64,{b64}")}},
+    ]}]});
+    let answer = send(&server, "/v1/chat/completions", &[], &chat).await;
+    let out = format!(
+        "refused: {} {}\nmade: {status} png: {} deterministic: {}\nchat: {} {}\n",
+        refused.status,
+        refused.json()["error"]["code"],
+        crate::providers::sniff(&bytes).unwrap_or("-"),
+        b64 == again,
+        answer.status,
+        answer.text()
+    );
+    expect![[r#"
+        refused: 400 "content_policy_violation"
+        made: 200 png: image/png deterministic: true
+        chat: 200 An apple.
+    "#]]
+    .assert_eq(&out);
+}
