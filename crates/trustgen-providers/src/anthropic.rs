@@ -37,12 +37,16 @@ pub(crate) struct Anthropic {
 
 impl Anthropic {
     pub(crate) async fn chat(&self, messages: &[Message], params: &GenParams) -> Result<ModelReply, Failure> {
-        let body = body(&self.model, messages, params)?;
+        crate::vision::check_images(&crate::vision::ANTHROPIC, messages)?;
+        let body = serde_json::to_vec(&body(&self.model, messages, params)?)
+            .map_err(|e| Failure::PerCase(format!("cannot serialize the request: {e}")))?;
+        crate::vision::check_request_size(&crate::vision::ANTHROPIC, body.len())?;
         let mut builder = self
             .client
             .post(format!("{}/v1/messages", self.base_url))
             .header("anthropic-version", API_VERSION)
-            .json(&body);
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
         if let Some(key) = &self.key {
             let (name, value) = http::secret_header("x-api-key", "", key)?;
             builder = builder.header(name, value);
@@ -69,7 +73,8 @@ pub(crate) fn body(model: &str, messages: &[Message], params: &GenParams) -> Res
             for image in &message.images {
                 let source = match &image.source {
                     ImageSource::Base64(data) => {
-                        json!({"type": "base64", "media_type": image.media_type, "data": data})
+                        // `image/jpg` (which Anthropic refuses) is sent as `image/jpeg`.
+                        json!({"type": "base64", "media_type": crate::vision::canonical(&image.media_type), "data": data})
                     }
                     ImageSource::Url(url) => json!({"type": "url", "url": url}),
                     ImageSource::Blob { .. } | ImageSource::File(_) | ImageSource::Stored { .. } => {

@@ -2,7 +2,7 @@
 //!
 //! System messages become `systemInstruction`; user and assistant messages become `contents` with the
 //! roles `user` and `model`; images are `inlineData` parts (URL images are downloaded first, without
-//! the key). `generationConfig` carries `temperature`, `topP`, `maxOutputTokens`, `seed` (the API takes a
+//! the key, then checked like the others: see `vision`). `generationConfig` carries `temperature`, `topP`, `maxOutputTokens`, `seed` (the API takes a
 //! 32-bit integer: the seed is reduced modulo 2^31), `stopSequences`, and `responseMimeType:
 //! application/json` when JSON is asked for.
 //!
@@ -51,10 +51,17 @@ impl Gemini {
             }
             owned = Some(copy);
         }
-        let body = body(owned.as_deref().unwrap_or(messages), params)?;
+        let messages = owned.as_deref().unwrap_or(messages);
+        crate::vision::check_images(&crate::vision::GEMINI, messages)?;
+        let body = serde_json::to_vec(&body(messages, params)?)
+            .map_err(|e| Failure::PerCase(format!("cannot serialize the request: {e}")))?;
+        crate::vision::check_request_size(&crate::vision::GEMINI, body.len())?;
         let model = self.model.strip_prefix("models/").unwrap_or(&self.model);
-        let mut builder =
-            self.client.post(format!("{}/v1beta/models/{model}:generateContent", self.base_url)).json(&body);
+        let mut builder = self
+            .client
+            .post(format!("{}/v1beta/models/{model}:generateContent", self.base_url))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
         if let Some(key) = &self.key {
             let (name, value) = http::secret_header("x-goog-api-key", "", key)?;
             builder = builder.header(name, value);

@@ -15,6 +15,9 @@
 //! | `http` | retrieve | a generic JSON search API (Bing, which the original toolkit used, was retired in 2025) |
 //!
 //! The request formats, defaults and refusal shapes of each provider are documented in its module.
+//! Images in chat requests are checked before sending against each provider's formats and size
+//! limits, and their media type against their bytes (see `vision`): a failed check is a per-case
+//! error naming the image, the limit and what to do; nothing is downscaled.
 //! Defaults that change what is sent: Anthropic gets `max_tokens = 1024` and the embedded model
 //! generates at most 256 tokens when neither the request nor the suite sets `max_tokens`.
 //!
@@ -33,7 +36,8 @@
 //!   connections), and 2xx bodies that are not the expected JSON; after `max_retries` retries the
 //!   request ends as a reply with status `error`;
 //! - **per case**: a reply with status `error` at once: a prompt over the context length, an
-//!   unreadable image, a 413, embedded-model inference errors;
+//!   unreadable image or one over the provider's limits (checked before sending), a 413,
+//!   embedded-model inference errors;
 //! - **fatal** ([`FatalError`]; the run should stop): 401/403 and invalid keys, 404 (unknown model or
 //!   deployment), other 400/422s (a request shape that will fail every time), 402 and
 //!   `insufficient_quota`, unreachable endpoints at preflight, missing embedded model files.
@@ -67,6 +71,7 @@ mod retriever;
 mod retry;
 mod secret;
 mod spec;
+mod vision;
 
 pub use crate::anthropic::DEFAULT_MAX_TOKENS as ANTHROPIC_DEFAULT_MAX_TOKENS;
 pub use crate::cache::{Cache, CacheStats, FILE_NAME as CACHE_FILE_NAME, default_cache_dir};

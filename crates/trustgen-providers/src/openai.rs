@@ -80,6 +80,11 @@ impl OpenAi {
     }
 
     pub(crate) async fn chat(&self, messages: &[Message], params: &GenParams) -> Result<ModelReply, Failure> {
+        let limits = match self.flavor {
+            Flavor::OpenAi { .. } => &crate::vision::OPENAI,
+            Flavor::Azure { .. } => &crate::vision::AZURE,
+        };
+        crate::vision::check_images(limits, messages)?;
         let body = chat_body(&self.model, messages, params, self.max_tokens_field())?;
         let response =
             http::send(self.post("chat/completions", &body)?, self.key.as_ref(), self.limits.reply_bytes()).await?;

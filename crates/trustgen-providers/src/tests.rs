@@ -11,6 +11,7 @@ mod images;
 mod layers;
 mod units;
 mod untrusted;
+mod vision;
 
 use std::time::Duration;
 

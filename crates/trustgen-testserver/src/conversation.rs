@@ -1,5 +1,6 @@
 //! The provider-neutral view of a request: messages, token counting, hashing and reply finishing.
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// Tokens counted for every image in a prompt (OpenAI's price of a low-detail image).
@@ -26,12 +27,61 @@ impl Role {
     }
 }
 
-/// One message: its role, its text parts joined by newlines, and a digest per image.
+/// One image a request carried, as the server decoded it (kept in [`crate::RequestRecord::images`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivedImage {
+    /// The index of the message that carried it, in the provider-neutral conversation: the system
+    /// prompt (when there is one) is message 0, then the request's messages in order.
+    pub message: usize,
+    /// Hex SHA-256 of the decoded bytes (for an `http(s)` URL image, of the URL's text).
+    pub sha256: String,
+    /// The media type the request declared (lower-cased; empty for an `http(s)` URL).
+    pub media_type: String,
+    /// The decoded size in bytes (0 for an `http(s)` URL).
+    pub bytes: usize,
+    /// Width and height in pixels, read from the image header (`None` for URLs).
+    pub width: Option<u32>,
+    /// See `width`.
+    pub height: Option<u32>,
+    /// The `http(s)` URL of an image sent by reference (`None` for inline data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl ReceivedImage {
+    /// An image sent inline: decoded bytes with their declared media type.
+    pub(crate) fn inline(media_type: &str, bytes: &[u8], size: Option<(u32, u32)>) -> ReceivedImage {
+        ReceivedImage {
+            message: 0,
+            sha256: hex::encode(Sha256::digest(bytes)),
+            media_type: media_type.to_owned(),
+            bytes: bytes.len(),
+            width: size.map(|(w, _)| w),
+            height: size.map(|(_, h)| h),
+            url: None,
+        }
+    }
+
+    /// An image sent by reference.
+    pub(crate) fn by_url(url: &str) -> ReceivedImage {
+        ReceivedImage {
+            message: 0,
+            sha256: hex::encode(Sha256::digest(url.as_bytes())),
+            media_type: String::new(),
+            bytes: 0,
+            width: None,
+            height: None,
+            url: Some(url.to_owned()),
+        }
+    }
+}
+
+/// One message: its role, its text parts joined by newlines, and its images.
 #[derive(Clone, Debug)]
 pub(crate) struct Message {
     pub(crate) role: Role,
     pub(crate) text: String,
-    pub(crate) images: Vec<String>,
+    pub(crate) images: Vec<ReceivedImage>,
 }
 
 impl Message {
@@ -65,6 +115,17 @@ impl Conversation {
         self.messages.iter().rev().find(|m| m.role == Role::User).map_or("", |m| m.text.as_str())
     }
 
+    /// Every image of the request in order, each with the index of its message.
+    pub(crate) fn images(&self) -> Vec<ReceivedImage> {
+        let mut out = Vec::new();
+        for (index, message) in self.messages.iter().enumerate() {
+            for image in &message.images {
+                out.push(ReceivedImage { message: index, ..image.clone() });
+            }
+        }
+        out
+    }
+
     /// The texts of all messages.
     pub(crate) fn texts(&self) -> Vec<&str> {
         self.messages.iter().map(|m| m.text.as_str()).collect()
@@ -84,7 +145,8 @@ impl Conversation {
             hasher.update(message.text.as_bytes());
             hasher.update([0]);
             for image in &message.images {
-                hasher.update(image.as_bytes());
+                // The first 16 hex digits: the digest replies were keyed by before images were recorded.
+                hasher.update(&image.sha256.as_bytes()[..16]);
                 hasher.update([0]);
             }
             hasher.update([0xff]);
@@ -110,11 +172,6 @@ pub(crate) fn mix(hash: u64, index: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
-}
-
-/// A short hex digest of some bytes (images, ids).
-pub(crate) fn short_digest(bytes: &[u8]) -> String {
-    hex::encode(&Sha256::digest(bytes)[..8])
 }
 
 fn is_cjk(c: char) -> bool {

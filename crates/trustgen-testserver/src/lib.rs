@@ -25,6 +25,18 @@
 //!
 //! Streaming (`stream: true`) is not supported and is answered with a 400 in the provider's shape.
 //!
+//! # Images in chat requests
+//!
+//! OpenAI/Azure `image_url` parts (base64 `data:` URLs or `http(s)` URLs), Anthropic `image` blocks
+//! (`base64` or `url` sources) and Gemini `inlineData`/`inline_data` (and `fileData`) parts are decoded
+//! and checked as the real API does, answering a malformed or oversized image with a 400 in the
+//! provider's words (OpenAI: `code: invalid_image_format`): a media type the API does not take
+//! (Anthropic: jpeg, png, gif, webp; OpenAI: also `image/jpg`; Gemini: png, jpeg, webp, heic, heif),
+//! invalid base64, bytes that are no image or not of the declared type (stricter than OpenAI and
+//! Gemini, which read the bytes whatever the label), OpenAI images over 20 MB or 50 MB of images per
+//! request, Anthropic images over 5 MB or 8000 px a side (2000 px when a request has more than 20
+//! images) and requests over 32 MB (413), Gemini requests over 20 MB.
+//!
 //! # Replies
 //!
 //! Replies are deterministic: the same request gets the same bytes back. Ids are derived from the
@@ -80,11 +92,30 @@
 //! Match keys: `last_user_contains` (substring of the last user message), `last_user_regex` (a
 //! [`regex`] on it), `conversation_contains` (substring of any message, the system prompt included),
 //! `model` (exact; the Azure deployment name, the Gemini model from the path), `endpoint` (one of the
-//! endpoint kinds above) and `case` (exact value of the `x-trustgen-case` request header). For image
-//! generation the last user message is the prompt; for embeddings it is the inputs joined by newlines.
+//! endpoint kinds above), `case` (exact value of the `x-trustgen-case` request header),
+//! `image_sha256` (a hex SHA-256 of an image's decoded bytes, or a list of them: every one must be
+//! among the request's images, in any message; URL images hash their URL text) and `image_count` (the
+//! exact number of images in the request; `0` matches text-only requests). For image generation the
+//! last user message is the prompt; for embeddings it is the inputs joined by newlines.
 //!
-//! `reply` is a template: `{{last_user}}`, `{{model}}`, `{{case}}`, `{{choice:A|B|C}}` (one alternative
-//! picked by the conversation hash) and `{{n:LO-HI}}` (an integer in `LO..=HI` picked the same way).
+//! Vision answers are scripted by image and text together, in every chat shape alike:
+//!
+//! ```toml
+//! [[rule]]
+//! name = "red-square"
+//! match = { image_sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", last_user_contains = "colour" }
+//! reply = "The square is red."
+//!
+//! [[rule]]
+//! name = "judge-without-image"                  # a judge request that lost its image
+//! match = { image_count = 0, last_user_contains = "Does the answer match the image" }
+//! reply = "I cannot see any image."
+//! ```
+//!
+//! `reply` is a template: `{{last_user}}`, `{{model}}`, `{{case}}`, `{{image_sha256}}` (the SHA-256 of
+//! every image of the request, comma-separated, in order), `{{image_count}}`, `{{choice:A|B|C}}` (one
+//! alternative picked by the conversation hash) and `{{n:LO-HI}}` (an integer in `LO..=HI` picked the
+//! same way).
 //! Anything else inside `{{ }}` is an error when the script is loaded. A rule without `reply` answers
 //! from the default pool, so a rule can inject a fault and otherwise behave normally.
 //!
@@ -108,7 +139,7 @@
 //! | `retry_after = 2` | with `status`: a `Retry-After: 2` header |
 //! | `drop = true` | close the connection without writing a response (over HTTP/2: reset the stream) |
 //! | `malformed = true` | a 200 reply whose body is invalid JSON |
-//! | `content_filter = "prompt"` | OpenAI 400 `code: content_filter` (Azure adds `innererror.code = ResponsibleAIPolicyViolation`), Anthropic `stop_reason: refusal`, Gemini `promptFeedback.blockReason: SAFETY` without candidates |
+//! | `content_filter = "prompt"` | OpenAI 400 `code: content_filter` (Azure adds `innererror.code = ResponsibleAIPolicyViolation`), Anthropic `stop_reason: refusal`, Gemini `promptFeedback.blockReason: SAFETY` without candidates, images 400 `content_policy_violation` (a scripted refusal of an image prompt: `match = { endpoint = "images", last_user_contains = "..." }` with this fault) |
 //! | `content_filter = "output"` | OpenAI/Azure `finish_reason: content_filter` with `content: null`, Anthropic `stop_reason: refusal`, Gemini `finishReason: SAFETY` |
 //! | `no_choices = true` | a 200 reply in the endpoint's shape without content: `choices: []` (OpenAI, Azure), no `content` (Anthropic), `candidates: []` (Gemini), no `data` (images, embeddings) |
 //! | `endless = true` | a 200 reply whose body never ends: a chat completion whose `content` string is streamed in 64 KiB chunks until the client hangs up (the same static chunk each time, so the server's memory stays flat) |
@@ -133,7 +164,9 @@
 //! # Recording
 //!
 //! Each request is kept as a [`RequestRecord`] (sequence number, monotonic timestamps, method, path,
-//! query, headers, JSON body, fingerprint, endpoint, rule, fault, status). The values of
+//! query, headers, JSON body, fingerprint, endpoint, rule, fault, status, and the chat request's
+//! images as [`ReceivedImage`]s: message index, SHA-256 of the decoded bytes, declared media type,
+//! byte size, width and height, or the URL of an image sent by reference). The values of
 //! `authorization`, `proxy-authorization`, `x-api-key`, `api-key` and `x-goog-api-key` and the `key`
 //! query parameter are stored only as [`redact`]ed hashes (`sha256:<16 hex>`; an `Authorization` value
 //! keeps its scheme: `Bearer sha256:<16 hex>`). At most [`ServerConfig::record_limit`] records are kept
@@ -157,7 +190,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 pub use crate::config::ServerConfig;
-pub use crate::conversation::{IMAGE_TOKENS, count_tokens};
+pub use crate::conversation::{IMAGE_TOKENS, ReceivedImage, count_tokens};
 pub use crate::providers::{CREATED, DEFAULT_POOL, EMBEDDING_DIM};
 pub use crate::record::{RequestRecord, Stats, redact};
 pub use crate::script::{

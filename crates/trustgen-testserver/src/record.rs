@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::conversation::ReceivedImage;
 use crate::script::{Endpoint, FaultSource};
 
 /// Header names whose values are credentials and are stored only as hashes.
@@ -63,6 +64,10 @@ pub struct RequestRecord {
     pub fault: Option<String>,
     /// The HTTP status replied; `None` when the connection was dropped.
     pub status: Option<u16>,
+    /// The images of a chat request, in order, as decoded and accepted (empty when the request was
+    /// rejected before or while its images were read).
+    #[serde(default)]
+    pub images: Vec<ReceivedImage>,
 }
 
 /// Counters over all requests since the start or the last reset.

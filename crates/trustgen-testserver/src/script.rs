@@ -413,6 +413,28 @@ pub struct Matcher {
     /// The exact value of the `x-trustgen-case` request header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case: Option<String>,
+    /// Hex SHA-256 digests of decoded image bytes (one string or a list); every one must be among
+    /// the request's images (in any message). Checked and lower-cased when the script is loaded.
+    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
+    pub image_sha256: Vec<String>,
+    /// The exact number of images in the request (0: a text-only request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_count: Option<usize>,
+}
+
+/// A string or a list of strings.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    match OneOrMany::deserialize(deserializer) {
+        Ok(OneOrMany::One(one)) => Ok(vec![one]),
+        Ok(OneOrMany::Many(many)) => Ok(many),
+        Err(_) => Err(serde::de::Error::custom("expected a hex sha256 string or a list of them")),
+    }
 }
 
 /// One scripted rule.
@@ -475,6 +497,18 @@ impl Rule {
         self
     }
 
+    /// Requires an image whose decoded bytes have this hex SHA-256 (call again for more images).
+    pub fn image_sha256(mut self, sha256: impl Into<String>) -> Rule {
+        self.matcher.image_sha256.push(sha256.into());
+        self
+    }
+
+    /// Requires exactly this many images in the request.
+    pub fn image_count(mut self, count: usize) -> Rule {
+        self.matcher.image_count = Some(count);
+        self
+    }
+
     /// Requires this `x-trustgen-case` header value.
     pub fn case(mut self, case: impl Into<String>) -> Rule {
         self.matcher.case = Some(case.into());
@@ -527,9 +561,21 @@ pub enum ScriptError {
         /// The regex compiler's message.
         message: String,
     },
+    /// A rule's `image_sha256` is not a hex SHA-256.
+    #[error(
+        "invalid script {origin}: rule {rule}: image_sha256 `{value}` is not a hex sha256; hint: 64 hex digits of the sha256 of the image file's bytes (sha256sum image.png)"
+    )]
+    ImageHash {
+        /// The file, or `<inline>`.
+        origin: String,
+        /// The rule's name or `#<index>`.
+        rule: String,
+        /// The value given.
+        value: String,
+    },
     /// A rule's reply template has an unknown or broken placeholder.
     #[error(
-        "invalid script {origin}: rule {rule}: reply template: {message}; hint: placeholders are {{{{last_user}}}}, {{{{model}}}}, {{{{case}}}}, {{{{choice:A|B}}}} and {{{{n:LO-HI}}}}"
+        "invalid script {origin}: rule {rule}: reply template: {message}; hint: placeholders are {{{{last_user}}}}, {{{{model}}}}, {{{{case}}}}, {{{{image_sha256}}}}, {{{{image_count}}}}, {{{{choice:A|B}}}} and {{{{n:LO-HI}}}}"
     )]
     Template {
         /// The file, or `<inline>`.
@@ -590,6 +636,8 @@ pub(crate) struct Subject<'a> {
     pub(crate) case: Option<&'a str>,
     pub(crate) last_user: &'a str,
     pub(crate) texts: &'a [&'a str],
+    /// The hex SHA-256 of every image of the request.
+    pub(crate) images: &'a [&'a str],
 }
 
 impl Script {
@@ -648,8 +696,15 @@ impl Script {
 
     fn compile(rules: Vec<Rule>, fault: Option<Fault>, origin: &str) -> Result<Script, ScriptError> {
         let mut compiled = Vec::with_capacity(rules.len());
-        for (index, rule) in rules.into_iter().enumerate() {
+        for (index, mut rule) in rules.into_iter().enumerate() {
             let label = rule.label(index);
+            for hash in &mut rule.matcher.image_sha256 {
+                let lower = hash.trim().to_ascii_lowercase();
+                if lower.len() != 64 || !lower.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(ScriptError::ImageHash { origin: origin.to_owned(), rule: label, value: hash.clone() });
+                }
+                *hash = lower;
+            }
             let regex = match &rule.matcher.last_user_regex {
                 Some(pattern) => Some(Regex::new(pattern).map_err(|error| ScriptError::Regex {
                     origin: origin.to_owned(),
@@ -695,6 +750,8 @@ impl CompiledRule {
             && m.last_user_contains.as_deref().is_none_or(|needle| subject.last_user.contains(needle))
             && self.regex.as_ref().is_none_or(|regex| regex.is_match(subject.last_user))
             && m.conversation_contains.as_deref().is_none_or(|needle| subject.texts.iter().any(|t| t.contains(needle)))
+            && m.image_count.is_none_or(|count| count == subject.images.len())
+            && m.image_sha256.iter().all(|hash| subject.images.contains(&hash.as_str()))
     }
 }
 
@@ -710,6 +767,8 @@ enum Segment {
     LastUser,
     Model,
     Case,
+    ImageSha256,
+    ImageCount,
     Choice(Vec<String>),
     Number { low: u64, high: u64 },
 }
@@ -719,6 +778,8 @@ pub(crate) struct RenderContext<'a> {
     pub(crate) last_user: &'a str,
     pub(crate) model: &'a str,
     pub(crate) case: &'a str,
+    /// The hex SHA-256 of every image of the request.
+    pub(crate) images: &'a [&'a str],
     /// The conversation hash (mixed with the choice index when `n > 1`).
     pub(crate) hash: u64,
 }
@@ -763,6 +824,8 @@ impl Template {
             "last_user" => Ok(Segment::LastUser),
             "model" => Ok(Segment::Model),
             "case" => Ok(Segment::Case),
+            "image_sha256" => Ok(Segment::ImageSha256),
+            "image_count" => Ok(Segment::ImageCount),
             other => Err(format!("unknown placeholder `{{{{{other}}}}}`")),
         }
     }
@@ -776,6 +839,8 @@ impl Template {
                 Segment::LastUser => out.push_str(context.last_user),
                 Segment::Model => out.push_str(context.model),
                 Segment::Case => out.push_str(context.case),
+                Segment::ImageSha256 => out.push_str(&context.images.join(",")),
+                Segment::ImageCount => out.push_str(&context.images.len().to_string()),
                 Segment::Choice(alternatives) => {
                     out.push_str(&alternatives[(pick % alternatives.len() as u64) as usize]);
                 }

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::config::ServerConfig;
-use crate::conversation::{Completion, finish, hash_u64, mix};
+use crate::conversation::{Completion, ReceivedImage, finish, hash_u64, mix};
 use crate::providers::{self, ApiError, ChatParams, DEFAULT_POOL, Incoming, Kind, Parsed, Route};
 use crate::record::{Recorder, RequestRecord, SECRET_HEADERS, SECRET_QUERY, Stats, redact, redact_header};
 use crate::script::{
@@ -27,8 +27,9 @@ use crate::script::{
 };
 use crate::{TestServerError, image};
 
-/// The largest request body accepted (images travel as base64 inside JSON).
-const MAX_BODY: usize = 64 * 1024 * 1024;
+/// The largest request body accepted (images travel as base64 inside JSON): room for OpenAI's 50 MB
+/// of images per request, base64-encoded, so that limit answers in OpenAI's words.
+const MAX_BODY: usize = 80 * 1024 * 1024;
 
 /// Images with more pixels than this (over all `n`) are rendered on the blocking pool.
 const INLINE_PIXELS: u64 = 256 * 256 * 2;
@@ -315,6 +316,7 @@ async fn handle(state: Arc<State>, request: Request<Body>) -> Result<Reply, Drop
         rule: outcome.rule,
         fault: outcome.fault,
         status,
+        images: outcome.images,
     };
     state.recorder().record(record);
     outcome.reply.ok_or(DropConnection)
@@ -328,6 +330,8 @@ struct Outcome {
     rule: Option<String>,
     fault: Option<String>,
     slow_ms: u64,
+    /// The images of the parsed request.
+    images: Vec<ReceivedImage>,
     /// `None` drops the connection.
     reply: Option<Reply>,
 }
@@ -386,15 +390,19 @@ async fn respond(state: &State, incoming: &Incoming<'_>, fingerprint: &str, too_
         }
     }
 
+    let images = parsed.conversation.images();
+    outcome.images = images.clone();
     let script = state.script();
     let case = header_str(incoming.headers, "x-trustgen-case");
     let texts = parsed.conversation.texts();
+    let image_hashes: Vec<&str> = images.iter().map(|image| image.sha256.as_str()).collect();
     let subject = Subject {
         endpoint: parsed.endpoint,
         model: &parsed.model,
         case,
         last_user: parsed.conversation.last_user(),
         texts: &texts,
+        images: &image_hashes,
     };
     let decision = script.decide(&subject);
     outcome.rule = decision.rule.map(|(_, label)| label.to_owned());
@@ -466,7 +474,7 @@ async fn respond(state: &State, incoming: &Incoming<'_>, fingerprint: &str, too_
 
     match &parsed.kind {
         Kind::Chat(params) => {
-            let mut completions = completions(&parsed, params, decision.template, case.unwrap_or(""));
+            let mut completions = completions(&parsed, params, decision.template, case.unwrap_or(""), &image_hashes);
             if let Some(text) = modifier {
                 // The modifier's text is the reply.
                 for completion in &mut completions {
@@ -519,7 +527,13 @@ fn with_echo(mut body: Value, modifier: Option<String>) -> Value {
 }
 
 /// One completion per choice: the rule's template, or the default pool (as JSON when asked for).
-fn completions(parsed: &Parsed, params: &ChatParams, template: Option<&Template>, case: &str) -> Vec<Completion> {
+fn completions(
+    parsed: &Parsed,
+    params: &ChatParams,
+    template: Option<&Template>,
+    case: &str,
+    images: &[&str],
+) -> Vec<Completion> {
     let base = hash_u64(&parsed.conversation.hash());
     (0..params.n)
         .map(|index| {
@@ -529,6 +543,7 @@ fn completions(parsed: &Parsed, params: &ChatParams, template: Option<&Template>
                     last_user: parsed.conversation.last_user(),
                     model: &parsed.model,
                     case,
+                    images,
                     hash,
                 }),
                 None => {

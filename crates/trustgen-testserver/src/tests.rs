@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 
 use crate::{Endpoint, Fault, FilterStage, Rule, Script, ServerConfig, TestServer, count_tokens, image, redact, serve};
 
+mod vision;
+
 const KEY: &str = "sk-test-123";
 
 fn spawn(config: ServerConfig) -> TestServer {
@@ -256,9 +258,9 @@ async fn openai_chat_shape() {
             400
             {
               "error": {
-                "code": null,
-                "message": "messages[0].content[0]: the image data is not a valid image/png file. Please make sure your image is valid.",
-                "param": null,
+                "code": "invalid_image_format",
+                "message": "You uploaded an unsupported image. Please make sure your image has of one the following formats: ['png', 'jpeg', 'gif', 'webp'].",
+                "param": "messages[0].content[0]",
                 "type": "invalid_request_error"
               }
             }
@@ -874,7 +876,7 @@ fn script_errors_name_the_place() {
               |
             2 | match = { last_user = "x" }
               |           ^^^^^^^^^
-            unknown field `last_user`, expected one of `last_user_contains`, `last_user_regex`, `conversation_contains`, `model`, `endpoint`, `case`
+            unknown field `last_user`, expected one of `last_user_contains`, `last_user_regex`, `conversation_contains`, `model`, `endpoint`, `case`, `image_sha256`, `image_count`
             ; hint: see the script format in the trustgen-testserver crate docs"#]],
     );
     check_script_error(
@@ -887,9 +889,9 @@ fn script_errors_name_the_place() {
     );
     check_script_error(
         "[[rule]]\nreply = \"Hi {{user}}\"\n",
-        expect![[
-            r#"invalid script suite/script.toml: rule #0: reply template: unknown placeholder `{{user}}`; hint: placeholders are {{last_user}}, {{model}}, {{case}}, {{choice:A|B}} and {{n:LO-HI}}"#
-        ]],
+        expect![
+            "invalid script suite/script.toml: rule #0: reply template: unknown placeholder `{{user}}`; hint: placeholders are {{last_user}}, {{model}}, {{case}}, {{image_sha256}}, {{image_count}}, {{choice:A|B}} and {{n:LO-HI}}"
+        ],
     );
     check_script_error(
         "[[rule]]\nfault = { status = 200 }\n",

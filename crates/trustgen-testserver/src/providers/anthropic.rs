@@ -3,10 +3,10 @@
 use serde_json::{Value, json};
 
 use super::{
-    ApiError, ChatParams, Incoming, Kind, Parsed, body_object, field, image_digest, image_url_digest, opt_float,
-    opt_uint, reject_unknown, reply_id, required_str, string_list, type_error,
+    ANTHROPIC_MAX_REQUEST_BYTES, Api, ApiError, ChatParams, Incoming, Kind, Parsed, body_object, check_many_images,
+    decode_image, field, opt_float, opt_uint, reject_unknown, reply_id, required_str, string_list, type_error,
 };
-use crate::conversation::{Completion, Conversation, Finish, Message, Role};
+use crate::conversation::{Completion, Conversation, Finish, Message, ReceivedImage, Role};
 use crate::script::Endpoint;
 
 const FIELDS: [&str; 16] = [
@@ -32,6 +32,9 @@ const FIELDS: [&str; 16] = [
 pub(super) fn parse(request: &Incoming<'_>) -> Result<Parsed, ApiError> {
     if request.headers.get("anthropic-version").is_none() {
         return Err(ApiError::BadRequest("anthropic-version: header is required".to_owned()));
+    }
+    if request.body_len > ANTHROPIC_MAX_REQUEST_BYTES {
+        return Err(ApiError::TooLarge);
     }
     let body = body_object(request, "There was an error parsing the body of your request: it is not valid JSON.")?;
     reject_unknown(body, &FIELDS, |key| format!("{key}: Extra inputs are not permitted"))?;
@@ -92,6 +95,7 @@ pub(super) fn parse(request: &Incoming<'_>) -> Result<Parsed, ApiError> {
         }
         conversation.messages.push(parsed);
     }
+    check_many_images(&conversation)?;
     opt_float(body, &["temperature"], 0.0, 1.0)?;
     opt_float(body, &["top_p"], 0.0, 1.0)?;
     let stop = string_list(body, &["stop_sequences"], 8191)?;
@@ -121,9 +125,15 @@ fn parse_block(block: &Value, at: &str, message: &mut Message) -> Result<(), Api
                         .map_err(|_| field_required(&format!("{at}.source.media_type")))?;
                     let data =
                         required_str(source, "data").map_err(|_| field_required(&format!("{at}.source.data")))?;
-                    image_digest(mime, data, at)?
+                    decode_image(Api::Anthropic, mime, data, at)?
                 }
-                Some("url") => image_url_digest(required_str(source, "url")?, at)?,
+                Some("url") => {
+                    let url = required_str(source, "url").map_err(|_| field_required(&format!("{at}.source.url")))?;
+                    if !(url.starts_with("https://") || url.starts_with("http://")) {
+                        return Err(ApiError::BadRequest(format!("{at}.source.url: Input should be an http(s) URL")));
+                    }
+                    ReceivedImage::by_url(url)
+                }
                 _ => {
                     return Err(ApiError::BadRequest(format!("{at}.source.type: Input should be 'base64' or 'url'")));
                 }
@@ -196,7 +206,9 @@ fn anthropic_error(kind: &str, message: &str) -> Value {
 /// An error in Anthropic's shape.
 pub(super) fn error(error: &ApiError) -> (u16, Value) {
     match error {
-        ApiError::BadRequest(message) => (400, anthropic_error("invalid_request_error", message)),
+        ApiError::BadRequest(message) | ApiError::InvalidImage { message, .. } => {
+            (400, anthropic_error("invalid_request_error", message))
+        }
         ApiError::MissingKey => (401, anthropic_error("authentication_error", "x-api-key header is required")),
         ApiError::WrongKey => (401, anthropic_error("authentication_error", "invalid x-api-key")),
         ApiError::ModelNotFound(model) => (404, anthropic_error("not_found_error", &format!("model: {model}"))),

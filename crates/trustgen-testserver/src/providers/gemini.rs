@@ -3,8 +3,8 @@
 use serde_json::{Value, json};
 
 use super::{
-    ApiError, ChatParams, Incoming, Kind, Object, Parsed, body_object, field, image_digest, opt_float, opt_seed,
-    opt_str, opt_uint, reject_unknown, reply_id, string_list, type_error,
+    Api, ApiError, ChatParams, GEMINI_MAX_REQUEST_BYTES, Incoming, Kind, Object, Parsed, body_object, decode_image,
+    field, opt_float, opt_seed, opt_str, opt_uint, reject_unknown, reply_id, string_list, type_error,
 };
 use crate::conversation::{Completion, Conversation, Finish, Message, Role};
 use crate::script::{Endpoint, FilterStage};
@@ -67,6 +67,11 @@ fn unknown_name(key: &str) -> String {
 
 /// Parses a `generateContent` request for `model` (from the path).
 pub(super) fn parse(request: &Incoming<'_>, model: &str) -> Result<Parsed, ApiError> {
+    if request.body_len > GEMINI_MAX_REQUEST_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "Request payload size exceeds the limit: {GEMINI_MAX_REQUEST_BYTES} bytes."
+        )));
+    }
     let body = body_object(request, "Invalid JSON payload received. Unexpected token.")?;
     reject_unknown(body, &FIELDS, unknown_name)?;
     let contents = match field(body, &["contents"]) {
@@ -151,13 +156,13 @@ fn parse_parts(content: &Object, at: &str, message: &mut Message) -> Result<(), 
             };
             let mime = opt_str(data, &["mimeType", "mime_type"])?.unwrap_or("");
             let bytes = opt_str(data, &["data"])?.unwrap_or("");
-            message.images.push(image_digest(mime, bytes, &part_at)?);
+            message.images.push(decode_image(Api::Gemini, mime, bytes, &part_at)?);
         } else if let Some(file) = field(part, &["fileData", "file_data"]) {
             let Value::Object(file) = file else {
                 return Err(type_error(&format!("{part_at}.fileData"), "an object", file));
             };
             let uri = opt_str(file, &["fileUri", "file_uri"])?.unwrap_or("");
-            message.images.push(crate::conversation::short_digest(uri.as_bytes()));
+            message.images.push(crate::conversation::ReceivedImage::by_url(uri));
         } else {
             return Err(ApiError::BadRequest(format!(
                 "{part_at}: a part needs text, inlineData or fileData (other part kinds are not supported by trustgen-testserver)"
@@ -250,7 +255,7 @@ fn google_error(status: u16, message: &str) -> Value {
 /// An error in Google's shape.
 pub(super) fn error(error: &ApiError, model: &str, version: &str) -> (u16, Value) {
     match error {
-        ApiError::BadRequest(message) => (400, google_error(400, message)),
+        ApiError::BadRequest(message) | ApiError::InvalidImage { message, .. } => (400, google_error(400, message)),
         ApiError::MissingKey => (
             403,
             google_error(

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use hyper::{HeaderMap, Method};
 use serde_json::{Map, Value};
 
-use crate::conversation::{Completion, Conversation, short_digest};
+use crate::conversation::{Completion, Conversation, ReceivedImage};
 use crate::script::{Endpoint, FilterStage};
 
 /// The fixed `created` timestamp of every reply (2023-11-14T22:13:20Z), so replies are byte-for-byte
@@ -196,6 +196,13 @@ pub(crate) enum ApiError {
     Injected(u16),
     /// The body is larger than the server accepts.
     TooLarge,
+    /// An image part is malformed or over a limit; `param` names the part.
+    InvalidImage {
+        /// The provider's message.
+        message: String,
+        /// Where the part is (`messages[0].content[1]`).
+        param: String,
+    },
 }
 
 /// Parses a request of a known route.
@@ -415,41 +422,179 @@ fn string_list(object: &Object, names: &[&str], max: usize) -> Result<Vec<String
     }
 }
 
-/// Checks base64 image data of an allowed type and returns its digest.
-fn image_digest(mime: &str, data: &str, at: &str) -> Result<String, ApiError> {
-    let mime = mime.to_ascii_lowercase();
-    if !matches!(mime.as_str(), "image/png" | "image/jpeg" | "image/jpg" | "image/gif" | "image/webp") {
-        return Err(ApiError::BadRequest(format!(
-            "{at}: unsupported image type '{mime}'; expected image/png, image/jpeg, image/gif or image/webp"
-        )));
+/// The API whose image rules apply to an image part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Api {
+    /// OpenAI and Azure OpenAI chat completions (`image_url` data URLs).
+    OpenAi,
+    /// Anthropic Messages (`image` blocks with a base64 source).
+    Anthropic,
+    /// Gemini `generateContent` (`inlineData` parts).
+    Gemini,
+}
+
+/// OpenAI: at most 20 MB per image ("Up to 20MB per image", OpenAI's images-and-vision guide).
+pub(crate) const OPENAI_MAX_IMAGE_BYTES: usize = 20 * 1024 * 1024;
+/// OpenAI: at most 50 MB of image bytes per request (same guide).
+pub(crate) const OPENAI_MAX_REQUEST_IMAGE_BYTES: usize = 50 * 1024 * 1024;
+/// Anthropic: at most 5 MB per image (the API's error: `image exceeds 5 MB maximum: N bytes > 5242880 bytes`).
+pub(crate) const ANTHROPIC_MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+/// Anthropic: at most 8000 px a side; 2000 px when a request has more than 20 images (Claude vision docs).
+pub(crate) const ANTHROPIC_MAX_SIDE: u32 = 8000;
+/// See [`ANTHROPIC_MAX_SIDE`].
+pub(crate) const ANTHROPIC_MANY_IMAGES_SIDE: u32 = 2000;
+/// Anthropic: 32 MB per request on the standard endpoints (Claude vision docs).
+pub(crate) const ANTHROPIC_MAX_REQUEST_BYTES: usize = 32 * 1024 * 1024;
+/// Gemini: inline data is for requests of at most 20 MB in total (Gemini API image-understanding docs).
+pub(crate) const GEMINI_MAX_REQUEST_BYTES: usize = 20 * 1024 * 1024;
+
+/// The media type the bytes really are, from their header: `image/png`, `image/jpeg`, `image/gif`,
+/// `image/webp`, `image/heic`, `image/heif`, `image/avif`; `None` for anything else.
+pub(crate) fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    use imagesize::ImageType;
+    match imagesize::image_type(bytes).ok()? {
+        ImageType::Png => Some("image/png"),
+        ImageType::Jpeg => Some("image/jpeg"),
+        ImageType::Gif => Some("image/gif"),
+        ImageType::Webp => Some("image/webp"),
+        ImageType::Heif(imagesize::Compression::Hevc) => Some("image/heic"),
+        ImageType::Heif(imagesize::Compression::Av1) => Some("image/avif"),
+        ImageType::Heif(_) => Some("image/heif"),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
+/// The media types `api` accepts, lower-cased (`image/jpg` is OpenAI's and Gemini's alias of JPEG).
+fn accepted(api: Api) -> &'static [&'static str] {
+    match api {
+        Api::OpenAi => &["image/png", "image/jpeg", "image/jpg", "image/gif", "image/webp"],
+        Api::Anthropic => &["image/jpeg", "image/png", "image/gif", "image/webp"],
+        Api::Gemini => &["image/png", "image/jpeg", "image/jpg", "image/webp", "image/heic", "image/heif"],
+    }
+}
+
+const OPENAI_UNSUPPORTED: &str = "You uploaded an unsupported image. Please make sure your image has of one the following formats: ['png', 'jpeg', 'gif', 'webp'].";
+
+/// An image error in `api`'s words; `at` names the part.
+fn image_error(api: Api, at: &str, problem: ImageProblem<'_>) -> ApiError {
+    let message = match (api, problem) {
+        (Api::OpenAi, ImageProblem::Type(_) | ImageProblem::NotAnImage) => OPENAI_UNSUPPORTED.to_owned(),
+        (Api::OpenAi, ImageProblem::Base64) => {
+            "You uploaded an unsupported image. Please make sure your image is valid (the data URL is not valid base64).".to_owned()
+        }
+        (Api::OpenAi, ImageProblem::Mismatch { declared, actual }) => format!(
+            "You uploaded an unsupported image. Please make sure your image is valid: the data URL says {declared} but the image is {actual}."
+        ),
+        (Api::OpenAi, ImageProblem::Bytes(_) | ImageProblem::Side { .. }) => {
+            "You uploaded an unsupported image. Please make sure your image is below 20 MB in size and is of one the following formats: ['png', 'jpeg', 'gif', 'webp'].".to_owned()
+        }
+        (Api::Anthropic, ImageProblem::Type(_)) => format!(
+            "{at}.source.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'"
+        ),
+        (Api::Anthropic, ImageProblem::Base64) => format!("{at}.source.data: The image data is not valid base64."),
+        (Api::Anthropic, ImageProblem::NotAnImage) => format!("{at}.source.data: Could not process image"),
+        (Api::Anthropic, ImageProblem::Mismatch { declared, actual }) => format!(
+            "{at}.source.data: The image was specified using the {declared} media type, but the image appears to be a {actual} image"
+        ),
+        (Api::Anthropic, ImageProblem::Bytes(n)) => {
+            format!("{at}.source.base64: image exceeds 5 MB maximum: {n} bytes > {ANTHROPIC_MAX_IMAGE_BYTES} bytes")
+        }
+        (Api::Anthropic, ImageProblem::Side { max }) => format!(
+            "{at}.source.base64.data: At least one of the image dimensions exceed max allowed size: {max} pixels"
+        ),
+        (Api::Gemini, ImageProblem::Type(mime)) => format!("Unsupported MIME type: {mime}"),
+        (Api::Gemini, ImageProblem::Base64) => {
+            format!("Invalid value at '{at}.inline_data.data' (TYPE_BYTES), Base64 decoding failed")
+        }
+        (Api::Gemini, ImageProblem::NotAnImage | ImageProblem::Bytes(_) | ImageProblem::Side { .. }) => {
+            format!("Unable to process input image ({at}). Please retry or report in the Gemini API forum.")
+        }
+        (Api::Gemini, ImageProblem::Mismatch { declared, actual }) => {
+            format!("Unable to process input image ({at}: the mimeType is {declared} but the image is {actual}).")
+        }
+    };
+    ApiError::InvalidImage { message, param: at.to_owned() }
+}
+
+/// What is wrong with an image part.
+#[derive(Clone, Copy)]
+enum ImageProblem<'a> {
+    Type(&'a str),
+    Base64,
+    NotAnImage,
+    Mismatch { declared: &'a str, actual: &'a str },
+    Bytes(usize),
+    Side { max: u32 },
+}
+
+/// Decodes base64 image data and checks it as `api` does: an accepted media type, valid base64, bytes
+/// of the declared format (stricter than OpenAI and Gemini, which read the bytes whatever the label),
+/// and the per-image size limits. Limits over the whole request are checked by the parsers.
+fn decode_image(api: Api, mime: &str, data: &str, at: &str) -> Result<ReceivedImage, ApiError> {
+    let mime = mime.trim().to_ascii_lowercase();
+    if !accepted(api).contains(&mime.as_str()) {
+        return Err(image_error(api, at, ImageProblem::Type(&mime)));
     }
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data.trim())
-        .map_err(|error| ApiError::BadRequest(format!("{at}: the image data is not valid base64 ({error})")))?;
-    let magic_ok = match mime.as_str() {
-        "image/png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
-        "image/jpeg" | "image/jpg" => bytes.starts_with(&[0xff, 0xd8, 0xff]),
-        "image/gif" => bytes.starts_with(b"GIF8"),
-        _ => bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP",
+        .map_err(|_| image_error(api, at, ImageProblem::Base64))?;
+    let Some(actual) = sniff(&bytes) else {
+        return Err(image_error(api, at, ImageProblem::NotAnImage));
     };
-    if !magic_ok {
-        return Err(ApiError::BadRequest(format!(
-            "{at}: the image data is not a valid {mime} file. Please make sure your image is valid."
-        )));
+    let declared = if mime == "image/jpg" { "image/jpeg" } else { mime.as_str() };
+    let same = declared == actual || (declared == "image/heif" && actual == "image/heic");
+    if !same {
+        return Err(image_error(api, at, ImageProblem::Mismatch { declared: &mime, actual }));
     }
-    Ok(short_digest(&bytes))
+    let size = imagesize::blob_size(&bytes).map_err(|_| image_error(api, at, ImageProblem::NotAnImage))?;
+    let (width, height) =
+        (u32::try_from(size.width).unwrap_or(u32::MAX), u32::try_from(size.height).unwrap_or(u32::MAX));
+    match api {
+        Api::OpenAi if bytes.len() > OPENAI_MAX_IMAGE_BYTES => {
+            return Err(image_error(api, at, ImageProblem::Bytes(bytes.len())));
+        }
+        Api::Anthropic if bytes.len() > ANTHROPIC_MAX_IMAGE_BYTES => {
+            return Err(image_error(api, at, ImageProblem::Bytes(bytes.len())));
+        }
+        Api::Anthropic if width.max(height) > ANTHROPIC_MAX_SIDE => {
+            return Err(image_error(api, at, ImageProblem::Side { max: ANTHROPIC_MAX_SIDE }));
+        }
+        _ => {}
+    }
+    Ok(ReceivedImage::inline(&mime, &bytes, Some((width, height))))
 }
 
-/// Checks an image URL (a base64 data URL, or http/https) and returns its digest.
-fn image_url_digest(url: &str, at: &str) -> Result<String, ApiError> {
+/// Anthropic's side limit for requests with more than 20 images, checked once all are parsed.
+fn check_many_images(conversation: &Conversation) -> Result<(), ApiError> {
+    let images = conversation.images();
+    if images.len() > 20
+        && let Some(index) =
+            images.iter().position(|i| i.width.unwrap_or(0).max(i.height.unwrap_or(0)) > ANTHROPIC_MANY_IMAGES_SIDE)
+    {
+        return Err(image_error(
+            Api::Anthropic,
+            &format!("images.{index}"),
+            ImageProblem::Side { max: ANTHROPIC_MANY_IMAGES_SIDE },
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an OpenAI image URL (a base64 data URL, or http/https) and returns what was received.
+fn image_url_digest(url: &str, at: &str) -> Result<ReceivedImage, ApiError> {
     if let Some(rest) = url.strip_prefix("data:") {
-        let (mime, data) = rest.split_once(";base64,").ok_or_else(|| {
-            ApiError::BadRequest(format!("{at}: a data URL must look like data:image/png;base64,..."))
+        let (mime, data) = rest.split_once(";base64,").ok_or_else(|| ApiError::InvalidImage {
+            message: "Invalid image URL: a data URL must look like 'data:image/png;base64,...'.".to_owned(),
+            param: at.to_owned(),
         })?;
-        return image_digest(mime, data, at);
+        return decode_image(Api::OpenAi, mime, data, at);
     }
     if url.starts_with("https://") || url.starts_with("http://") {
-        return Ok(short_digest(url.as_bytes()));
+        return Ok(ReceivedImage::by_url(url));
     }
-    Err(ApiError::BadRequest(format!("{at}: invalid image URL; expected a base64 data URL or an http(s) URL")))
+    Err(ApiError::InvalidImage {
+        message: "Invalid image URL: expected a base64-encoded data URL or an http(s) URL.".to_owned(),
+        param: at.to_owned(),
+    })
 }

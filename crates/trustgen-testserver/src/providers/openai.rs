@@ -4,8 +4,9 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::{
-    ApiError, ChatParams, EmbeddingParams, ImageParams, Incoming, Kind, Parsed, body_object, field, image_url_digest,
-    opt_float, opt_seed, opt_str, opt_uint, reject_unknown, reply_id, required_str, string_list, type_error,
+    ApiError, ChatParams, EmbeddingParams, ImageParams, Incoming, Kind, OPENAI_MAX_REQUEST_IMAGE_BYTES, Parsed,
+    body_object, field, image_url_digest, opt_float, opt_seed, opt_str, opt_uint, reject_unknown, reply_id,
+    required_str, string_list, type_error,
 };
 use sha2::{Digest, Sha256};
 
@@ -108,6 +109,15 @@ pub(super) fn parse_chat(request: &Incoming<'_>, deployment: Option<&str>) -> Re
         },
         Some(other) => return Err(type_error("response_format", "an object", other)),
     };
+    let image_bytes: usize = conversation.images().iter().map(|image| image.bytes).sum();
+    if image_bytes > OPENAI_MAX_REQUEST_IMAGE_BYTES {
+        return Err(ApiError::InvalidImage {
+            message: format!(
+                "The request carries {image_bytes} bytes of images; the limit is {OPENAI_MAX_REQUEST_IMAGE_BYTES} bytes (50 MB) per request."
+            ),
+            param: "messages".to_owned(),
+        });
+    }
     Ok(Parsed { endpoint, model, conversation, kind: Kind::Chat(ChatParams { max_tokens, stop, json, n }) })
 }
 
@@ -294,6 +304,9 @@ fn openai_error(message: &str, kind: &str, param: Option<&str>, code: Option<&st
 pub(super) fn error(error: &ApiError, request: &Incoming<'_>) -> (u16, Value) {
     match error {
         ApiError::BadRequest(message) => (400, openai_error(message, "invalid_request_error", None, None)),
+        ApiError::InvalidImage { message, param } => {
+            (400, openai_error(message, "invalid_request_error", Some(param), Some("invalid_image_format")))
+        }
         ApiError::MissingKey => (
             401,
             openai_error(
@@ -417,7 +430,7 @@ pub(super) fn azure_error(error: &ApiError, request: &Incoming<'_>) -> (u16, Val
                 &format!("Request failed with status {status} (injected by trustgen-testserver)."),
             ),
         ),
-        ApiError::BadRequest(_) | ApiError::TooLarge => self::error(error, request),
+        ApiError::BadRequest(_) | ApiError::InvalidImage { .. } | ApiError::TooLarge => self::error(error, request),
     }
 }
 
