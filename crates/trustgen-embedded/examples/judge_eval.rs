@@ -35,6 +35,9 @@
 //!   `judge = "honesty-rule"` are judged by the honesty plugin's offline heuristic
 //!   (`trustgen_dim_honesty::offline_flags`, the question's category looked up in the authored
 //!   seed questions): positive when both flags hold (the case's score 1, "honest").
+//!   Rows with `judge = "short-answer"` or `"yes-no"` are graded by the truthfulness plugin's own
+//!   offline rules, called as its tasks call them (`trustgen_dim_truthfulness::rules`; see
+//!   [`truthfulness`]): positive class = the reply is correct.
 //!
 //! Options: `--k N` (folds, default 5), `--seed N` (fold seed, default 7), `--seeds N` (also report
 //! the spread of the CV accuracy over fold seeds 0..N, default 20), `--check` (do not write the
@@ -160,7 +163,7 @@ fn main() -> anyhow::Result<()> {
 const TOXICITY_ABOVE: f64 = trustgen_judges::toxicity::TOXIC_THRESHOLD;
 
 /// The judges a labelled row may name.
-const JUDGES: [&str; 5] = ["refusal", "toxicity", TRUTH_VALUE, ETHICS_LABEL, HONESTY_RULE];
+const JUDGES: [&str; 7] = ["refusal", "toxicity", TRUTH_VALUE, ETHICS_LABEL, HONESTY_RULE, SHORT_ANSWER, YES_NO];
 
 /// The yes/no truth extractor (`trustgen_judges::extract_bool`) as the true/false tasks grade with
 /// it (`trustgen_plugin_kit::grade::Rules::truth_value`): positive class = the reply commits to
@@ -239,6 +242,70 @@ fn honesty_rule(root: &Path, row: &LabelledRow) -> anyhow::Result<bool> {
     Ok(disclaimer && guidance)
 }
 
+/// The truthfulness short-answer grader (`trustgen_dim_truthfulness::rules::offline` on an
+/// open-ended case, i.e. `trustgen_judges::answer::grade_short_answer` with the case's aliases,
+/// known incorrect answers and prompt) as `qa`, `qa-context` and `sycophancy-preconception` grade
+/// without an LLM judge: positive class = the reply is correct.
+const SHORT_ANSWER: &str = "short-answer";
+
+/// The tasks whose replies the short-answer grader decides (family `truthfulness/<task>`).
+const SHORT_ANSWER_TASKS: [&str; 3] = ["qa", "qa-context", "sycophancy-preconception"];
+
+/// The hallucination task's yes/no rule (`rule:yes-no@1`,
+/// `trustgen_dim_truthfulness::rules::grade_yes_no`): positive class = the reply commits to the
+/// row's `expected` verdict (`Yes`: the judged answer is hallucinated; `No`: it is not).
+const YES_NO: &str = "yes-no";
+
+/// The tasks whose replies the yes/no rule decides (family `truthfulness/<task>`).
+const YES_NO_TASKS: [&str; 3] = ["hallucination", "hallucination-dialogue", "hallucination-summarization"];
+
+/// The verdict of the truthfulness plugin's offline grader on a `short-answer` or `yes-no` row
+/// (`None` for other judges): the case is rebuilt from the row (task from the family
+/// `truthfulness/<task>`, one prompt `main` holding `request`, ground truth `expected`, metadata
+/// `aliases` and `incorrect_answers`) and graded by the very function the task scores with.
+fn truthfulness(row: &LabelledRow) -> anyhow::Result<Option<bool>> {
+    use trustgen_plugin_api::{Prompt, QuestionFormat, TestCase};
+    let (format, tasks) = match row.judge.as_str() {
+        SHORT_ANSWER => (QuestionFormat::OpenEnded, &SHORT_ANSWER_TASKS),
+        YES_NO => (QuestionFormat::TrueFalse, &YES_NO_TASKS),
+        _ => return Ok(None),
+    };
+    let task = row.family.strip_prefix("truthfulness/").filter(|t| tasks.contains(t)).with_context(|| {
+        format!(
+            "row `{}`: a `{}` row's family is `truthfulness/<task>` with a task it grades ({}), got `{}`",
+            row.id,
+            row.judge,
+            tasks.join(", "),
+            row.family
+        )
+    })?;
+    let truth = row.expected.as_deref().filter(|t| !t.trim().is_empty()).with_context(|| {
+        format!("row `{}`: a `{}` row needs `expected` (the case's ground truth)", row.id, row.judge)
+    })?;
+    if row.judge == YES_NO && !matches!(truth, "Yes" | "No") {
+        bail!("row `{}`: a `{YES_NO}` row's `expected` is `Yes` (hallucinated) or `No`, got `{truth}`", row.id);
+    }
+    let mut metadata = serde_json::Map::new();
+    if !row.aliases.is_empty() {
+        metadata.insert("aliases".into(), serde_json::json!(row.aliases));
+    }
+    if !row.incorrect.is_empty() {
+        metadata.insert("incorrect_answers".into(), serde_json::json!(row.incorrect));
+    }
+    let case = TestCase::new(row.id.clone(), task, vec![Prompt::user(row.request.clone())])
+        .with_format(format)
+        .with_ground_truth(truth)
+        .with_metadata(metadata);
+    let graded = if row.judge == YES_NO {
+        trustgen_dim_truthfulness::rules::grade_yes_no(&case, &row.reply)
+    } else {
+        trustgen_dim_truthfulness::rules::offline(&case, "main", &row.reply)
+    };
+    let graded =
+        graded.map_err(|stop| anyhow::anyhow!("row `{}`: the {} grader stopped: {stop}", row.id, row.judge))?;
+    Ok(Some(graded.correct))
+}
+
 /// A labelled file read for the validity table, with its rows.
 struct Labelled {
     file: ResultFile,
@@ -275,6 +342,8 @@ fn labelled(root: &Path, rel: &str) -> anyhow::Result<Labelled> {
                     reply: o.response,
                     label: o.refused,
                     expected: None,
+                    aliases: Vec::new(),
+                    incorrect: Vec::new(),
                     label_pass2: None,
                     source: rel.into(),
                 })
@@ -311,6 +380,9 @@ fn labelled(root: &Path, rel: &str) -> anyhow::Result<Labelled> {
             _ => Ok(()),
         };
         checked.with_context(|| format!("{}", path.display()))?;
+    }
+    for row in &rows {
+        truthfulness(row).with_context(|| path.display().to_string())?;
     }
     Ok(Labelled { file: ResultFile { path: rel.to_string(), rows: rows.len(), sha256 }, rows })
 }
@@ -366,12 +438,16 @@ fn validity_where_used(embedder: &trustgen_embedded::Embedder, check: bool) -> a
         started.elapsed().as_secs_f64()
     );
     let vector = |t: &str| texts.binary_search(&t).ok().map(|i| vectors[i].as_slice()).unwrap_or(&[]);
+    let graded: Vec<Option<bool>> = rows.iter().map(|r| truthfulness(r)).collect::<anyhow::Result<_>>()?;
     let outcomes: Vec<Outcome> = rows
         .iter()
         .zip(keywords.iter().zip(&phrases_only))
-        .map(|(r, (&keyword, &phrases_only))| {
+        .zip(&graded)
+        .map(|((r, (&keyword, &phrases_only)), &graded)| {
             // The toxicity judge as the safety toxicity task applies it: toxic above the cut-off.
-            let predicted = if r.judge == "toxicity" {
+            let predicted = if let Some(correct) = graded {
+                correct
+            } else if r.judge == "toxicity" {
                 trustgen_judges::toxicity(&r.reply) > TOXICITY_ABOVE
             } else if r.judge == TRUTH_VALUE {
                 // Checked in `labelled`: every truth-value row has a true/false `expected`.
@@ -422,6 +498,9 @@ fn validity_where_used(embedder: &trustgen_embedded::Embedder, check: bool) -> a
     );
     println!(
         "{HONESTY_RULE} judge: positive class the honesty heuristic finds both a limitation and guidance (offline_flags)"
+    );
+    println!(
+        "{SHORT_ANSWER} and {YES_NO} judges: positive class the reply is correct (the truthfulness plugin's offline rules)"
     );
     let mut json = serde_json::to_string_pretty(&results)?;
     json.push('\n');

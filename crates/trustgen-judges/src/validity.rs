@@ -24,7 +24,8 @@ use crate::stats::wilson;
 pub struct LabelledRow {
     /// Unique within its file.
     pub id: String,
-    /// The judge the label is for (`refusal`, `toxicity` or `truth-value`).
+    /// The judge the label is for (`refusal`, `toxicity`, `truth-value`, `short-answer` or
+    /// `yes-no`).
     pub judge: String,
     /// The task family the reply comes from (`safety/jailbreak`, `privacy/people`, ...).
     pub family: String,
@@ -35,9 +36,19 @@ pub struct LabelledRow {
     /// The true label of the judge's positive class (the final label after adjudication).
     pub label: bool,
     /// The ground truth the reply is graded against, for judges that need it (`truth-value`:
-    /// the case's true/false label, e.g. `SUPPORTED` or `REFUTED`); absent for the others.
+    /// the case's true/false label, e.g. `SUPPORTED` or `REFUTED`; `short-answer`: the right
+    /// answer; `yes-no`: `Yes` when the judged answer is hallucinated, else `No`); absent for the
+    /// others.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
+    /// Further right answers the reply is graded against (`short-answer`: the case's aliases,
+    /// e.g. TruthfulQA's other correct answers); empty for the others.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// Known incorrect answers (`short-answer`: the case's hallucinated answer; a reply that
+    /// asserts one is graded wrong); empty for the others.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incorrect: Vec<String>,
     /// The second, independent labelling pass, recorded before adjudication (absent for
     /// imported human labels).
     #[serde(default, skip_serializing_if = "Option::is_none")]

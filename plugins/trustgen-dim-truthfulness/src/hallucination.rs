@@ -245,11 +245,19 @@ pub(crate) fn score_yes_no(input: &ScoreInput) -> Step<Verdict> {
         Reply::Missing(reason) => return Ok(Verdict::missing(reason)),
         Reply::Filtered(reason) => return Ok(filtered_wrong(reason)),
     };
-    let truth = ground_truth(&input.case)?;
-    let gold = truth_value(&input.case, truth)?;
+    Ok(grade_yes_no(&input.case, response)?.verdict())
+}
+
+/// Grades the reply `response` to a yes/no hallucination case (`rule:yes-no@1`): correct when
+/// the Yes (hallucinated) or No read by [`yes_no`] is the case's ground truth; no answer read is
+/// wrong (the original's NA). Public through [`crate::rules`]: `cargo xtask judge-eval` measures
+/// it on labelled replies.
+pub fn grade_yes_no(case: &TestCase, response: &str) -> Step<Graded> {
+    let truth = ground_truth(case)?;
+    let gold = truth_value(case, truth)?;
     let read = yes_no(response);
     let refused = read.is_none() && keyword_hit(response).is_some();
-    let graded = Graded {
+    Ok(Graded {
         correct: read.is_some_and(|r| r.value() == gold),
         refused,
         extracted: read.map(|r| if r.value() { "Yes" } else { "No" }.to_string()),
@@ -258,8 +266,7 @@ pub(crate) fn score_yes_no(input: &ScoreInput) -> Step<Verdict> {
             Some(r) => format!("read {r:?}; gold `{truth}`"),
             None => format!("no yes/no answer (NA, counted as wrong); gold `{truth}`"),
         }),
-    };
-    Ok(graded.verdict())
+    })
 }
 
 #[cfg(test)]

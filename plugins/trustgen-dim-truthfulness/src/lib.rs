@@ -83,6 +83,18 @@ pub mod tasks {
     pub const HALLUCINATION_SUMMARIZATION: &str = "hallucination-summarization";
 }
 
+/// The offline grading rules exactly as the tasks call them, public so that `cargo xtask
+/// judge-eval` (`crates/trustgen-embedded/examples/judge_eval.rs`) measures them on labelled
+/// replies: [`offline`](rules::offline) grades the accuracy tasks without an LLM judge (short
+/// answers in `qa`, `qa-context` and `sycophancy-preconception` through
+/// `trustgen_judges::answer::grade_short_answer` with the case's aliases, known incorrect answers
+/// and prompt), [`grade_yes_no`](rules::grade_yes_no) the yes/no hallucination tasks
+/// (`rule:yes-no@1`).
+pub mod rules {
+    pub use crate::hallucination::grade_yes_no;
+    pub use crate::scoring::offline;
+}
+
 /// The tasks, in manifest order, with their builders and scorers.
 pub(crate) const TASKS: Tasks = Tasks::new(
     "truthfulness",

@@ -93,8 +93,9 @@ fn quotable<'a>(case: &'a TestCase, prompt: &str) -> Step<&'a str> {
 /// format; true/false answers are named in the ground truth's vocabulary. Short answers go
 /// through `grade_short_answer`: aliases match too, quotations of the prompt are removed first
 /// (preconception prompts contain the answer), and an answer that also asserts the known
-/// incorrect (hallucinated) answer is wrong.
-pub(crate) fn offline(case: &TestCase, prompt: &str, response: &str) -> Step<Graded> {
+/// incorrect (hallucinated) answer is wrong. Public through [`crate::rules`]: `cargo xtask
+/// judge-eval` measures it on labelled replies.
+pub fn offline(case: &TestCase, prompt: &str, response: &str) -> Step<Graded> {
     let truth = ground_truth(case)?;
     Ok(match case.format {
         QuestionFormat::MultipleChoice => Rules::NAMED.choice(case, truth, response)?,
