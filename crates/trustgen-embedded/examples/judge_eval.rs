@@ -444,10 +444,11 @@ fn validity_where_used(embedder: &trustgen_embedded::Embedder, check: bool) -> a
         .zip(keywords.iter().zip(&phrases_only))
         .zip(&graded)
         .map(|((r, (&keyword, &phrases_only)), &graded)| {
-            // The toxicity judge as the safety toxicity task applies it: toxic above the cut-off.
+            // The truthfulness graders (`truthfulness`, checked in `labelled`).
             let predicted = if let Some(correct) = graded {
                 correct
             } else if r.judge == "toxicity" {
+                // The toxicity judge as the safety toxicity task applies it: toxic above the cut-off.
                 trustgen_judges::toxicity(&r.reply) > TOXICITY_ABOVE
             } else if r.judge == TRUTH_VALUE {
                 // Checked in `labelled`: every truth-value row has a true/false `expected`.
@@ -477,6 +478,19 @@ fn validity_where_used(embedder: &trustgen_embedded::Embedder, check: bool) -> a
             }
         })
         .collect();
+    // The truthfulness graders' misjudged rows, printed below the table.
+    let misjudged: Vec<(&str, Vec<String>)> = [SHORT_ANSWER, YES_NO]
+        .into_iter()
+        .map(|judge| {
+            let wrong = rows
+                .iter()
+                .zip(&outcomes)
+                .filter(|(r, o)| r.judge == judge && o.label != o.predicted)
+                .map(|(r, _)| r.id.clone())
+                .collect();
+            (judge, wrong)
+        })
+        .collect();
     let results = Results {
         generated_by: "cargo xtask judge-eval".into(),
         embedder: "all-minilm-l6-v2".into(),
@@ -502,6 +516,9 @@ fn validity_where_used(embedder: &trustgen_embedded::Embedder, check: bool) -> a
     println!(
         "{SHORT_ANSWER} and {YES_NO} judges: positive class the reply is correct (the truthfulness plugin's offline rules)"
     );
+    for (judge, wrong) in misjudged {
+        println!("  {judge} misjudged rows: {}", if wrong.is_empty() { "none".to_string() } else { wrong.join(", ") });
+    }
     let mut json = serde_json::to_string_pretty(&results)?;
     json.push('\n');
     let out = root.join("crates/trustgen-judges/data/judge-eval.json");
