@@ -243,3 +243,20 @@ fn plasma_fractal_spans_zero_to_one() {
     let near: f64 = (0..63).map(|i| (map[i] - map[i + 1]).abs()).sum::<f64>() / 63.0;
     assert!(near < 0.1, "{near}");
 }
+
+#[test]
+fn the_crate_doc_table_agrees_with_fidelity() {
+    let doc = include_str!("../lib.rs");
+    for c in Corruption::ALL {
+        let row = doc
+            .lines()
+            .find(|l| l.starts_with(&format!("//! | {} |", c.name())))
+            .unwrap_or_else(|| panic!("{} has no row in the crate doc table", c.name()));
+        let status = row.split('|').nth(2).unwrap().trim();
+        let expected = match c.fidelity() {
+            Fidelity::Exact => "exact",
+            Fidelity::Approximate(_) => "approximate",
+        };
+        assert_eq!(status, expected, "{}", c.name());
+    }
+}
