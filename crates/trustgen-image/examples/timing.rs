@@ -78,7 +78,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     image::imageops::replace(&mut sheet, &image::imageops::thumbnail(&scene, 250, 250), 0, 0);
     for (i, corruption) in Corruption::ALL.into_iter().enumerate() {
         let mut rng = SeededRng::derive(7, corruption.name());
-        let image = time(&format!("corrupt {} s3", corruption.name()), &mut || corrupt(&scene, corruption, 3, &mut rng))?;
+        let image =
+            time(&format!("corrupt {} s3", corruption.name()), &mut || corrupt(&scene, corruption, 3, &mut rng))?;
         let cell = i + 1;
         let thumb = image::imageops::thumbnail(&image, 250, 250);
         image::imageops::replace(&mut sheet, &thumb, (cell % 5) as i64 * 250, (cell / 5) as i64 * 250);

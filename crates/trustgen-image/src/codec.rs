@@ -90,11 +90,7 @@ pub fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, ImageError
     image_limits.max_alloc = Some(u64::from(width) * u64::from(height) * 16 + (64 << 20));
     reader.limits(image_limits);
     let decoded = reader.decode().map_err(unreadable)?;
-    if decoded.color().has_alpha() {
-        Ok(over_white(&decoded.to_rgba8()))
-    } else {
-        Ok(decoded.to_rgb8())
-    }
+    if decoded.color().has_alpha() { Ok(over_white(&decoded.to_rgba8())) } else { Ok(decoded.to_rgb8()) }
 }
 
 /// Composes an RGBA image over a white background.

@@ -4,7 +4,9 @@
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
     /// The bytes are not a readable image (truncated, corrupt, or not an image at all).
-    #[error("unreadable image ({len} bytes): {detail}; hint: the file may be truncated or corrupt, re-export it as PNG or JPEG")]
+    #[error(
+        "unreadable image ({len} bytes): {detail}; hint: the file may be truncated or corrupt, re-export it as PNG or JPEG"
+    )]
     Unreadable {
         /// The number of input bytes.
         len: usize,

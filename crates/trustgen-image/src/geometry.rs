@@ -107,12 +107,13 @@ fn bilinear(image: &RgbImage, x: f64, y: f64) -> Option<Rgb<u8>> {
     let (x0, y0) = (x0 as u32, y0 as u32);
     let x1 = (x0 + 1).min(image.width() - 1);
     let y1 = (y0 + 1).min(image.height() - 1);
-    let (a, b, c, d) = (image.get_pixel(x0, y0), image.get_pixel(x1, y0), image.get_pixel(x0, y1), image.get_pixel(x1, y1));
+    let (a, b, c, d) =
+        (image.get_pixel(x0, y0), image.get_pixel(x1, y0), image.get_pixel(x0, y1), image.get_pixel(x1, y1));
     let mut out = [0u8; 3];
-    for k in 0..3 {
+    for (k, o) in out.iter_mut().enumerate() {
         let top = f64::from(a.0[k]) * (1.0 - fx) + f64::from(b.0[k]) * fx;
         let bottom = f64::from(c.0[k]) * (1.0 - fx) + f64::from(d.0[k]) * fx;
-        out[k] = (top * (1.0 - fy) + bottom * fy).round().clamp(0.0, 255.0) as u8;
+        *o = (top * (1.0 - fy) + bottom * fy).round().clamp(0.0, 255.0) as u8;
     }
     Some(Rgb(out))
 }

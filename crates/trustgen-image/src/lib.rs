@@ -53,9 +53,9 @@ mod codec;
 mod corrupt;
 mod error;
 mod geometry;
-mod text;
 #[cfg(test)]
 mod tests;
+mod text;
 
 pub use codec::{DecodeLimits, Format, JpegFit, decode, encode_jpeg, encode_png, jpeg_within, sniff};
 pub use corrupt::{Corruption, Fidelity, corrupt};

@@ -45,20 +45,36 @@ fn decode_reads_png_and_jpeg_and_names_what_is_wrong() {
     check_decode(
         &png_bytes(&image),
         DecodeLimits { max_width: 32, max_height: 4096 },
-        expect!["error: image of 64x48 pixels is over the limit of 32x4096; hint: downscale the image before use, or raise the limit where the caller allows it"],
+        expect![
+            "error: image of 64x48 pixels is over the limit of 32x4096; hint: downscale the image before use, or raise the limit where the caller allows it"
+        ],
     );
-    check_decode(b"", limits, expect!["error: unreadable image (0 bytes): no bytes; hint: the file may be truncated or corrupt, re-export it as PNG or JPEG"]);
-    check_decode(b"GIF89a\x01\x00\x01\x00", limits, expect!["error: unsupported image format gif; hint: convert the image to PNG or JPEG"]);
+    check_decode(
+        b"",
+        limits,
+        expect![
+            "error: unreadable image (0 bytes): no bytes; hint: the file may be truncated or corrupt, re-export it as PNG or JPEG"
+        ],
+    );
+    check_decode(
+        b"GIF89a\x01\x00\x01\x00",
+        limits,
+        expect!["error: unsupported image format gif; hint: convert the image to PNG or JPEG"],
+    );
     check_decode(
         b"hello, world",
         limits,
-        expect!["error: unsupported image format unknown (first bytes 68 65 6c 6c 6f 2c 20 77); hint: convert the image to PNG or JPEG"],
+        expect![
+            "error: unsupported image format unknown (first bytes 68 65 6c 6c 6f 2c 20 77); hint: convert the image to PNG or JPEG"
+        ],
     );
     let png = png_bytes(&image);
     check_decode(
         &png[..40],
         limits,
-        expect!["error: unreadable image (40 bytes): unexpected end of file; hint: the file may be truncated or corrupt, re-export it as PNG or JPEG"],
+        expect![
+            "error: unreadable image (40 bytes): unexpected end of file; hint: the file may be truncated or corrupt, re-export it as PNG or JPEG"
+        ],
     );
 }
 
@@ -140,7 +156,9 @@ fn jpeg_within_finds_the_highest_quality_that_fits() {
     check_budget(
         &image,
         500,
-        expect!["error: cannot encode a 1000x1000 image as JPEG within 500 bytes: the smallest (quality 1) is 30304 bytes; hint: downscale the image first or raise the budget"],
+        expect![
+            "error: cannot encode a 1000x1000 image as JPEG within 500 bytes: the smallest (quality 1) is 30304 bytes; hint: downscale the image first or raise the budget"
+        ],
     );
     assert!(encode_jpeg(&image, 0).is_err());
 }
@@ -290,7 +308,8 @@ fn rotations_and_flips_are_exact_where_they_should_be() {
     // 90 degrees through the sampler agrees with the exact quarter turn.
     let sampled = rotate_degrees(&image, 90.0, Rgb([0, 0, 0]), true).unwrap();
     assert_eq!(sampled.dimensions(), (48, 64));
-    let worst = sampled.pixels().zip(r90.pixels()).flat_map(|(a, b)| (0..3).map(move |k| a.0[k].abs_diff(b.0[k]))).max();
+    let worst =
+        sampled.pixels().zip(r90.pixels()).flat_map(|(a, b)| (0..3).map(move |k| a.0[k].abs_diff(b.0[k]))).max();
     assert_eq!(worst, Some(0));
     // 45 degrees on the same canvas leaves the corners to the fill colour.
     let tilted = rotate_degrees(&image, 45.0, Rgb([1, 2, 3]), false).unwrap();

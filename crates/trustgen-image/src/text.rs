@@ -160,7 +160,10 @@ fn layout(font: &FontRef<'static>, text: &str, px: f32, inner_w: f32, inner_h: f
 pub fn render_text(text: &str, layout_box: &TextBox) -> Result<RenderedText, ImageError> {
     let b = layout_box;
     if b.width == 0 || b.height == 0 || b.width > 16384 || b.height > 16384 {
-        return Err(ImageError::InvalidArgument(format!("text box of {}x{} pixels (allowed 1..=16384)", b.width, b.height)));
+        return Err(ImageError::InvalidArgument(format!(
+            "text box of {}x{} pixels (allowed 1..=16384)",
+            b.width, b.height
+        )));
     }
     if !(b.min_px >= 1.0 && b.min_px <= b.max_px) {
         return Err(ImageError::InvalidArgument(format!("font sizes {}..={} px", b.min_px, b.max_px)));

@@ -135,13 +135,15 @@ impl Corruption {
             Corruption::MotionBlur => Fidelity::Approximate(
                 "ImageMagick's motion blur as ported to NumPy by the imagecorruptions package, not Wand itself",
             ),
-            Corruption::Snow => Fidelity::Approximate("the motion blur of the snow layer is the imagecorruptions port of ImageMagick's"),
+            Corruption::Snow => {
+                Fidelity::Approximate("the motion blur of the snow layer is the imagecorruptions port of ImageMagick's")
+            }
             Corruption::Frost => Fidelity::Approximate(
                 "the published frost photographs are not redistributable here; a procedural ice texture (plasma fractal and crystal needles) is blended with the published weights",
             ),
-            Corruption::JpegCompression => {
-                Fidelity::Approximate("the image crate's JPEG encoder at the published quality, not libjpeg through PIL")
-            }
+            Corruption::JpegCompression => Fidelity::Approximate(
+                "the image crate's JPEG encoder at the published quality, not libjpeg through PIL",
+            ),
             Corruption::ElasticTransform => Fidelity::Approximate(
                 "OpenCV's fixed-point bilinear warp and SciPy's map_coordinates are done in floating point",
             ),
@@ -389,8 +391,8 @@ fn snow(x: &Buf, s: usize, draws: &mut Draws<'_>) -> RgbImage {
         let p = &x.d[i * 3..i * 3 + 3];
         let gray = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
         let snowflake = layer.d[i] + layer.d[n - 1 - i];
-        for k in 0..3 {
-            let whitened = blend * p[k] + (1.0 - blend) * p[k].max(gray * 1.5 + 0.5);
+        for (k, &v) in p.iter().enumerate() {
+            let whitened = blend * v + (1.0 - blend) * v.max(gray * 1.5 + 0.5);
             out.d[i * 3 + k] = whitened + snowflake;
         }
     }
@@ -431,9 +433,9 @@ fn frost(x: &Buf, s: usize, draws: &mut Draws<'_>) -> RgbImage {
     let texture = ops::gaussian(&texture, 0.8, Border::Nearest, 4.0);
     let tint = [0.82f32, 0.90, 1.0];
     let mut out = x.clone();
-    for i in 0..x.w * x.h {
-        for k in 0..3 {
-            out.d[i * 3 + k] = c0 * x.d[i * 3 + k] + c1 * tint[k] * texture.d[i];
+    for (i, &t) in texture.d.iter().enumerate() {
+        for (k, tk) in tint.iter().enumerate() {
+            out.d[i * 3 + k] = c0 * x.d[i * 3 + k] + c1 * tk * t;
         }
     }
     out.to_rgb()

@@ -32,7 +32,8 @@ impl Buf {
         } else {
             self.d.iter().flat_map(|&v| [(v.clamp(0.0, 1.0) * 255.0) as u8; 3]).collect()
         };
-        RgbImage::from_raw(self.w as u32, self.h as u32, raw).unwrap_or_else(|| RgbImage::from_pixel(1, 1, Rgb([0, 0, 0])))
+        RgbImage::from_raw(self.w as u32, self.h as u32, raw)
+            .unwrap_or_else(|| RgbImage::from_pixel(1, 1, Rgb([0, 0, 0])))
     }
 
     #[inline]
@@ -287,8 +288,8 @@ pub(crate) fn resize_box(image: &RgbImage, w: u32, h: u32) -> RgbImage {
         let mut acc = [0f32; 3];
         for (j, wgt) in weights.iter().enumerate() {
             let p = image.get_pixel(start as u32 + j as u32, y);
-            for k in 0..3 {
-                acc[k] += wgt * f32::from(p.0[k]);
+            for (a, v) in acc.iter_mut().zip(p.0) {
+                *a += wgt * f32::from(v);
             }
         }
         Rgb(acc.map(|v| v.round().clamp(0.0, 255.0) as u8))
@@ -298,8 +299,8 @@ pub(crate) fn resize_box(image: &RgbImage, w: u32, h: u32) -> RgbImage {
         let mut acc = [0f32; 3];
         for (j, wgt) in weights.iter().enumerate() {
             let p = pass1.get_pixel(x, start as u32 + j as u32);
-            for k in 0..3 {
-                acc[k] += wgt * f32::from(p.0[k]);
+            for (a, v) in acc.iter_mut().zip(p.0) {
+                *a += wgt * f32::from(v);
             }
         }
         Rgb(acc.map(|v| v.round().clamp(0.0, 255.0) as u8))

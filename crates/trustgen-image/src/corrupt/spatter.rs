@@ -35,9 +35,9 @@ pub(super) fn spatter(x: &Buf, s: usize, draws: &mut Draws<'_>) -> RgbImage {
             }
         });
         let colour = [63.0 / 255.0, 42.0 / 255.0, 20.0 / 255.0];
-        for i in 0..x.w * x.h {
-            for k in 0..3 {
-                out.d[i * 3 + k] = x.d[i * 3 + k] * (1.0 - m.d[i]) + colour[k] * m.d[i];
+        for (i, &mi) in m.d.iter().enumerate() {
+            for (k, c) in colour.iter().enumerate() {
+                out.d[i * 3 + k] = x.d[i * 3 + k] * (1.0 - mi) + c * mi;
             }
         }
         return out.to_rgb();
@@ -57,10 +57,10 @@ pub(super) fn spatter(x: &Buf, s: usize, draws: &mut Draws<'_>) -> RgbImage {
     let m: Vec<f32> = liquid8.iter().zip(&dist).map(|(l, d)| f32::from(*l) * d).collect();
     let max = m.iter().copied().fold(0.0f32, f32::max);
     let colour = [175.0 / 255.0, 238.0 / 255.0, 238.0 / 255.0];
-    for i in 0..x.w * x.h {
-        let mi = if max > 0.0 { m[i] / max * intensity as f32 } else { 0.0 };
-        for k in 0..3 {
-            out.d[i * 3 + k] = x.d[i * 3 + k] + mi * colour[k];
+    for (i, &mv) in m.iter().enumerate() {
+        let mi = if max > 0.0 { mv / max * intensity as f32 } else { 0.0 };
+        for (k, c) in colour.iter().enumerate() {
+            out.d[i * 3 + k] = x.d[i * 3 + k] + mi * c;
         }
     }
     out.to_rgb()

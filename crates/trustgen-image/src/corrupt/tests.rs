@@ -67,7 +67,8 @@ fn every_corruption_is_deterministic_and_changes_the_image_by_severity() {
         gaussian_blur         3.8    7.9   10.8   12.7   15.0
         spatter               2.5    7.1    7.5   11.3   16.5
         saturate             37.2   47.9   26.7   34.6   35.2
-    "#]].assert_eq(&(table.join("\n") + "\n"));
+    "#]]
+    .assert_eq(&(table.join("\n") + "\n"));
 }
 
 #[test]
@@ -91,7 +92,9 @@ fn noise_corruptions_differ_between_seeds() {
         assert_ne!(a, b, "{} ignores the seed", corruption.name());
     }
     // The deterministic ones do not depend on it.
-    for corruption in [Corruption::GaussianBlur, Corruption::Contrast, Corruption::Pixelate, Corruption::JpegCompression] {
+    for corruption in
+        [Corruption::GaussianBlur, Corruption::Contrast, Corruption::Pixelate, Corruption::JpegCompression]
+    {
         let a = corrupt(&image, corruption, 3, &mut SeededRng::new(1)).unwrap();
         let b = corrupt(&image, corruption, 3, &mut SeededRng::new(2)).unwrap();
         assert_eq!(a, b, "{}", corruption.name());
@@ -205,7 +208,8 @@ fn blurs_keep_a_flat_image_flat_and_kernels_sum_to_one() {
         3: 17x17 sum 1.0000
         4: 17x17 sum 1.0000
         8: 17x17 sum 1.0130
-        10: 21x21 sum 1.0108"#]].assert_eq(&sums.join("\n"));
+        10: 21x21 sum 1.0108"#]]
+    .assert_eq(&sums.join("\n"));
     assert_eq!(ops::gaussian_kernel(1.0, 4.0).len(), 9);
     assert_eq!(ops::gaussian_kernel(170.8, 3.0).len(), 1025);
 }
