@@ -41,7 +41,7 @@ pub(crate) const API_ALLOWED: &[&str] =
 
 /// The crates named pure in ARCHITECTURE.md besides the plugins.
 pub(crate) const PURE_CRATES: &[&str] =
-    &["trustgen-plugin-kit", "trustgen-judges", "trustgen-variator", "trustgen-test-plugin"];
+    &["trustgen-plugin-kit", "trustgen-judges", "trustgen-variator", "trustgen-test-plugin", "trustgen-image"];
 
 /// What a pure crate must not reach: async I/O, the host and engine, HTTP clients, library loading.
 pub(crate) const IMPURE: &[&str] =
