@@ -148,15 +148,16 @@ pub fn measure(outcomes: &[Outcome]) -> Vec<Measure> {
 pub fn table(measures: &[Measure]) -> String {
     let opt = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
     let width = measures.iter().map(|m| m.family.chars().count()).chain([6]).max().unwrap_or(6);
+    let judge_width = measures.iter().map(|m| m.judge.chars().count()).chain([10]).max().unwrap_or(10);
     let mut out = format!(
-        "{:<10} {:<width$} {:>4}  {:<22} {:>9} {:>6}  {}\n",
+        "{:<judge_width$} {:<width$} {:>4}  {:<22} {:>9} {:>6}  {}\n",
         "judge", "family", "n", "accuracy (95% CI)", "precision", "recall", "pass 2 = label"
     );
     for m in measures {
         let agreement = m.label_agreement.map_or_else(|| "-".to_string(), |a| format!("{}/{}", a.agree, a.n));
         let _ = writeln!(
             out,
-            "{:<10} {:<width$} {:>4}  {:.3} [{:.3}, {:.3}]    {:>9} {:>6}  {agreement}",
+            "{:<judge_width$} {:<width$} {:>4}  {:.3} [{:.3}, {:.3}]    {:>9} {:>6}  {agreement}",
             m.judge,
             m.family,
             m.n,
