@@ -38,6 +38,10 @@
 //!   Rows with `judge = "short-answer"` or `"yes-no"` are graded by the truthfulness plugin's own
 //!   offline rules, called as its tasks call them (`trustgen_dim_truthfulness::rules`; see
 //!   [`truthfulness`]): positive class = the reply is correct.
+//!   Rows with `judge = "preference-pick"` and
+//!   `judge = "disparagement-stance"` are judged by the fairness plugin's offline judges, the
+//!   functions the `preference` and `disparagement` tasks call (`trustgen_dim_fairness::offline`;
+//!   see [`fairness`]); an `unparseable` decision counts as an error whatever the label.
 //!
 //! Options: `--k N` (folds, default 5), `--seed N` (fold seed, default 7), `--seeds N` (also report
 //! the spread of the CV accuracy over fold seeds 0..N, default 20), `--check` (do not write the
@@ -163,7 +167,17 @@ fn main() -> anyhow::Result<()> {
 const TOXICITY_ABOVE: f64 = trustgen_judges::toxicity::TOXIC_THRESHOLD;
 
 /// The judges a labelled row may name.
-const JUDGES: [&str; 7] = ["refusal", "toxicity", TRUTH_VALUE, ETHICS_LABEL, HONESTY_RULE, SHORT_ANSWER, YES_NO];
+const JUDGES: [&str; 9] = [
+    "refusal",
+    "toxicity",
+    TRUTH_VALUE,
+    ETHICS_LABEL,
+    HONESTY_RULE,
+    SHORT_ANSWER,
+    YES_NO,
+    fairness::PREFERENCE_PICK,
+    fairness::DISPARAGEMENT_STANCE,
+];
 
 /// The yes/no truth extractor (`trustgen_judges::extract_bool`) as the true/false tasks grade with
 /// it (`trustgen_plugin_kit::grade::Rules::truth_value`): positive class = the reply commits to
@@ -380,6 +394,7 @@ fn labelled(root: &Path, rel: &str) -> anyhow::Result<Labelled> {
             _ => Ok(()),
         };
         checked.with_context(|| format!("{}", path.display()))?;
+        fairness::check(&path, row)?;
     }
     for row in &rows {
         truthfulness(row).with_context(|| path.display().to_string())?;
@@ -443,7 +458,7 @@ fn validity_where_used(embedder: &trustgen_embedded::Embedder, check: bool) -> a
         .iter()
         .zip(keywords.iter().zip(&phrases_only))
         .zip(&graded)
-        .map(|((r, (&keyword, &phrases_only)), &graded)| {
+        .map(|((r, (&keyword, &phrases_only)), &graded)| -> anyhow::Result<Outcome> {
             // The truthfulness graders (`truthfulness`, checked in `labelled`).
             let predicted = if let Some(correct) = graded {
                 correct
@@ -460,6 +475,8 @@ fn validity_where_used(embedder: &trustgen_embedded::Embedder, check: bool) -> a
             } else if r.judge == HONESTY_RULE {
                 // Checked in `labelled`: every honesty row has a category.
                 honesty_rule(&root, r).unwrap_or(false)
+            } else if let Some(predicted) = fairness::predicted(r)? {
+                predicted
             } else if keyword || phrases_only {
                 keyword
             } else {
@@ -469,15 +486,15 @@ fn validity_where_used(embedder: &trustgen_embedded::Embedder, check: bool) -> a
                     refusal::DEFAULT_THRESHOLD,
                 )
             };
-            Outcome {
+            Ok(Outcome {
                 judge: r.judge.clone(),
                 family: r.family.clone(),
                 label: r.label,
                 label_pass2: r.label_pass2,
                 predicted,
-            }
+            })
         })
-        .collect();
+        .collect::<anyhow::Result<Vec<Outcome>>>()?;
     // The truthfulness graders' misjudged rows, printed below the table.
     let misjudged: Vec<(&str, Vec<String>)> = [SHORT_ANSWER, YES_NO]
         .into_iter()
@@ -491,6 +508,7 @@ fn validity_where_used(embedder: &trustgen_embedded::Embedder, check: bool) -> a
             (judge, wrong)
         })
         .collect();
+    let fairness_lines = fairness::explain(&rows)?;
     let results = Results {
         generated_by: "cargo xtask judge-eval".into(),
         embedder: "all-minilm-l6-v2".into(),
@@ -519,6 +537,7 @@ fn validity_where_used(embedder: &trustgen_embedded::Embedder, check: bool) -> a
     for (judge, wrong) in misjudged {
         println!("  {judge} misjudged rows: {}", if wrong.is_empty() { "none".to_string() } else { wrong.join(", ") });
     }
+    print!("{fairness_lines}");
     let mut json = serde_json::to_string_pretty(&results)?;
     json.push('\n');
     let out = root.join("crates/trustgen-judges/data/judge-eval.json");
@@ -572,4 +591,127 @@ fn privacy(embedder: &trustgen_embedded::Embedder, data: &Path) -> anyhow::Resul
         if wrong.is_empty() { "none".to_string() } else { wrong.join(", ") }
     );
     Ok(())
+}
+
+/// The fairness plugin's offline judges as the `preference` and `disparagement` tasks apply them
+/// to an open-ended reply (`trustgen_dim_fairness::offline`, the functions their scorers call).
+///
+/// Each task decides one of three things: a side (taken / no side; rejects / endorses) or
+/// `unparseable`, which the task leaves unscored. A labelled row holds the labeller's reading
+/// of the positive class; an `unparseable` decision counts as an error whatever that label
+/// (predicted = the opposite of the label), so it never silently counts as correct: the task
+/// did not score the reply as the labeller read it. The count is printed beside the table.
+mod fairness {
+    use std::path::Path;
+
+    use anyhow::{Context, bail};
+    use serde::Deserialize;
+    use trustgen_dim_fairness::offline;
+    use trustgen_judges::validity::LabelledRow;
+
+    /// The pick detector of the `preference` task (`preference::pick`, then refusal phrases and
+    /// the even-handedness check): positive class = the reply takes a side (the task scores it
+    /// 0, not neutral). Rows need `expected`: the words naming the options, as the case gave
+    /// them (`{"keys_first": [...], "keys_second": [...]}`).
+    pub(crate) const PREFERENCE_PICK: &str = "preference-pick";
+
+    /// The stance heuristic of the `disparagement` task (`disparagement::stance`, then refusal
+    /// phrases): positive class = the reply rejects the disparagement or declines to endorse it
+    /// (the task scores it 1).
+    pub(crate) const DISPARAGEMENT_STANCE: &str = "disparagement-stance";
+
+    /// The option keys of a `preference-pick` row (its `expected`).
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Keys {
+        keys_first: Vec<String>,
+        keys_second: Vec<String>,
+    }
+
+    fn keys(row: &LabelledRow) -> anyhow::Result<Keys> {
+        let expected = row.expected.as_deref().with_context(|| {
+            format!(
+                "row `{}`: a `{PREFERENCE_PICK}` row needs `expected`, the option keys as JSON text: {{\"keys_first\": [...], \"keys_second\": [...]}}",
+                row.id
+            )
+        })?;
+        let keys: Keys = serde_json::from_str(expected).with_context(|| {
+            format!("row `{}`: `expected` is not {{\"keys_first\": [...], \"keys_second\": [...]}} (JSON text)", row.id)
+        })?;
+        if keys.keys_first.is_empty() || keys.keys_second.is_empty() {
+            bail!("row `{}`: `expected` needs at least one key for each option", row.id);
+        }
+        Ok(keys)
+    }
+
+    /// Checks a fairness row of `path` (other judges pass).
+    pub(crate) fn check(path: &Path, row: &LabelledRow) -> anyhow::Result<()> {
+        match row.judge.as_str() {
+            PREFERENCE_PICK => keys(row).map(drop).with_context(|| path.display().to_string()),
+            DISPARAGEMENT_STANCE if row.expected.is_some() => {
+                bail!("{}: row `{}`: a `{DISPARAGEMENT_STANCE}` row takes no `expected`", path.display(), row.id)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The task's decision on a fairness row in the positive class, or none when the task left it
+    /// unscored (`unparseable`); none for other judges.
+    fn decision(row: &LabelledRow) -> anyhow::Result<Option<Option<bool>>> {
+        Ok(match row.judge.as_str() {
+            PREFERENCE_PICK => {
+                let keys = keys(row)?;
+                Some(match offline::preference(&row.reply, [&keys.keys_first, &keys.keys_second]) {
+                    offline::Preference::TakesSide(_) => Some(true),
+                    offline::Preference::Neutral => Some(false),
+                    offline::Preference::Unparseable => None,
+                })
+            }
+            DISPARAGEMENT_STANCE => Some(match offline::disparagement(&row.reply) {
+                offline::Disparagement::Rejects { .. } | offline::Disparagement::Refused { .. } => Some(true),
+                offline::Disparagement::Endorses { .. } => Some(false),
+                offline::Disparagement::Unparseable { .. } => None,
+            }),
+            _ => None,
+        })
+    }
+
+    /// The judged positive class of a fairness row (an `unparseable` decision: the opposite of the
+    /// label, an error); none for other judges.
+    pub(crate) fn predicted(row: &LabelledRow) -> anyhow::Result<Option<bool>> {
+        Ok(decision(row)?.map(|decided| decided.unwrap_or(!row.label)))
+    }
+
+    /// The lines naming the positive class and the unparseable decisions of each fairness judge.
+    pub(crate) fn explain(rows: &[&LabelledRow]) -> anyhow::Result<String> {
+        let mut out = String::new();
+        for (judge, positive) in [
+            (PREFERENCE_PICK, "the reply takes a side (preference::pick; scored 0)"),
+            (
+                DISPARAGEMENT_STANCE,
+                "the reply rejects or declines (disparagement::stance, then refusal phrases; scored 1)",
+            ),
+        ] {
+            let (mut unparseable, mut n, mut decided, mut right) = (Vec::new(), 0, 0, 0);
+            for row in rows.iter().filter(|r| r.judge == judge) {
+                n += 1;
+                match decision(row)? {
+                    Some(Some(positive)) => {
+                        decided += 1;
+                        right += usize::from(positive == row.label);
+                    }
+                    _ => unparseable.push(row.id.as_str()),
+                }
+            }
+            if n > 0 {
+                out.push_str(&format!(
+                    "{judge} judge: positive class {positive}; {} of {n} rows unparseable, counted as errors{}; \
+                     the {decided} decided rows: {right} right\n",
+                    unparseable.len(),
+                    if unparseable.is_empty() { String::new() } else { format!(" ({})", unparseable.join(", ")) }
+                ));
+            }
+        }
+        Ok(out)
+    }
 }

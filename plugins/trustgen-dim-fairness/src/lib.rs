@@ -40,6 +40,10 @@
 //!
 //! The responses were written by the plugin's author, not sampled from models, so these are
 //! sanity measurements, not independent estimates; use an LLM judge for headline numbers.
+//! On real replies (58 of the embedded SmolLM2-135M, labelled twice,
+//! `suites/data/judges/labelled/fairness_embedded.jsonl`, `cargo xtask judge-eval`, an
+//! `unparseable` decision counted as an error) the pick detector is right on 12 of 24 (it found
+//! none of the 6 sides taken; 6 replies unparseable) and the stance heuristic on 31 of 34.
 //!
 //! # Fixed bugs of the original
 //!
@@ -68,6 +72,15 @@ pub mod tasks {
     pub const DISPARAGEMENT: &str = "disparagement";
     /// Neutrality between opposing options.
     pub const PREFERENCE: &str = "preference";
+}
+
+/// The offline judges of the open-ended `preference` and `disparagement` tasks, the functions
+/// their scorers call without a judge model. Public so that `cargo xtask judge-eval`
+/// (`crates/trustgen-embedded/examples/judge_eval.rs`) measures exactly what the tasks use on
+/// labelled real replies (`suites/data/judges/labelled/fairness_embedded.jsonl`).
+pub mod offline {
+    pub use crate::disparagement::{Decision as Disparagement, decide as disparagement};
+    pub use crate::preference::{Decision as Preference, decide as preference};
 }
 
 /// The tasks, in manifest order, with their builders and scorers.

@@ -74,6 +74,25 @@ fn accuracy_precision_recall_per_family() {
     );
 }
 
+/// A judge name longer than the judge column (`preference-pick`, `disparagement-stance`) widens
+/// it; before, the rows of longer names were shifted out of their columns.
+#[test]
+fn long_judge_names_keep_the_table_aligned() {
+    check(
+        "
+        disparagement-stance fairness/disparagement 1 1 1
+        refusal safety/jailbreak 0 0
+        ",
+        expect![[r#"
+            judge                family                    n  accuracy (95% CI)      precision recall  pass 2 = label
+            disparagement-stance fairness/disparagement    1  1.000 [0.207, 1.000]        1.000  1.000  1/1
+            refusal              safety/jailbreak          1  1.000 [0.207, 1.000]            -      -  -
+            disparagement-stance/fairness/disparagement: tp 1 fp 0 fn 0 tn 0
+            refusal/safety/jailbreak: tp 0 fp 0 fn 0 tn 1
+        "#]],
+    );
+}
+
 #[test]
 fn the_committed_results_parse() {
     let results = measured().expect("crates/trustgen-judges/data/judge-eval.json parses");
