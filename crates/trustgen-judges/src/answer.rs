@@ -10,7 +10,10 @@
 //!   ("B", "b)", "**(C)**"); an explicit commitment ("The answer is (B).", "Answer: B. Paris",
 //!   "I'd go with C", "it's option C", "B is correct"; the last one wins); a leading letter
 //!   ("B. Paris"); a refusal phrase; marked letters ("(A) and not (B)": negated ones are
-//!   dropped); the text of exactly one option restated;
+//!   dropped); the text of exactly one option restated. A letter followed by another
+//!   option's text ("A) Not wrong" when B is "Not wrong"; whole option texts compared
+//!   normalised, longest first) commits to neither: the result is ambiguous between the two;
+//!   with its own option's text, or none, it still commits;
 //! - true/false ([`extract_bool`]): a bare word ("False.", "Not true", "SUPPORT", "REFUTED");
 //!   an explicit statement ("This statement is false", "The claim is not supported",
 //!   "Answer: yes"); a leading word ("No, ..."); a refusal phrase; truth words of one polarity
