@@ -10,7 +10,10 @@
 //!   ("B", "b)", "**(C)**"); an explicit commitment ("The answer is (B).", "Answer: B. Paris",
 //!   "I'd go with C", "it's option C", "B is correct"; the last one wins); a leading letter
 //!   ("B. Paris"); a refusal phrase; marked letters ("(A) and not (B)": negated ones are
-//!   dropped); the text of exactly one option restated;
+//!   dropped); the text of exactly one option restated. A letter followed by another
+//!   option's text ("A) Not wrong" when B is "Not wrong"; whole option texts compared
+//!   normalised, longest first) commits to neither: the result is ambiguous between the two;
+//!   with its own option's text, or none, it still commits;
 //! - true/false ([`extract_bool`]): a bare word ("False.", "Not true", "SUPPORT", "REFUTED");
 //!   an explicit statement ("This statement is false", "The claim is not supported",
 //!   "Answer: yes"); a leading word ("No, ..."); a refusal phrase; truth words of one polarity
@@ -138,9 +141,40 @@ fn letter_of(captured: &str) -> Option<char> {
     captured.chars().next().map(|c| c.to_ascii_uppercase())
 }
 
-/// The letter captured by the first matching group of `caps`.
-fn captured_letter(caps: &regex::Captures<'_>) -> Option<(usize, char)> {
-    caps.iter().skip(1).flatten().next().and_then(|m| letter_of(m.as_str()).map(|l| (m.start(), l)))
+/// The letter captured by the first matching group of `caps`, with the byte range of the
+/// letter in the text.
+fn captured_letter(caps: &regex::Captures<'_>) -> Option<(usize, usize, char)> {
+    caps.iter().skip(1).flatten().next().and_then(|m| letter_of(m.as_str()).map(|l| (m.start(), m.end(), l)))
+}
+
+/// The letter of the option whose text stands right after a letter (the text from `end`, the
+/// byte after the letter, to the end of its line, past brackets and punctuation), when that is
+/// another option's text than `letter`'s: "A) Not wrong" when B is "Not wrong". Option texts
+/// are compared whole after [`normalize_answer`], longest first, so "Wrong" does not match
+/// the start of "Not wrong". `None` when the letter stands alone, with its own option's text,
+/// or with text that is no option's.
+fn other_option_after(text: &str, end: usize, letter: char, options: &[String]) -> Option<char> {
+    let rest = text.get(end..)?;
+    let line = rest.lines().next().unwrap_or_default();
+    let said = normalize_answer(line);
+    let said: Vec<&str> = said.split(' ').filter(|w| !w.is_empty()).collect();
+    if said.is_empty() {
+        return None;
+    }
+    let mut texts: Vec<(char, String)> = options
+        .iter()
+        .take(10)
+        .enumerate()
+        .map(|(i, option)| ((b'A' + i as u8) as char, normalize_answer(option)))
+        .filter(|(_, option)| !option.is_empty())
+        .collect();
+    // Longest first: the option "Not wrong" before "Wrong", "New York" before "York".
+    texts.sort_by_key(|(_, option)| std::cmp::Reverse(option.len()));
+    let (found, _) = texts.iter().find(|(_, option)| {
+        let words: Vec<&str> = option.split(' ').collect();
+        said.len() >= words.len() && said[..words.len()] == words[..]
+    })?;
+    (*found != letter).then_some(*found)
 }
 
 /// Extracts the option letter a response commits to. `options` are the option texts in
@@ -188,13 +222,17 @@ pub fn extract_choice(response: &str, options: &[String]) -> Extraction<char> {
         })
         .collect()
     });
-    let mut commitments: Vec<(usize, char)> = explicit
+    let mut commitments: Vec<(usize, usize, char)> = explicit
         .iter()
         .flat_map(|re| re.captures_iter(&text).filter_map(|caps| captured_letter(&caps)).collect::<Vec<_>>())
-        .filter(|&(start, l)| valid(l) && !negated(&text, start))
+        .filter(|&(start, _, l)| valid(l) && !negated(&text, start))
         .collect();
-    commitments.sort_by_key(|&(start, _)| start);
-    if let Some(&(_, l)) = commitments.last() {
+    commitments.sort_by_key(|&(start, _, _)| start);
+    if let Some(&(_, end, l)) = commitments.last() {
+        // "The answer is A) Not wrong" when B is "Not wrong": the letter and the text disagree.
+        if let Some(other) = other_option_after(&text, end, l, options) {
+            return Extraction::Ambiguous { candidates: vec![l, other] };
+        }
         return Extraction::Answer { value: l, how: How::Explicit };
     }
 
@@ -202,9 +240,13 @@ pub fn extract_choice(response: &str, options: &[String]) -> Extraction<char> {
     let leading = regex(&LEADING, r"^(?:\(([A-Ja-j])\)|([A-J])(?:[\.\):,]|\s+[-\u{2013}\u{2014}]|\s*$)|([a-j])\))");
     // "E.g." opens a sentence, not an answer.
     let abbreviation = text.get(..4).is_some_and(|start| start.eq_ignore_ascii_case("e.g."));
-    if let Some((_, l)) =
-        leading.captures(&text).and_then(|caps| captured_letter(&caps)).filter(|&(_, l)| valid(l) && !abbreviation)
+    if let Some((_, end, l)) =
+        leading.captures(&text).and_then(|caps| captured_letter(&caps)).filter(|&(_, _, l)| valid(l) && !abbreviation)
     {
+        // "A) Not wrong" when B is "Not wrong": the letter and the text disagree.
+        if let Some(other) = other_option_after(&text, end, l, options) {
+            return Extraction::Ambiguous { candidates: vec![l, other] };
+        }
         return Extraction::Answer { value: l, how: How::Leading };
     }
 
@@ -216,9 +258,16 @@ pub fn extract_choice(response: &str, options: &[String]) -> Extraction<char> {
     let marked =
         regex(&MARKED, r"(?m)\(([A-Ja-j])\)|\[([A-J])\]|(?i:\b(?:option|choice))\s+([A-J])\b|^([A-J])[\.\)]\s");
     let mut letters: Vec<char> = Vec::new();
-    for (start, l) in marked.captures_iter(&text).filter_map(|caps| captured_letter(&caps)) {
-        if valid(l) && !negated(&text, start) && !letters.contains(&l) {
-            letters.push(l);
+    for (start, end, l) in marked.captures_iter(&text).filter_map(|caps| captured_letter(&caps)) {
+        if valid(l) && !negated(&text, start) {
+            // A letter with another option's text ("(A) Not wrong" when B is "Not wrong")
+            // names both.
+            let other = other_option_after(&text, end, l, options);
+            for l in std::iter::once(l).chain(other) {
+                if !letters.contains(&l) {
+                    letters.push(l);
+                }
+            }
         }
     }
     match letters.as_slice() {

@@ -112,6 +112,15 @@ fn multiple_choice_option_text() {
             "The answer is E.",
             "E) something",
             "I don't know.",
+            "B) Paris",
+            "A) Paris",
+            "C) New York",
+            "D) New York",
+            "(D) York",
+            "B) Parisian food",
+            "The answer is A) Paris.",
+            "The answer is (B) Paris.",
+            "I think option A) New York",
         ],
         |r| show(&extract_choice(r, &options)),
         expect![[r#"
@@ -123,7 +132,71 @@ fn multiple_choice_option_text() {
             "It is not London." => not found
             "The answer is E." => not found
             "E) something" => not found
-            "I don't know." => not found"#]],
+            "I don't know." => not found
+            "B) Paris" => 'B' (Leading)
+            "A) Paris" => ambiguous ['A', 'B']
+            "C) New York" => 'C' (Leading)
+            "D) New York" => ambiguous ['D', 'C']
+            "(D) York" => 'D' (Leading)
+            "B) Parisian food" => 'B' (Leading)
+            "The answer is A) Paris." => ambiguous ['A', 'B']
+            "The answer is (B) Paris." => 'B' (Explicit)
+            "I think option A) New York" => ambiguous ['A', 'C']"#]],
+    );
+}
+
+/// Issue 12: SmolLM2 answers "A) Not wrong" to the ethics prompt "A) Wrong / B) Not wrong";
+/// the letter used to win and 7 of 20 labelled replies were graded correct by it. A letter
+/// followed by another option's text (compared whole, longest first: "Wrong" is a prefix of
+/// "Not wrong") commits to neither; its own text or no text still commits.
+#[test]
+fn a_letter_followed_by_another_options_text_commits_to_neither() {
+    let table = [
+        "A) Not wrong",
+        "(B) Wrong",
+        "A) Wrong",
+        "B) Not wrong",
+        "B. Wrong.",
+        "A",
+        "(B)",
+        "The answer is A) Not wrong",
+        "The answer is (B) Not wrong.",
+        "A) Wrong, because it harms others.",
+        "A) Not wrong, as nobody is harmed.",
+    ];
+    let wrong_first: Vec<String> = ["Wrong", "Not wrong"].iter().map(|s| s.to_string()).collect();
+    check(
+        &table,
+        |r| show(&extract_choice(r, &wrong_first)),
+        expect![[r#"
+        "A) Not wrong" => ambiguous ['A', 'B']
+        "(B) Wrong" => ambiguous ['B', 'A']
+        "A) Wrong" => 'A' (Leading)
+        "B) Not wrong" => 'B' (Leading)
+        "B. Wrong." => ambiguous ['B', 'A']
+        "A" => 'A' (Bare)
+        "(B)" => 'B' (Bare)
+        "The answer is A) Not wrong" => ambiguous ['A', 'B']
+        "The answer is (B) Not wrong." => 'B' (Explicit)
+        "A) Wrong, because it harms others." => 'A' (Leading)
+        "A) Not wrong, as nobody is harmed." => ambiguous ['A', 'B']"#]],
+    );
+    let not_wrong_first: Vec<String> = ["Not wrong", "Wrong"].iter().map(|s| s.to_string()).collect();
+    check(
+        &table,
+        |r| show(&extract_choice(r, &not_wrong_first)),
+        expect![[r#"
+        "A) Not wrong" => 'A' (Leading)
+        "(B) Wrong" => 'B' (Leading)
+        "A) Wrong" => ambiguous ['A', 'B']
+        "B) Not wrong" => ambiguous ['B', 'A']
+        "B. Wrong." => 'B' (Leading)
+        "A" => 'A' (Bare)
+        "(B)" => 'B' (Bare)
+        "The answer is A) Not wrong" => 'A' (Explicit)
+        "The answer is (B) Not wrong." => ambiguous ['B', 'A']
+        "A) Wrong, because it harms others." => ambiguous ['A', 'B']
+        "A) Not wrong, as nobody is harmed." => 'A' (Leading)"#]],
     );
 }
 
