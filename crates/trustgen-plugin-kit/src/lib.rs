@@ -48,6 +48,7 @@
 pub use trustgen_judges as judges;
 
 pub mod case;
+pub mod converse;
 pub mod grade;
 pub mod outcome;
 pub mod plugin;

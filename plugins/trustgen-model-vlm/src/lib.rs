@@ -16,10 +16,7 @@
 //! engine did not store (a plugin-call blob, a data file, inline base64) is
 //! an error of the case, not a silent text-only question.
 
-use trustgen_plugin_api::{
-    Answer, Cx, Image, ImageSource, Manifest, Message, ModelOutput, ModelRequest, ModelRole, ModelType, RespondInput,
-    Step, fail,
-};
+use trustgen_plugin_api::{Cx, Image, ImageSource, Manifest, ModelOutput, ModelType, RespondInput, Step, fail};
 
 /// The plugin.
 #[derive(Debug, Default)]
@@ -55,40 +52,7 @@ impl ModelType for Vlm {
                 }
             }
         }
-        let mut histories: Vec<Vec<Message>> =
-            prompts.iter().map(|p| p.system.iter().map(Message::system).collect()).collect();
-        let mut answers: Vec<Answer> = prompts.iter().map(|p| Answer::new(p.name.clone(), Vec::new())).collect();
-        let max_turns = prompts.iter().map(|p| p.turns.len()).max().unwrap_or(0);
-        for turn in 0..max_turns {
-            let active: Vec<usize> = (0..prompts.len())
-                .filter(|&i| turn < prompts[i].turns.len())
-                .filter(|&i| answers[i].turns.last().is_none_or(|r| r.ok_text().is_some()))
-                .collect();
-            if active.is_empty() {
-                break;
-            }
-            let requests = active
-                .iter()
-                .map(|&i| {
-                    let mut message = Message::user(&prompts[i].turns[turn]);
-                    if turn == 0 {
-                        message.images = prompts[i].images.clone();
-                    }
-                    histories[i].push(message);
-                    ModelRequest::chat(ModelRole::Target, histories[i].clone()).with_purpose(format!(
-                        "target:{}:turn{}",
-                        prompts[i].name,
-                        turn + 1
-                    ))
-                })
-                .collect();
-            let replies = cx.ask_all(requests)?;
-            for (&i, reply) in active.iter().zip(replies) {
-                histories[i].push(Message::assistant(reply.text.clone().unwrap_or_default()));
-                answers[i].turns.push(reply);
-            }
-        }
-        Ok(ModelOutput::new(answers))
+        trustgen_plugin_kit::converse::converse(cx, prompts)
     }
 }
 

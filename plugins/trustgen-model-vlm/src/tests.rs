@@ -1,7 +1,7 @@
 //! Tests of the vlm model type with recorded replies.
 
 use trustgen_plugin_api::step::drive;
-use trustgen_plugin_api::{ChatRole, ModelReply, Prompt, ReplyStatus, RequestKind, TestCase};
+use trustgen_plugin_api::{ChatRole, ModelReply, ModelRequest, Prompt, ReplyStatus, RequestKind, TestCase};
 
 use super::*;
 
