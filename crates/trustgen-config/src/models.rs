@@ -23,11 +23,14 @@ pub enum Role {
     Embedder,
     /// The retrieval source.
     Retriever,
+    /// The text-to-image model that draws generated cases' images.
+    ImageGenerator,
 }
 
 impl Role {
     /// Every role, in a fixed order.
-    pub const ALL: [Role; 5] = [Role::Target, Role::Generator, Role::Judge, Role::Embedder, Role::Retriever];
+    pub const ALL: [Role; 6] =
+        [Role::Target, Role::Generator, Role::Judge, Role::Embedder, Role::Retriever, Role::ImageGenerator];
 
     /// The name used in suite files.
     pub const fn as_str(self) -> &'static str {
@@ -37,6 +40,7 @@ impl Role {
             Role::Judge => "judge",
             Role::Embedder => "embedder",
             Role::Retriever => "retriever",
+            Role::ImageGenerator => "image_generator",
         }
     }
 
@@ -53,6 +57,7 @@ impl Role {
             Role::Judge => ModelRole::Judge,
             Role::Embedder => ModelRole::Embedder,
             Role::Retriever => ModelRole::Retriever,
+            Role::ImageGenerator => ModelRole::ImageGenerator,
         }
     }
 
@@ -60,6 +65,8 @@ impl Role {
     pub fn providers(self) -> &'static [ProviderKind] {
         match self {
             Role::Retriever => &[ProviderKind::Corpus, ProviderKind::HttpSearch],
+            // Image generation is an HTTP images API; the embedded models draw nothing.
+            Role::ImageGenerator => &[ProviderKind::OpenAi, ProviderKind::Azure],
             _ => &[
                 ProviderKind::OpenAi,
                 ProviderKind::Azure,
@@ -70,10 +77,10 @@ impl Role {
         }
     }
 
-    /// Whether the role names a model-type plugin (`type = "llm"`); the embedder and the
-    /// retriever do not.
+    /// Whether the role names a model-type plugin (`type = "llm"`); the embedder, the
+    /// retriever and the image generator (which answers raw image requests) do not.
     pub const fn has_model_type(self) -> bool {
-        !matches!(self, Role::Embedder | Role::Retriever)
+        !matches!(self, Role::Embedder | Role::Retriever | Role::ImageGenerator)
     }
 }
 

@@ -215,6 +215,7 @@ fn prepare(suite: &Suite, registry: &Registry) -> Result<(Plan, Vec<ModelSpec>),
     let plan = plan(suite, registry)?;
     let specs = model_specs(suite)?;
     preflight::fitted_thresholds(suite, &plan, &specs)?;
+    preflight::image_judges(suite, &plan, &specs)?;
     Ok((plan, specs))
 }
 
@@ -291,7 +292,7 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
         }));
     }
     let mut context = RunContext::default();
-    for role in [ModelRole::Target, ModelRole::Generator, ModelRole::Judge, ModelRole::Embedder, ModelRole::Retriever] {
+    for role in ModelRole::ALL {
         if let Some(info) = clients.info(role) {
             context.models.insert(role, info);
         }

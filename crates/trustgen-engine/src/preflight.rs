@@ -137,10 +137,7 @@ pub(crate) async fn preflight(models: &[Checked<'_>], user_agent: &str, network:
 }
 
 fn role_order(role: ModelRole) -> usize {
-    [ModelRole::Target, ModelRole::Generator, ModelRole::Judge, ModelRole::Embedder, ModelRole::Retriever]
-        .iter()
-        .position(|r| *r == role)
-        .unwrap_or(usize::MAX)
+    ModelRole::ALL.iter().position(|r| *r == role).unwrap_or(usize::MAX)
 }
 
 /// The embedder of the run, `provider:model` as a suite names it (the default one when the
@@ -230,4 +227,48 @@ pub(crate) fn fitted_thresholds(suite: &Suite, plan: &Plan, specs: &[ModelSpec])
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(SuiteErrors(errors)) }
+}
+
+/// Checks that a planned task whose judge calls carry the case's images
+/// (`TaskSpec::image_judge_templates`) gets a judge that sees images: a `[models.judge]` of
+/// type `vlm`. Without a capable judge the tasks grade offline, so there is nothing to check; a
+/// text-only judge would grade an image-dependent answer blind, so it is an error at its line.
+pub(crate) fn image_judges(suite: &Suite, plan: &Plan, specs: &[ModelSpec]) -> Result<(), SuiteErrors> {
+    let Some(judge) = specs.iter().find(|s| s.role == ModelRole::Judge && s.is_capable()) else {
+        return Ok(());
+    };
+    if judge.model_type == "vlm" {
+        return Ok(());
+    }
+    let tasks: Vec<String> = plan
+        .dimensions
+        .iter()
+        .flat_map(|planned| {
+            planned
+                .tasks
+                .iter()
+                .filter(|t| !t.spec.image_judge_templates.is_empty())
+                .map(|t| format!("`{}/{}`", planned.plugin.name(), t.spec.name))
+        })
+        .collect();
+    if tasks.is_empty() {
+        return Ok(());
+    }
+    let span = suite.model(ModelRole::Judge).map_or(0..0, |t| t.span.clone());
+    Err(SuiteErrors(vec![
+        suite.error_at(
+            span,
+            format!(
+                "{} grade answers that depend on the case's image, but [models.judge] is type `{}`: a text-only judge \
+             would grade them without seeing the image",
+                tasks.join(", "),
+                judge.model_type
+            ),
+            Some(
+                "set `type = \"vlm\"` in [models.judge] and name a model that reads images, or remove [models.judge] \
+             to grade these tasks offline"
+                    .to_owned(),
+            ),
+        ),
+    ]))
 }

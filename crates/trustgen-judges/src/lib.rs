@@ -67,5 +67,5 @@ pub mod validity;
 
 pub use answer::{Extraction, How, extract_bool, extract_choice, match_short_answer, truth_label};
 pub use refusal::{RefusalVerdict, decide, judge_refusal, keyword_hit};
-pub use templates::{JudgeOutcome, JudgeResult, Template, TemplateError, Vars, llm_judge};
+pub use templates::{JudgeOutcome, JudgeResult, Template, TemplateError, Vars, llm_judge, llm_judge_seeing};
 pub use toxicity::{ToxicityModel, toxicity};

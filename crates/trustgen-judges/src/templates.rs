@@ -25,7 +25,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use trustgen_plugin_api::{
-    Cx, GenParams, Message, ModelReply, ModelRequest, ModelRole, ReplyStatus, Step, Stop, Verdict,
+    ChatRole, Cx, GenParams, Image, Message, ModelReply, ModelRequest, ModelRole, ReplyStatus, Step, Stop, Verdict,
 };
 
 use crate::json;
@@ -606,7 +606,26 @@ fn judge_params() -> GenParams {
 /// reminder to reply with JSON only; if that fails too, the outcome is
 /// [`JudgeOutcome::Unparseable`].
 pub fn llm_judge(cx: &mut Cx, template: &Template, vars: &Vars) -> Step<JudgeOutcome> {
+    llm_judge_seeing(cx, template, vars, &[])
+}
+
+/// [`llm_judge`] for an answer that depends on images: the judge sees `images` with the
+/// template's last user message (the one that shows the answer), and again with the retry. The
+/// task lists the template in its `image_judge_templates`, so the engine refuses a judge that is
+/// not a `vlm` before anything is sent. With no images this is [`llm_judge`].
+pub fn llm_judge_seeing(cx: &mut Cx, template: &Template, vars: &Vars, images: &[Image]) -> Step<JudgeOutcome> {
     let mut messages = template.render(vars).map_err(|e| Stop::Error(e.to_string()))?;
+    if !images.is_empty() {
+        match messages.iter_mut().rev().find(|m| m.role == ChatRole::User) {
+            Some(message) => message.images.extend(images.iter().cloned()),
+            None => {
+                return Err(Stop::Error(format!(
+                    "judge template `{}` has no user message to show the image with",
+                    template.id()
+                )));
+            }
+        }
+    }
     let request = |messages: Vec<Message>| {
         ModelRequest::chat(ModelRole::Judge, messages)
             .with_params(judge_params())

@@ -185,6 +185,11 @@ pub struct TaskSpec {
     /// Judge templates the task uses (name and version).
     #[serde(default)]
     pub judge_templates: Vec<String>,
+    /// The judge templates (of `judge_templates`) whose calls carry the case's images: the
+    /// answer depends on the image, so the judge must see it. Before a run sends anything the
+    /// engine refuses a `[models.judge]` that is not a `vlm` when a planned task has one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_judge_templates: Vec<String>,
     /// Number of cases built when the suite sets no limit.
     #[serde(default)]
     pub default_limit: Option<usize>,
@@ -278,6 +283,12 @@ impl TaskSpec {
     /// Sets `judge_templates`: the judge templates (`name@version`).
     pub fn with_judge_templates(mut self, judge_templates: Vec<String>) -> TaskSpec {
         self.judge_templates = judge_templates;
+        self
+    }
+
+    /// Sets `image_judge_templates`: the judge templates whose calls carry the case's images.
+    pub fn with_image_judge_templates(mut self, image_judge_templates: Vec<String>) -> TaskSpec {
+        self.image_judge_templates = image_judge_templates;
         self
     }
 
@@ -930,6 +941,9 @@ pub enum ModelRole {
     Embedder,
     /// A retrieval source for web metadata (a search index, not a model).
     Retriever,
+    /// A text-to-image model that draws the images of generated cases (VLM tasks such as
+    /// MM-SafetyBench or Visual-RolePlay); answers image requests only.
+    ImageGenerator,
     /// A value this version does not know (sent by a newer host or plugin).
     #[serde(other)]
     Unknown,
@@ -944,9 +958,20 @@ impl ModelRole {
             ModelRole::Judge => "judge",
             ModelRole::Embedder => "embedder",
             ModelRole::Retriever => "retriever",
+            ModelRole::ImageGenerator => "image_generator",
             ModelRole::Unknown => "unknown",
         }
     }
+
+    /// Every role a suite can configure, in the order the suite reads (target first).
+    pub const ALL: [ModelRole; 6] = [
+        ModelRole::Target,
+        ModelRole::Generator,
+        ModelRole::Judge,
+        ModelRole::Embedder,
+        ModelRole::Retriever,
+        ModelRole::ImageGenerator,
+    ];
 }
 
 /// A request a plugin needs answered; the engine runs it and replies.

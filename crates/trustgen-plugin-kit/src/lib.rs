@@ -17,6 +17,8 @@
 //!   item by item).
 //! - [`outcome`]: what the target produced for a prompt ([`Outcome`]: text, filtered, missing)
 //!   and the verdict of a content-filter block.
+//! - [`draw`]: images drawn by the run's image generator while a VLM task builds, and the
+//!   skipped entry of a task that needs one when the suite has none.
 //! - [`case`]: building case metadata, and reading a built case back while scoring.
 //! - [`grade`]: grading an answer against a ground truth by rule ([`grade::Rules`]), the
 //!   [`grade::Graded`] answer and its verdict, and the judge templates.
@@ -49,6 +51,7 @@ pub use trustgen_judges as judges;
 
 pub mod case;
 pub mod converse;
+pub mod draw;
 pub mod grade;
 pub mod outcome;
 pub mod plugin;

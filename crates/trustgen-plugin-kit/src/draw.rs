@@ -1,0 +1,42 @@
+//! Images drawn by the run's image generator (`[models.image_generator]`, a text-to-image model)
+//! while a VLM task builds its cases, e.g. the key-phrase image of MM-SafetyBench.
+//!
+//! A task that needs the generator checks [`missing_image_generator`] first: without one it
+//! builds nothing and says why in `skipped.jsonl`, never a stand-in image. [`draw`] asks for the
+//! images of one prompt; a refusal, a content-filter block or a reply without an image is an
+//! `Err` with the reason, for the task to record as a skipped item.
+
+use trustgen_plugin_api::{
+    BuildOutput, Cx, Image, ImageRequest, ModelRequest, ModelRole, ReplyStatus, RequestKind, RunContext, Skipped, Step,
+};
+
+/// The build output of a task that needs the image generator when the run has none: no cases,
+/// one skipped entry naming the task and how to configure one. `None` when the run has one.
+pub fn missing_image_generator(context: &RunContext, task: &str) -> Option<BuildOutput> {
+    if context.models.contains_key(&ModelRole::ImageGenerator) {
+        return None;
+    }
+    Some(BuildOutput::new(Vec::new()).with_skipped(vec![Skipped::new(
+        format!("task {task}"),
+        "the task draws its images with a text-to-image model and the suite has no [models.image_generator] \
+         (e.g. an OpenAI-compatible images endpoint); nothing was built",
+    )]))
+}
+
+/// `n` images of `prompt` from the image generator, at `size` (e.g. `1024x1024`) when given;
+/// `Err` with the reason when it refused, was blocked by a content filter, failed or returned
+/// fewer images than asked.
+pub fn draw(cx: &mut Cx, prompt: &str, size: Option<&str>, n: u32, purpose: &str) -> Step<Result<Vec<Image>, String>> {
+    let request = ImageRequest { prompt: prompt.to_owned(), size: size.map(str::to_owned), n };
+    let reply =
+        cx.ask(ModelRequest::new(ModelRole::ImageGenerator, RequestKind::Image(request)).with_purpose(purpose))?;
+    Ok(match reply.status {
+        ReplyStatus::Ok if reply.images.len() >= n as usize => Ok(reply.images),
+        ReplyStatus::Ok => Err(format!("the image generator returned {} of {n} images", reply.images.len())),
+        ReplyStatus::ContentFiltered => Err(format!(
+            "the image generator's content filter blocked the prompt{}",
+            reply.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+        )),
+        _ => Err(format!("the image generator failed: {}", reply.error.as_deref().unwrap_or("no error message"))),
+    })
+}
