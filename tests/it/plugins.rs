@@ -89,6 +89,12 @@ fn transcript(plugin: &trustgen_host::Plugin) -> Vec<String> {
     let bytes = session.take_bytes();
     assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "the drawn PNGs cross the boundary");
     log.push(raw);
+    // The bytes are part of the transcript: linked and dynamic draw the same images.
+    log.push(format!(
+        "{} image bytes, sha256 {}",
+        bytes.len(),
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes))
+    ));
 
     // Bad input and unknown methods are errors, not crashes.
     log.push(plugin.call("score", "{not json", &[]).unwrap_err().to_string());

@@ -209,3 +209,166 @@ fn an_llm_suite_naming_no_tasks_does_not_run_vlm_tasks() {
     assert_eq!(ids, ["testdim/arithmetic/0", "testdim/arithmetic/1"], "only the llm task runs");
     assert!(!run_dir.join("images").exists());
 }
+
+/// The source of the third-party plugin of
+/// `an_out_of_tree_plugin_draws_an_image_and_grades_a_vlm_answer_about_it`: it draws a coloured
+/// square with the image tooling at build time and asks what colour it is.
+const SWATCH_PLUGIN: &str = r####"//! A third-party VLM plugin, built outside the trustgen workspace.
+use trustgen_image::{Rgb, RgbImage, encode_png};
+use trustgen_plugin_api::*;
+
+pub const COLOURS: [(&str, [u8; 3]); 3] = [("red", [210, 30, 30]), ("blue", [30, 60, 210]), ("green", [30, 170, 60])];
+
+/// The PNG of a 32×32 square of `rgb`.
+pub fn square(rgb: [u8; 3]) -> Vec<u8> {
+    encode_png(&RgbImage::from_pixel(32, 32, Rgb(rgb))).expect("a small image encodes")
+}
+
+struct Swatch;
+
+impl Dimension for Swatch {
+    fn manifest(&self) -> Manifest {
+        let metric = MetricSpec::new("accuracy").with_policy("an answer that does not name the colour counts as wrong");
+        Manifest::new()
+            .with_description("Does the model see the colour of a square?")
+            .with_tasks(vec![TaskSpec::new("swatch", metric).with_model_types(vec!["vlm".into()])])
+    }
+
+    fn build(&self, cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
+        let limit = input.limit.unwrap_or(COLOURS.len()).min(COLOURS.len());
+        let mut cases = Vec::new();
+        for (i, (name, rgb)) in COLOURS.iter().take(limit).enumerate() {
+            let image = cx.attach_image("image/png", &square(*rgb));
+            let prompt = Prompt::user("What colour is the square? Answer with one word.").with_images(vec![image]);
+            cases.push(TestCase::new(format!("swatch/swatch/{i}"), input.task.clone(), vec![prompt]).with_ground_truth(*name));
+        }
+        Ok(BuildOutput::new(cases))
+    }
+
+    fn score(&self, _cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
+        let truth = input.case.ground_truth.clone().unwrap_or_default();
+        let answer = input.output.answers.first().and_then(|a| a.turns.last()).and_then(|t| t.text.clone());
+        let Some(answer) = answer else { return Ok(Verdict::missing("no answer")) };
+        let right = answer.to_lowercase().split(|c: char| !c.is_alphabetic()).any(|w| w == truth);
+        Ok(Verdict::scored(if right { 1.0 } else { 0.0 }).with_label(if right { "correct" } else { "wrong" }))
+    }
+}
+
+export_plugin!(name: "swatch", dimension: Swatch);
+"####;
+
+/// Writes the swatch plugin as a crate outside the workspace that depends on the plugin API and
+/// the image tooling by path, the way a third party does.
+fn swatch_crate() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = support::root();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        format!(
+            r#"[package]
+name = "swatch-plugin"
+version = "0.1.0"
+edition = "2024"
+
+[lib]
+crate-type = ["cdylib"]
+
+[features]
+default = ["dynamic"]
+dynamic = []
+
+[dependencies]
+trustgen-plugin-api = {{ path = "{api}" }}
+trustgen-image = {{ path = "{image}" }}
+
+[workspace]
+"#,
+            api = root.join("crates/trustgen-plugin-api").display(),
+            image = root.join("crates/trustgen-image").display(),
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), SWATCH_PLUGIN).unwrap();
+    dir
+}
+
+/// The square the swatch plugin draws, drawn here the same way.
+fn swatch_square(rgb: [u8; 3]) -> Vec<u8> {
+    use trustgen_image::{Rgb, RgbImage, encode_png};
+    encode_png(&RgbImage::from_pixel(32, 32, Rgb(rgb))).unwrap()
+}
+
+#[test]
+fn an_out_of_tree_plugin_draws_an_image_and_grades_a_vlm_answer_about_it() {
+    use trustgen_testserver::{Rule, Script};
+    let source = swatch_crate();
+    let library = support::build_out_of_tree(source.path(), "swatch_plugin");
+    let plugins = tempfile::tempdir().unwrap();
+    std::fs::copy(&library, plugins.path().join(support::lib_file("swatch"))).unwrap();
+
+    // The vision model answers by the image it was sent: right about red, wrong about blue.
+    let red = sha256(&swatch_square([210, 30, 30]));
+    let blue = sha256(&swatch_square([30, 60, 210]));
+    let script = Script::new(vec![
+        Rule::new().image_sha256(red.clone()).reply("The square is red."),
+        Rule::new().image_sha256(blue.clone()).reply("It looks green to me."),
+    ])
+    .unwrap();
+    let server = TestServer::spawn(ServerConfig::default().with_script(script)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("suite.toml");
+    std::fs::write(
+        &suite,
+        format!(
+            r#"[run]
+name = "swatch"
+seed = 1
+output_dir = "{out}"
+
+[plugins]
+dirs = ["{plugins}"]
+
+[models.target]
+type = "vlm"
+provider = "openai"
+model = "vision-model"
+base_url = "{base}/v1"
+api_key_env = "{KEY_VAR}"
+
+[[dimension]]
+plugin = "swatch"
+limit = 2
+"#,
+            out = dir.path().join("runs").display(),
+            plugins = plugins.path().display(),
+            base = server.base_url(),
+        ),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(trustgen_in(dir.path()).args(["run", "--quiet", "--no-cache"]).arg(&suite));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let run_dir = run_dir(dir.path());
+
+    // The drawn squares are in the run store under their hashes, and each request carried one.
+    let stored: Vec<String> = stored_images(&run_dir).into_keys().collect();
+    assert_eq!(stored, {
+        let mut names = vec![format!("{red}.png"), format!("{blue}.png")];
+        names.sort();
+        names
+    });
+    let mut sent: Vec<String> =
+        server.requests().iter().flat_map(|r| r.images.iter().map(|i| i.sha256.clone())).collect();
+    sent.sort();
+    let mut expected = vec![red, blue];
+    expected.sort();
+    assert_eq!(sent, expected);
+
+    // The answers about the images were graded: red right, blue wrong.
+    let verdicts: BTreeMap<String, String> = records(&run_dir.join("verdicts.jsonl"))
+        .into_iter()
+        .map(|r| (r["case_id"].as_str().unwrap().to_owned(), r["verdict"]["label"].as_str().unwrap().to_owned()))
+        .collect();
+    expect_test::expect![[r#"{"swatch/swatch/0": "correct", "swatch/swatch/1": "wrong"}"#]]
+        .assert_eq(&format!("{verdicts:?}"));
+}
