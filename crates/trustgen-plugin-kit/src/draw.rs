@@ -62,3 +62,57 @@ pub fn draw_all(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use trustgen_plugin_api::step::drive;
+    use trustgen_plugin_api::{ImageSource, ModelReply};
+
+    use super::*;
+
+    #[test]
+    fn draw_all_asks_every_prompt_in_one_round_and_keeps_their_order() {
+        let mut rounds = 0;
+        let (drawn, asked) = drive(
+            |cx| draw_all(cx, &["a cat", "a blocked prompt", "a dog"], Some("256x256"), 1, "builder:test"),
+            |requests| {
+                rounds += 1;
+                requests
+                    .iter()
+                    .map(|r| match &r.kind {
+                        RequestKind::Image(image) if image.prompt.contains("blocked") => {
+                            ModelReply::new(ReplyStatus::ContentFiltered)
+                        }
+                        RequestKind::Image(image) if image.prompt == "a dog" => ModelReply::new(ReplyStatus::Ok),
+                        _ => {
+                            let mut reply = ModelReply::new(ReplyStatus::Ok);
+                            reply.images = vec![Image::new("image/png", ImageSource::Base64("iVBORw0KGgo=".into()))];
+                            reply
+                        }
+                    })
+                    .collect()
+            },
+        )
+        .unwrap();
+        assert_eq!(rounds, 1);
+        assert_eq!(asked.len(), 3);
+        assert!(
+            asked.iter().all(|r| r.role == ModelRole::ImageGenerator && r.purpose.as_deref() == Some("builder:test"))
+        );
+        let shown: Vec<String> = drawn
+            .iter()
+            .map(|d| match d {
+                Ok(images) => format!("{} image(s)", images.len()),
+                Err(reason) => reason.clone(),
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "1 image(s)",
+                "the image generator's content filter blocked the prompt",
+                "the image generator returned 0 of 1 images"
+            ]
+        );
+    }
+}
