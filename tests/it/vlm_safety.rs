@@ -196,3 +196,25 @@ fn the_vlm_jailbreaks_run_end_to_end_and_the_judge_sees_each_image() {
     assert!(text.contains("rta/typography") && text.contains("rta/image_typography"), "{text}");
     assert!(text.contains("unweighted mean") || text.contains("weighted mean of task scores"), "{text}");
 }
+
+#[test]
+fn a_missing_universal_adversarial_image_is_a_recorded_skip_naming_the_path() {
+    let server = scripted_server();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = suite(dir.path(), server.base_url(), "vlm");
+    let text = std::fs::read_to_string(&suite)
+        .unwrap()
+        .replace("safety/user/uap.png", "safety/user/missing.png")
+        .replace(&format!("tasks = {TASKS:?}"), "tasks = [\"vlm-universal-adversarial\"]");
+    std::fs::write(&suite, text).unwrap();
+    let (code, stdout, stderr) = run(trustgen_in(dir.path()).args(["run", "--quiet", "--no-cache"]).arg(&suite));
+    let run_dir = run_dir(dir.path());
+    let skipped = jsonl(&run_dir.join("skipped.jsonl"));
+    assert_eq!(skipped.len(), 3, "one per case: {skipped:?} {stdout}{stderr}");
+    for skip in &skipped {
+        let reason = skip["reason"].as_str().unwrap();
+        assert!(reason.contains("safety/user/missing.png: no such file"), "{reason}");
+    }
+    assert_eq!(std::fs::read_to_string(run_dir.join("cases.jsonl")).unwrap_or_default(), "", "no stand-in image");
+    assert!(server.requests().is_empty(), "nothing was sent (exit {code})");
+}
