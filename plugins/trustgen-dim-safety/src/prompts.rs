@@ -19,6 +19,8 @@ pub static PROMPTS: PromptSet = PromptSet::new(
         ("translate.toml", include_str!("../prompts/translate.toml")),
         ("over_refusal_keywords.toml", include_str!("../prompts/over_refusal_keywords.toml")),
         ("over_refusal_questions.toml", include_str!("../prompts/over_refusal_questions.toml")),
+        ("vlm_rephrase.toml", include_str!("../prompts/vlm_rephrase.toml")),
+        ("vlm_roleplay_character.toml", include_str!("../prompts/vlm_roleplay_character.toml")),
     ],
 );
 
@@ -37,7 +39,9 @@ mod tests {
             builder:obscure@1 vars=[query] reply=[prompt]
             builder:translate@1 vars=[query] reply=[translation]
             builder:over-refusal-keywords@1 vars=[topic,description,count] reply=[keywords]
-            builder:over-refusal-questions@1 vars=[keyword,topic,count,categories,examples] reply=[questions]"#]]
+            builder:over-refusal-questions@1 vars=[keyword,topic,count,categories,examples] reply=[questions]
+            builder:vlm-rephrase@1 vars=[query] reply=[steps_title,key_phrase]
+            builder:vlm-roleplay-character@1 vars=[query] reply=[character,portrait]"#]]
         .assert_eq(&show_prompts(&PROMPTS));
     }
 

