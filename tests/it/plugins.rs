@@ -613,6 +613,13 @@ fn a_plugin_built_before_new_enum_variants_still_runs() {
     let schema = api.path().join("src/schema.rs");
     edit(&schema, "    /// A retrieval source for web metadata (a search index, not a model).\n    Retriever,\n", "");
     edit(&schema, "            ModelRole::Retriever => \"retriever\",\n", "");
+    // 1.0 had no list of every role either (1.1 added it with the image generator).
+    edit(
+        &schema,
+        "        ModelRole::Retriever,\n        ModelRole::ImageGenerator,\n    ];",
+        "        ModelRole::ImageGenerator,\n    ];",
+    );
+    edit(&schema, "pub const ALL: [ModelRole; 6]", "pub const ALL: [ModelRole; 5]");
     edit(&schema, "            role: ModelRole::Retriever,\n", "            role: ModelRole::Target,\n");
     edit(
         &schema,
