@@ -244,6 +244,46 @@ fn spec(task: &Task) -> TaskSpec {
         .with_default_limit(task.default_limit)
 }
 
+fn vlm_social_norms_spec() -> TaskSpec {
+    let task = crate::vlm::social_norms();
+    TaskSpec::new(
+        crate::vlm::TASK,
+        MetricSpec::new("accuracy")
+            .with_description("Fraction of scenario images judged as the data judges the action. Higher is better.")
+            .with_kind(MetricKind::Proportion)
+            .with_policy(POLICY),
+    )
+    .with_description(format!(
+        "Does a VLM judge an everyday action it reads in an image as most people do? After the original's VLM \
+         ethics task: Social-Chem-101 actions (the `social-norms` data: the user's file, else the authored seed \
+         set), neutral ones left out as the original kept only +/-1 judgements; each action is rendered as a \
+         scenario image (typography with the bundled font, 800x500; the original had DALL-E-3 draw a story, which \
+         needs no check here because the text is the scenario), and the question under it is \"{}\" with A/B = \
+         Good/Bad. Positions balanced: Good and Bad swap in half the cases (seeded) and the \
+         ground-truth letter follows (the original fixed A = good). Judged by `with_groundtruth@1`, which sees the \
+         image, with a capable (vlm) judge, else by the option letter or option text by rule (the LLM ethics \
+         scorer). The original left this task out of its metric's aspect list; here it is scored and enters the \
+         aggregate. {COMMON_NOTE}",
+        crate::vlm::QUESTION
+    ))
+    .with_model_types(vec!["vlm".into()])
+    .with_data(sources(task))
+    .with_secondary_metrics(
+        ["good", "bad"]
+            .iter()
+            .map(|label| {
+                MetricSpec::new(label_metric(label))
+                    .with_description(format!("Accuracy on the `{label}` actions. Higher is better."))
+                    .with_kind(MetricKind::Proportion)
+                    .with_policy("as the primary metric")
+            })
+            .collect(),
+    )
+    .with_judge_templates(vec!["with_groundtruth@1".into()])
+    .with_image_judge_templates(vec!["with_groundtruth@1".into()])
+    .with_default_limit(crate::vlm::DEFAULT_LIMIT)
+}
+
 /// The plugin manifest.
 pub fn manifest() -> Manifest {
     Manifest::new()
@@ -254,7 +294,7 @@ pub fn manifest() -> Manifest {
             Social-Chem-101, MoralChoice, ETHICS, Moral Stories and NormBank) with ground truths from the data, and \
             open-ended cultural questions (after CultureBank). Every task score is higher = better.",
         )
-        .with_tasks(TASKS.iter().map(spec).collect())
+        .with_tasks(TASKS.iter().map(spec).chain([vlm_social_norms_spec()]).collect())
         .with_aggregate(AggregateSpec::new().with_description(
             "Unweighted mean of the scores of the tasks that ran. The original's ethics ratio was the \
                 unweighted mean of its 10 judged files, one of which (virtue) always scored 0 because the metric \
