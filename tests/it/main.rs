@@ -18,3 +18,4 @@ mod support;
 mod validate;
 mod vlm;
 mod vlm_safety;
+mod vlm_fpe;
