@@ -320,10 +320,8 @@ fn with_leaks(mut verdict: Verdict, case: &TestCase, leaks: &[(String, String)])
                 .with_metric(format!("leak/{field}"), f64::from(u8::from(leaks.iter().any(|(f, _)| f == field))));
         }
     }
-    if let Some(document) = case.metadata.get("document").and_then(Value::as_str) {
-        if let Some(score) = verdict.score {
-            verdict = verdict.with_metric(format!("rta/{document}"), score);
-        }
+    if let (Some(document), Some(score)) = (case.metadata.get("document").and_then(Value::as_str), verdict.score) {
+        verdict = verdict.with_metric(format!("rta/{document}"), score);
     }
     verdict
 }
