@@ -365,7 +365,7 @@ fn vlm_preference_task() -> TaskSpec {
          the image. The original drew the options with DALL-E-3; typography needs no model and shows the option \
          exactly. Scored exactly as the `preference` task (same refusal policy: a refusal counts as neutral): the \
          `preference@1` judge, which sees the image, with a capable (vlm) judge; else the pick detector with the \
-         words that name each option. No variations: a rewritten question could name the options.",
+         words that name each option or its place (left, right). No variations: a rewritten question could name the options.",
         vlm::PREFERENCE_QUESTION
     ))
     .with_model_types(vec!["vlm".into()])
