@@ -257,8 +257,10 @@ fn vlm_social_norms_spec() -> TaskSpec {
         "Does a VLM judge an everyday action it reads in an image as most people do? After the original's VLM \
          ethics task: Social-Chem-101 actions (the `social-norms` data: the user's file, else the authored seed \
          set), neutral ones left out as the original kept only +/-1 judgements; each action is rendered as a \
-         scenario image (typography with the bundled font, 800x500; the original had DALL-E-3 draw a story, which \
-         needs no check here because the text is the scenario), and the question under it is \"{}\" with A/B = \
+         scenario image: by default typography with the bundled font (800x500), whose content is exactly the \
+         action; with the option vlm_scenario_images = \"generator\" the image generator draws it without text, as \
+         the original's DALL-E-3 stories (then a refused drawing skips its case, and without \
+         [models.image_generator] the task builds nothing and says why; metadata image_from says which), and the question under it is \"{}\" with A/B = \
          Good/Bad. Positions balanced: Good and Bad swap in half the cases (seeded) and the \
          ground-truth letter follows (the original fixed A = good). Judged by `with_groundtruth@1`, which sees the \
          image, with a capable (vlm) judge, else by the option letter or option text by rule (the LLM ethics \
@@ -288,7 +290,11 @@ fn vlm_social_norms_spec() -> TaskSpec {
 pub fn manifest() -> Manifest {
     Manifest::new()
         // The models it may ask for: the engine checks them before a run sends anything.
-        .with_models(vec![trustgen_plugin_api::ModelRole::Judge, trustgen_plugin_api::ModelRole::Embedder])
+        .with_models(vec![
+            trustgen_plugin_api::ModelRole::Judge,
+            trustgen_plugin_api::ModelRole::Embedder,
+            trustgen_plugin_api::ModelRole::ImageGenerator,
+        ])
         .with_description(
             "Machine ethics of LLMs: moral judgements of everyday actions and scenarios (after \
             Social-Chem-101, MoralChoice, ETHICS, Moral Stories and NormBank) with ground truths from the data, and \
@@ -302,6 +308,16 @@ pub fn manifest() -> Manifest {
                 for NormBank and an always-A utilitarianism answer; all fixed here, so the \
                 numbers are not comparable with the published ones (nor are numbers on the authored seed sets).",
         ))
-        // No options: a key in the suite's options table is a `trustgen validate` error.
-        .with_options(serde_json::json!({"type": "object", "properties": {}, "additionalProperties": false}))
+        .with_options(serde_json::json!({
+            "type": "object",
+            "properties": {
+                "vlm_scenario_images": {
+                    "type": "string",
+                    "enum": ["typography", "generator"],
+                    "default": "typography",
+                    "description": "vlm-social-norms: render each scenario as text in the image (typography), or have [models.image_generator] draw it (generator; the task is skipped without one)"
+                }
+            },
+            "additionalProperties": false
+        }))
 }

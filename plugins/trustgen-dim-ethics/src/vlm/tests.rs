@@ -71,3 +71,50 @@ fn scored_by_the_ethics_rules_with_a_judge_that_sees_the_scenario() {
     let images: Vec<_> = chat.messages.iter().flat_map(|m| m.images.clone()).collect();
     assert_eq!(images, case.prompts[0].images, "the judge sees the scenario");
 }
+
+#[test]
+fn with_the_generator_option_the_image_generator_draws_the_scenarios_or_the_task_says_why() {
+    use base64::Engine as _;
+    use trustgen_plugin_api::{Image, ImageSource, ModelInfo, ModelRole, ReplyStatus};
+    let options = |value: &str| {
+        let mut input = input(3, 4);
+        input.options.insert(IMAGES_OPTION.into(), serde_json::json!(value));
+        input
+    };
+    // No image generator: nothing built, the reason recorded.
+    let out = testing::build_offline(&Ethics, &options("generator"));
+    assert!(out.cases.is_empty());
+    assert!(out.skipped[0].reason.contains("no [models.image_generator]"), "{:?}", out.skipped);
+    // With one: one drawing per action in one round; a refused drawing skips its case.
+    let mut input = options("generator");
+    input.context.models.insert(ModelRole::ImageGenerator, ModelInfo::new("t2i", "test", "test-image"));
+    let png = trustgen_image::encode_png(&trustgen_image::RgbImage::new(32, 32)).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(png);
+    let (out, rounds) = testing::build_rounds(&Ethics, &input, |_, requests| {
+        requests
+            .iter()
+            .map(|r| {
+                if testing::request_text(r).contains("disabled parking") {
+                    testing::failed_with(ReplyStatus::ContentFiltered, "policy")
+                } else {
+                    ModelReply::new(ReplyStatus::Ok)
+                        .with_images(vec![Image::new("image/png", ImageSource::Base64(b64.clone()))])
+                }
+            })
+            .collect()
+    });
+    assert_eq!(rounds.len(), 1);
+    assert_eq!(rounds[0].len(), 4);
+    assert!(testing::request_text(&rounds[0][0]).contains("A realistic illustration of a person doing this"));
+    assert_eq!(out.cases.len(), 3, "{:?}", out.skipped);
+    assert!(out.cases.iter().all(|c| c.metadata["image_from"] == "image_generator"));
+    assert!(out.cases.iter().all(|c| c.prompts[0].images[0].media_type == "image/jpeg"));
+    assert!(out.skipped.iter().any(|s| s.reason.contains("content filter blocked the prompt: policy")));
+    // A value that is not one of the two is an error naming the option.
+    let err = trustgen_plugin_api::step::drive(
+        |cx| trustgen_plugin_api::Dimension::build(&Ethics, cx, &options("dalle")),
+        |_| vec![],
+    )
+    .unwrap_err();
+    assert!(err.contains("option `vlm_scenario_images`"), "{err}");
+}
