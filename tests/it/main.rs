@@ -17,5 +17,5 @@ mod suites;
 mod support;
 mod validate;
 mod vlm;
-mod vlm_safety;
 mod vlm_fpe;
+mod vlm_safety;
