@@ -298,7 +298,7 @@ pub fn draw_text_centered(
     px: f32,
     ink: Rgb<u8>,
 ) -> Result<TextLine, ImageError> {
-    if !(px >= 1.0 && px <= 2048.0) {
+    if !(1.0..=2048.0).contains(&px) {
         return Err(ImageError::InvalidArgument(format!("font size {px} px (allowed 1..=2048)")));
     }
     let font = font()?;
