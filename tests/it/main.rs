@@ -19,3 +19,4 @@ mod validate;
 mod vlm;
 mod vlm_fpe;
 mod vlm_safety;
+mod vlm_truth_robust;

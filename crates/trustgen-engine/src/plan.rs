@@ -65,6 +65,7 @@ pub fn plan(suite: &Suite, registry: &Registry) -> Result<Plan, EngineError> {
         let plugin = registry.get(dimension.plugin.get_ref()).cloned().expect("validated");
         let manifest = plugin.manifest().clone();
         let requested: Vec<VariationOp> = dimension.variations.iter().map(|v| *v.get_ref()).collect();
+        let options = dimension.options.to_json();
         let mut tasks = Vec::new();
         for spec in suite.selected_tasks(dimension, &manifest) {
             let variations: Vec<VariationOp> =
@@ -72,7 +73,28 @@ pub fn plan(suite: &Suite, registry: &Registry) -> Result<Plan, EngineError> {
             let mut data = BTreeMap::new();
             let mut missing_optional = None;
             for source in &spec.data {
-                let Some(rel) = &source.path else { continue };
+                let Some(template) = &source.path else { continue };
+                let rel = match source_path(template, &options) {
+                    Ok(Some(rel)) => rel,
+                    // An option the path names is not set: the source is absent.
+                    Ok(None) if source.optional => continue,
+                    Ok(None) => {
+                        return Err(EngineError::Invalid(format!(
+                            "task `{}/{}` needs the data file {template}, but the option it names is not set in the [[dimension]] options of `{}`",
+                            plugin.name(),
+                            spec.name,
+                            plugin.name()
+                        )));
+                    }
+                    Err(message) => {
+                        return Err(EngineError::Invalid(format!(
+                            "task `{}/{}`, data file {template}: {message}",
+                            plugin.name(),
+                            spec.name
+                        )));
+                    }
+                };
+                let rel = &rel;
                 if !data_cache.contains_key(rel) {
                     let path = data_dir.join(rel);
                     if !path.is_file() {
@@ -95,7 +117,8 @@ pub fn plan(suite: &Suite, registry: &Registry) -> Result<Plan, EngineError> {
                             }
                         )));
                     }
-                    data_cache.insert(rel.clone(), load_jsonl(&path, rel)?);
+                    let loaded = if rel.ends_with(".json") { load_json(&path, rel)? } else { load_jsonl(&path, rel)? };
+                    data_cache.insert(rel.clone(), loaded);
                 }
                 if let Some((rows, _)) = data_cache.get(rel) {
                     data.insert(source.name.clone(), rows.clone());
@@ -111,7 +134,6 @@ pub fn plan(suite: &Suite, registry: &Registry) -> Result<Plan, EngineError> {
             }
             tasks.push(PlannedTask { spec: spec.clone(), limit: dimension.limit, variations, data });
         }
-        let options = dimension.options.to_json();
         let record = DimensionRecord {
             plugin: plugin.name().to_string(),
             tasks: tasks.iter().map(|t| t.spec.name.clone()).collect(),
@@ -130,6 +152,55 @@ pub fn plan(suite: &Suite, registry: &Registry) -> Result<Plan, EngineError> {
     }
     let data_files = data_cache.into_values().map(|(_, record)| record).collect();
     Ok(Plan { dimensions, target_type, data_files })
+}
+
+/// The path of a data source under the data directory: each `{options.KEY}` of `template` is
+/// replaced by the dimension's option `KEY` (a folder the user names, e.g. a benchmark's
+/// download). `Ok(None)` when such an option is not set; an error when it is not a relative
+/// path inside the data directory.
+fn source_path(template: &str, options: &JsonMap) -> Result<Option<String>, String> {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{options.") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + "{options.".len()..];
+        let Some(end) = after.find('}') else { return Err("an unclosed `{options.` placeholder".to_string()) };
+        let key = &after[..end];
+        let Some(value) = options.get(key) else { return Ok(None) };
+        let Some(value) = value.as_str() else {
+            return Err(format!(
+                "option `{key}` is {value}, not a path; hint: give a folder relative to the data directory"
+            ));
+        };
+        let value = value.trim().trim_end_matches('/');
+        let plain =
+            !value.is_empty() && Path::new(value).components().all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !plain {
+            return Err(format!(
+                "option `{key}` = `{value}` is not a folder inside the data directory; hint: give a relative path without `..`"
+            ));
+        }
+        out.push_str(value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(Some(out))
+}
+
+/// Loads a `.json` data file: an array of rows (a benchmark's own file, e.g. HallusionBench.json).
+fn load_json(path: &Path, rel: &str) -> Result<(Vec<serde_json::Value>, DataFileRecord), EngineError> {
+    let bytes = std::fs::read(path).map_err(|e| EngineError::io(path, "reading", e))?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| EngineError::Data(format!("{}: invalid JSON: {e}", path.display())))?;
+    let serde_json::Value::Array(rows) = value else {
+        return Err(EngineError::Data(format!(
+            "{}: expected a JSON array of rows; hint: the file should be the benchmark's list of items",
+            path.display()
+        )));
+    };
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let record = DataFileRecord { path: rel.to_string(), sha256, rows: rows.len() };
+    Ok((rows, record))
 }
 
 fn load_jsonl(path: &Path, rel: &str) -> Result<(Vec<serde_json::Value>, DataFileRecord), EngineError> {
@@ -159,4 +230,43 @@ pub fn new_run_dir(output_dir: &Path, name: &str) -> PathBuf {
     let safe: String =
         name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
     output_dir.join(format!("{safe}-{stamp}-{tag}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn check(template: &str, options: serde_json::Value, expected: Result<Option<&str>, &str>) {
+        let options = options.as_object().cloned().unwrap_or_default();
+        let got = source_path(template, &options);
+        assert_eq!(got.as_ref().map(|o| o.as_deref()).map_err(String::as_str), expected, "{template}");
+    }
+
+    #[test]
+    fn a_data_path_takes_the_folder_an_option_names() {
+        check("truthfulness/a.jsonl", json!({}), Ok(Some("truthfulness/a.jsonl")));
+        check("{options.dir}/B.json", json!({"dir": "hb/"}), Ok(Some("hb/B.json")));
+        check("{options.dir}/B.json", json!({}), Ok(None));
+        check(
+            "{options.dir}/B.json",
+            json!({"dir": "../up"}),
+            Err(
+                "option `dir` = `../up` is not a folder inside the data directory; hint: give a relative path without `..`",
+            ),
+        );
+        check(
+            "{options.dir}/B.json",
+            json!({"dir": "/abs"}),
+            Err(
+                "option `dir` = `/abs` is not a folder inside the data directory; hint: give a relative path without `..`",
+            ),
+        );
+        check(
+            "{options.dir}/B.json",
+            json!({"dir": 3}),
+            Err("option `dir` is 3, not a path; hint: give a folder relative to the data directory"),
+        );
+    }
 }

@@ -9,6 +9,8 @@
 //!   ([`caption_below`]).
 //! - Images a model returned, decoded for redrawing ([`decode_returned`]) and bounded
 //!   ([`fit_within`]).
+//! - Seeded scenes of counted, coloured shapes and a sign with a word, for questions whose
+//!   answers are known by construction ([`Scene`], [`fill_shape`], [`draw_text_centered`]).
 //! - Composition of 2–5 images side by side ([`compose_horizontal`]), rotations
 //!   ([`rotate_quarter`], [`rotate_degrees`]) and flips ([`flip`]).
 //! - The 19 ImageNet-C corruptions at severity 1–5 ([`corrupt`]), seeded by a
@@ -53,6 +55,7 @@
 
 mod codec;
 mod corrupt;
+mod draw;
 mod error;
 mod geometry;
 mod reply;
@@ -62,8 +65,9 @@ mod text;
 
 pub use codec::{DecodeLimits, Format, JpegFit, decode, encode_jpeg, encode_png, jpeg_within, sniff};
 pub use corrupt::{Corruption, Fidelity, corrupt};
+pub use draw::{Colour, Group, PALETTE, SCENE_SIZE, SIGN_WORDS, Scene, Shape, Sign, fill_shape};
 pub use error::ImageError;
 pub use geometry::{Flip, QuarterTurn, compose_horizontal, flip, rotate_degrees, rotate_quarter};
 pub use image::{Rgb, RgbImage};
 pub use reply::{decode_returned, fit_within};
-pub use text::{FONT_BYTES, RenderedText, TextBox, TextLine, caption_below, figstep, render_text};
+pub use text::{FONT_BYTES, RenderedText, TextBox, TextLine, caption_below, draw_text_centered, figstep, render_text};

@@ -317,3 +317,100 @@ fn rotations_and_flips_are_exact_where_they_should_be() {
     assert_eq!(tilted.get_pixel(0, 0), &Rgb([1, 2, 3]));
     assert!(rotate_degrees(&image, f64::NAN, Rgb([0, 0, 0]), false).is_err());
 }
+
+// ---- generated scenes ----
+
+/// The number of 4-connected regions of pixels exactly `colour`, of at least `min` pixels.
+fn regions(image: &RgbImage, colour: Rgb<u8>, min: usize) -> usize {
+    let (w, h) = image.dimensions();
+    let mut seen = vec![false; (w * h) as usize];
+    let mut count = 0;
+    for start in 0..(w * h) {
+        if seen[start as usize] || *image.get_pixel(start % w, start / w) != colour {
+            continue;
+        }
+        let (mut stack, mut size) = (vec![start], 0);
+        seen[start as usize] = true;
+        while let Some(i) = stack.pop() {
+            size += 1;
+            let (x, y) = (i % w, i / w);
+            let mut next = Vec::new();
+            if x > 0 {
+                next.push(i - 1);
+            }
+            if x + 1 < w {
+                next.push(i + 1);
+            }
+            if y > 0 {
+                next.push(i - w);
+            }
+            if y + 1 < h {
+                next.push(i + w);
+            }
+            for j in next {
+                if !seen[j as usize] && *image.get_pixel(j % w, j / w) == colour {
+                    seen[j as usize] = true;
+                    stack.push(j);
+                }
+            }
+        }
+        if size >= min {
+            count += 1;
+        }
+    }
+    count
+}
+
+#[test]
+fn a_scene_draws_exactly_the_shapes_it_lists_in_their_colours() {
+    for seed in 0..20u64 {
+        let mut rng = trustgen_plugin_api::SeededRng::derive(seed, "scene");
+        let scene = Scene::sample(&mut rng, 1 + (seed % 3) as usize, seed % 2 == 0).unwrap();
+        let image = scene.render().unwrap();
+        assert_eq!(image.dimensions(), (SCENE_SIZE, SCENE_SIZE));
+        for group in &scene.groups {
+            // Each shape is one region of its colour (a 56 px shape covers well over 1000 pixels).
+            assert_eq!(regions(&image, group.colour.rgb, 1000), group.cells.len(), "seed {seed}: {group:?}");
+        }
+        for colour in PALETTE {
+            let used = scene.groups.iter().any(|g| g.colour == colour)
+                || scene.sign.as_ref().is_some_and(|s| s.colour == colour);
+            if !used {
+                assert_eq!(regions(&image, colour.rgb, 1), 0, "seed {seed}: {} is not in the scene", colour.name);
+            }
+        }
+        if let Some(sign) = &scene.sign {
+            assert_eq!(regions(&image, sign.colour.rgb, 1000), 1, "seed {seed}: one board");
+        }
+    }
+}
+
+#[test]
+fn a_scene_is_a_function_of_its_seed() {
+    let render = |seed: u64| {
+        let mut rng = trustgen_plugin_api::SeededRng::derive(seed, "scene");
+        png_bytes(&Scene::sample(&mut rng, 2, true).unwrap().render().unwrap())
+    };
+    assert_eq!(render(5), render(5));
+    assert_ne!(render(5), render(6));
+    let mut rng = trustgen_plugin_api::SeededRng::new(1);
+    let err = Scene::sample(&mut rng, 4, false).unwrap_err().to_string();
+    assert_eq!(err, "invalid argument: a scene has 1 to 3 kinds of shape, got 4");
+}
+
+#[test]
+fn shapes_fill_what_their_geometry_says() {
+    let mut image = RgbImage::from_pixel(40, 40, Rgb([0, 0, 0]));
+    let ink = Rgb([255, 0, 0]);
+    fill_shape(&mut image, Shape::Triangle, 20, 20, 20, ink);
+    // Apex row has one pixel, base row 21.
+    let row = |y: u32| (0..40).filter(|&x| *image.get_pixel(x, y) == ink).count();
+    assert_eq!((row(10), row(30), row(9), row(31)), (1, 21, 0, 0));
+    let mut image = RgbImage::from_pixel(40, 40, Rgb([0, 0, 0]));
+    fill_shape(&mut image, Shape::Circle, 20, 20, 20, ink);
+    assert_eq!(*image.get_pixel(20, 20), ink);
+    assert_ne!(*image.get_pixel(11, 11), ink, "corners of the box are outside the disc");
+    // Clipped at the border, no panic.
+    fill_shape(&mut image, Shape::Square, 0, 39, 30, ink);
+    assert_eq!(*image.get_pixel(0, 39), ink);
+}

@@ -287,3 +287,25 @@ pub fn caption_below(image: &RgbImage, caption: &str) -> Result<RgbImage, ImageE
     draw_lines(&mut out, &font, px, &lines, margin, h as f32 + margin, Rgb([0, 0, 0]));
     Ok(out)
 }
+
+/// Draws one line of `text` at `px`, centred on (`centre_x`, `centre_y`), blended onto `image` in
+/// `ink` (glyphs outside the image are clipped). For words on signs in generated scenes.
+pub fn draw_text_centered(
+    image: &mut RgbImage,
+    text: &str,
+    centre_x: f32,
+    centre_y: f32,
+    px: f32,
+    ink: Rgb<u8>,
+) -> Result<TextLine, ImageError> {
+    if !(1.0..=2048.0).contains(&px) {
+        return Err(ImageError::InvalidArgument(format!("font size {px} px (allowed 1..=2048)")));
+    }
+    let font = font()?;
+    let line = clean(text).replace('\n', " ");
+    let scaled = font.as_scaled(PxScale::from(px));
+    let width = measure(&scaled, &line);
+    let height = scaled.ascent() - scaled.descent();
+    let laid = draw_lines(image, &font, px, &[line], centre_x - width / 2.0, centre_y - height / 2.0, ink);
+    laid.into_iter().next().ok_or_else(|| ImageError::InvalidArgument("no line drawn".into()))
+}

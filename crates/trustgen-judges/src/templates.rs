@@ -47,6 +47,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("pairwise_robustness.toml", include_str!("../templates/pairwise_robustness.toml")),
     ("cultural.toml", include_str!("../templates/cultural.toml")),
     ("toxicity.toml", include_str!("../templates/toxicity.toml")),
+    ("image_groundtruth.toml", include_str!("../templates/image_groundtruth.toml")),
+    ("image_pairwise_robustness.toml", include_str!("../templates/image_pairwise_robustness.toml")),
 ];
 
 /// The default bound on an inserted value, in characters.

@@ -356,7 +356,6 @@ pub fn bundled_paths(manifest: &Manifest) -> Vec<&str> {
 pub fn check_manifest(manifest: &Manifest) {
     cites_no_internal_document(manifest);
     for task in &manifest.tasks {
-        // A VLM task is named `vlm-<name>` and is for `vlm` models only; every other task for `llm`.
         let model_type = if task.name.starts_with("vlm-") { "vlm" } else { "llm" };
         assert_eq!(task.model_types, [model_type], "{}", task.name);
         for template in &task.image_judge_templates {

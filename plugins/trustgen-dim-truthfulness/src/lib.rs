@@ -1,6 +1,6 @@
 //! `truthfulness`: the truthfulness dimension of trustgen.
 //!
-//! After TrustGen's truthfulness dimension (Huang et al. 2025), for LLMs. Every task score is
+//! After TrustGen's truthfulness dimension (Huang et al. 2025), for LLMs and (the `vlm-` tasks) VLMs. Every task score is
 //! oriented so that higher is more truthful.
 //!
 //! | task | cases from | judge | score |
@@ -16,6 +16,8 @@
 //! | `hallucination-mc` | HaluEval QA: right vs hallucinated answer as A/B | option-letter rule | accuracy |
 //! | `hallucination-dialogue` | user-supplied HaluEval dialogue (else skipped) | Yes/No rule | accuracy |
 //! | `hallucination-summarization` | user-supplied HaluEval summarization (else skipped) | Yes/No rule | accuracy |
+//! | `vlm-hallucination-generated` (vlm) | scenes drawn at build time; 4 false-premise and 4 control kinds | `image_groundtruth@1` (sees the image), else premise/value rules | accuracy; `false_premise_accuracy`, `control_accuracy` |
+//! | `vlm-hallusionbench` (vlm) | the user's HallusionBench folder (option `hallusionbench_dir`, else skipped) | `image_groundtruth@1` (sees the image), else Yes/No rule | accuracy |
 //!
 //! The dimension score is the unweighted mean of the task scores that ran (see the manifest's
 //! aggregate for the differences from the original's `Truthfulness_ratio`).
@@ -53,6 +55,7 @@ mod prompts;
 mod qa;
 mod scoring;
 mod self_doubt;
+mod vlm;
 
 use trustgen_plugin_api::{BuildInput, BuildOutput, Cx, Dimension, Manifest, ScoreInput, Step, Verdict};
 use trustgen_plugin_kit::{Plugin, Task, Tasks};
@@ -81,6 +84,10 @@ pub mod tasks {
     pub const HALLUCINATION_DIALOGUE: &str = "hallucination-dialogue";
     /// Hallucination detection in summaries (user-supplied HaluEval summarization).
     pub const HALLUCINATION_SUMMARIZATION: &str = "hallucination-summarization";
+    /// VLM: questions about generated scenes, half with a premise the image contradicts.
+    pub const VLM_HALLUCINATION_GENERATED: &str = "vlm-hallucination-generated";
+    /// VLM: HallusionBench from the user's folder.
+    pub const VLM_HALLUSIONBENCH: &str = "vlm-hallusionbench";
 }
 
 /// The offline grading rules exactly as the tasks call them, public so that `cargo xtask
@@ -126,6 +133,8 @@ pub(crate) const TASKS: Tasks = Tasks::new(
             |_, input| hallucination::build_user(input, hallucination::UserSet::Summarization),
             |_, input| hallucination::score_yes_no(input),
         ),
+        Task::new(tasks::VLM_HALLUCINATION_GENERATED, vlm::build_generated, vlm::score),
+        Task::new(tasks::VLM_HALLUSIONBENCH, |_, input| vlm::build_hallusionbench(input), vlm::score),
     ],
 );
 

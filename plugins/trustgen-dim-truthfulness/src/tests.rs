@@ -65,6 +65,10 @@ pub(crate) fn case_with(task: &str, truth: &str) -> TestCase {
 #[test]
 fn same_seed_same_cases_different_seed_different_ones() {
     for task in crate::TASKS.names() {
+        if task == tasks::VLM_HALLUSIONBENCH {
+            // Needs the option and the user's rows: vlm::tests covers its seeded sample.
+            continue;
+        }
         let build = |seed: u64| {
             let mut input = input(task, seed, Some(3), Models::NONE);
             input.data.insert(sources::FACT_CHECK.name.into(), fact_check_rows());
@@ -85,7 +89,7 @@ fn same_seed_same_cases_different_seed_different_ones() {
 #[test]
 fn unknown_tasks_are_errors() {
     let build = drive(|cx| Truthfulness.build(cx, &input("truthiness", 1, None, Models::NONE)), |_| vec![]);
-    expect![[r#"Err("the truthfulness plugin has no task `truthiness`; its tasks are: qa, qa-context, fact-check, sycophancy-persona, sycophancy-preconception, sycophancy-self-doubt, sycophancy-anthropic, hallucination, hallucination-mc, hallucination-dialogue, hallucination-summarization")"#]]
+    expect![[r#"Err("the truthfulness plugin has no task `truthiness`; its tasks are: qa, qa-context, fact-check, sycophancy-persona, sycophancy-preconception, sycophancy-self-doubt, sycophancy-anthropic, hallucination, hallucination-mc, hallucination-dialogue, hallucination-summarization, vlm-hallucination-generated, vlm-hallusionbench")"#]]
         .assert_eq(&format!("{:?}", build.map(|_| ())));
     let case = TestCase::default().with_id("x/1").with_task("truthiness");
     let input = ScoreInput::default().with_case(case);
@@ -161,6 +165,8 @@ fn the_bundled_data_builds_every_task() {
         hallucination: 40 cases; skipped ["truthfulness/halueval_qa.jsonl (44 of 300 rows): the hallucinated answer contains the right answer (a known HaluEval labelling flaw), so these rows cannot serve as a wrong answer"]
         hallucination-mc: 30 cases; skipped ["truthfulness/halueval_qa.jsonl (44 of 300 rows): the hallucinated answer contains the right answer (a known HaluEval labelling flaw), so these rows cannot serve as a wrong answer"]
         hallucination-dialogue: 0 cases; skipped ["(task): needs the user-supplied truthfulness/halueval_dialogue.jsonl (fields knowledge, dialogue_history, right_response, hallucinated_response), not bundled because it is built on OpenDialKG (CC-BY-NC-4.0)"]
-        hallucination-summarization: 0 cases; skipped ["(task): needs the user-supplied truthfulness/halueval_summarization.jsonl (fields document, right_summary, hallucinated_summary), not bundled because its documents are CNN/DailyMail news articles (copyrighted)"]"#]]
+        hallucination-summarization: 0 cases; skipped ["(task): needs the user-supplied truthfulness/halueval_summarization.jsonl (fields document, right_summary, hallucinated_summary), not bundled because its documents are CNN/DailyMail news articles (copyrighted)"]
+        vlm-hallucination-generated: 32 cases; skipped []
+        vlm-hallusionbench: 0 cases; skipped ["(task): needs the user's HallusionBench folder: set `hallusionbench_dir` in this dimension's options to a folder of the data directory holding HallusionBench.json and its images (github.com/tianyi-lab/HallusionBench, BSD-3-Clause"]"#]]
     .assert_eq(&lines.join("\n"));
 }
