@@ -10,7 +10,7 @@
 //! - Images a model returned, decoded for redrawing ([`decode_returned`]) and bounded
 //!   ([`fit_within`]).
 //! - Composition of 2–5 images side by side ([`compose_horizontal`]), rotations
-//!   ([`rotate_quarter`], [`rotate_degrees`]) and flips ([`flip`]).
+//!   ([`rotate_quarter`], [`rotate_degrees`]), flips ([`flip`]) and thumbnails ([`thumbnail`]).
 //! - The 19 ImageNet-C corruptions at severity 1–5 ([`corrupt`]), seeded by a
 //!   [`SeededRng`](trustgen_plugin_api::SeededRng) (derive one per case, e.g.
 //!   `SeededRng::derive(seed, "robustness/vqa/17/corruption")`).
@@ -63,7 +63,7 @@ mod text;
 pub use codec::{DecodeLimits, Format, JpegFit, decode, encode_jpeg, encode_png, jpeg_within, sniff};
 pub use corrupt::{Corruption, Fidelity, corrupt};
 pub use error::ImageError;
-pub use geometry::{Flip, QuarterTurn, compose_horizontal, flip, rotate_degrees, rotate_quarter};
+pub use geometry::{Flip, QuarterTurn, compose_horizontal, flip, rotate_degrees, rotate_quarter, thumbnail};
 pub use image::{Rgb, RgbImage};
 pub use reply::{decode_returned, fit_within};
 pub use text::{FONT_BYTES, RenderedText, TextBox, TextLine, caption_below, figstep, render_text};

@@ -317,3 +317,20 @@ fn rotations_and_flips_are_exact_where_they_should_be() {
     assert_eq!(tilted.get_pixel(0, 0), &Rgb([1, 2, 3]));
     assert!(rotate_degrees(&image, f64::NAN, Rgb([0, 0, 0]), false).is_err());
 }
+
+#[test]
+fn thumbnails_bound_the_longer_side_and_keep_the_aspect() {
+    let check = |w: u32, h: u32, max: u32| {
+        let t = thumbnail(&picture(w, h), max);
+        format!("{w}x{h} within {max} -> {}x{}", t.width(), t.height())
+    };
+    let lines = [check(640, 480, 160), check(100, 1000, 160), check(64, 48, 160), check(5000, 3, 160)];
+    expect![[r#"
+        640x480 within 160 -> 160x120
+        100x1000 within 160 -> 16x160
+        64x48 within 160 -> 64x48
+        5000x3 within 160 -> 160x1"#]]
+    .assert_eq(&lines.join("\n"));
+    // A small image is returned pixel for pixel.
+    assert_eq!(thumbnail(&picture(64, 48), 160), picture(64, 48));
+}
