@@ -40,11 +40,18 @@ fn every_vlm_snippet_of_the_readme_validates_as_a_vlm_target() {
         let suite = if block.contains("[run]") {
             block.clone()
         } else {
-            format!("[run]\nname = \"readme-{i}\"\nseed = 1\n\n[[dimension]]\nplugin = \"safety\"\nlimit = 1\n\n{block}")
+            format!(
+                "[run]\nname = \"readme-{i}\"\nseed = 1\n\n[[dimension]]\nplugin = \"safety\"\nlimit = 1\n\n{block}"
+            )
         };
         let path = dir.path().join(format!("readme-{i}.toml"));
         std::fs::write(&path, &suite).unwrap();
-        let (code, stdout, stderr) = run(trustgen().arg("validate").arg(&path));
+        // Validation checks that the key variables are set (never their values).
+        let mut validate = trustgen();
+        for var in ["OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"] {
+            validate.env(var, "sk-readme-test");
+        }
+        let (code, stdout, stderr) = run(validate.arg("validate").arg(&path));
         assert_eq!(code, 0, "README block {} does not validate:\n{suite}\n{stdout}{stderr}", i + 1);
         // The target table: from its header to the next table.
         let target = &block[block.find("[models.target]").expect("a target table")..];

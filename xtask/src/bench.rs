@@ -42,8 +42,16 @@ struct Options {
 }
 
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
-    let mut options =
-        Options { cases: 10_000, latency_ms: 50, concurrency: 256, embedded: false, run: true, vlm: false, side: 128, release: true };
+    let mut options = Options {
+        cases: 10_000,
+        latency_ms: 50,
+        concurrency: 256,
+        embedded: false,
+        run: true,
+        vlm: false,
+        side: 128,
+        release: true,
+    };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value = || it.next().context("a value after the flag");

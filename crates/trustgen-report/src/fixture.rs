@@ -485,19 +485,18 @@ pub fn add_fixture_images(run_dir: &Path, run: &mut RunData) -> Result<(), Repor
     let store = trustgen_rundir::ImageStore::new(run_dir);
     let mut stored = Vec::new();
     for bytes in [gradient_png(640, 480), gradient_png(48, 48), broken_png()] {
-        let image = store.put(&bytes, "a fixture image").map_err(|e| ReportError::Write {
-            path: store.dir().to_owned(),
-            message: e.to_string(),
-        })?;
+        let image = store
+            .put(&bytes, "a fixture image")
+            .map_err(|e| ReportError::Write { path: store.dir().to_owned(), message: e.to_string() })?;
         stored.push(Image::new(image.format.media_type, ImageSource::Stored { sha256: image.sha256 }));
     }
     if let Some(case) = run.cases.iter_mut().find(|c| c.case.id == IMAGE_CASE) {
         case.case.prompts[0].images = stored.clone();
     }
-    if let Some(output) = run.outputs.iter_mut().find(|o| o.case_id == IMAGE_CASE) {
-        if let Some(turn) = output.output.answers.first_mut().and_then(|a| a.turns.first_mut()) {
-            turn.images = vec![stored[1].clone()];
-        }
+    if let Some(output) = run.outputs.iter_mut().find(|o| o.case_id == IMAGE_CASE)
+        && let Some(turn) = output.output.answers.first_mut().and_then(|a| a.turns.first_mut())
+    {
+        turn.images = vec![stored[1].clone()];
     }
     Ok(())
 }

@@ -333,7 +333,11 @@ mod tests {
         assert_eq!(
             lens,
             (0..4)
-                .map(|i| format!("Blob {{ offset: {}, len: {len} }} Some({:?})", i * len, ["red", "green", "blue"][i % 3]))
+                .map(|i| format!(
+                    "Blob {{ offset: {}, len: {len} }} Some({:?})",
+                    i * len,
+                    ["red", "green", "blue"][i % 3]
+                ))
                 .collect::<Vec<_>>()
         );
         assert_ne!(photo_png(32, 0), photo_png(32, 3), "same colour, different case: different bytes");

@@ -113,7 +113,11 @@ impl<'o> Thumbnails<'o> {
         }
         let bytes = match std::fs::metadata(&path) {
             Ok(m) if m.len() > MAX_FILE_BYTES => {
-                return broken(self, file, format!("{} bytes, more than the {MAX_FILE_BYTES} an image may have", m.len()));
+                return broken(
+                    self,
+                    file,
+                    format!("{} bytes, more than the {MAX_FILE_BYTES} an image may have", m.len()),
+                );
             }
             _ => match store.load(sha256, &image.media_type) {
                 Ok(bytes) => bytes,
@@ -184,7 +188,7 @@ impl<'o> Thumbnails<'o> {
 
 /// `n` bytes as KiB when a whole number of them, else in bytes.
 fn size(n: usize) -> String {
-    if n >= 1024 && n % 1024 == 0 { format!("{} KiB", n / 1024) } else { format!("{n} bytes") }
+    if n >= 1024 && n.is_multiple_of(1024) { format!("{} KiB", n / 1024) } else { format!("{n} bytes") }
 }
 
 fn source_kind(source: &ImageSource) -> &'static str {
