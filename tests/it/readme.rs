@@ -34,7 +34,9 @@ fn toml_blocks(heading: &str) -> Vec<String> {
 fn every_vlm_snippet_of_the_readme_validates_as_a_vlm_target() {
     let blocks = toml_blocks("Evaluating a vision-language model");
     assert_eq!(blocks.len(), 7, "a local suite, two more local servers, four providers");
+    // The suites live beside suites/quick.toml, so their data directory is suites/data.
     let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(crate::support::root().join("suites/data"), dir.path().join("data")).unwrap();
     let mut providers = Vec::new();
     for (i, block) in blocks.iter().enumerate() {
         let suite = if block.contains("[run]") {
