@@ -8,6 +8,7 @@ mod embedded;
 mod engine;
 mod limits;
 mod plugins;
+mod readme;
 mod report;
 mod repro;
 mod scoring;

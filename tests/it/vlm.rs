@@ -372,3 +372,33 @@ limit = 2
     expect_test::expect![[r#"{"swatch/swatch/0": "correct", "swatch/swatch/1": "wrong"}"#]]
         .assert_eq(&format!("{verdicts:?}"));
 }
+
+#[test]
+fn the_run_report_shows_the_case_images_as_thumbnails() {
+    let server = TestServer::spawn(ServerConfig::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = suite(dir.path(), server.base_url(), 2);
+    let (code, stdout, stderr) = run(trustgen_in(dir.path()).args(["run", "--quiet", "--no-cache"]).arg(&suite));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let html = std::fs::read_to_string(run_dir(dir.path()).join("report.html")).unwrap();
+    let start = html.find(r#"id="case-data">"#).unwrap() + r#"id="case-data">"#.len();
+    let data: Value = serde_json::from_str(&html[start..start + html[start..].find("</script>").unwrap()]).unwrap();
+    // The red and the blue square, each once, as JPEG thumbnails named by their file.
+    let red = format!("images/{}.png", sha256(&trustgen_test_plugin::solid_png(4, 4, [255, 0, 0])));
+    let blue = format!("images/{}.png", sha256(&trustgen_test_plugin::solid_png(4, 4, [0, 0, 255])));
+    let images = data["images"].as_array().unwrap();
+    let files: Vec<&str> = images.iter().map(|i| i["f"].as_str().unwrap()).collect();
+    assert_eq!(files, [red.as_str(), blue.as_str()]);
+    for image in images {
+        let url = image["u"].as_str().unwrap_or_else(|| panic!("not shown: {image}"));
+        let jpeg = base64::engine::general_purpose::STANDARD
+            .decode(url.strip_prefix("data:image/jpeg;base64,").expect("a JPEG data URL"))
+            .unwrap();
+        assert!(jpeg.starts_with(&[0xFF, 0xD8, 0xFF]), "{image}");
+    }
+    // Case 1 shows both, case 0 the red one; the page says so and stays one file.
+    let prompts: Vec<String> = data["cases"].as_array().unwrap().iter().map(|c| c["p"][0]["img"].to_string()).collect();
+    assert_eq!(prompts, ["[0]", "[0,1]"]);
+    assert!(html.contains("2 distinct image(s): 2 shown as thumbnails"), "no image note");
+    assert!(html.contains("img-src data:;"), "the CSP allows data: images only");
+}

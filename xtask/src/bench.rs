@@ -9,6 +9,17 @@
 //! second and the peak resident memory of `trustgen`. A raw reqwest client
 //! firing the same number of requests at the same server and concurrency is
 //! measured in the same run as the baseline.
+//!
+//! `--vlm` measures instead whether a VLM run holds its images in memory: the
+//! test plugin's `photo` task attaches one distinct image per case (a square
+//! of `--side` pixels, stored uncompressed: 3·side² bytes each), the `vlm`
+//! target on the test server gets each as a data URL, and the peak resident
+//! memory of `trustgen run` is compared at 100 and 1,000 cases (and of
+//! `trustgen report` on the larger run, whose explorer embeds thumbnails).
+//! Without streaming, 10 times the cases would hold 10 times the image bytes.
+//! `--side 2` is the control (images of a few bytes: what the cases alone
+//! cost); `--debug` uses the debug build (peak memory only, wall times are
+//! not comparable).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -25,10 +36,22 @@ struct Options {
     concurrency: usize,
     embedded: bool,
     run: bool,
+    vlm: bool,
+    side: u32,
+    release: bool,
 }
 
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
-    let mut options = Options { cases: 10_000, latency_ms: 50, concurrency: 256, embedded: false, run: true };
+    let mut options = Options {
+        cases: 10_000,
+        latency_ms: 50,
+        concurrency: 256,
+        embedded: false,
+        run: true,
+        vlm: false,
+        side: 128,
+        release: true,
+    };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value = || it.next().context("a value after the flag");
@@ -41,13 +64,22 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
                 options.embedded = true;
                 options.run = false;
             }
+            "--vlm" => {
+                options.vlm = true;
+                options.run = false;
+            }
+            "--side" => options.side = value()?.parse().context("--side")?,
+            "--debug" => options.release = false,
             other => bail!(
-                "unknown argument `{other}`; usage: cargo xtask bench [-n CASES] [-l LATENCY_MS] [-c CONCURRENCY] [--embedded | --embedded-only]"
+                "unknown argument `{other}`; usage: cargo xtask bench [-n CASES] [-l LATENCY_MS] [-c CONCURRENCY] [--embedded | --embedded-only | --vlm [--side PIXELS] [--debug]]"
             ),
         }
     }
     if options.run {
         bench_run(&options)?;
+    }
+    if options.vlm {
+        bench_vlm(&options)?;
     }
     if options.embedded {
         bench_embedded()?;
@@ -80,7 +112,12 @@ impl Drop for Guard {
 }
 
 fn start_server(latency_ms: u64, script: &Path) -> anyhow::Result<(Guard, String)> {
-    let bin = target_dir().join("release/trustgen-testserver");
+    start_server_of("release", latency_ms, script)
+}
+
+/// The test server of the `profile` build (`release`, `debug`).
+fn start_server_of(profile: &str, latency_ms: u64, script: &Path) -> anyhow::Result<(Guard, String)> {
+    let bin = target_dir().join(profile).join("trustgen-testserver");
     let mut child = Command::new(&bin)
         .args(["--latency-ms", &latency_ms.to_string(), "--workers", "2", "--script"])
         .arg(script)
@@ -234,6 +271,131 @@ limit = {cases}
     println!("  requests sent          {requests:>8}");
     println!("  requests per second    {:>8.0}", requests as f64 / wall);
     println!("  peak RSS of trustgen   {:>8.1} MB", peak as f64 / 1024.0);
+    Ok(())
+}
+
+/// Runs `cmd` to its end, polling its peak resident memory; returns the peak (KiB) and the wall time.
+fn peak_of(mut cmd: Command, what: &str) -> anyhow::Result<(u64, f64)> {
+    let start = Instant::now();
+    let mut child = cmd.spawn().with_context(|| format!("starting {what}"))?;
+    let pid = child.id();
+    let mut peak = 0;
+    let status = loop {
+        if let Some(kib) = peak_rss_kib(pid) {
+            peak = peak.max(kib);
+        }
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok((peak, start.elapsed().as_secs_f64()))
+}
+
+/// Bytes of the files in `dir` (0 when it does not exist).
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(Result::ok).filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum())
+        .unwrap_or(0)
+}
+
+fn bench_vlm(options: &Options) -> anyhow::Result<()> {
+    let Options { latency_ms, concurrency, side, release, .. } = *options;
+    let profile = if release { "release" } else { "debug" };
+    println!("building {profile} binaries (trustgen, trustgen-testserver, the testdim plugin)...");
+    let mut build = cargo();
+    build.args(["build", "--quiet", "-p", "trustgen-cli", "-p", "trustgen-testserver"]);
+    if release {
+        build.arg("--release");
+    }
+    check(build, "cargo build")?;
+    let plugin = crate::dist::build_cdylib("trustgen-test-plugin", release, &[])?;
+    let work = tempfile::tempdir().context("a temporary directory")?;
+    let plugins = work.path().join("plugins");
+    std::fs::create_dir(&plugins)?;
+    std::fs::copy(&plugin, plugins.join(plugin.file_name().context("a library name")?))?;
+    let script = work.path().join("script.toml");
+    std::fs::write(
+        &script,
+        "[[rule]]\nname = \"colour\"\nmatch = { last_user_contains = \"What colour\" }\nreply = \"red\"\n",
+    )?;
+    let (_server, base) = start_server_of(profile, latency_ms, &script)?;
+    let bin = target_dir().join(profile).join("trustgen");
+    let image_kib = (u64::from(side) * u64::from(side) * 3) / 1024;
+    println!();
+    println!(
+        "vlm: testdim/photo, one distinct {side}x{side} PNG per case (~{image_kib} KiB), L = {latency_ms} ms, C = {concurrency} ({profile} build)"
+    );
+    let mut peaks = Vec::new();
+    for cases in [100usize, 1000] {
+        let out = work.path().join(format!("runs-{cases}"));
+        let suite = work.path().join(format!("vlm-{cases}.toml"));
+        std::fs::write(
+            &suite,
+            format!(
+                r#"[run]
+name = "bench-vlm"
+seed = 1
+concurrency = {concurrency}
+output_dir = "{out}"
+
+[plugins]
+dirs = ["{plugins}"]
+
+[models.target]
+type = "vlm"
+provider = "openai"
+model = "bench-vision"
+base_url = "{base}/v1"
+max_tokens = 8
+
+[[dimension]]
+plugin = "testdim"
+tasks = ["photo"]
+limit = {cases}
+options = {{ side = {side} }}
+"#,
+                out = out.display(),
+                plugins = plugins.display(),
+            ),
+        )?;
+        let mut cmd = Command::new(&bin);
+        cmd.args(["--quiet", "run", "--trust-plugins", "--no-report", "--no-cache"])
+            .arg(&suite)
+            .env("TRUSTGEN_CACHE_DIR", work.path().join("cache"));
+        let (peak, wall) = peak_of(cmd, "the vlm benchmark run")?;
+        let run_dir = std::fs::read_dir(&out)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.is_dir())
+            .with_context(|| format!("no run directory under {}", out.display()))?;
+        let stored = dir_bytes(&run_dir.join("images"));
+        println!(
+            "  {cases:>5} cases: peak RSS of trustgen run {:>7.1} MB; images stored {:>7.1} MB; wall {wall:>6.2} s",
+            peak as f64 / 1024.0,
+            stored as f64 / (1024.0 * 1024.0)
+        );
+        peaks.push((peak, stored, run_dir));
+    }
+    let (small, large) = (&peaks[0], &peaks[1]);
+    println!(
+        "  ratio 1,000 / 100 cases: peak RSS {:.2}x for {:.1}x the image bytes",
+        large.0 as f64 / small.0 as f64,
+        large.1 as f64 / small.1 as f64
+    );
+    let mut report = Command::new(&bin);
+    report.args(["--quiet", "report"]).arg(&large.2).arg("--out").arg(work.path().join("report"));
+    let (peak, wall) = peak_of(report, "trustgen report on the 1,000-case run")?;
+    let html = work.path().join("report/report.html");
+    let size = std::fs::metadata(&html).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "  trustgen report on the 1,000-case run: peak RSS {:.1} MB, report.html {:.1} MB, wall {wall:.2} s",
+        peak as f64 / 1024.0,
+        size as f64 / (1024.0 * 1024.0)
+    );
     Ok(())
 }
 

@@ -2,8 +2,8 @@
 //! step times. `.ci/run` installs the system packages (Chromium) and calls this.
 //!
 //! Steps: fmt, the embedded models, `cargo test --workspace` (the README's test command), clippy,
-//! the HTML report in headless Chromium (the fixture's, and the data-origin badges of the quick
-//! suite's tasks run against the test server), `cargo xtask features`, `cargo xtask import-data --check`,
+//! the HTML report in headless Chromium (the fixture's, the data-origin badges of the quick
+//! suite's tasks run against the test server, and the image thumbnails of a small VLM run), `cargo xtask features`, `cargo xtask import-data --check`,
 //! cargo-deny (installed when missing), the plugin API's semver check. The first failing step stops
 //! the run. All steps share one model and request cache, `target/ci-cache`.
 
@@ -162,10 +162,10 @@ fn browser(cache: &Path) -> anyhow::Result<()> {
     let mut run = Command::new(target_dir().join("debug/trustgen"));
     // Run from the empty directory (its `runs/` then holds this run only).
     run.args(["run", "--no-cache"]).arg(&suite_path).current_dir(&quick).env("TRUSTGEN_PROGRESS_INTERVAL", "60s");
-    let ran = status(run);
+    let ran = status(run).and_then(|()| vlm_run(&url, &quick));
     let _ = server.kill();
     let _ = server.wait();
-    ran?;
+    let vlm_report = ran?;
     let runs = quick.join("runs");
     let run_dir = std::fs::read_dir(&runs)
         .with_context(|| format!("reading {}", runs.display()))?
@@ -179,7 +179,43 @@ fn browser(cache: &Path) -> anyhow::Result<()> {
         "--origins",
         "public,authored",
     ]);
+    status(node)?;
+    // A VLM run's report: the case explorer's thumbnails render.
+    let mut node = command("node", cache);
+    node.arg(browser.join("check_report.mjs")).arg(vlm_report).args(["--generic", "--thumbnails"]);
     status(node)
+}
+
+/// Runs the test plugin's `picture` task (images drawn at build time) on a `vlm` target at the test
+/// server `url`, in `work/vlm`, and returns its `report.html`.
+fn vlm_run(url: &str, work: &Path) -> anyhow::Result<std::path::PathBuf> {
+    let dir = work.join("vlm");
+    let plugins = dir.join("plugins");
+    std::fs::create_dir_all(&plugins).with_context(|| format!("creating {}", plugins.display()))?;
+    let plugin = crate::dist::build_cdylib("trustgen-test-plugin", false, &[])?;
+    std::fs::copy(&plugin, plugins.join(plugin.file_name().context("a library name")?))
+        .with_context(|| format!("copying {}", plugin.display()))?;
+    let suite = dir.join("vlm.toml");
+    std::fs::write(
+        &suite,
+        format!(
+            "[run]\nname = \"ci-vlm\"\nseed = 1\n\n[plugins]\ndirs = [{plugins:?}]\n\n[models.target]\ntype = \"vlm\"\n\
+             provider = \"openai\"\nmodel = \"tg-vision\"\nbase_url = \"{url}/v1\"\n\n[[dimension]]\nplugin = \"testdim\"\n\
+             tasks = [\"picture\", \"photo\"]\nlimit = 4\n"
+        ),
+    )
+    .with_context(|| format!("writing {}", suite.display()))?;
+    let mut run = Command::new(target_dir().join("debug/trustgen"));
+    run.args(["--quiet", "run", "--no-cache", "--trust-plugins"]).arg(&suite).current_dir(&dir);
+    status(run)?;
+    let runs = dir.join("runs");
+    let run_dir = std::fs::read_dir(&runs)
+        .with_context(|| format!("reading {}", runs.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.is_dir())
+        .with_context(|| format!("the vlm suite wrote no run under {}", runs.display()))?;
+    Ok(run_dir.join("report.html"))
 }
 
 /// Installs `tool` (`cargo-deny@X`) with `cargo install --locked` unless `cargo <subcommand>` runs.

@@ -1,4 +1,4 @@
-//! Composition (images side by side), quarter-turn and arbitrary rotations, and flips.
+//! Composition (images side by side), quarter-turn and arbitrary rotations, flips and thumbnails.
 
 use image::imageops::{self, FilterType};
 use image::{Rgb, RgbImage};
@@ -133,4 +133,17 @@ pub fn flip(image: &RgbImage, axis: Flip) -> RgbImage {
         Flip::Horizontal => imageops::flip_horizontal(image),
         Flip::Vertical => imageops::flip_vertical(image),
     }
+}
+
+/// `image` scaled down (aspect kept, Triangle filter) so that its longer side is at most
+/// `max_side` pixels (at least 1 pixel each way); a smaller image is returned unchanged.
+pub fn thumbnail(image: &RgbImage, max_side: u32) -> RgbImage {
+    let (w, h) = image.dimensions();
+    let max_side = max_side.max(1);
+    if w <= max_side && h <= max_side {
+        return image.clone();
+    }
+    let scale = f64::from(max_side) / f64::from(w.max(h));
+    let fit = |side: u32| ((f64::from(side) * scale).round() as u32).clamp(1, max_side);
+    imageops::resize(image, fit(w), fit(h), FilterType::Triangle)
 }

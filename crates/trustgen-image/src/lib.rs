@@ -12,7 +12,7 @@
 //! - Seeded scenes of counted, coloured shapes and a sign with a word, for questions whose
 //!   answers are known by construction ([`Scene`], [`fill_shape`], [`draw_text_centered`]).
 //! - Composition of 2–5 images side by side ([`compose_horizontal`]), rotations
-//!   ([`rotate_quarter`], [`rotate_degrees`]) and flips ([`flip`]).
+//!   ([`rotate_quarter`], [`rotate_degrees`]), flips ([`flip`]) and thumbnails ([`thumbnail`]).
 //! - The 19 ImageNet-C corruptions at severity 1–5 ([`corrupt`]), seeded by a
 //!   [`SeededRng`](trustgen_plugin_api::SeededRng) (derive one per case, e.g.
 //!   `SeededRng::derive(seed, "robustness/vqa/17/corruption")`).
@@ -67,7 +67,7 @@ pub use codec::{DecodeLimits, Format, JpegFit, decode, encode_jpeg, encode_png, 
 pub use corrupt::{Corruption, Fidelity, corrupt};
 pub use draw::{Colour, Group, PALETTE, SCENE_SIZE, SIGN_WORDS, Scene, Shape, Sign, fill_shape};
 pub use error::ImageError;
-pub use geometry::{Flip, QuarterTurn, compose_horizontal, flip, rotate_degrees, rotate_quarter};
+pub use geometry::{Flip, QuarterTurn, compose_horizontal, flip, rotate_degrees, rotate_quarter, thumbnail};
 pub use image::{Rgb, RgbImage};
 pub use reply::{decode_returned, fit_within};
 pub use text::{FONT_BYTES, RenderedText, TextBox, TextLine, caption_below, draw_text_centered, figstep, render_text};

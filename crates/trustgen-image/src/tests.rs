@@ -414,3 +414,20 @@ fn shapes_fill_what_their_geometry_says() {
     fill_shape(&mut image, Shape::Square, 0, 39, 30, ink);
     assert_eq!(*image.get_pixel(0, 39), ink);
 }
+
+#[test]
+fn thumbnails_bound_the_longer_side_and_keep_the_aspect() {
+    let check = |w: u32, h: u32, max: u32| {
+        let t = thumbnail(&picture(w, h), max);
+        format!("{w}x{h} within {max} -> {}x{}", t.width(), t.height())
+    };
+    let lines = [check(640, 480, 160), check(100, 1000, 160), check(64, 48, 160), check(5000, 3, 160)];
+    expect![[r#"
+        640x480 within 160 -> 160x120
+        100x1000 within 160 -> 16x160
+        64x48 within 160 -> 64x48
+        5000x3 within 160 -> 160x1"#]]
+    .assert_eq(&lines.join("\n"));
+    // A small image is returned pixel for pixel.
+    assert_eq!(thumbnail(&picture(64, 48), 160), picture(64, 48));
+}

@@ -69,6 +69,32 @@
     var last = turns[turns.length - 1];
     return last[1] !== null ? plain(last[1]) : '[' + last[0] + ']';
   }
+  // Images: D.images[i] is {f: where it is, u: a JPEG data URL} or {f, n: why it is not shown}.
+  // Only data URLs of JPEGs the report made become an image element; everything else is text.
+  var THUMB = 'data:image/jpeg;base64,';
+  function imageStrip(parent, list, what) {
+    if (!list || !list.length) return;
+    parent.appendChild(el('div', 'label', list.length + ' image(s) ' + what));
+    var strip = el('div', 'images');
+    list.forEach(function (idx, k) {
+      var im = D.images[idx] || { f: '?', n: 'not in the page data' };
+      var fig = el('figure', 'image');
+      var name = 'image ' + (k + 1) + ' ' + what + ': ' + im.f;
+      if (typeof im.u === 'string' && im.u.indexOf(THUMB) === 0) {
+        var img = document.createElement('img');
+        img.className = 'thumb';
+        img.alt = name;
+        img.title = name;
+        img.src = im.u;
+        fig.appendChild(img);
+      } else {
+        fig.appendChild(el('div', 'missing-image', 'not shown: ' + (im.n || 'no thumbnail')));
+      }
+      fig.appendChild(el('figcaption', null, im.f));
+      strip.appendChild(fig);
+    });
+    parent.appendChild(strip);
+  }
   function scoreText(s) { return s === null ? '—' : (Math.round(s * 1000) / 1000).toString(); }
 
   function matches(r, run, task, status, needle, i) {
@@ -146,7 +172,7 @@
       var name = plain(p.n);
       block(box, 'system prompt (' + name + ')', p.s);
       p.u.forEach(function (u, i) { block(box, 'user turn ' + (i + 1) + ' (' + name + ')', u); });
-      if (p.img) box.appendChild(el('div', 'note', p.img + ' image(s) attached to the first turn'));
+      imageStrip(box, p.img, 'attached to the first turn (' + name + ')');
     });
     if (c.v) {
       box.appendChild(el('div', 'label', 'variation'));
@@ -164,7 +190,7 @@
           var label = 'output ' + plain(a.n) + ', turn ' + (k + 1) + ' [' + turn[0] + ']';
           if (turn[1] !== null) block(run, label, turn[1]);
           else block(run, label, turn[2] !== null ? turn[2] : '(no text)');
-          if (turn[3]) run.appendChild(el('div', 'note', turn[3] + ' image(s) returned'));
+          imageStrip(run, turn[3], 'returned in ' + label);
         });
       });
       if (!r[ANSWERS] || !r[ANSWERS].length) run.appendChild(el('div', 'note', 'no output recorded'));

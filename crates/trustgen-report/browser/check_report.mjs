@@ -12,7 +12,11 @@
 // leaderboard); --generic runs only the checks that hold for any report.
 // Every report: each task row shows a visible data-origin badge. --origins K,..
 // also requires a visible badge of each kind K (the quick suite's report has
-// public and authored tasks).
+// public and authored tasks). The only <img> elements allowed are the case
+// explorer's thumbnails (class "thumb", a JPEG data: URL). --thumbnails (and
+// the fixture, always) opens the first case with images and requires a
+// thumbnail that rendered (naturalWidth > 0, at most 160 px) and, for the
+// fixture, the damaged image named instead of shown.
 
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
@@ -22,6 +26,7 @@ import { pathToFileURL } from 'node:url';
 
 const args = process.argv.slice(2);
 const generic = args.includes('--generic');
+const thumbnails = args.includes('--thumbnails') || !generic;
 const chromiumAt = args.includes('--chromium') ? args[args.indexOf('--chromium') + 1] : (process.env.CHROMIUM ?? '/usr/bin/chromium');
 const origins = args.includes('--origins') ? args[args.indexOf('--origins') + 1].split(',').filter(Boolean) : [];
 const report = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--chromium' && args[i - 1] !== '--origins');
@@ -170,6 +175,49 @@ try {
     await page.locator('#f-task').selectOption('');
   }
 
+  if (thumbnails) {
+    // The first case with images (D.images lists the distinct ones; a case names them by index).
+    const target = await page.evaluate(() => {
+      const D = JSON.parse(document.getElementById('case-data').textContent);
+      const ci = D.cases.findIndex((c) => c.p.some((p) => p.img && p.img.length));
+      return ci < 0 ? null : { ci, id: typeof D.cases[ci].id === 'string' ? D.cases[ci].id : D.cases[ci].id[0], images: D.images.length };
+    });
+    if (!target) fail('no case of the report has images (--thumbnails)');
+    else {
+      await page.locator('#f-text').fill(target.id);
+      await page.waitForTimeout(400); // the search input is debounced
+      const clicked = await page.evaluate((id) => {
+        const row = Array.from(document.querySelectorAll('#case-rows tr[data-result]')).find((r) => r.cells[0].textContent === id);
+        if (row) row.click();
+        return Boolean(row);
+      }, target.id);
+      if (!clicked) fail(`searching for case ${target.id} did not list it`);
+      await page.waitForSelector('#case-detail:not([hidden])');
+      await page.waitForFunction(() => Array.from(document.querySelectorAll('#case-detail img.thumb')).every((i) => i.complete));
+      const thumbs = await page.evaluate(() =>
+        Array.from(document.querySelectorAll('#case-detail img.thumb')).map((i) => {
+          const box = i.getBoundingClientRect();
+          return { w: i.naturalWidth, h: i.naturalHeight, shown: box.width > 0 && box.height > 0, alt: i.alt };
+        }),
+      );
+      timings.thumbnails = thumbs.length;
+      if (!thumbs.length) fail(`case ${target.id} shows no thumbnail`);
+      for (const t of thumbs) {
+        if (!(t.w > 0 && t.h > 0)) fail(`a thumbnail of case ${target.id} did not render (naturalWidth ${t.w}): ${t.alt}`);
+        else if (t.w > 160 || t.h > 160) fail(`a thumbnail of case ${target.id} is ${t.w}x${t.h}, over 160 px`);
+        if (!t.shown) fail(`a thumbnail of case ${target.id} is not visible: ${t.alt}`);
+        if (!/^image \d+ /.test(t.alt)) fail(`a thumbnail has no alt text: "${t.alt}"`);
+      }
+      if (!generic) {
+        const text = await page.locator('#case-detail').innerText();
+        if (!/not shown: cannot be shown: unreadable image/.test(text)) fail('the damaged fixture image is not named in its case');
+        if (thumbs.length !== 4) fail(`the fixture's image case shows ${thumbs.length} thumbnails (expected 4: two prompt images, and one reply image per run)`);
+      }
+      await page.locator('#f-text').fill('');
+      await page.waitForTimeout(400);
+    }
+  }
+
   if (!generic) {
     // Search for the case whose output carries the script payload and open it.
     const openBySearch = async (needle) => {
@@ -222,12 +270,14 @@ try {
   await page.waitForTimeout(300);
   const injected = await page.evaluate(() => ({
     xss: typeof window.__xss === 'undefined' ? null : window.__xss,
-    imgs: document.querySelectorAll('img').length,
+    imgs: Array.from(document.querySelectorAll('img')).filter(
+      (i) => !(i.classList.contains('thumb') && i.closest('#case-detail') && i.getAttribute('src').startsWith('data:image/jpeg;base64,')),
+    ).length,
     handlers: document.querySelectorAll('[onerror], [onmouseover], [onload], [onclick]').length,
     scripts: document.querySelectorAll('script').length,
   }));
   if (injected.xss !== null) fail(`an injected script ran: window.__xss = ${injected.xss}`);
-  if (injected.imgs > 0) fail(`${injected.imgs} <img> element(s) entered the page`);
+  if (injected.imgs > 0) fail(`${injected.imgs} <img> element(s) other than the explorer's JPEG thumbnails entered the page`);
   if (injected.handlers > 0) fail(`${injected.handlers} element(s) with inline event handlers entered the page`);
   if (injected.scripts !== 2) fail(`the page has ${injected.scripts} script elements (expected 2: data and code)`);
 } catch (err) {
@@ -245,4 +295,4 @@ if (problems.length) {
   for (const p of problems) console.error(`  - ${p}`);
   process.exit(1);
 }
-console.log(`report check passed for ${report} (${generic ? 'generic' : 'fixture'} checks; load ${timings.load_ms} ms, ready ${timings.ready_ms} ms, open case ${timings.open_case_ms} ms)`);
+console.log(`report check passed for ${report} (${generic ? 'generic' : 'fixture'} checks; load ${timings.load_ms} ms, ready ${timings.ready_ms} ms, open case ${timings.open_case_ms} ms${thumbnails ? `, ${timings.thumbnails} thumbnails rendered` : ''})`);

@@ -456,13 +456,60 @@ pub fn fixture_runs() -> [RunData; 2] {
     [synthetic_run(&spec("run-a", "model-a", 0.9)), synthetic_run(&spec("run-b", "model-b", 0.6))]
 }
 
-/// Writes the two fixture run directories under `dir/runs`, reads them back,
-/// writes their report into `dir/report` and returns the path of
-/// `report.html` (used by the headless-browser check).
+/// The case whose prompt shows the fixture's images (see [`add_fixture_images`]).
+pub const IMAGE_CASE: &str = "truthfulness/hallucination/0";
+
+/// A `width`×`height` PNG: colour gradients with a dark square (the same pixels every time).
+pub fn gradient_png(width: u32, height: u32) -> Vec<u8> {
+    let image = trustgen_image::RgbImage::from_fn(width, height, |x, y| {
+        if (width / 4..width / 2).contains(&x) && (height / 4..height / 2).contains(&y) {
+            trustgen_image::Rgb([20, 30, 40])
+        } else {
+            trustgen_image::Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, 128])
+        }
+    });
+    trustgen_image::encode_png(&image).expect("encoding a PNG in memory")
+}
+
+/// A PNG cut short after its header: a damaged image in a run directory (its name is still the
+/// hash of its bytes, so only decoding finds the damage).
+pub fn broken_png() -> Vec<u8> {
+    gradient_png(32, 32)[..48].to_vec()
+}
+
+/// Stores three images in the run directory `run_dir` and attaches them to
+/// [`IMAGE_CASE`]'s prompt in `run` (a 640×480 picture, a 48×48 one and a
+/// damaged file), and the small one to that case's first reply turn.
+pub fn add_fixture_images(run_dir: &Path, run: &mut RunData) -> Result<(), ReportError> {
+    use trustgen_plugin_api::{Image, ImageSource};
+    let store = trustgen_rundir::ImageStore::new(run_dir);
+    let mut stored = Vec::new();
+    for bytes in [gradient_png(640, 480), gradient_png(48, 48), broken_png()] {
+        let image = store
+            .put(&bytes, "a fixture image")
+            .map_err(|e| ReportError::Write { path: store.dir().to_owned(), message: e.to_string() })?;
+        stored.push(Image::new(image.format.media_type, ImageSource::Stored { sha256: image.sha256 }));
+    }
+    if let Some(case) = run.cases.iter_mut().find(|c| c.case.id == IMAGE_CASE) {
+        case.case.prompts[0].images = stored.clone();
+    }
+    if let Some(output) = run.outputs.iter_mut().find(|o| o.case_id == IMAGE_CASE)
+        && let Some(turn) = output.output.answers.first_mut().and_then(|a| a.turns.first_mut())
+    {
+        turn.images = vec![stored[1].clone()];
+    }
+    Ok(())
+}
+
+/// Writes the two fixture run directories under `dir/runs` (with the images
+/// of [`add_fixture_images`]), reads them back, writes their report into
+/// `dir/report` and returns the path of `report.html` (used by the
+/// headless-browser check).
 pub fn write_fixture_report(dir: &Path) -> Result<PathBuf, ReportError> {
     let mut dirs = Vec::new();
-    for run in fixture_runs() {
+    for mut run in fixture_runs() {
         let run_dir = dir.join("runs").join(&run.manifest.run_id);
+        add_fixture_images(&run_dir, &mut run)?;
         write_run(&run_dir, &run)?;
         dirs.push(run_dir);
     }

@@ -11,6 +11,10 @@
 //! escapes such as `\u{202E}`, in the JSON and in the whole rendered page
 //! ([`neutralise_hidden`]). Every text is bounded ([`HtmlOptions`]) and the case
 //! table is paged, so a run of 100,000 cases stays a usable page.
+//!
+//! The case explorer shows the images of prompts and replies as JPEG
+//! thumbnails embedded as `data:` URLs, within a stated budget ([`images`]);
+//! the Content-Security-Policy allows images from `data:` URLs only.
 
 use std::collections::HashMap;
 
@@ -25,6 +29,8 @@ use crate::error::ReportError;
 use crate::reference;
 use crate::report::{HtmlOptions, Report};
 use crate::text::{fmt_agreement, fmt_estimate, fmt_secondary};
+
+mod images;
 
 const CSS: &str = include_str!("../assets/report.css");
 const JS: &str = include_str!("../assets/report.js");
@@ -196,7 +202,8 @@ struct JsPrompt<'a> {
     n: Bounded<'a>,
     s: Option<Bounded<'a>>,
     u: Vec<Bounded<'a>>,
-    img: usize,
+    /// Indexes into [`JsData::images`].
+    img: Vec<usize>,
 }
 
 #[derive(Serialize)]
@@ -217,12 +224,12 @@ struct JsCase<'a> {
     ch: Vec<Bounded<'a>>,
 }
 
-/// One turn of an answer: `[status, text, error, images]`.
+/// One turn of an answer: `[status, text, error, images]` (indexes into [`JsData::images`]).
 struct JsTurn<'a> {
     status: &'static str,
     text: Option<Bounded<'a>>,
     error: Option<Bounded<'a>>,
-    images: usize,
+    images: Vec<usize>,
 }
 
 impl Serialize for JsTurn<'_> {
@@ -284,6 +291,8 @@ struct JsData<'a> {
     judges: Vec<Bounded<'a>>,
     cases: Vec<JsCase<'a>>,
     results: Vec<JsResult<'a>>,
+    /// The distinct images of the cases and outputs, thumbnails or why not ([`images`]).
+    images: Vec<images::JsImage>,
 }
 
 fn status_name(s: VerdictStatus) -> &'static str {
@@ -367,7 +376,7 @@ struct Explorer<'a> {
     failures: HashMap<(usize, &'a str, &'a str), Vec<usize>>,
 }
 
-fn explorer<'a>(report: &Report, runs: &'a [RunData], limit: usize) -> Explorer<'a> {
+fn explorer<'a>(report: &Report, runs: &'a [RunData], limit: usize, thumbs: &mut images::Thumbnails) -> Explorer<'a> {
     let b = |text: &'a str| Bounded { text, limit };
     let short = |text: &'a str| Bounded { text, limit: limit.min(300) };
     let labels = report.labels();
@@ -377,6 +386,7 @@ fn explorer<'a>(report: &Report, runs: &'a [RunData], limit: usize) -> Explorer<
         judges: Vec::new(),
         cases: Vec::new(),
         results: Vec::new(),
+        images: Vec::new(),
     };
     let mut judge_index: HashMap<&str, usize> = HashMap::new();
     let mut task_index: HashMap<(&str, &str), usize> = HashMap::new();
@@ -442,7 +452,7 @@ fn explorer<'a>(report: &Report, runs: &'a [RunData], limit: usize) -> Explorer<
                                 n: short(&p.name),
                                 s: p.system.as_deref().map(b),
                                 u: p.turns.iter().map(|t| b(t)).collect(),
-                                img: p.images.len(),
+                                img: p.images.iter().map(|i| thumbs.add(run, i)).collect(),
                             })
                             .collect(),
                         v: case.variation.as_ref().map(|v| JsVariation {
@@ -477,7 +487,7 @@ fn explorer<'a>(report: &Report, runs: &'a [RunData], limit: usize) -> Explorer<
                                     status: reply_status(t.status),
                                     text: t.text.as_deref().map(b),
                                     error: t.error.as_deref().map(short),
-                                    images: t.images.len(),
+                                    images: t.images.iter().map(|i| thumbs.add(run, i)).collect(),
                                 })
                                 .collect(),
                         })
@@ -829,6 +839,8 @@ struct Page {
     any_failed: bool,
     total_results: usize,
     text_note: String,
+    /// What became of the runs' images (empty when they have none).
+    image_note: String,
     css: &'static str,
     js: &'static str,
     /// The CSP source of the page's one script (`'sha256-…'`): no other
@@ -978,7 +990,10 @@ pub fn render_html(report: &Report, runs: &[RunData], options: &HtmlOptions) -> 
         })
         .collect();
 
-    let explorer = explorer(report, runs, limit);
+    let mut thumbs = images::Thumbnails::new(options);
+    let mut explorer = explorer(report, runs, limit, &mut thumbs);
+    explorer.data.images = std::mem::take(&mut thumbs.images);
+    let image_note = thumbs.note();
     let mut failures = Vec::new();
     for (ri, run) in runs.iter().enumerate() {
         for (dimension, task) in report.tasks() {
@@ -1127,6 +1142,7 @@ pub fn render_html(report: &Report, runs: &[RunData], options: &HtmlOptions) -> 
         thresholds,
         total_results,
         text_note,
+        image_note,
         css: CSS,
         js: JS,
         script_hash: script_hash(JS),

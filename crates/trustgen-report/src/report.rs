@@ -35,11 +35,28 @@ pub struct HtmlOptions {
     pub min_text_chars: usize,
     /// Failure cases shown per run and task.
     pub failures_per_task: usize,
+    /// The case explorer's thumbnails: the longer side in pixels at most.
+    pub thumb_max_side: u32,
+    /// JPEG bytes of one thumbnail at most.
+    pub thumb_max_bytes: usize,
+    /// Thumbnails in the page at most (distinct images; the rest are named and left out).
+    pub max_thumbnails: usize,
+    /// JPEG bytes of all thumbnails at most (their `data:` URLs take 4/3 of it).
+    pub thumb_budget_bytes: usize,
 }
 
 impl Default for HtmlOptions {
     fn default() -> Self {
-        HtmlOptions { max_text_chars: 4000, text_budget_chars: 40_000_000, min_text_chars: 300, failures_per_task: 3 }
+        HtmlOptions {
+            max_text_chars: 4000,
+            text_budget_chars: 40_000_000,
+            min_text_chars: 300,
+            failures_per_task: 3,
+            thumb_max_side: 160,
+            thumb_max_bytes: 12 * 1024,
+            max_thumbnails: 300,
+            thumb_budget_bytes: 3 * 1024 * 1024,
+        }
     }
 }
 

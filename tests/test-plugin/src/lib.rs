@@ -13,6 +13,12 @@
 //! red square, so the run store must hold it once; odd cases add a second,
 //! blue one (multi-image prompts). It is graded by whether the answer names
 //! the colour.
+//!
+//! Its third task, `photo` (for `vlm`, used by `cargo xtask bench --vlm`),
+//! attaches one distinct image per case: a square of option `side` pixels
+//! (default 64, at most 2048) in red, green or blue with the case number
+//! drawn into its first row, stored uncompressed, so N cases make N images of
+//! about 3·side² bytes each. It is graded like `picture`.
 
 use trustgen_plugin_api::{
     BuildInput, BuildOutput, Cx, Dimension, GenParams, Manifest, MetricKind, MetricSpec, ModelRequest, ModelRole,
@@ -77,6 +83,16 @@ impl Dimension for TestDim {
                 .with_description("What colour is this square? The image is drawn at build time.")
                 .with_model_types(vec!["vlm".into()])
                 .with_default_limit(2),
+                TaskSpec::new(
+                    "photo",
+                    MetricSpec::new("accuracy")
+                        .with_description("fraction of answers naming the colour of the image")
+                        .with_kind(MetricKind::Proportion)
+                        .with_policy("a missing answer counts as wrong"),
+                )
+                .with_description("What colour is this square? One distinct image per case, drawn at build time.")
+                .with_model_types(vec!["vlm".into()])
+                .with_default_limit(2),
             ])
     }
 
@@ -86,6 +102,16 @@ impl Dimension for TestDim {
         }
         if input.task == "picture" {
             return Ok(build_pictures(cx, input.limit.unwrap_or(2)));
+        }
+        if input.task == "photo" {
+            let side = match input.options.get("side") {
+                None => 64,
+                Some(v) => match v.as_u64().filter(|s| (1..=2048).contains(s)) {
+                    Some(side) => side as u32,
+                    None => fail!("testdim option `side` must be a whole number of pixels from 1 to 2048, got {v}"),
+                },
+            };
+            return Ok(build_photos(cx, input.limit.unwrap_or(2), side));
         }
         if input.task != "arithmetic" {
             fail!("testdim has no task `{}`", input.task);
@@ -108,7 +134,7 @@ impl Dimension for TestDim {
     }
 
     fn score(&self, cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
-        if input.case.task == "picture" {
+        if input.case.task == "picture" || input.case.task == "photo" {
             let truth = input.case.ground_truth.clone().unwrap_or_default();
             let Some(answer) = input.output.main_text() else {
                 return Ok((Verdict::missing("the target gave no answer")).with_score(0.0));
@@ -164,12 +190,49 @@ fn build_pictures(cx: &mut Cx, n: usize) -> BuildOutput {
     BuildOutput::new(cases)
 }
 
+/// The colours of `photo` cases, by case number modulo 3.
+const PHOTO_COLOURS: [(&str, [u8; 3]); 3] = [("red", [220, 20, 20]), ("green", [20, 200, 20]), ("blue", [20, 20, 220])];
+
+/// `n` cases, each with its own `side`×`side` image (see the crate documentation).
+fn build_photos(cx: &mut Cx, n: usize, side: u32) -> BuildOutput {
+    let cases = (0..n)
+        .map(|i| {
+            let (name, _) = PHOTO_COLOURS[i % 3];
+            let image = cx.attach_image("image/png", &photo_png(side, i));
+            let prompt = Prompt::user("What colour is this square? Reply with one word.").with_images(vec![image]);
+            TestCase::new(format!("testdim/photo/{i}"), "photo", vec![prompt])
+                .with_format(QuestionFormat::OpenEnded)
+                .with_ground_truth(name)
+        })
+        .collect();
+    BuildOutput::new(cases)
+}
+
+/// The image of `photo` case `i`: a `side`×`side` square of its colour whose first row carries the
+/// bytes of `i` (so every case's image differs).
+pub fn photo_png(side: u32, i: usize) -> Vec<u8> {
+    let (_, rgb) = PHOTO_COLOURS[i % 3];
+    let mut pixels: Vec<u8> = (0..side * side).flat_map(|_| rgb).collect();
+    for (k, byte) in (i as u64).to_le_bytes().iter().enumerate() {
+        if let Some(p) = pixels.get_mut(k) {
+            *p = *byte;
+        }
+    }
+    png_of(side, side, &pixels)
+}
+
 /// A `width` x `height` PNG of one RGB colour: signature, IHDR, one IDAT of
 /// uncompressed (stored) deflate blocks in a zlib stream, IEND.
 pub fn solid_png(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
+    let pixels: Vec<u8> = (0..width * height).flat_map(|_| rgb).collect();
+    png_of(width, height, &pixels)
+}
+
+/// A PNG of `width` x `height` RGB `pixels` (row by row), stored uncompressed.
+fn png_of(width: u32, height: u32, pixels: &[u8]) -> Vec<u8> {
     // Each row: filter type 0 (none), then the pixels.
-    let row: Vec<u8> = std::iter::once(0).chain((0..width).flat_map(|_| rgb)).collect();
-    let raw = row.repeat(height as usize);
+    let raw: Vec<u8> =
+        pixels.chunks(width as usize * 3).flat_map(|row| std::iter::once(0).chain(row.iter().copied())).collect();
     let mut zlib = vec![0x78, 0x01];
     let mut blocks = raw.chunks(65_535).peekable();
     while let Some(block) = blocks.next() {
@@ -250,6 +313,36 @@ mod tests {
                 vec![format!("Blob {{ offset: 0, len: {red} }}"), format!("Blob {{ offset: {red}, len: {blue} }}")],
             ]
         );
+    }
+
+    #[test]
+    fn every_photo_case_has_its_own_image_of_the_side_asked() {
+        let build = |side: serde_json::Value| {
+            let mut options = trustgen_plugin_api::JsonMap::new();
+            options.insert("side".into(), side);
+            trustgen_plugin_api::step::drive(
+                |cx| TestDim.build(cx, &BuildInput::new("photo", 1).with_limit(4).with_options(options.clone())),
+                |_| Vec::new(),
+            )
+        };
+        let (built, _) = build(serde_json::json!(32)).unwrap();
+        let lens: Vec<String> =
+            built.cases.iter().map(|c| format!("{:?} {:?}", c.prompts[0].images[0].source, c.ground_truth)).collect();
+        let len = photo_png(32, 0).len();
+        assert_eq!(len, 8 + 25 + 12 + (2 + 5 + 32 * 97 + 4) + 12, "signature, IHDR, IDAT, IEND");
+        assert_eq!(
+            lens,
+            (0..4)
+                .map(|i| format!(
+                    "Blob {{ offset: {}, len: {len} }} Some({:?})",
+                    i * len,
+                    ["red", "green", "blue"][i % 3]
+                ))
+                .collect::<Vec<_>>()
+        );
+        assert_ne!(photo_png(32, 0), photo_png(32, 3), "same colour, different case: different bytes");
+        let err = build(serde_json::json!(0)).unwrap_err();
+        assert!(format!("{err:?}").contains("option `side` must be a whole number of pixels from 1 to 2048, got 0"));
     }
 
     #[test]

@@ -182,3 +182,119 @@ fn per_method_rates_below_the_minimum_n_are_reported_as_insufficient() {
     let shown = html.find("rta/Few_Shot ").map(|i| &html[i..i + 40]).unwrap_or_default();
     assert!(shown.contains("] n=12"), "rta/Few_Shot from 12 cases shows its interval and n: {shown}");
 }
+
+/// The fixture's runs written under `dir` with their images, read back.
+fn runs_with_images(dir: &std::path::Path) -> Vec<RunData> {
+    let mut dirs = Vec::new();
+    for mut run in fixture_runs() {
+        let run_dir = dir.join(&run.manifest.run_id);
+        crate::fixture::add_fixture_images(&run_dir, &mut run).unwrap();
+        crate::fixture::write_run(&run_dir, &run).unwrap();
+        dirs.push(run_dir);
+    }
+    crate::read_runs(&dirs).unwrap()
+}
+
+/// Renders the fixture with images under `options`; one line per distinct image (its file, then
+/// the thumbnail's size or why it is not shown, with the run directory written as `RUN`), the
+/// images of the image case's prompt and first reply turn, and the page's note.
+fn check_images(options: HtmlOptions, expect: expect_test::Expect) {
+    check_damaged_images(options, |_| {}, expect);
+}
+
+/// [`check_images`] after `damage` changed run-a's `images/` folder.
+fn check_damaged_images(options: HtmlOptions, damage: fn(&std::path::Path), expect: expect_test::Expect) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut runs = runs_with_images(dir.path());
+    damage(&runs[0].dir.join("images"));
+    runs[1].dir = runs[0].dir.clone();
+    let html = page(&runs, &options);
+    let data = case_data(&html);
+    let mut lines = Vec::new();
+    for image in data["images"].as_array().unwrap() {
+        let file = image["f"].as_str().unwrap();
+        let short = format!("{}…{}", &file[..15], &file[file.len() - 4..]);
+        let shown = match image["u"].as_str() {
+            Some(url) => {
+                use base64::Engine as _;
+                let jpeg = base64::engine::general_purpose::STANDARD
+                    .decode(url.strip_prefix(images::DATA_URL_PREFIX).expect("a JPEG data URL"))
+                    .unwrap();
+                assert!(jpeg.len() <= options.thumb_max_bytes, "{} bytes", jpeg.len());
+                let thumb = trustgen_image::decode(&jpeg, Default::default()).unwrap();
+                format!("thumbnail {}x{}", thumb.width(), thumb.height())
+            }
+            None => image["n"].as_str().unwrap().replace(&dir.path().display().to_string(), "RUN"),
+        };
+        lines.push(format!("{short}: {shown}"));
+    }
+    let results = data["results"].as_array().unwrap();
+    let cases = data["cases"].as_array().unwrap();
+    let ci = cases.iter().position(|c| c["id"] == crate::fixture::IMAGE_CASE).unwrap();
+    let result = results.iter().find(|r| r[0] == ci).unwrap();
+    lines.push(format!("prompt images {}, reply images {}", cases[ci]["p"][0]["img"], result[9][0]["t"][0][3]));
+    let start = html.find(" distinct image(s)").expect("the image note");
+    let start = html[..start].rfind(". ").unwrap() + 2;
+    let note = &html[start..start + html[start..].find("</p>").unwrap()];
+    lines.push(note.replace(&dir.path().display().to_string(), "RUN"));
+    expect.assert_eq(&lines.join("\n"));
+}
+
+#[test]
+fn the_explorer_shows_bounded_thumbnails_and_names_a_broken_image() {
+    check_images(
+        HtmlOptions::default(),
+        expect_test::expect![[r#"
+            images/042cd8f0….png: thumbnail 160x120
+            images/699ac767….png: thumbnail 48x48
+            images/1188dc3b….png: cannot be shown: unreadable image (48 bytes): unexpected end of file; hint: the file may be truncated or corrupt, re-export it as PNG or JPEG
+            prompt images [0,1,2], reply images [1]
+            3 distinct image(s): 2 shown as thumbnails (longest side at most 160 px, JPEG, 4232 bytes in all; this page takes at most 300 thumbnails and 3072 KiB), 1 cannot be shown (named in their case)."#]],
+    );
+}
+
+#[test]
+fn images_past_the_budget_are_left_out_and_named_with_their_place() {
+    // One thumbnail at most: the second image is left out, with where it is.
+    let options = HtmlOptions { max_thumbnails: 1, ..HtmlOptions::default() };
+    check_images(
+        options,
+        expect_test::expect![[r#"
+            images/042cd8f0….png: thumbnail 160x120
+            images/699ac767….png: left out of this page (at most 1 thumbnails, 3072 KiB); the image is images/699ac7672ee257febda5ab95bf53636ab9430ec10d03d77230f9f95d2483ede8.png in RUN/run-a
+            images/1188dc3b….png: left out of this page (at most 1 thumbnails, 3072 KiB); the image is images/1188dc3b78bc155259b9dce97270c835107610eedb9ef54f323a6fe4109e00d1.png in RUN/run-a
+            prompt images [0,1,2], reply images [1]
+            3 distinct image(s): 1 shown as thumbnails (longest side at most 160 px, JPEG, 3134 bytes in all; this page takes at most 1 thumbnails and 3072 KiB), 2 left out to keep the page small (each run directory&#39;s images/ folder has them all)."#]],
+    );
+    // A byte budget smaller than the first thumbnail: nothing is shown.
+    let options = HtmlOptions { thumb_budget_bytes: 1000, ..HtmlOptions::default() };
+    check_images(
+        options,
+        expect_test::expect![[r#"
+            images/042cd8f0….png: left out of this page (at most 300 thumbnails, 1000 bytes); the image is images/042cd8f09d91ed6a5521c18832641524268696d1d698e393c8852805c573d0be.png in RUN/run-a
+            images/699ac767….png: left out of this page (at most 300 thumbnails, 1000 bytes); the image is images/699ac7672ee257febda5ab95bf53636ab9430ec10d03d77230f9f95d2483ede8.png in RUN/run-a
+            images/1188dc3b….png: cannot be shown: unreadable image (48 bytes): unexpected end of file; hint: the file may be truncated or corrupt, re-export it as PNG or JPEG
+            prompt images [0,1,2], reply images [1]
+            3 distinct image(s): 0 shown as thumbnails (longest side at most 160 px, JPEG, 0 bytes in all; this page takes at most 300 thumbnails and 1000 bytes), 2 left out to keep the page small (each run directory&#39;s images/ folder has them all), 1 cannot be shown (named in their case)."#]],
+    );
+}
+
+#[test]
+fn a_missing_or_changed_image_file_is_named_not_shown() {
+    check_damaged_images(
+        HtmlOptions::default(),
+        |images| {
+            let name = |png: Vec<u8>| images.join(format!("{}.png", trustgen_rundir::images::sha256_hex(&png)));
+            // The big picture is replaced by another valid PNG (its name no longer matches its bytes);
+            // the small one is gone.
+            std::fs::write(name(crate::fixture::gradient_png(640, 480)), crate::fixture::gradient_png(20, 20)).unwrap();
+            std::fs::remove_file(name(crate::fixture::gradient_png(48, 48))).unwrap();
+        },
+        expect_test::expect![[r#"
+            images/042cd8f0….png: image RUN/run-a/images/042cd8f09d91ed6a5521c18832641524268696d1d698e393c8852805c573d0be.png was changed after it was stored (its bytes hash to 6e3a4e6efb409bdd7e0992995d0b486041d89dfa4683307ea108ebdd292f5d6d)
+            images/699ac767….png: image RUN/run-a/images/699ac7672ee257febda5ab95bf53636ab9430ec10d03d77230f9f95d2483ede8.png is not in the run directory; hint: the run directory's images/ folder is incomplete
+            images/1188dc3b….png: cannot be shown: unreadable image (48 bytes): unexpected end of file; hint: the file may be truncated or corrupt, re-export it as PNG or JPEG
+            prompt images [0,1,2], reply images [1]
+            3 distinct image(s): 0 shown as thumbnails (longest side at most 160 px, JPEG, 0 bytes in all; this page takes at most 300 thumbnails and 3072 KiB), 3 cannot be shown (named in their case)."#]],
+    );
+}
