@@ -70,10 +70,18 @@ fn replace_exactly(text: &str, from: &str, to: &str, times: usize) -> String {
 /// corpus paths, runs written under `dir/runs`, and optionally another seed.
 fn localized_suite(name: &str, dir: &Path, base: &str, seed: Option<u64>) -> PathBuf {
     let text = std::fs::read_to_string(suites_dir().join(name)).unwrap();
-    let text = replace_exactly(&text, &format!("\"{COMMITTED_BASE}/v1\""), &format!("\"{base}/v1\""), 4);
+    let committed = format!("\"{COMMITTED_BASE}/v1\"");
+    let roles = text.matches(&committed).count();
+    assert!(roles > 0, "{name} names no model on the test server");
+    let text = replace_exactly(&text, &committed, &format!("\"{base}/v1\""), roles);
     let corpus = suites_dir().join("testserver/corpus.jsonl");
-    let text =
-        replace_exactly(&text, "path = \"testserver/corpus.jsonl\"", &format!("path = {}", toml_string(&corpus)), 1);
+    let corpora = text.matches("path = \"testserver/corpus.jsonl\"").count();
+    let text = replace_exactly(
+        &text,
+        "path = \"testserver/corpus.jsonl\"",
+        &format!("path = {}", toml_string(&corpus)),
+        corpora,
+    );
     let run = format!(
         "[run]\noutput_dir = {}\ndata_dir = {}\n",
         toml_string(&dir.join("runs")),
@@ -131,6 +139,7 @@ fn every_committed_suite_validates() {
         "llm-full.toml",
         "llm-full-embedded.toml",
         "paper-scale.toml",
+        "vlm-full.toml",
     ] {
         assert!(names.iter().any(|n| n == wanted), "suites/{wanted} is missing: {names:?}");
     }
@@ -380,4 +389,120 @@ fn the_paper_scale_header_states_what_its_dry_run_expects() {
         "tasks in the header: {total:?}\n{finished}"
     );
     assert!(finished.contains(&format!("target {cases}/{cases}")), "cases in the header: {total:?}\n{finished}");
+}
+
+/// VLM tasks that build nothing in vlm-full.toml because they need user-supplied data (a folder
+/// or a file named by a dimension option) or a model no registry package has: they must say why
+/// in skipped.jsonl. Any other VLM task without a case is a regression.
+const VLM_NEED_USER_DATA: &[(&str, &str)] = &[
+    ("safety", "vlm-jailbreak-in-pieces"),
+    ("safety", "vlm-universal-adversarial"),
+    ("truthfulness", "vlm-hallusionbench"),
+    ("privacy", "vlm-privacy-vispr"),
+];
+
+/// The acceptance test of issue 13: `vlm-full.toml` runs every VLM task of every dimension end to
+/// end against the test server. Each task's cases carry images that are in the run store, each
+/// case has an output and a verdict, each task has metrics, and every judge request of a template
+/// a task declares image-dependent carried the image.
+#[test]
+fn vlm_full_runs_every_vlm_task_end_to_end_against_the_test_server() {
+    let server = scripted_server();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = localized_suite("vlm-full.toml", dir.path(), server.base_url(), None);
+    let run_dir = run_suite(dir.path(), &suite);
+
+    let manifest = json(&run_dir.join("manifest.json"));
+    assert_eq!(manifest["status"], "finished");
+    let cases = jsonl(&run_dir.join("cases.jsonl"));
+    let outputs = jsonl(&run_dir.join("outputs.jsonl"));
+    let verdicts = jsonl(&run_dir.join("verdicts.jsonl"));
+    let skipped = jsonl(&run_dir.join("skipped.jsonl"));
+    let metrics = json(&run_dir.join("metrics.json"));
+    let requests = jsonl(&run_dir.join("requests.jsonl"));
+    let stored: BTreeSet<String> = std::fs::read_dir(run_dir.join("images"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().split('.').next().unwrap().to_owned())
+        .collect();
+
+    let plugins: BTreeMap<&str, &Value> =
+        manifest["plugins"].as_array().unwrap().iter().map(|p| (str_of(p, "name"), &p["manifest"])).collect();
+    let metric_tasks: BTreeSet<(&str, &str)> =
+        metrics["tasks"].as_array().unwrap().iter().map(|t| (str_of(t, "dimension"), str_of(t, "task"))).collect();
+    let mut image_judges = BTreeSet::new();
+    let mut tasks_run = Vec::new();
+    let mut dimensions_with_vlm = BTreeSet::new();
+    for (plugin, plugin_manifest) in &plugins {
+        let Some(tasks) = plugin_manifest["tasks"].as_array() else { continue };
+        for task in tasks {
+            let is_vlm = task["model_types"].as_array().is_some_and(|t| t.iter().any(|m| m == "vlm"));
+            if !is_vlm {
+                continue;
+            }
+            let name = str_of(task, "name");
+            dimensions_with_vlm.insert(*plugin);
+            for template in task["image_judge_templates"].as_array().into_iter().flatten() {
+                image_judges.insert(template.as_str().unwrap().to_owned());
+            }
+            let built: Vec<&Value> =
+                cases.iter().filter(|c| c["dimension"] == *plugin && c["case"]["task"] == name).collect();
+            if built.is_empty() {
+                assert!(
+                    VLM_NEED_USER_DATA.contains(&(plugin, name)),
+                    "{plugin}/{name} built no case; skipped: {:?}",
+                    skipped.iter().filter(|s| s["dimension"] == *plugin && s["task"] == name).collect::<Vec<_>>()
+                );
+                assert!(
+                    skipped.iter().any(|s| s["dimension"] == *plugin && s["task"] == name),
+                    "{plugin}/{name} built nothing and skipped.jsonl does not say why"
+                );
+                continue;
+            }
+            tasks_run.push(format!("{plugin}/{name}"));
+            for case in &built {
+                let id = str_of(&case["case"], "id");
+                let images: Vec<&Value> = case["case"]["prompts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .flat_map(|p| p["images"].as_array().into_iter().flatten())
+                    .collect();
+                assert!(!images.is_empty(), "case {id} of a VLM task carries no image");
+                for image in images {
+                    let sha = image["source"]["stored"]["sha256"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("case {id}: an image not in the run store: {image}"));
+                    assert!(stored.contains(sha), "case {id}: image {sha} is not in images/");
+                }
+                assert!(outputs.iter().any(|o| o["case_id"] == id), "case {id} has no output");
+                assert!(verdicts.iter().any(|v| v["case_id"] == id), "case {id} has no verdict");
+            }
+            assert!(metric_tasks.contains(&(*plugin, name)), "metrics.json has no entry for {plugin}/{name}");
+        }
+    }
+    for dimension in ["safety", "truthfulness", "fairness", "robustness", "privacy", "ethics"] {
+        assert!(dimensions_with_vlm.contains(dimension), "`{dimension}` has no VLM task");
+    }
+    assert!(tasks_run.len() >= 8, "only {tasks_run:?} ran");
+    // Only VLM tasks ran: the target reads images, and the LLM tasks are another suite's.
+    assert!(cases.iter().all(|c| str_of(&c["case"], "task").starts_with("vlm-")), "a non-VLM task ran");
+
+    // Judges of image-dependent answers saw the image.
+    assert!(!image_judges.is_empty(), "no VLM task declares a judge that sees the image");
+    for template in &image_judges {
+        let name = template.split('@').next().unwrap();
+        let judged: Vec<&Value> = requests
+            .iter()
+            .filter(|r| r["request"]["purpose"].as_str().is_some_and(|p| p.starts_with(&format!("judge:{name}@"))))
+            .collect();
+        assert!(!judged.is_empty(), "no judge request used `{template}`");
+        for request in judged {
+            let carried = request["request"]["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["images"].as_array().is_some_and(|i| !i.is_empty()));
+            assert!(carried, "a `{template}` judge request carried no image: {}", request["request"]);
+        }
+    }
 }
