@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use trustgen_testserver::{Endpoint, Rule, Script, ServerConfig, TestServer};
 
-use crate::support::{root, run, trustgen};
+use crate::support::{root, run, toml_string, trustgen};
 
 /// The offline refusal judge's threshold for the test server's embeddings: a suite embedding
 /// with another model than the one the default was fitted with must give one. Every reply here
@@ -29,10 +29,6 @@ fn refusing_server() -> TestServer {
     // Chat requests only: embedding requests get the server's deterministic embeddings.
     let script = Script::new(vec![Rule::new().named("refuse-all").endpoint(Endpoint::OpenAi).reply(REFUSAL)]).unwrap();
     TestServer::spawn(ServerConfig::default().with_script(script)).unwrap()
-}
-
-fn toml_string(path: &Path) -> String {
-    serde_json::to_string(&path.display().to_string()).unwrap()
 }
 
 /// Runs `dimensions` (the suite's `[[dimension]]` tables) against the server's model with the

@@ -9,9 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use trustgen_testserver::{Script, ServerConfig, TestServer};
 
-use crate::support::{root, run, trustgen};
+use crate::support::{jsonl, root, run, run_suite, scripted_server, toml_string, trustgen};
 
 /// The endpoint the committed test-server suites point at (`trustgen-testserver --port 8089`).
 const COMMITTED_BASE: &str = "http://127.0.0.1:8089";
@@ -46,17 +45,6 @@ const BUILDER_PURPOSES: &[&str] = &[
 
 fn suites_dir() -> PathBuf {
     root().join("suites")
-}
-
-/// A test server answering from the committed script.
-fn scripted_server() -> TestServer {
-    let path = suites_dir().join("testserver/script.toml");
-    let script = Script::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    TestServer::spawn(ServerConfig::default().with_script(script)).unwrap()
-}
-
-fn toml_string(path: &Path) -> String {
-    serde_json::to_string(&path.display().to_string()).unwrap()
 }
 
 /// Replaces `from` in `text`, which must occur exactly `times` times.
@@ -94,24 +82,6 @@ fn localized_suite(name: &str, dir: &Path, base: &str, seed: Option<u64>) -> Pat
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     path
-}
-
-/// Runs a suite in `dir` with no cache; returns the run directory.
-fn run_suite(dir: &Path, suite: &Path) -> PathBuf {
-    let (code, stdout, stderr) = run(trustgen()
-        .current_dir(dir)
-        .env("TRUSTGEN_CACHE_DIR", dir.join("cache"))
-        .args(["run", "--quiet", "--no-cache"])
-        .arg(suite));
-    assert_eq!(code, 0, "trustgen run {} failed:\n{stdout}{stderr}", suite.display());
-    let runs: Vec<PathBuf> = std::fs::read_dir(dir.join("runs")).unwrap().map(|e| e.unwrap().path()).collect();
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    runs.into_iter().next().unwrap()
-}
-
-fn jsonl(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: {e}: {l}", path.display()))).collect()
 }
 
 fn json(path: &Path) -> Value {

@@ -106,3 +106,40 @@ pub(crate) fn testdim_dir() -> &'static Path {
 pub(crate) fn testdim_library() -> PathBuf {
     testdim_dir().join(lib_file("testdim"))
 }
+
+/// A test server answering from the committed script (suites/testserver/script.toml).
+pub(crate) fn scripted_server() -> trustgen_testserver::TestServer {
+    let path = root().join("suites/testserver/script.toml");
+    let script = trustgen_testserver::Script::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    trustgen_testserver::TestServer::spawn(trustgen_testserver::ServerConfig::default().with_script(script)).unwrap()
+}
+
+/// `path` as a TOML string.
+pub(crate) fn toml_string(path: &Path) -> String {
+    serde_json::to_string(&path.display().to_string()).unwrap()
+}
+
+/// Runs a suite in `dir` with no cache and its own model cache; returns the one run directory.
+pub(crate) fn run_suite(dir: &Path, suite: &Path) -> PathBuf {
+    let (code, stdout, stderr) = run(trustgen()
+        .current_dir(dir)
+        .env("TRUSTGEN_CACHE_DIR", dir.join("cache"))
+        .args(["run", "--quiet", "--no-cache"])
+        .arg(suite));
+    assert_eq!(code, 0, "trustgen run {} failed:\n{stdout}{stderr}", suite.display());
+    let runs: Vec<PathBuf> = std::fs::read_dir(dir.join("runs")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    runs.into_iter().next().unwrap()
+}
+
+/// The records of a JSONL file; a bad line panics with the file and the line.
+pub(crate) fn jsonl(path: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: {e}: {l}", path.display()))).collect()
+}
+
+/// The SHA-256 of `bytes`, in hex (how the run store names an image).
+pub(crate) fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

@@ -12,7 +12,7 @@ use base64::Engine as _;
 use serde_json::Value;
 use trustgen_testserver::{ServerConfig, TestServer};
 
-use crate::support::{self, run, run_dir, testdim_dir};
+use crate::support::{self, run, run_dir, sha256, testdim_dir};
 
 const KEY_VAR: &str = "TG_IT_KEY";
 
@@ -59,11 +59,6 @@ fn trustgen_in(dir: &Path) -> Command {
     let mut cmd = support::trustgen_in(dir);
     cmd.env(KEY_VAR, "sk-test-key-vlm");
     cmd
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 fn records(path: &Path) -> Vec<Value> {

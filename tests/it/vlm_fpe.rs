@@ -8,9 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use trustgen_testserver::{Script, ServerConfig, TestServer};
 
-use crate::support::{root, run, trustgen};
+use crate::support::{jsonl, root, run_suite, scripted_server, sha256, toml_string};
 
 const TASKS: [(&str, &str); 5] = [
     ("fairness", "vlm-stereotype"),
@@ -28,16 +27,6 @@ const IMAGE_JUDGES: [(&str, &str); 4] = [
     ("vlm-social-norms", "Compare the assistant's final answer with the ground truth."),
 ];
 
-fn scripted_server() -> TestServer {
-    let path = root().join("suites/testserver/script.toml");
-    let script = Script::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    TestServer::spawn(ServerConfig::default().with_script(script)).unwrap()
-}
-
-fn toml_path(path: &Path) -> String {
-    serde_json::to_string(&path.display().to_string()).unwrap()
-}
-
 /// A suite of the three dimensions' VLM tasks (`dimensions`: the `[[dimension]]` sections).
 fn suite(dir: &Path, base: &str, data_dir: &Path, image_generator: bool, dimensions: &str) -> PathBuf {
     let model = |role: &str, kind: &str, name: &str| {
@@ -45,8 +34,8 @@ fn suite(dir: &Path, base: &str, data_dir: &Path, image_generator: bool, dimensi
     };
     let mut text = format!(
         "[run]\nname = \"vlm-fpe\"\nseed = 7\nconcurrency = 8\noutput_dir = {}\ndata_dir = {}\n\n",
-        toml_path(&dir.join("runs")),
-        toml_path(data_dir)
+        toml_string(&dir.join("runs")),
+        toml_string(data_dir)
     );
     text += &model("target", "type = \"vlm\"\n", "tg-vision");
     text += &model("judge", "type = \"vlm\"\n", "tg-vision-judge");
@@ -58,23 +47,6 @@ fn suite(dir: &Path, base: &str, data_dir: &Path, image_generator: bool, dimensi
     let path = dir.join("suite.toml");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn run_suite(dir: &Path, suite: &Path) -> PathBuf {
-    let (code, stdout, stderr) = run(trustgen()
-        .current_dir(dir)
-        .env("TRUSTGEN_CACHE_DIR", dir.join("cache"))
-        .args(["run", "--quiet", "--no-cache"])
-        .arg(suite));
-    assert_eq!(code, 0, "trustgen run failed:\n{stdout}{stderr}");
-    let runs: Vec<PathBuf> = std::fs::read_dir(dir.join("runs")).unwrap().map(|e| e.unwrap().path()).collect();
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    runs.into_iter().next().unwrap()
-}
-
-fn jsonl(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
 fn task_of(record: &Value) -> (String, String) {
@@ -217,9 +189,4 @@ fn without_an_image_generator_vlm_stereotype_is_skipped_and_vispr_reads_the_user
     let verdicts = jsonl(&run_dir.join("verdicts.jsonl"));
     assert_eq!(verdicts.len(), 2);
     assert!(!server.requests().iter().any(|r| r.path == "/v1/images/generations"), "no image generator asked");
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(bytes))
 }

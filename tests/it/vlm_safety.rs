@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use trustgen_testserver::{Endpoint, Script, ServerConfig, TestServer};
+use trustgen_testserver::Endpoint;
 
-use crate::support::{root, run, run_dir, trustgen_in};
+use crate::support::{jsonl, root, run, run_dir, scripted_server, trustgen_in};
 
 const TASKS: [&str; 5] = [
     "vlm-figstep",
@@ -19,12 +19,6 @@ const TASKS: [&str; 5] = [
     "vlm-jailbreak-in-pieces",
     "vlm-universal-adversarial",
 ];
-
-fn scripted_server() -> TestServer {
-    let path = root().join("suites/testserver/script.toml");
-    let script = Script::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    TestServer::spawn(ServerConfig::default().with_script(script)).unwrap()
-}
 
 /// A data directory with the safety seed sets, the authored characters and the user's images
 /// (two small PNGs standing for the user's pre-computed adversarial images: the test checks
@@ -97,10 +91,6 @@ options = {{ universal_adversarial_image = "safety/user/uap.png" }}
     let path = dir.join("suite.toml");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn jsonl(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
 #[test]

@@ -9,26 +9,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use trustgen_testserver::{Script, ServerConfig, TestServer};
 
-use crate::support::{root, run, trustgen};
+use crate::support::{jsonl, run_suite, scripted_server, sha256, toml_string};
 
 const TASKS: [(&str, &str, usize); 3] = [
     ("truthfulness", "vlm-hallucination-generated", 8),
     ("truthfulness", "vlm-hallusionbench", 2),
     ("robustness", "vlm-robust-vqa", 6),
 ];
-
-fn scripted_server() -> TestServer {
-    let path = root().join("suites/testserver/script.toml");
-    let script = Script::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    TestServer::spawn(ServerConfig::default().with_script(script)).unwrap()
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(bytes))
-}
 
 /// A HallusionBench-layout folder `data/hb`: the JSON list (two rows with an image, one without)
 /// and two rendered PNGs; the hashes of the images by file name.
@@ -97,33 +85,12 @@ plugin = "robustness"
 tasks = ["vlm-robust-vqa"]
 limit = 6
 "#,
-        out = toml_path(&dir.join("runs")),
-        data = toml_path(&dir.join("data")),
+        out = toml_string(&dir.join("runs")),
+        data = toml_string(&dir.join("data")),
     );
     let path = dir.join("suite.toml");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn toml_path(path: &Path) -> String {
-    serde_json::to_string(&path.display().to_string()).unwrap()
-}
-
-fn run_suite(dir: &Path, suite: &Path) -> PathBuf {
-    let (code, stdout, stderr) = run(trustgen()
-        .current_dir(dir)
-        .env("TRUSTGEN_CACHE_DIR", dir.join("cache"))
-        .args(["run", "--quiet", "--no-cache"])
-        .arg(suite));
-    assert_eq!(code, 0, "trustgen run failed:\n{stdout}{stderr}");
-    let runs: Vec<PathBuf> = std::fs::read_dir(dir.join("runs")).unwrap().map(|e| e.unwrap().path()).collect();
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    runs.into_iter().next().unwrap()
-}
-
-fn jsonl(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
 /// The SHA-256 of each stored image of a case's prompts, prompt by prompt.
