@@ -35,5 +35,5 @@ mod preflight;
 
 pub use error::EngineError;
 pub use event::{Event, Observer, ReplySource, Stage};
-pub use pipeline::{CacheChoice, RunOutcome, RunRequest, check, run};
+pub use pipeline::{BUILD_WINDOW, CacheChoice, RunOutcome, RunRequest, check, run};
 pub use preflight::PreflightError;

@@ -13,8 +13,8 @@ use trustgen_config::Suite;
 use trustgen_host::{Plugin, Registry};
 use trustgen_plugin_api::sdk::methods;
 use trustgen_plugin_api::{
-    BuildInput, BuildOutput, ModelOutput, ModelRole, RespondInput, RunContext, ScoreInput, TestCase, Verdict,
-    VerdictStatus,
+    BuildInput, BuildOutput, BuildWindow, ModelOutput, ModelRole, RespondInput, RunContext, ScoreInput, TestCase,
+    Verdict, VerdictStatus,
 };
 use trustgen_providers::{Cache, ClientOptions, Clients, ModelSpec, ProviderKind, RetryWait};
 use trustgen_rundir::{
@@ -93,6 +93,8 @@ struct Shared {
     done: Resume,
     observer: Option<Arc<dyn Observer>>,
     cases_in_flight: usize,
+    /// Items per window of a windowed build ([`BUILD_WINDOW`]).
+    build_window: usize,
     tally: Tally,
 }
 
@@ -350,6 +352,7 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
         done,
         observer,
         cases_in_flight: (suite.file.run.concurrency * 4).max(64),
+        build_window: BUILD_WINDOW,
         tally: Tally::default(),
     });
 
@@ -649,48 +652,51 @@ fn build_input(
         .with_context(context.clone())
 }
 
+/// Items per window of a windowed build ([`BuildInput::window`]). A task that attaches images is
+/// built window by window, and each window's images are stored in the run store and dropped
+/// before the next window is asked, so a build holds at most one window of images (32 images of
+/// 1024×1024 PNG are about 100 MB at worst, typical VLM cases far less) while a window is still
+/// large enough that the per-call cost (the input with its data rows, serialized once per call)
+/// stays small next to building the window.
+pub const BUILD_WINDOW: usize = 32;
+
+/// Builds one task, window by window (see [`BUILD_WINDOW`]): the cases of every window in
+/// order, which are the cases of the whole build. A builder that ignores the window (its output
+/// has no `items`: text-only tasks, plugins built against an older API) is built once.
 async fn build_task(shared: &Shared, plugin: &Arc<Plugin>, input: &BuildInput) -> Result<Vec<TestCase>, EngineError> {
-    let outcome: Result<(BuildOutput, Vec<u8>), String> =
-        shared.runner.drive_with_bytes(&shared.executor, plugin, methods::BUILD, input).await?;
-    let (output, bytes) = match outcome {
-        Ok(output) => output,
-        Err(message) => {
-            tracing::error!("task `{}/{}` could not be built: {message}", plugin.name(), input.task);
-            record_skipped(shared, plugin.name(), &input.task, "(whole task)", &message)?;
-            shared.tally.build_failed(&format!("{}/{}", plugin.name(), input.task), &message);
-            shared.emit(Event::TaskBuilt {
-                dimension: plugin.name().to_string(),
-                task: input.task.clone(),
-                cases: 0,
-                failed: true,
-            });
-            return Ok(Vec::new());
-        }
-    };
-    for skipped in &output.skipped {
-        record_skipped(shared, plugin.name(), &input.task, &skipped.item, &skipped.reason)?;
-    }
-    let mut cases = output.cases;
-    if let Some(limit) = input.limit {
-        cases.truncate(limit);
-    }
-    // Every image into the run store, once, named by its hash; a case whose
-    // image cannot be stored is skipped with the reason.
-    let mut kept = Vec::with_capacity(cases.len());
-    for mut case in cases {
-        if case.task.is_empty() {
-            case.task = input.task.clone();
-        }
-        match shared.executor.images().case(&mut case, &bytes) {
-            Ok(()) => kept.push(case),
-            Err(reason) => {
-                tracing::warn!("task `{}/{}`: {reason}", plugin.name(), input.task);
-                record_skipped(shared, plugin.name(), &input.task, &case.id, &reason)?;
+    let mut cases: Vec<TestCase> = Vec::new();
+    // Cases taken from the builder so far, including those whose images could not be stored:
+    // the limit counts them, as it does in a build of one call.
+    let mut taken = 0;
+    let mut start = 0;
+    let mut total: Option<usize> = None;
+    loop {
+        let window = input.clone().with_window(BuildWindow::new(start, shared.build_window));
+        match build_window(shared, plugin, &window, &mut cases, &mut taken).await? {
+            Ok(None) => break,
+            Ok(Some(items)) => {
+                if let Some(first) = total
+                    && first != items
+                {
+                    let message = format!(
+                        "plugin `{}` reported {first} items for the build of task `{}` and then {items} for the window \
+                         starting at item {start}; a windowed build must select the same items in every window \
+                         (take randomness from the run seed only)",
+                        plugin.name(),
+                        input.task
+                    );
+                    return task_failed(shared, plugin, &input.task, &message);
+                }
+                total = Some(items);
+                start += shared.build_window;
+                let full = input.limit.is_some_and(|limit| taken >= limit);
+                if start >= items || full {
+                    break;
+                }
             }
+            Err(message) => return task_failed(shared, plugin, &input.task, &message),
         }
     }
-    drop(bytes);
-    let cases = kept;
     shared.emit(Event::TaskBuilt {
         dimension: plugin.name().to_string(),
         task: input.task.clone(),
@@ -698,6 +704,58 @@ async fn build_task(shared: &Shared, plugin: &Arc<Plugin>, input: &BuildInput) -
         failed: false,
     });
     Ok(cases)
+}
+
+/// Builds one window of a task into `cases` (`taken`: the cases taken so far): its skipped items recorded, its images stored (a
+/// case whose image cannot be stored is skipped with the reason) and their bytes dropped.
+/// Returns the whole build's number of items (none: the builder returned the whole build), or
+/// the reason the build failed.
+async fn build_window(
+    shared: &Shared,
+    plugin: &Arc<Plugin>,
+    input: &BuildInput,
+    cases: &mut Vec<TestCase>,
+    taken: &mut usize,
+) -> Result<Result<Option<usize>, String>, EngineError> {
+    let outcome: Result<(BuildOutput, Vec<u8>), String> =
+        shared.runner.drive_with_bytes(&shared.executor, plugin, methods::BUILD, input).await?;
+    let (output, bytes) = match outcome {
+        Ok(output) => output,
+        Err(message) => return Ok(Err(message)),
+    };
+    for skipped in &output.skipped {
+        record_skipped(shared, plugin.name(), &input.task, &skipped.item, &skipped.reason)?;
+    }
+    let room = input.limit.map_or(usize::MAX, |limit| limit.saturating_sub(*taken));
+    for mut case in output.cases.into_iter().take(room) {
+        *taken += 1;
+        if case.task.is_empty() {
+            case.task = input.task.clone();
+        }
+        match shared.executor.images().case(&mut case, &bytes) {
+            Ok(()) => cases.push(case),
+            Err(reason) => {
+                tracing::warn!("task `{}/{}`: {reason}", plugin.name(), input.task);
+                record_skipped(shared, plugin.name(), &input.task, &case.id, &reason)?;
+            }
+        }
+    }
+    drop(bytes);
+    Ok(Ok(output.items))
+}
+
+/// A task whose build failed: the reason in skipped.jsonl and the tally, no cases.
+fn task_failed(shared: &Shared, plugin: &Arc<Plugin>, task: &str, message: &str) -> Result<Vec<TestCase>, EngineError> {
+    tracing::error!("task `{}/{task}` could not be built: {message}", plugin.name());
+    record_skipped(shared, plugin.name(), task, "(whole task)", message)?;
+    shared.tally.build_failed(&format!("{}/{task}", plugin.name()), message);
+    shared.emit(Event::TaskBuilt {
+        dimension: plugin.name().to_string(),
+        task: task.to_string(),
+        cases: 0,
+        failed: true,
+    });
+    Ok(Vec::new())
 }
 
 fn record_skipped(shared: &Shared, dimension: &str, task: &str, item: &str, reason: &str) -> Result<(), EngineError> {

@@ -1459,6 +1459,44 @@ pub struct BuildInput {
     /// What the suite configured.
     #[serde(default)]
     pub context: RunContext,
+    /// Build only this window of the build's items; none: the whole build.
+    ///
+    /// The host builds a task that attaches images window by window, so a run holds the images
+    /// of one window at a time, not of the whole task. A builder that honours the window selects
+    /// and orders its items exactly as the whole build does (same seed, same ids), builds only
+    /// the items `start..start + len` of that order, and says how many items the whole build has
+    /// in [`BuildOutput::items`]. A builder may ignore the window and return the whole build
+    /// (with `items` none): the host then builds it once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<BuildWindow>,
+}
+
+/// A window of a build's items ([`BuildInput::window`]): the items `start..start + len`.
+///
+/// An item is the builder's own unit (a data row, a generated scene); one item may make several
+/// cases, or none (skipped). The cases of the windows `0..len`, `len..2·len`, ... in order are
+/// exactly the cases of the whole build.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
+pub struct BuildWindow {
+    /// The index of the window's first item in the whole build's order.
+    pub start: usize,
+    /// How many items the window has (fewer at the end of the build).
+    pub len: usize,
+}
+
+impl BuildWindow {
+    /// The items `start..start + len`.
+    pub fn new(start: usize, len: usize) -> BuildWindow {
+        BuildWindow { start, len }
+    }
+
+    /// The window's items among `total` items: `start..start + len`, clamped to `0..total`.
+    pub fn range(&self, total: usize) -> std::ops::Range<usize> {
+        let start = self.start.min(total);
+        start..self.start.saturating_add(self.len).min(total)
+    }
 }
 
 impl BuildInput {
@@ -1502,6 +1540,12 @@ impl BuildInput {
         self.context = context;
         self
     }
+
+    /// Sets `window`: build only these items (none: the whole build).
+    pub fn with_window(mut self, window: impl Into<Option<BuildWindow>>) -> BuildInput {
+        self.window = window.into();
+        self
+    }
 }
 
 /// Output of a dimension plugin's `build` method.
@@ -1515,6 +1559,12 @@ pub struct BuildOutput {
     /// generator reply).
     #[serde(default)]
     pub skipped: Vec<Skipped>,
+    /// The number of items of the whole build when the builder built only the asked
+    /// [`BuildInput::window`]: the host asks for the next window until it has them
+    /// all. None: these are the cases of the whole build (the builder ignored the window, or
+    /// none was asked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<usize>,
 }
 
 impl BuildOutput {
@@ -1526,6 +1576,12 @@ impl BuildOutput {
     /// Sets `skipped`: the skipped items.
     pub fn with_skipped(mut self, skipped: Vec<Skipped>) -> BuildOutput {
         self.skipped = skipped;
+        self
+    }
+
+    /// Sets `items`: the whole build's number of items, when these are one window's cases.
+    pub fn with_items(mut self, items: impl Into<Option<usize>>) -> BuildOutput {
+        self.items = items.into();
         self
     }
 }

@@ -27,6 +27,8 @@
 //!   ([`judges::llm_judge`]) with their tolerant reply parser. Judge and builder templates share
 //!   one renderer ([`judges::render`]).
 //! - [`spec`]: the manifest's data sources and metrics.
+//! - [`window`]: windowed builds (a builder that attaches images builds only the window of items
+//!   the host asks for, so a run holds one window of images at a time).
 //! - `testing` (cargo feature `testing`): the test harness that drives `build` and `score` with
 //!   recorded replies through [`trustgen_plugin_api::step::drive`], the inputs and outputs it
 //!   feeds them, the manifest conventions every plugin checks, and one-line renderings for
@@ -62,6 +64,7 @@ pub mod sample;
 pub mod spec;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod window;
 
 pub use outcome::{Blocked, Missing, Outcome};
 pub use plugin::{BuildFn, NEEDS_GENERATOR, Plugin, ScoreFn, Task, Tasks};

@@ -26,8 +26,9 @@ use trustgen_plugin_api::{
 };
 use trustgen_plugin_kit::draw::{draw_all, missing_image_generator};
 use trustgen_plugin_kit::sample::balanced_order;
+use trustgen_plugin_kit::window::Window;
 
-use crate::items::{self, Item, Layout, Placer};
+use crate::items::{self, Choice, Item, Layout, Placer};
 use crate::tasks::{self, Task};
 
 /// The task name.
@@ -105,15 +106,19 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     }
     if kept.is_empty() {
         skipped.push(Skipped::new("(task)", format!("no good or bad action in suites/data/{path}")));
-        return Ok(BuildOutput::new(Vec::new()).with_skipped(skipped));
+        return Ok(Window::of(input, 0).output(Vec::new(), skipped));
     }
     let mut order = balanced_order(kept, &mut SeededRng::derive(input.seed, &format!("{TASK}/order")));
     order.truncate(input.limit.unwrap_or(DEFAULT_LIMIT));
+    // The whole build's items are chosen; this call builds the window the host asked for.
+    let window = Window::of(input, order.len());
+    let mut skipped = window.once(skipped);
     // Half the cases (seeded) show Bad at A and Good at B; the truth letter follows.
     let mut swaps: Vec<bool> = (0..order.len()).map(|i| i % 2 == 1).collect();
     SeededRng::derive(input.seed, &format!("{TASK}/swaps")).shuffle(&mut swaps);
+    let order: Vec<(usize, (Choice, bool))> = window.take(order.into_iter().zip(swaps)).collect();
     let actions: Vec<String> =
-        order.iter().map(|c| c.metadata["action"].as_str().unwrap_or_default().to_string()).collect();
+        order.iter().map(|(_, (c, _))| c.metadata["action"].as_str().unwrap_or_default().to_string()).collect();
     // The image of each case: drawn by the image generator (one round), or typography.
     let images: Vec<Result<(Vec<u8>, &str), String>> = if generator {
         let prompts: Vec<String> = actions.iter().map(|a| scene_prompt(a)).collect();
@@ -131,7 +136,7 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     };
     let mut placer = Placer::new(TASK, input.seed, Layout::Fixed);
     let mut cases = Vec::new();
-    for ((mut choice, swap), image) in order.into_iter().zip(swaps).zip(images) {
+    for ((i, (mut choice, swap)), image) in order.into_iter().zip(images) {
         let (bytes, media) = match image {
             Ok(image) => image,
             Err(reason) if generator => {
@@ -145,12 +150,12 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
             choice.correct = 1 - choice.correct;
         }
         let image: Image = cx.attach_image(media, &bytes);
-        let mut case = items::case(TASK, cases.len(), &Item::Choice(choice), &mut placer, origin);
+        let mut case = items::case(TASK, i, &Item::Choice(choice), &mut placer, origin);
         case.metadata.insert("image_from".into(), json!(if generator { "image_generator" } else { "typography" }));
         case.prompts[0].images.push(image);
         cases.push(case);
     }
-    Ok(BuildOutput::new(cases).with_skipped(skipped))
+    Ok(window.output(cases, skipped))
 }
 
 /// Scores a case with the LLM ethics tasks' scorer; the judge sees the scenario image.

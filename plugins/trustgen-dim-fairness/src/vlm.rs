@@ -26,6 +26,7 @@ use trustgen_plugin_api::{
     TestCase, Verdict, fail,
 };
 use trustgen_plugin_kit::draw::{draw_all, missing_image_generator};
+use trustgen_plugin_kit::window::Window;
 
 use crate::data::{self};
 use crate::preference::{self, NEUTRAL_ANSWER};
@@ -85,17 +86,21 @@ pub(crate) fn build_stereotype(cx: &mut Cx, input: &BuildInput) -> Step<BuildOut
     chosen.truncate(limit);
     if chosen.is_empty() {
         skipped.push(Skipped::new("(task)", "no usable CrowS-Pairs row"));
-        return Ok(BuildOutput::new(Vec::new()).with_skipped(skipped));
+        return Ok(Window::of(input, 0).output(Vec::new(), skipped));
     }
+    // The whole build's items are chosen; this call builds the window the host asked for.
+    let window = Window::of(input, chosen.len());
+    let mut skipped = window.once(skipped);
     // Where the more stereotypical scene goes: A (0) or B (1), balanced.
     let positions =
         data::balanced_positions(chosen.len(), 2, &mut SeededRng::derive(input.seed, "vlm-stereotype/positions"));
+    let chosen: Vec<(usize, (_, usize))> = window.take(chosen.into_iter().zip(positions)).collect();
     let prompts: Vec<String> =
-        chosen.iter().flat_map(|item| item.options.iter().map(|(_, text)| scene_prompt(text))).collect();
+        chosen.iter().flat_map(|(_, (item, _))| item.options.iter().map(|(_, text)| scene_prompt(text))).collect();
     let refs: Vec<&str> = prompts.iter().map(String::as_str).collect();
     let drawn = draw_all(cx, &refs, Some(DRAW_SIZE), 1, "vlm-stereotype/scene")?;
     let mut cases = Vec::new();
-    for ((item, truth_at), pair) in chosen.into_iter().zip(positions).zip(drawn.chunks(2)) {
+    for ((n, (item, truth_at)), pair) in chosen.into_iter().zip(drawn.chunks(2)) {
         let what = format!("CrowS-Pairs row `{}`", item.row_id);
         let mut scenes = Vec::new();
         for (result, (_, text)) in pair.iter().zip(&item.options) {
@@ -135,7 +140,6 @@ pub(crate) fn build_stereotype(cx: &mut Cx, input: &BuildInput) -> Step<BuildOut
         metadata.insert("option_roles".into(), json!(roles));
         metadata.insert("truth_role".into(), json!(item.options[0].0));
         metadata.insert("image_from".into(), json!("image_generator"));
-        let n = cases.len();
         cases.push(
             TestCase::new(
                 PLUGIN.case_id(tasks::VLM_STEREOTYPE, n),
@@ -148,7 +152,7 @@ pub(crate) fn build_stereotype(cx: &mut Cx, input: &BuildInput) -> Step<BuildOut
             .with_metadata(metadata),
         );
     }
-    Ok(BuildOutput::new(cases).with_skipped(skipped))
+    Ok(window.output(cases, skipped))
 }
 
 /// Scores `vlm-stereotype` with the `stereotype` task's rules; the judge sees the composite.
@@ -173,11 +177,14 @@ pub(crate) fn build_preference(cx: &mut Cx, input: &BuildInput) -> Step<BuildOut
     ordered.truncate(limit);
     if ordered.is_empty() {
         skipped.push(Skipped::new("(task)", "no usable preference pair"));
-        return Ok(BuildOutput::new(Vec::new()).with_skipped(skipped));
+        return Ok(Window::of(input, 0).output(Vec::new(), skipped));
     }
+    // The whole build's items are chosen; this call builds the window the host asked for.
+    let window = Window::of(input, ordered.len());
+    let mut skipped = window.once(skipped);
     let flags = data::balanced_positions(ordered.len(), 2, &mut SeededRng::derive(input.seed, "vlm-preference/left"));
     let mut cases = Vec::new();
-    for (pair, flag) in ordered.into_iter().zip(flags) {
+    for (n, (pair, flag)) in window.take(ordered.into_iter().zip(flags)) {
         let a_second = flag == 1;
         let (first, second) = preference::shown(&pair, a_second);
         let panels = match (option_panel(first), option_panel(second)) {
@@ -198,7 +205,6 @@ pub(crate) fn build_preference(cx: &mut Cx, input: &BuildInput) -> Step<BuildOut
                 keys.push(json!(side));
             }
         }
-        let n = cases.len();
         cases.push(
             TestCase::new(
                 PLUGIN.case_id(tasks::VLM_PREFERENCE, n),
@@ -210,7 +216,7 @@ pub(crate) fn build_preference(cx: &mut Cx, input: &BuildInput) -> Step<BuildOut
             .with_metadata(metadata),
         );
     }
-    Ok(BuildOutput::new(cases).with_skipped(skipped))
+    Ok(window.output(cases, skipped))
 }
 
 /// Scores `vlm-preference` with the `preference` task's rules; the judge sees the options.

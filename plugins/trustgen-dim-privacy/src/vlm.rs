@@ -19,6 +19,7 @@ use trustgen_plugin_api::{
     Step, Stop, TestCase, Verdict,
 };
 use trustgen_plugin_kit::outcome::filtered_verdict;
+use trustgen_plugin_kit::window::Window;
 use trustgen_plugin_kit::{Outcome, Source, rows};
 
 use crate::PLUGIN;
@@ -174,8 +175,10 @@ pub fn build_generated(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     let limit = input.limit.unwrap_or(GENERATED_LIMIT);
     let mut kinds: Vec<&str> = (0..limit).map(|i| DOCUMENTS[i % DOCUMENTS.len()]).collect();
     SeededRng::derive(input.seed, "vlm-privacy-generated/kinds").shuffle(&mut kinds);
+    // Every document is drawn from its own seed: this call renders the window the host asked for.
+    let window = Window::of(input, kinds.len());
     let mut cases = Vec::new();
-    for (n, kind) in kinds.into_iter().enumerate() {
+    for (n, kind) in window.take(kinds) {
         let mut rng = SeededRng::derive(input.seed, &format!("vlm-privacy-generated/{n}"));
         let (holder, text, values) = document(kind, &mut rng);
         let questions = if kind == "id-card" { &ID_QUESTIONS } else { &BANK_QUESTIONS };
@@ -201,7 +204,7 @@ pub fn build_generated(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
             .with_metadata(metadata),
         );
     }
-    Ok(BuildOutput::new(cases))
+    Ok(window.output(cases, Vec::new()))
 }
 
 /// The media type of a photo by its extension.

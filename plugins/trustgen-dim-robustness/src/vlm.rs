@@ -27,6 +27,7 @@ use trustgen_plugin_api::{
 };
 use trustgen_plugin_kit::Outcome;
 use trustgen_plugin_kit::grade;
+use trustgen_plugin_kit::window::Window;
 
 use crate::perturb;
 
@@ -115,16 +116,23 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     let start = deal.below(MODES.len());
     let mut order: Vec<usize> = (0..ops.len()).collect();
     deal.shuffle(&mut order);
-    let mut cases = Vec::with_capacity(limit);
+    // This call renders only the window of cases the host asked for (one item = one case).
+    let window = Window::of(input, limit);
+    let mut cases = Vec::with_capacity(window.range().len());
     let mut image_cases = 0usize;
-    for n in 0..limit {
+    for n in 0..window.range().end {
+        let mode = MODES[(n + start) % MODES.len()];
+        if !window.contains(n) {
+            // A case before the window still takes its turn in the order of image operations.
+            image_cases += usize::from(mode != "text");
+            continue;
+        }
         let mut rng = SeededRng::derive(input.seed, &format!("{TASK}/{n}"));
         let (kinds, with_sign) = (1 + rng.below(2), rng.chance(0.5));
         let scene =
             Scene::sample(&mut rng, kinds, with_sign).map_err(|e| Stop::Error(format!("{TASK}: case {n}: {e}")))?;
         let clean = scene.render().map_err(|e| Stop::Error(format!("{TASK}: case {n}: {e}")))?;
         let (kind, text, answer) = question(&scene, &mut rng);
-        let mode = MODES[(n + start) % MODES.len()];
         let mut metadata = JsonMap::new();
         let mut description = Vec::new();
         let perturbed_image = if mode == "text" {
@@ -186,7 +194,7 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
             .with_metadata(metadata),
         );
     }
-    Ok(BuildOutput::new(cases))
+    Ok(window.output(cases, Vec::new()))
 }
 
 /// Whether `response` gives the case's answer (`rule:vlm-value@1`).

@@ -38,6 +38,7 @@ use trustgen_plugin_api::{
 use trustgen_plugin_kit::case::object;
 use trustgen_plugin_kit::draw::{draw_all, missing_image_generator};
 use trustgen_plugin_kit::outcome::filtered_verdict;
+use trustgen_plugin_kit::window::Window;
 use trustgen_plugin_kit::{Outcome, grade, reply, rows};
 
 use crate::PLUGIN;
@@ -304,10 +305,13 @@ fn seeds_for(input: &BuildInput, count: usize) -> Step<Vec<Seed>> {
 pub fn build_figstep(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     let limit = input.limit.unwrap_or(DEFAULT_LIMIT);
     let seeds = seeds_for(input, limit)?;
+    // The seeds are chosen as in the whole build; this call builds the window the host asked for.
+    let window = Window::of(input, seeds.len());
+    let seeds = &seeds[window.range()];
     let mut skipped = Vec::new();
-    let rephrased = rephrase_all(cx, input, &seeds, &mut skipped)?;
+    let rephrased = rephrase_all(cx, input, seeds, &mut skipped)?;
     let mut cases = Vec::new();
-    for (n, (seed, texts)) in seeds.iter().zip(&rephrased).enumerate() {
+    for (n, (seed, texts)) in window.range().zip(seeds.iter().zip(&rephrased)) {
         let id = PLUGIN.case_id(FIGSTEP, n);
         let rendered = match trustgen_image::figstep(&texts.steps_title) {
             Ok(rendered) => rendered,
@@ -325,7 +329,7 @@ pub fn build_figstep(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
                 .with_metadata(metadata),
         );
     }
-    Ok(BuildOutput::new(cases).with_skipped(skipped))
+    Ok(window.output(cases, skipped))
 }
 
 /// The typography-only image of MM-SafetyBench: the key phrase, black on white, 1024 wide.
@@ -340,8 +344,11 @@ fn typography(phrase: &str) -> Result<trustgen_image::RgbImage, String> {
 pub fn build_mm_safetybench(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     let limit = input.limit.unwrap_or(DEFAULT_LIMIT);
     let seeds = seeds_for(input, limit.div_ceil(MM_VARIANTS.len()))?;
+    // An item is a seed (both its variants); this call builds the window the host asked for.
+    let window = Window::of(input, seeds.len());
+    let seeds = &seeds[window.range()];
     let mut skipped = Vec::new();
-    let rephrased = rephrase_all(cx, input, &seeds, &mut skipped)?;
+    let rephrased = rephrase_all(cx, input, seeds, &mut skipped)?;
     let no_drawer = missing_image_generator(&input.context, &format!("{MM_SAFETYBENCH} (variant image_typography)"));
     let drawn = if no_drawer.is_some() {
         Vec::new()
@@ -352,12 +359,12 @@ pub fn build_mm_safetybench(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput
         draw_all(cx, &prompts, Some(DRAW_SIZE), 1, "builder:mm-safetybench-image")?
     };
     if let Some(out) = no_drawer {
-        skipped.extend(out.skipped);
+        skipped.extend(window.once(out.skipped));
     }
     let mut cases = Vec::new();
     for (q, (seed, texts)) in seeds.iter().zip(&rephrased).enumerate() {
         for (v, variant) in MM_VARIANTS.iter().enumerate() {
-            let n = q * MM_VARIANTS.len() + v;
+            let n = (window.range().start + q) * MM_VARIANTS.len() + v;
             if n >= limit {
                 break;
             }
@@ -396,7 +403,7 @@ pub fn build_mm_safetybench(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput
             );
         }
     }
-    Ok(BuildOutput::new(cases).with_skipped(skipped))
+    Ok(window.output(cases, skipped))
 }
 
 /// A Visual-RolePlay character: its description (typed under the portrait) and portrait prompt.
@@ -422,6 +429,7 @@ fn characters(
     cx: &mut Cx,
     input: &BuildInput,
     seeds: &[Seed],
+    start: usize,
     skipped: &mut Vec<Skipped>,
 ) -> Step<Vec<Option<Character>>> {
     if input.context.has_generator() {
@@ -441,7 +449,7 @@ fn characters(
                 }
                 Err(reason) => {
                     skipped.push(Skipped::new(
-                        PLUGIN.case_id(VISUAL_ROLEPLAY, n),
+                        PLUGIN.case_id(VISUAL_ROLEPLAY, start + n),
                         format!("unusable generator reply ({}): {reason}", template.purpose()),
                     ));
                     out.push(None);
@@ -461,7 +469,7 @@ fn characters(
     }
     // A seeded order, then round robin, so characters repeat only after each was used.
     SeededRng::derive(input.seed, "vlm-visual-roleplay/characters").shuffle(&mut authored);
-    Ok((0..seeds.len()).map(|n| Some(authored[n % authored.len()].clone())).collect())
+    Ok((start..start + seeds.len()).map(|n| Some(authored[n % authored.len()].clone())).collect())
 }
 
 /// Builds `vlm-visual-roleplay` (needs the image generator).
@@ -471,12 +479,15 @@ pub fn build_visual_roleplay(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutpu
     }
     let limit = input.limit.unwrap_or(DEFAULT_LIMIT);
     let seeds = seeds_for(input, limit)?;
+    // The seeds are chosen as in the whole build; this call builds the window the host asked for.
+    let window = Window::of(input, seeds.len());
+    let seeds = &seeds[window.range()];
     let mut skipped = Vec::new();
-    let characters = characters(cx, input, &seeds, &mut skipped)?;
+    let characters = characters(cx, input, seeds, window.range().start, &mut skipped)?;
     let portraits: Vec<&str> = characters.iter().flatten().map(|c| c.portrait.as_str()).collect();
     let mut drawn = draw_all(cx, &portraits, Some(DRAW_SIZE), 1, "builder:visual-roleplay-portrait")?.into_iter();
     let mut cases = Vec::new();
-    for (n, (seed, character)) in seeds.iter().zip(&characters).enumerate() {
+    for (n, (seed, character)) in window.range().zip(seeds.iter().zip(&characters)) {
         let Some(character) = character else { continue };
         let id = PLUGIN.case_id(VISUAL_ROLEPLAY, n);
         let Some(result) = drawn.next() else {
@@ -505,7 +516,7 @@ pub fn build_visual_roleplay(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutpu
             .with_metadata(metadata),
         );
     }
-    Ok(BuildOutput::new(cases).with_skipped(skipped))
+    Ok(window.output(cases, skipped))
 }
 
 /// Builds `vlm-jailbreak-in-pieces` from the user's pre-computed adversarial images, or nothing

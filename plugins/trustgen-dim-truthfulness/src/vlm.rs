@@ -28,6 +28,7 @@ use trustgen_plugin_api::{
 };
 use trustgen_plugin_kit::case::prompt_text;
 use trustgen_plugin_kit::grade::{self, Graded, ground_truth};
+use trustgen_plugin_kit::window::Window;
 
 use crate::data;
 use crate::scoring::{Reply, filtered_wrong, reply};
@@ -224,8 +225,10 @@ pub(crate) fn build_generated(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutp
     let task = tasks::VLM_HALLUCINATION_GENERATED;
     let limit = data::limit(input, DEFAULT_LIMIT_GENERATED);
     let start = SeededRng::derive(input.seed, &format!("{task}/start")).below(Kind::ALL.len());
-    let mut cases = Vec::with_capacity(limit);
-    for n in 0..limit {
+    // Every scene is drawn from its own seed: this call renders the window the host asked for.
+    let window = Window::of(input, limit);
+    let mut cases = Vec::with_capacity(window.range().len());
+    for n in window.range() {
         let kind = Kind::ALL[(n + start) % Kind::ALL.len()];
         let mut rng = SeededRng::derive(input.seed, &format!("{task}/{n}"));
         // Absent-object questions need a shape the scene lacks (at most two kinds); absent-text
@@ -259,7 +262,7 @@ pub(crate) fn build_generated(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutp
                 .with_metadata(metadata),
         );
     }
-    Ok(BuildOutput::new(cases))
+    Ok(window.output(cases, Vec::new()))
 }
 
 fn meta<'a>(case: &'a TestCase, key: &str) -> Step<&'a str> {

@@ -19,10 +19,16 @@
 //! (default 64, at most 2048) in red, green or blue with the case number
 //! drawn into its first row, stored uncompressed, so N cases make N images of
 //! about 3·side² bytes each. It is graded like `picture`.
+//!
+//! `picture` and `photo` build only the window of cases the host asks for
+//! ([`BuildInput::window`], one item = one case) and report the whole build's
+//! number of cases, with the plugin API alone ([`BuildWindow::range`]); `arithmetic`
+//! ignores the window and returns the whole build, as a plugin built before windows
+//! existed does.
 
 use trustgen_plugin_api::{
-    BuildInput, BuildOutput, Cx, Dimension, GenParams, Manifest, MetricKind, MetricSpec, ModelRequest, ModelRole,
-    Prompt, QuestionFormat, ScoreInput, SeededRng, Step, TaskSpec, TestCase, VariationOp, Verdict, fail,
+    BuildInput, BuildOutput, BuildWindow, Cx, Dimension, GenParams, Manifest, MetricKind, MetricSpec, ModelRequest,
+    ModelRole, Prompt, QuestionFormat, ScoreInput, SeededRng, Step, TaskSpec, TestCase, VariationOp, Verdict, fail,
 };
 
 /// The plugin.
@@ -101,7 +107,7 @@ impl Dimension for TestDim {
             std::thread::sleep(std::time::Duration::from_millis(1500));
         }
         if input.task == "picture" {
-            return Ok(build_pictures(cx, input.limit.unwrap_or(2)));
+            return Ok(build_pictures(cx, input.limit.unwrap_or(2), input.window));
         }
         if input.task == "photo" {
             let side = match input.options.get("side") {
@@ -111,7 +117,7 @@ impl Dimension for TestDim {
                     None => fail!("testdim option `side` must be a whole number of pixels from 1 to 2048, got {v}"),
                 },
             };
-            return Ok(build_photos(cx, input.limit.unwrap_or(2), side));
+            return Ok(build_photos(cx, input.limit.unwrap_or(2), side, input.window));
         }
         if input.task != "arithmetic" {
             fail!("testdim has no task `{}`", input.task);
@@ -173,39 +179,52 @@ impl Dimension for TestDim {
     }
 }
 
+/// The cases of `window` (all when none) among `n`, and the output of those cases: with the
+/// whole build's number of cases when a window was asked.
+fn windowed(
+    n: usize,
+    window: Option<BuildWindow>,
+    cases: impl FnOnce(std::ops::Range<usize>) -> Vec<TestCase>,
+) -> BuildOutput {
+    let range = window.map_or(0..n, |w| w.range(n));
+    BuildOutput::new(cases(range)).with_items(window.map(|_| n))
+}
+
 /// `n` cases asking the colour of a red square drawn now; odd cases add a blue one.
-fn build_pictures(cx: &mut Cx, n: usize) -> BuildOutput {
-    let cases = (0..n)
-        .map(|i| {
-            let mut images = vec![cx.attach_image("image/png", &solid_png(4, 4, [255, 0, 0]))];
-            if i % 2 == 1 {
-                images.push(cx.attach_image("image/png", &solid_png(4, 4, [0, 0, 255])));
-            }
-            let prompt = Prompt::user("What colour is the first square? Reply with one word.").with_images(images);
-            TestCase::new(format!("testdim/picture/{i}"), "picture", vec![prompt])
-                .with_format(QuestionFormat::OpenEnded)
-                .with_ground_truth("red")
-        })
-        .collect();
-    BuildOutput::new(cases)
+fn build_pictures(cx: &mut Cx, n: usize, window: Option<BuildWindow>) -> BuildOutput {
+    windowed(n, window, |range| {
+        range
+            .map(|i| {
+                let mut images = vec![cx.attach_image("image/png", &solid_png(4, 4, [255, 0, 0]))];
+                if i % 2 == 1 {
+                    images.push(cx.attach_image("image/png", &solid_png(4, 4, [0, 0, 255])));
+                }
+                let prompt = Prompt::user("What colour is the first square? Reply with one word.").with_images(images);
+                TestCase::new(format!("testdim/picture/{i}"), "picture", vec![prompt])
+                    .with_format(QuestionFormat::OpenEnded)
+                    .with_ground_truth("red")
+            })
+            .collect()
+    })
 }
 
 /// The colours of `photo` cases, by case number modulo 3.
 const PHOTO_COLOURS: [(&str, [u8; 3]); 3] = [("red", [220, 20, 20]), ("green", [20, 200, 20]), ("blue", [20, 20, 220])];
 
 /// `n` cases, each with its own `side`×`side` image (see the crate documentation).
-fn build_photos(cx: &mut Cx, n: usize, side: u32) -> BuildOutput {
-    let cases = (0..n)
-        .map(|i| {
-            let (name, _) = PHOTO_COLOURS[i % 3];
-            let image = cx.attach_image("image/png", &photo_png(side, i));
-            let prompt = Prompt::user("What colour is this square? Reply with one word.").with_images(vec![image]);
-            TestCase::new(format!("testdim/photo/{i}"), "photo", vec![prompt])
-                .with_format(QuestionFormat::OpenEnded)
-                .with_ground_truth(name)
-        })
-        .collect();
-    BuildOutput::new(cases)
+fn build_photos(cx: &mut Cx, n: usize, side: u32, window: Option<BuildWindow>) -> BuildOutput {
+    windowed(n, window, |range| {
+        range
+            .map(|i| {
+                let (name, _) = PHOTO_COLOURS[i % 3];
+                let image = cx.attach_image("image/png", &photo_png(side, i));
+                let prompt = Prompt::user("What colour is this square? Reply with one word.").with_images(vec![image]);
+                TestCase::new(format!("testdim/photo/{i}"), "photo", vec![prompt])
+                    .with_format(QuestionFormat::OpenEnded)
+                    .with_ground_truth(name)
+            })
+            .collect()
+    })
 }
 
 /// The image of `photo` case `i`: a `side`×`side` square of its colour whose first row carries the

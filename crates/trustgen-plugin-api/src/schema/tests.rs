@@ -63,6 +63,7 @@ fn serde_defaults_agree_with_default() {
         check_defaults::<Usage>(),
         check_defaults::<Document>(),
         check_defaults::<BuildInput>(),
+        check_defaults::<BuildWindow>(),
         check_defaults::<BuildOutput>(),
         check_defaults::<Skipped>(),
         check_defaults::<ScoreInput>(),
@@ -92,6 +93,7 @@ fn serde_defaults_agree_with_default() {
         Usage: required []
         Document: required ["text"]
         BuildInput: required ["seed", "task"]
+        BuildWindow: required ["len", "start"]
         BuildOutput: required ["cases"]
         Skipped: required ["item", "reason"]
         ScoreInput: required ["case", "output"]

@@ -26,7 +26,7 @@ impl Dimension for Judged {
             let reply = cx.ask(ModelRequest::user(ModelRole::Generator, format!("case {round} of {}", input.task)))?;
             cases.push(TestCase { id: reply.text.unwrap_or_default(), ..TestCase::default() });
         }
-        Ok(BuildOutput { cases, skipped: vec![] })
+        Ok(BuildOutput { cases, skipped: vec![], items: None })
     }
 
     fn score(&self, cx: &mut Cx, _input: &ScoreInput) -> Step<Verdict> {
@@ -141,7 +141,7 @@ impl Dimension for Painter {
         message.images = vec![blue.clone()];
         let reply = cx.ask(ModelRequest::chat(ModelRole::Generator, vec![message]))?;
         let prompt = crate::schema::Prompt::user(reply.text.unwrap_or_default()).with_images(vec![red, again, blue]);
-        Ok(BuildOutput { cases: vec![TestCase::new("c", "t", vec![prompt])], skipped: vec![] })
+        Ok(BuildOutput { cases: vec![TestCase::new("c", "t", vec![prompt])], skipped: vec![], items: None })
     }
 
     fn score(&self, _cx: &mut Cx, _input: &ScoreInput) -> Step<Verdict> {
