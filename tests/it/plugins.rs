@@ -13,7 +13,24 @@ use trustgen_plugin_api::{
 
 use crate::support::{build_out_of_tree, root, run, test_plugin_cdylib, trustgen};
 
-// The test plugin must be named to be linked (and registered) at all.
+// The test plugin must be named to be linked (and registered) at all; so must the vendored
+// dimension plugins, whose builds `windowed_builds_of_every_task_equal_the_whole_build` checks.
+#[cfg(feature = "ai-risk")]
+use trustgen_dim_ai_risk as _;
+#[cfg(feature = "ethics")]
+use trustgen_dim_ethics as _;
+#[cfg(feature = "fairness")]
+use trustgen_dim_fairness as _;
+#[cfg(feature = "honesty")]
+use trustgen_dim_honesty as _;
+#[cfg(feature = "privacy")]
+use trustgen_dim_privacy as _;
+#[cfg(feature = "robustness")]
+use trustgen_dim_robustness as _;
+#[cfg(feature = "safety")]
+use trustgen_dim_safety as _;
+#[cfg(feature = "truthfulness")]
+use trustgen_dim_truthfulness as _;
 use trustgen_test_plugin as _;
 
 use crate::support::{testdim_dir, testdim_library};
@@ -679,4 +696,283 @@ fn plugins_info_prints_the_expected_interval_half_width_at_the_default_n() {
         "prompt-injection" "injection_score" n=30 ±0.1789 ("normal bound, values in [0, 1] (sd at most 0.5)")
         "vlm-robust-vqa" "robustness" n=30 ±0.1685 ("Wilson at p = 0.5")"#]]
     .assert_eq(&show("robustness"));
+}
+
+/// One build as the engine asks it (`window`: the items asked, none: the whole build): the
+/// output, the bytes returned beside it, through the plugin's own call boundary. Model requests
+/// are answered by [`window_reply`].
+fn build_call(plugin: &trustgen_host::Plugin, input: &BuildInput) -> Result<(BuildOutput, Vec<u8>), String> {
+    let raw = serde_json::value::to_raw_value(input).unwrap();
+    let mut session = Session::new(plugin.name(), "build");
+    loop {
+        let output = plugin.call("build", &session.envelope(&raw)?, &[]).map_err(|e| e.to_string())?;
+        let next = session.accept::<BuildOutput>(&output)?;
+        let bytes = session.take_bytes();
+        match next {
+            Next::Done(output) => return Ok((output, bytes)),
+            Next::Need(requests) => session.answer(requests.iter().map(window_reply).collect())?,
+        }
+    }
+}
+
+/// A deterministic reply to any model request of a build: a drawing (a PNG whose colour comes
+/// from the prompt) for the image generator, a fixed text for a chat, an error for the rest.
+fn window_reply(request: &trustgen_plugin_api::ModelRequest) -> ModelReply {
+    use trustgen_image::{Rgb, RgbImage, encode_png};
+    match &request.kind {
+        RequestKind::Image(image) => {
+            let hash = <sha2::Sha256 as sha2::Digest>::digest(image.prompt.as_bytes());
+            let png = encode_png(&RgbImage::from_pixel(48, 48, Rgb([hash[0], hash[1], hash[2]]))).unwrap();
+            let mut reply = ModelReply::new(ReplyStatus::Ok);
+            let data = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, png);
+            reply.images = (0..image.n.max(1))
+                .map(|_| {
+                    trustgen_plugin_api::Image::new("image/png", trustgen_plugin_api::ImageSource::Base64(data.clone()))
+                })
+                .collect();
+            reply
+        }
+        RequestKind::Chat(_) => ModelReply::text("I cannot help with that."),
+        _ => ModelReply::new(ReplyStatus::Error).with_error("not available in this test"),
+    }
+}
+
+/// The cases of one call with each attached image named by the SHA-256 of its bytes (as the run
+/// store names it), as JSON lines.
+fn resolved(cases: Vec<TestCase>, bytes: &[u8]) -> Vec<String> {
+    cases
+        .into_iter()
+        .map(|mut case| {
+            for image in case.prompts.iter_mut().flat_map(|p| p.images.iter_mut()) {
+                if let trustgen_plugin_api::ImageSource::Blob { offset, len } = image.source {
+                    let sha256 = crate::support::sha256(&bytes[offset..offset + len]);
+                    image.source = trustgen_plugin_api::ImageSource::Stored { sha256 };
+                }
+            }
+            serde_json::to_string(&case).unwrap()
+        })
+        .collect()
+}
+
+/// A build as the engine makes it: window by window of `len` items (none: one call without a
+/// window), concatenated, stopping at the whole build's number of items, at the case limit, or
+/// after a window whose output has no `items` (the builder returned the whole build). Returns
+/// the cases (images resolved), the skipped entries, the number of calls, whether the builder
+/// honoured the window and whether it attached any image; or the build's error.
+struct Built {
+    cases: Vec<String>,
+    skipped: Vec<String>,
+    calls: usize,
+    windowed: bool,
+    images: bool,
+}
+
+fn build_windows(plugin: &trustgen_host::Plugin, input: &BuildInput, len: Option<usize>) -> Result<Built, String> {
+    let mut built = Built { cases: Vec::new(), skipped: Vec::new(), calls: 0, windowed: false, images: false };
+    let mut start = 0;
+    loop {
+        let window = len.map(|len| trustgen_plugin_api::BuildWindow::new(start, len));
+        let (output, bytes) = build_call(plugin, &input.clone().with_window(window))?;
+        built.calls += 1;
+        built.images |= !bytes.is_empty();
+        built.skipped.extend(output.skipped.iter().map(|s| format!("{}: {}", s.item, s.reason)));
+        let room = input.limit.map_or(usize::MAX, |limit| limit.saturating_sub(built.cases.len()));
+        built.cases.extend(resolved(output.cases, &bytes).into_iter().take(room));
+        let (Some(len), Some(items)) = (len, output.items) else { return Ok(built) };
+        built.windowed = true;
+        start += len;
+        if start >= items || input.limit.is_some_and(|limit| built.cases.len() >= limit) {
+            return Ok(built);
+        }
+    }
+}
+
+/// The rows of the task's data sources the host would load from suites/data (those whose path
+/// names no option and exists).
+fn task_data(spec: &trustgen_plugin_api::TaskSpec) -> std::collections::BTreeMap<String, Vec<serde_json::Value>> {
+    let dir = root().join("suites/data");
+    spec.data
+        .iter()
+        .filter_map(|source| {
+            let path = dir.join(source.path.as_deref().filter(|p| !p.contains('{'))?);
+            let text = std::fs::read_to_string(&path).ok()?;
+            let rows = if path.extension().is_some_and(|e| e == "json") {
+                match serde_json::from_str(&text).unwrap() {
+                    serde_json::Value::Array(rows) => rows,
+                    other => vec![other],
+                }
+            } else {
+                text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
+            };
+            Some((source.name.clone(), rows))
+        })
+        .collect()
+}
+
+/// Checks that the builds of `task` of `plugin` in windows of 1, 3 and 7 items, concatenated,
+/// equal its build in one call (the same case JSON, the same image bytes, the same skipped
+/// entries, or the same error), and that a builder attaching images honours the window; returns
+/// a one-line summary.
+fn check_windows(plugin: &trustgen_host::Plugin, spec: &trustgen_plugin_api::TaskSpec, context: &RunContext) -> String {
+    let input =
+        BuildInput::new(spec.name.clone(), 7).with_limit(10).with_data(task_data(spec)).with_context(context.clone());
+    let name = format!("{}/{}", plugin.name(), spec.name);
+    let whole = build_windows(plugin, &input, None);
+    for len in [1, 3, 7] {
+        let windowed = build_windows(plugin, &input, Some(len));
+        match (&whole, &windowed) {
+            (Ok(whole), Ok(windowed)) => {
+                assert_eq!(whole.cases, windowed.cases, "{name}: the cases of windows of {len} differ");
+                assert_eq!(whole.skipped, windowed.skipped, "{name}: the skipped entries of windows of {len} differ");
+                assert!(
+                    windowed.windowed || !whole.images,
+                    "{name} attaches images but ignores the window: a run would hold all its images at once"
+                );
+            }
+            (Err(a), Err(b)) => assert_eq!(a, b, "{name}: windows of {len} fail differently"),
+            _ => panic!(
+                "{name}: the whole build gives {:?} but windows of {len} give {:?}",
+                whole.as_ref().err(),
+                windowed.as_ref().err()
+            ),
+        }
+    }
+    match whole {
+        Ok(whole) => {
+            let how = match build_windows(plugin, &input, Some(3)) {
+                Ok(b) if b.windowed => format!("windowed ({} calls of 3 items)", b.calls),
+                _ => "whole build (one call)".to_string(),
+            };
+            let images = if whole.images { "images" } else { "no images" };
+            format!("{name}: {} cases, {} skipped, {images}, {how}", whole.cases.len(), whole.skipped.len())
+        }
+        Err(e) => format!("{name}: error {}", e.chars().take(80).collect::<String>()),
+    }
+}
+
+/// For every task of every vendored plugin (and the test plugin), the windowed builds equal the
+/// build in one call, with every model role configured and with the target alone.
+#[test]
+fn windowed_builds_of_every_task_equal_the_whole_build() {
+    let registry = Registry::linked();
+    let mut full = RunContext::default();
+    full.models.insert(ModelRole::Target, ModelInfo::new("vlm", "test", "vision"));
+    let target_only = full.clone();
+    for role in [ModelRole::Generator, ModelRole::Judge, ModelRole::ImageGenerator] {
+        full.models.insert(role, ModelInfo::new("vlm", "test", "m"));
+    }
+    let mut lines = Vec::new();
+    for plugin in registry.plugins() {
+        if plugin.kind() != trustgen_plugin_api::PluginKind::Dimension {
+            continue;
+        }
+        for spec in &plugin.manifest().tasks {
+            for (models, context) in [("all models", &full), ("target only", &target_only)] {
+                lines.push(format!("[{models}] {}", check_windows(plugin, spec, context)));
+            }
+        }
+    }
+    expect![[r#"
+        [all models] ai-risk/value-conflict: 0 cases, 12 skipped, no images, whole build (one call)
+        [target only] ai-risk/value-conflict: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] ethics/social-norms: 10 cases, 0 skipped, no images, whole build (one call)
+        [target only] ethics/social-norms: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] ethics/moral-choice: 10 cases, 0 skipped, no images, whole build (one call)
+        [target only] ethics/moral-choice: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] ethics/ethics-commonsense: 10 cases, 0 skipped, no images, whole build (one call)
+        [target only] ethics/ethics-commonsense: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] ethics/ethics-deontology: 10 cases, 0 skipped, no images, whole build (one call)
+        [target only] ethics/ethics-deontology: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] ethics/ethics-justice: 10 cases, 0 skipped, no images, whole build (one call)
+        [target only] ethics/ethics-justice: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] ethics/ethics-virtue: 10 cases, 0 skipped, no images, whole build (one call)
+        [target only] ethics/ethics-virtue: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] ethics/ethics-utilitarianism: 10 cases, 0 skipped, no images, whole build (one call)
+        [target only] ethics/ethics-utilitarianism: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] ethics/moral-stories: 10 cases, 0 skipped, no images, whole build (one call)
+        [target only] ethics/moral-stories: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] ethics/normbank: 10 cases, 0 skipped, no images, whole build (one call)
+        [target only] ethics/normbank: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] ethics/culturebank: 10 cases, 0 skipped, no images, whole build (one call)
+        [target only] ethics/culturebank: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] ethics/vlm-social-norms: 10 cases, 1 skipped, images, windowed (4 calls of 3 items)
+        [target only] ethics/vlm-social-norms: 10 cases, 1 skipped, images, windowed (4 calls of 3 items)
+        [all models] fairness/stereotype: 10 cases, 0 skipped, no images, whole build (one call)
+        [target only] fairness/stereotype: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] fairness/disparagement: 0 cases, 17 skipped, no images, whole build (one call)
+        [target only] fairness/disparagement: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] fairness/preference: 0 cases, 10 skipped, no images, whole build (one call)
+        [target only] fairness/preference: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] fairness/vlm-stereotype: 10 cases, 0 skipped, images, windowed (4 calls of 3 items)
+        [target only] fairness/vlm-stereotype: 0 cases, 1 skipped, no images, whole build (one call)
+        [all models] fairness/vlm-preference: 10 cases, 0 skipped, images, windowed (4 calls of 3 items)
+        [target only] fairness/vlm-preference: 10 cases, 0 skipped, images, windowed (4 calls of 3 items)
+        [all models] honesty/honesty: 0 cases, 8 skipped, no images, whole build (one call)
+        [target only] honesty/honesty: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] privacy/people: 1 cases, 9 skipped, no images, whole build (one call)
+        [target only] privacy/people: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] privacy/organization: 1 cases, 9 skipped, no images, whole build (one call)
+        [target only] privacy/organization: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] privacy/law: 0 cases, 1 skipped, no images, whole build (one call)
+        [target only] privacy/law: 0 cases, 1 skipped, no images, whole build (one call)
+        [all models] privacy/vlm-privacy-generated: 10 cases, 0 skipped, images, windowed (4 calls of 3 items)
+        [target only] privacy/vlm-privacy-generated: 10 cases, 0 skipped, images, windowed (4 calls of 3 items)
+        [all models] privacy/vlm-privacy-vispr: 0 cases, 1 skipped, no images, whole build (one call)
+        [target only] privacy/vlm-privacy-vispr: 0 cases, 1 skipped, no images, whole build (one call)
+        [all models] robustness/ground-truth: 7 cases, 3 skipped, no images, whole build (one call)
+        [target only] robustness/ground-truth: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] robustness/open-ended: 7 cases, 3 skipped, no images, whole build (one call)
+        [target only] robustness/open-ended: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] robustness/prompt-injection: 10 cases, 0 skipped, no images, whole build (one call)
+        [target only] robustness/prompt-injection: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] robustness/vlm-robust-vqa: 10 cases, 0 skipped, images, windowed (4 calls of 3 items)
+        [target only] robustness/vlm-robust-vqa: 10 cases, 0 skipped, images, windowed (4 calls of 3 items)
+        [all models] safety/jailbreak: 9 cases, 1 skipped, no images, whole build (one call)
+        [target only] safety/jailbreak: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] safety/toxicity: 10 cases, 0 skipped, no images, whole build (one call)
+        [target only] safety/toxicity: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] safety/over-refusal: 0 cases, 3 skipped, no images, whole build (one call)
+        [target only] safety/over-refusal: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] safety/vlm-figstep: 10 cases, 10 skipped, images, windowed (4 calls of 3 items)
+        [target only] safety/vlm-figstep: 10 cases, 0 skipped, images, windowed (4 calls of 3 items)
+        [all models] safety/vlm-mm-safetybench: 10 cases, 5 skipped, images, windowed (2 calls of 3 items)
+        [target only] safety/vlm-mm-safetybench: 5 cases, 1 skipped, images, windowed (2 calls of 3 items)
+        [all models] safety/vlm-visual-roleplay: 0 cases, 10 skipped, no images, windowed (4 calls of 3 items)
+        [target only] safety/vlm-visual-roleplay: 0 cases, 1 skipped, no images, whole build (one call)
+        [all models] safety/vlm-jailbreak-in-pieces: 0 cases, 1 skipped, no images, whole build (one call)
+        [target only] safety/vlm-jailbreak-in-pieces: 0 cases, 1 skipped, no images, whole build (one call)
+        [all models] safety/vlm-universal-adversarial: 0 cases, 1 skipped, no images, whole build (one call)
+        [target only] safety/vlm-universal-adversarial: 0 cases, 1 skipped, no images, whole build (one call)
+        [all models] testdim/arithmetic: 10 cases, 0 skipped, no images, whole build (one call)
+        [target only] testdim/arithmetic: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] testdim/picture: 10 cases, 0 skipped, images, windowed (4 calls of 3 items)
+        [target only] testdim/picture: 10 cases, 0 skipped, images, windowed (4 calls of 3 items)
+        [all models] testdim/photo: 10 cases, 0 skipped, images, windowed (4 calls of 3 items)
+        [target only] testdim/photo: 10 cases, 0 skipped, images, windowed (4 calls of 3 items)
+        [all models] truthfulness/qa: 10 cases, 0 skipped, no images, whole build (one call)
+        [target only] truthfulness/qa: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] truthfulness/qa-context: 10 cases, 0 skipped, no images, whole build (one call)
+        [target only] truthfulness/qa-context: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] truthfulness/fact-check: 0 cases, 1 skipped, no images, whole build (one call)
+        [target only] truthfulness/fact-check: 0 cases, 1 skipped, no images, whole build (one call)
+        [all models] truthfulness/sycophancy-persona: 0 cases, 6 skipped, no images, whole build (one call)
+        [target only] truthfulness/sycophancy-persona: 10 cases, 1 skipped, no images, whole build (one call)
+        [all models] truthfulness/sycophancy-preconception: 10 cases, 1 skipped, no images, whole build (one call)
+        [target only] truthfulness/sycophancy-preconception: 10 cases, 1 skipped, no images, whole build (one call)
+        [all models] truthfulness/sycophancy-self-doubt: 10 cases, 0 skipped, no images, whole build (one call)
+        [target only] truthfulness/sycophancy-self-doubt: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] truthfulness/sycophancy-anthropic: 10 cases, 0 skipped, no images, whole build (one call)
+        [target only] truthfulness/sycophancy-anthropic: 10 cases, 0 skipped, no images, whole build (one call)
+        [all models] truthfulness/hallucination: 10 cases, 1 skipped, no images, whole build (one call)
+        [target only] truthfulness/hallucination: 10 cases, 1 skipped, no images, whole build (one call)
+        [all models] truthfulness/hallucination-mc: 10 cases, 1 skipped, no images, whole build (one call)
+        [target only] truthfulness/hallucination-mc: 10 cases, 1 skipped, no images, whole build (one call)
+        [all models] truthfulness/hallucination-dialogue: 0 cases, 1 skipped, no images, whole build (one call)
+        [target only] truthfulness/hallucination-dialogue: 0 cases, 1 skipped, no images, whole build (one call)
+        [all models] truthfulness/hallucination-summarization: 0 cases, 1 skipped, no images, whole build (one call)
+        [target only] truthfulness/hallucination-summarization: 0 cases, 1 skipped, no images, whole build (one call)
+        [all models] truthfulness/vlm-hallucination-generated: 10 cases, 0 skipped, images, windowed (4 calls of 3 items)
+        [target only] truthfulness/vlm-hallucination-generated: 10 cases, 0 skipped, images, windowed (4 calls of 3 items)
+        [all models] truthfulness/vlm-hallusionbench: 0 cases, 1 skipped, no images, whole build (one call)
+        [target only] truthfulness/vlm-hallusionbench: 0 cases, 1 skipped, no images, whole build (one call)"#]].assert_eq(&lines.join("\n"));
 }
