@@ -118,6 +118,29 @@ fn a_run_writes_every_record_and_a_cached_rerun_sends_nothing() {
     }
 }
 
+/// `arithmetic` ignores the build window (its output has no `items`, like a plugin built before
+/// windows existed): the engine takes its one output as the whole build, so a limit larger than
+/// a window (`BUILD_WINDOW`) gives every case once, not a window's worth or duplicates.
+#[test]
+fn a_builder_ignoring_the_window_is_built_once_and_fully() {
+    let server = TestServer::spawn(ServerConfig::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let limit = trustgen_engine::BUILD_WINDOW * 2 + 6;
+    let dimension = format!("tasks = [\"arithmetic\"]\nlimit = {limit}");
+    let suite = write_suite(dir.path(), &suite_text(dir.path(), server.base_url(), "", &dimension));
+    let (code, stdout, stderr) = run(trustgen_in(dir.path()).args(["run", "--quiet", "--no-cache"]).arg(&suite));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    // cases.jsonl is in the order the cases finished.
+    let mut ids: Vec<String> = support::jsonl(&run_dir(dir.path()).join("cases.jsonl"))
+        .iter()
+        .map(|r| r["case"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    let mut expected: Vec<String> = (0..limit).map(|i| format!("testdim/arithmetic/{i}")).collect();
+    expected.sort();
+    assert_eq!(ids, expected);
+}
+
 #[test]
 fn a_bad_key_stops_the_run_and_the_key_appears_nowhere() {
     let server = TestServer::spawn(ServerConfig::default().with_api_key("sk-the-right-one")).unwrap();

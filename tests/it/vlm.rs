@@ -164,6 +164,27 @@ fn a_built_image_is_stored_once_sent_as_bytes_and_not_sent_again_on_resume() {
     assert_eq!(stored_images(&run_dir), expected);
 }
 
+/// A VLM task of more cases than a build window (`BUILD_WINDOW` items) is built window by window:
+/// every case once, in the order of the whole build, each with its own image in the run store.
+#[test]
+fn a_task_larger_than_a_window_is_built_window_by_window_with_every_case_and_image() {
+    let server = TestServer::spawn(ServerConfig::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let limit = trustgen_engine::BUILD_WINDOW * 2 + 6;
+    let suite = suite(dir.path(), server.base_url(), limit);
+    let text = std::fs::read_to_string(&suite).unwrap().replace("tasks = [\"picture\"]", "tasks = [\"photo\"]");
+    std::fs::write(&suite, text).unwrap();
+    let (code, stdout, stderr) = run(trustgen_in(dir.path()).args(["run", "--quiet", "--no-cache"]).arg(&suite));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let run_dir = run_dir(dir.path());
+    let expected: BTreeMap<String, Vec<Value>> = (0..limit)
+        .map(|i| (format!("testdim/photo/{i}"), vec![stored(&sha256(&trustgen_test_plugin::photo_png(64, i)))]))
+        .collect();
+    assert_eq!(case_images(&run_dir), expected);
+    assert_eq!(records(&run_dir.join("cases.jsonl")).len(), limit, "each case once");
+    assert_eq!(stored_images(&run_dir).len(), limit, "each case's own image");
+}
+
 #[test]
 fn the_same_image_in_several_cases_is_stored_once() {
     let server = TestServer::spawn(ServerConfig::default()).unwrap();
