@@ -703,27 +703,6 @@ impl Clients {
         };
         let estimate = client.estimate(&request.kind, params);
         let estimated_tokens = estimate.prompt_tokens + estimate.completion_tokens;
-        // Stored images become bytes only now, for this send (retries included), and are dropped with it.
-        let resolved;
-        let kind = if crate::images::has_stored(&request.kind) {
-            match crate::images::resolve(&request.kind, self.images.as_ref()).await {
-                Ok(kind) => {
-                    resolved = kind;
-                    &resolved
-                }
-                Err(failure) => {
-                    let message = match failure {
-                        Failure::PerCase(message) => message,
-                        other => format!("{other:?}"),
-                    };
-                    let reply = error_reply(message);
-                    client.counters.finished(&reply);
-                    return Ok(Executed { reply, key, cached: false, attempts: 0, latency_ms: 0 });
-                }
-            }
-        } else {
-            &request.kind
-        };
         let timeout = client.spec.limits.timeout;
         let mut attempts = 0u32;
         let mut waited = Duration::ZERO;
@@ -735,6 +714,26 @@ impl Clients {
                 if let Some(fatal) = self.halted.get() {
                     return Err(fatal.clone());
                 }
+                // Stored images become bytes only now, under the permit, for this attempt, and
+                // are dropped with it: memory holds the images of the requests being sent (at
+                // most the global concurrency), not of every request waiting for a permit.
+                let resolved = if crate::images::has_stored(&request.kind) {
+                    match crate::images::resolve(&request.kind, self.images.as_ref()).await {
+                        Ok(kind) => Some(kind),
+                        Err(failure) => {
+                            let message = match failure {
+                                Failure::PerCase(message) => message,
+                                other => format!("{other:?}"),
+                            };
+                            let reply = error_reply(message);
+                            client.counters.finished(&reply);
+                            return Ok(Executed { reply, key, cached: false, attempts: 0, latency_ms: 0 });
+                        }
+                    }
+                } else {
+                    None
+                };
+                let kind = resolved.as_ref().unwrap_or(&request.kind);
                 let started = Instant::now();
                 let call = client.backend.call(kind, params, &key);
                 let outcome = if timeout.is_zero() {

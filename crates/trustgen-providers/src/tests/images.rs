@@ -76,3 +76,56 @@ fn a_stored_image_that_cannot_be_loaded_is_a_case_error_and_nothing_is_sent() {
     assert_eq!(executed.reply.error.as_deref(), Some(format!("image {missing} is not stored").as_str()));
     assert!(server.requests().is_empty());
 }
+
+/// A loader that records, at each load, how many requests the test server had received.
+struct Watching {
+    bytes: Vec<u8>,
+    server: Arc<trustgen_testserver::TestServer>,
+    seen: Mutex<Vec<usize>>,
+}
+
+impl ImageLoader for Watching {
+    fn load(&self, _sha256: &str, _media_type: &str) -> Result<Vec<u8>, String> {
+        self.seen.lock().unwrap().push(self.server.requests().len());
+        Ok(self.bytes.clone())
+    }
+}
+
+/// Requests waiting for a concurrency permit hold no image bytes: a request's images are loaded
+/// only once it may be sent, so a run holds the images of the requests in flight (at most the
+/// global concurrency), not of every case waiting (trustgen's cases in flight are 4x that).
+#[test]
+fn images_of_requests_waiting_for_a_permit_are_not_loaded() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let server = Arc::new(server(vec![Rule::new().reply("A dot.")]));
+    let bytes = base64::engine::general_purpose::STANDARD.decode(PNG).unwrap();
+    let loader = Arc::new(Watching { bytes, server: server.clone(), seen: Mutex::new(Vec::new()) });
+    let options = ClientOptions { global_concurrency: 1, ..ClientOptions::default() };
+    let clients =
+        Arc::new(clients(vec![spec(&server, ProviderKind::OpenAi, "gpt-4o")], options).with_images(loader.clone()));
+    let sha256 = "1".repeat(64);
+    let requests: Vec<ModelRequest> = (0..3)
+        .map(|i| {
+            let image = Image::new("image/png", ImageSource::Stored { sha256: sha256.clone() });
+            let message = Message::user(format!("What is this? ({i})")).with_images(vec![image]);
+            ModelRequest::chat(ModelRole::Target, vec![message])
+        })
+        .collect();
+    let replies = runtime.block_on(async {
+        let tasks: Vec<_> = requests
+            .into_iter()
+            .map(|request| {
+                let clients = clients.clone();
+                tokio::spawn(async move { clients.execute(&request).await.map(|e| e.reply.status) })
+            })
+            .collect();
+        let mut replies = Vec::new();
+        for task in tasks {
+            replies.push(task.await.unwrap());
+        }
+        replies
+    });
+    assert!(replies.iter().all(|r| matches!(r, Ok(ReplyStatus::Ok))), "{replies:?}");
+    // One permit: each image is loaded after the previous request was answered, never while waiting.
+    assert_eq!(*loader.seen.lock().unwrap(), [0, 1, 2]);
+}
