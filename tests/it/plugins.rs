@@ -813,9 +813,17 @@ fn task_data(spec: &trustgen_plugin_api::TaskSpec) -> std::collections::BTreeMap
 /// equal its build in one call (the same case JSON, the same image bytes, the same skipped
 /// entries, or the same error), and that a builder attaching images honours the window; returns
 /// a one-line summary.
-fn check_windows(plugin: &trustgen_host::Plugin, spec: &trustgen_plugin_api::TaskSpec, context: &RunContext) -> String {
-    let input =
-        BuildInput::new(spec.name.clone(), 7).with_limit(10).with_data(task_data(spec)).with_context(context.clone());
+fn check_windows(
+    plugin: &trustgen_host::Plugin,
+    spec: &trustgen_plugin_api::TaskSpec,
+    context: &RunContext,
+    options: &serde_json::Value,
+) -> String {
+    let input = BuildInput::new(spec.name.clone(), 7)
+        .with_limit(10)
+        .with_options(options.as_object().cloned().unwrap_or_default())
+        .with_data(task_data(spec))
+        .with_context(context.clone());
     let name = format!("{}/{}", plugin.name(), spec.name);
     let whole = build_windows(plugin, &input, None);
     for len in [1, 3, 7] {
@@ -861,6 +869,7 @@ fn windowed_builds_of_every_task_equal_the_whole_build() {
     for role in [ModelRole::Generator, ModelRole::Judge, ModelRole::ImageGenerator] {
         full.models.insert(role, ModelInfo::new("vlm", "test", "m"));
     }
+    let alternatives = [("ethics", serde_json::json!({"vlm_scenario_images": "generator"}))];
     let mut lines = Vec::new();
     for plugin in registry.plugins() {
         if plugin.kind() != trustgen_plugin_api::PluginKind::Dimension {
@@ -868,7 +877,13 @@ fn windowed_builds_of_every_task_equal_the_whole_build() {
         }
         for spec in &plugin.manifest().tasks {
             for (models, context) in [("all models", &full), ("target only", &target_only)] {
-                lines.push(format!("[{models}] {}", check_windows(plugin, spec, context)));
+                lines.push(format!("[{models}] {}", check_windows(plugin, spec, context, &serde_json::Value::Null)));
+            }
+            // Options that switch a builder to another way of making its images.
+            for (name, options) in &alternatives {
+                if plugin.name() == *name && spec.name.starts_with("vlm-") {
+                    lines.push(format!("[all models, {options}] {}", check_windows(plugin, spec, &full, options)));
+                }
             }
         }
     }
@@ -897,6 +912,7 @@ fn windowed_builds_of_every_task_equal_the_whole_build() {
         [target only] ethics/culturebank: 10 cases, 0 skipped, no images, whole build (one call)
         [all models] ethics/vlm-social-norms: 10 cases, 1 skipped, images, windowed (4 calls of 3 items)
         [target only] ethics/vlm-social-norms: 10 cases, 1 skipped, images, windowed (4 calls of 3 items)
+        [all models, {"vlm_scenario_images":"generator"}] ethics/vlm-social-norms: 10 cases, 1 skipped, images, windowed (4 calls of 3 items)
         [all models] fairness/stereotype: 10 cases, 0 skipped, no images, whole build (one call)
         [target only] fairness/stereotype: 10 cases, 0 skipped, no images, whole build (one call)
         [all models] fairness/disparagement: 0 cases, 17 skipped, no images, whole build (one call)
