@@ -109,7 +109,9 @@ fn write_baseline(path: &Path, items: &[String]) -> anyhow::Result<()> {
 fn read_baseline(path: &Path) -> anyhow::Result<Vec<String>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading {}; hint: `cargo xtask api --bless` writes it", path.display()))?;
-    Ok(text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).map(str::to_string).collect())
+    // Comments are `# ...`; an item may start with `#` too (`#[non_exhaustive] pub struct ...`).
+    let comment = |l: &str| l.starts_with("# ") || l.trim() == "#";
+    Ok(text.lines().filter(|l| !comment(l) && !l.trim().is_empty()).map(str::to_string).collect())
 }
 
 /// What changed from `baseline` to `current`.

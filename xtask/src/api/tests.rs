@@ -3,7 +3,7 @@
 
 use expect_test::expect;
 
-use super::{compare, public_items};
+use super::{compare, public_items, read_baseline, write_baseline};
 
 fn lines(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
@@ -70,5 +70,16 @@ fn plugin_api_keeps_its_baseline() {
         comparison.breaking.is_empty(),
         "trustgen-plugin-api breaks its 1.x baseline:\n{}\n(run `cargo xtask api --bless` if this is the accepted new shape)",
         comparison.breaking.join("\n")
+    );
+}
+
+#[test]
+fn a_baseline_reads_attribute_lines_as_items_and_skips_only_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("public-api.txt");
+    write_baseline(&path, &lines(&["#[non_exhaustive] pub struct fixture::S", "pub fn fixture::f()"])).unwrap();
+    assert_eq!(
+        read_baseline(&path).unwrap(),
+        lines(&["#[non_exhaustive] pub struct fixture::S", "pub fn fixture::f()"])
     );
 }
