@@ -694,7 +694,14 @@ async fn build_task(shared: &Shared, plugin: &Arc<Plugin>, input: &BuildInput) -
                     break;
                 }
             }
-            Err(message) => return task_failed(shared, plugin, &input.task, &message),
+            Err(message) if start == 0 => return task_failed(shared, plugin, &input.task, &message),
+            Err(message) => {
+                let end = start + shared.build_window;
+                let message = format!(
+                    "{message} (while building items {start}..{end}; the whole task is left out, as a build in one call would be)"
+                );
+                return task_failed(shared, plugin, &input.task, &message);
+            }
         }
     }
     shared.emit(Event::TaskBuilt {
@@ -706,8 +713,9 @@ async fn build_task(shared: &Shared, plugin: &Arc<Plugin>, input: &BuildInput) -
     Ok(cases)
 }
 
-/// Builds one window of a task into `cases` (`taken`: the cases taken so far): its skipped items recorded, its images stored (a
-/// case whose image cannot be stored is skipped with the reason) and their bytes dropped.
+/// Builds one window of a task into `cases` (`taken`: the cases taken so far): its skipped items
+/// recorded, its images stored (a case whose image cannot be stored is skipped with the reason)
+/// and their bytes dropped.
 /// Returns the whole build's number of items (none: the builder returned the whole build), or
 /// the reason the build failed.
 async fn build_window(
