@@ -52,19 +52,22 @@ impl PluginRunner {
         method: &'static str,
         input: &I,
     ) -> Result<CaseResult<O>, EngineError> {
-        Ok(self.drive_with_bytes(executor, plugin, method, input).await?.map(|(value, _)| value))
+        Ok(self.drive_with_bytes(executor, plugin, method, input, Arc::new(Vec::new())).await?.map(|(value, _)| value))
     }
 
     /// [`PluginRunner::drive`], also returning the bytes the last call
     /// returned beside its result (the images it attached, which the
     /// result's [`trustgen_plugin_api::ImageSource::Blob`]s refer to). The
     /// images of the requests of every round are stored before they run.
+    /// `input_bytes` go beside the input of every round ([`Cx::bytes`]: the
+    /// images of data rows, [`crate::rows`]).
     pub async fn drive_with_bytes<I: Serialize, O: DeserializeOwned>(
         &self,
         executor: &Executor,
         plugin: &Arc<Plugin>,
         method: &'static str,
         input: &I,
+        input_bytes: Arc<Vec<u8>>,
     ) -> Result<CaseResult<(O, Vec<u8>)>, EngineError> {
         let mut session = Session::new(plugin.name(), method);
         let input = match serde_json::value::to_raw_value(input) {
@@ -78,7 +81,7 @@ impl PluginRunner {
                 Ok(envelope) => envelope,
                 Err(message) => return Ok(Err(message)),
             };
-            let output = match self.call(plugin, method, envelope).await? {
+            let output = match self.call(plugin, method, envelope, input_bytes.clone()).await? {
                 Ok(output) => output,
                 Err(message) => return Ok(Err(message)),
             };
@@ -107,11 +110,12 @@ impl PluginRunner {
         plugin: &Arc<Plugin>,
         method: &'static str,
         envelope: String,
+        bytes: Arc<Vec<u8>>,
     ) -> Result<CaseResult<String>, EngineError> {
         let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
         let task = {
             let plugin = plugin.clone();
-            tokio::task::spawn_blocking(move || plugin.call(method, &envelope, &[]))
+            tokio::task::spawn_blocking(move || plugin.call(method, &envelope, &bytes))
         };
         match tokio::time::timeout(self.timeout, task).await {
             Ok(Ok(Ok(output))) => Ok(Ok(output)),

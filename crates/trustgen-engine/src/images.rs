@@ -117,7 +117,7 @@ impl Images {
     }
 
     /// Reads `path` (relative to the data directory, never outside it).
-    fn read_file(&self, path: &str, what: &str) -> Result<Vec<u8>, String> {
+    pub(crate) fn read_file(&self, path: &str, what: &str) -> Result<Vec<u8>, String> {
         let relative = Path::new(path);
         let plain = relative.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
         if path.is_empty() || !plain {

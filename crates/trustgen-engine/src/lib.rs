@@ -32,6 +32,7 @@ mod images;
 mod pipeline;
 mod plan;
 mod preflight;
+pub mod rows;
 
 pub use error::EngineError;
 pub use event::{Event, Observer, ReplySource, Stage};

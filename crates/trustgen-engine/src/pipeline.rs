@@ -584,8 +584,23 @@ async fn execute_plan(shared: &Arc<Shared>, plan: &Plan) -> Result<(), EngineErr
             let options = dimension.options.clone();
             let input = build_input(task, shared.seed, &options, &shared.context);
             let variations = task.variations.clone();
+            let row_images: Vec<(String, String, String)> =
+                task.row_images.iter().map(|r| (r.source.clone(), r.field.clone(), r.template.clone())).collect();
             builds.spawn(async move {
-                build_task(&shared, &plugin, &input).await.map(|cases| (plugin, options, variations, cases))
+                // The images the rows name, read now (not at plan time) so they are held only
+                // while this task builds. Every window call of the build gets these same bytes
+                // (one `Arc`): a task's sampled row images are held for its whole build, bounded
+                // by the row sample's size, not by a window.
+                let mut input = input;
+                let mut bytes = Vec::new();
+                for (source, field, template) in &row_images {
+                    if let Some(rows) = input.data.get_mut(source) {
+                        crate::rows::attach_images(rows, field, template, shared.executor.images(), &mut bytes, source);
+                    }
+                }
+                build_task(&shared, &plugin, &input, Arc::new(bytes))
+                    .await
+                    .map(|cases| (plugin, options, variations, cases))
             });
         }
     }
@@ -663,7 +678,18 @@ pub const BUILD_WINDOW: usize = 32;
 /// Builds one task, window by window (see [`BUILD_WINDOW`]): the cases of every window in
 /// order, which are the cases of the whole build. A builder that ignores the window (its output
 /// has no `items`: text-only tasks, plugins built against an older API) is built once.
-async fn build_task(shared: &Shared, plugin: &Arc<Plugin>, input: &BuildInput) -> Result<Vec<TestCase>, EngineError> {
+///
+/// `input_bytes` are the task's row images (the images its sampled data rows name, read from the
+/// data directory): every window call gets the same bytes (the same `Arc`, not a copy), because
+/// a row's image is addressed by its offset in them. So a task's row images are held for its
+/// whole build, bounded by the row sample's size (the manifest's `sample`), not by a window; the
+/// images the builder attaches to its cases are still held one window at a time.
+async fn build_task(
+    shared: &Shared,
+    plugin: &Arc<Plugin>,
+    input: &BuildInput,
+    input_bytes: Arc<Vec<u8>>,
+) -> Result<Vec<TestCase>, EngineError> {
     let mut cases: Vec<TestCase> = Vec::new();
     // Cases taken from the builder so far, including those whose images could not be stored:
     // the limit counts them, as it does in a build of one call.
@@ -672,7 +698,7 @@ async fn build_task(shared: &Shared, plugin: &Arc<Plugin>, input: &BuildInput) -
     let mut total: Option<usize> = None;
     loop {
         let window = input.clone().with_window(BuildWindow::new(start, shared.build_window));
-        match build_window(shared, plugin, &window, &mut cases, &mut taken).await? {
+        match build_window(shared, plugin, &window, input_bytes.clone(), &mut cases, &mut taken).await? {
             Ok(None) => break,
             Ok(Some(items)) => {
                 if let Some(first) = total
@@ -722,11 +748,12 @@ async fn build_window(
     shared: &Shared,
     plugin: &Arc<Plugin>,
     input: &BuildInput,
+    input_bytes: Arc<Vec<u8>>,
     cases: &mut Vec<TestCase>,
     taken: &mut usize,
 ) -> Result<Result<Option<usize>, String>, EngineError> {
     let outcome: Result<(BuildOutput, Vec<u8>), String> =
-        shared.runner.drive_with_bytes(&shared.executor, plugin, methods::BUILD, input).await?;
+        shared.runner.drive_with_bytes(&shared.executor, plugin, methods::BUILD, input, input_bytes).await?;
     let (output, bytes) = match outcome {
         Ok(output) => output,
         Err(message) => return Ok(Err(message)),

@@ -35,6 +35,19 @@ pub struct PlannedTask {
     pub variations: Vec<VariationOp>,
     /// The rows of its host-loaded data sources.
     pub data: BTreeMap<String, Vec<serde_json::Value>>,
+    /// The images its rows name, read at build time ([`trustgen_plugin_api::RowImage`]).
+    pub row_images: Vec<RowImages>,
+}
+
+/// The images the rows of one data source name: `template` (options substituted) with each
+/// row's `field`.
+pub struct RowImages {
+    /// The data source's name.
+    pub source: String,
+    /// The row field naming the image.
+    pub field: String,
+    /// The path template under the data directory.
+    pub template: String,
 }
 
 /// Everything that will run.
@@ -71,6 +84,7 @@ pub fn plan(suite: &Suite, registry: &Registry) -> Result<Plan, EngineError> {
             let variations: Vec<VariationOp> =
                 requested.iter().copied().filter(|v| spec.variations.contains(v)).collect();
             let mut data = BTreeMap::new();
+            let mut row_images = Vec::new();
             let mut missing_optional = None;
             for source in &spec.data {
                 let Some(template) = &source.path else { continue };
@@ -95,7 +109,21 @@ pub fn plan(suite: &Suite, registry: &Registry) -> Result<Plan, EngineError> {
                     }
                 };
                 let rel = &rel;
-                if !data_cache.contains_key(rel) {
+                // A sampled source keeps `per_case` key values per case of the task's limit.
+                let sample = source.sample.as_ref().and_then(|sample| {
+                    let limit = dimension.limit.or(spec.default_limit)?;
+                    Some(crate::rows::Sample {
+                        key: sample.key.clone(),
+                        keys: limit.saturating_mul(sample.per_case.max(1)),
+                        seed: suite.file.run.seed,
+                    })
+                });
+                let streamed = source.array.is_some() || sample.is_some();
+                let cache_key = match (&source.array, &sample) {
+                    (None, None) => rel.clone(),
+                    (array, sample) => format!("{rel}#{array:?}#{sample:?}"),
+                };
+                if !data_cache.contains_key(&cache_key) {
                     let path = data_dir.join(rel);
                     if !path.is_file() {
                         if source.optional {
@@ -117,11 +145,41 @@ pub fn plan(suite: &Suite, registry: &Registry) -> Result<Plan, EngineError> {
                             }
                         )));
                     }
-                    let loaded = if rel.ends_with(".json") { load_json(&path, rel)? } else { load_jsonl(&path, rel)? };
-                    data_cache.insert(rel.clone(), loaded);
+                    let loaded = if streamed {
+                        if !rel.ends_with(".json") {
+                            return Err(EngineError::Invalid(format!(
+                                "task `{}/{}`, data file {rel}: a named array or a row sample needs a `.json` file",
+                                plugin.name(),
+                                spec.name
+                            )));
+                        }
+                        crate::rows::load_json_streamed(&path, rel, source.array.as_deref(), sample.as_ref())?
+                    } else if rel.ends_with(".json") {
+                        load_json(&path, rel)?
+                    } else {
+                        load_jsonl(&path, rel)?
+                    };
+                    data_cache.insert(cache_key.clone(), loaded);
                 }
-                if let Some((rows, _)) = data_cache.get(rel) {
+                if let Some((rows, _)) = data_cache.get(&cache_key) {
                     data.insert(source.name.clone(), rows.clone());
+                }
+                if let Some(image) = &source.image {
+                    match source_path(&image.path, &options) {
+                        Ok(Some(template)) => row_images.push(RowImages {
+                            source: source.name.clone(),
+                            field: image.field.clone(),
+                            template,
+                        }),
+                        Ok(None) => {}
+                        Err(message) => {
+                            return Err(EngineError::Invalid(format!(
+                                "task `{}/{}`, images of data file {rel}: {message}",
+                                plugin.name(),
+                                spec.name
+                            )));
+                        }
+                    }
                 }
             }
             if let Some(path) = missing_optional {
@@ -132,7 +190,7 @@ pub fn plan(suite: &Suite, registry: &Registry) -> Result<Plan, EngineError> {
                     path.display()
                 );
             }
-            tasks.push(PlannedTask { spec: spec.clone(), limit: dimension.limit, variations, data });
+            tasks.push(PlannedTask { spec: spec.clone(), limit: dimension.limit, variations, data, row_images });
         }
         let record = DimensionRecord {
             plugin: plugin.name().to_string(),
@@ -199,7 +257,7 @@ fn load_json(path: &Path, rel: &str) -> Result<(Vec<serde_json::Value>, DataFile
         )));
     };
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    let record = DataFileRecord { path: rel.to_string(), sha256, rows: rows.len() };
+    let record = DataFileRecord { path: rel.to_string(), sha256, rows: rows.len(), ..DataFileRecord::default() };
     Ok((rows, record))
 }
 
@@ -217,7 +275,7 @@ fn load_jsonl(path: &Path, rel: &str) -> Result<(Vec<serde_json::Value>, DataFil
         rows.push(row);
     }
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    let record = DataFileRecord { path: rel.to_string(), sha256, rows: rows.len() };
+    let record = DataFileRecord { path: rel.to_string(), sha256, rows: rows.len(), ..DataFileRecord::default() };
     Ok((rows, record))
 }
 

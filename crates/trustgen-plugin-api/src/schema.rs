@@ -332,6 +332,68 @@ pub struct DataSource {
     /// for trustgen, or the user; reports show it beside every task's score.
     #[serde(default)]
     pub provenance: Provenance,
+    /// For a `.json` file that holds an object rather than an array: the member whose array holds
+    /// the rows (COCO's `annotations`, VQAv2's `questions`). `None`: the file is the array.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub array: Option<String>,
+    /// A seeded sample the host draws while it reads a big file, so a task of 100 cases is not
+    /// handed hundreds of MB of rows (see [`RowSample`]). `None`: every row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<RowSample>,
+    /// An image each row names, read by the host at build time and passed beside the build input
+    /// (plugins read no files; see [`RowImage`]). `None`: rows carry no image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<RowImage>,
+}
+
+/// A seeded sample of a data source's rows, drawn by the host as it reads the file
+/// ([`DataSource::sample`]).
+///
+/// Rows are grouped by the value of `key`; the host keeps every row of the `per_case × limit`
+/// key values with the smallest hash of (run seed, value) and drops the rest, in file order. The
+/// hash does not depend on the file, so two sources of one task keyed by the same identifier
+/// (VQAv2's questions and annotations by `question_id`, COCO's images by `id` and captions by
+/// `image_id`) keep the same items. Without a limit the host keeps every row. The run manifest
+/// records the sample beside the file's hash.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
+pub struct RowSample {
+    /// The row field whose value identifies an item (a number or a string).
+    pub key: String,
+    /// Key values kept per case of the task's limit (slack for rows the plugin skips).
+    pub per_case: usize,
+}
+
+impl RowSample {
+    /// Keep `per_case` values of `key` per case.
+    pub fn new(key: impl Into<String>, per_case: usize) -> RowSample {
+        RowSample { key: key.into(), per_case }
+    }
+}
+
+/// The image a row names ([`DataSource::image`]): the host reads `path` with the row's `field`
+/// in place of `{}` (or `{:0N}`: a number zero-padded to N digits; `{options.KEY}` as in a
+/// data path), under the data directory and never outside it, and sets the row's `_image` to an
+/// [`Image`] whose [`ImageSource::Blob`] refers to the bytes passed beside the build input
+/// ([`crate::Cx::bytes`]), or `_image_error` to why it could not (missing, unreadable,
+/// oversized, not PNG/JPEG/GIF/WebP), naming the file.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(any(test, feature = "schema"), derive(schemars::JsonSchema))]
+pub struct RowImage {
+    /// The row field that names the image (e.g. `file_name`, `image_id`).
+    pub field: String,
+    /// The path template relative to the data directory, e.g.
+    /// `{options.coco_dir}/val2014/COCO_val2014_{:012}.jpg`.
+    pub path: String,
+}
+
+impl RowImage {
+    /// The image at `path` with the row's `field` in place of `{}`.
+    pub fn new(field: impl Into<String>, path: impl Into<String>) -> RowImage {
+        RowImage { field: field.into(), path: path.into() }
+    }
 }
 
 impl DataSource {
@@ -381,6 +443,24 @@ impl DataSource {
         self.provenance = provenance;
         self
     }
+
+    /// Sets `array`: the member of a JSON object file whose array holds the rows.
+    pub fn with_array(mut self, array: impl Into<String>) -> DataSource {
+        self.array = Some(array.into());
+        self
+    }
+
+    /// Sets `sample`: the seeded sample the host draws while reading.
+    pub fn with_sample(mut self, sample: RowSample) -> DataSource {
+        self.sample = Some(sample);
+        self
+    }
+
+    /// Sets `image`: the image each row names, read by the host.
+    pub fn with_image(mut self, image: RowImage) -> DataSource {
+        self.image = Some(image);
+        self
+    }
 }
 
 impl Default for DataSource {
@@ -394,6 +474,9 @@ impl Default for DataSource {
             bundled: true,
             optional: false,
             provenance: Provenance::Unknown,
+            array: None,
+            sample: None,
+            image: None,
         }
     }
 }

@@ -406,7 +406,12 @@ pub fn synthetic_run(spec: &Synthetic) -> RunData {
             .collect(),
         data_files: DATA
             .iter()
-            .map(|&(_, _, path, _, rows)| DataFileRecord { path: path.into(), sha256: "0".repeat(64), rows })
+            .map(|&(_, _, path, _, rows)| DataFileRecord {
+                path: path.into(),
+                sha256: "0".repeat(64),
+                rows,
+                ..DataFileRecord::default()
+            })
             .collect(),
         started_at: "2026-01-01T00:00:00Z".into(),
         finished_at: Some("2026-01-01T00:10:00Z".into()),

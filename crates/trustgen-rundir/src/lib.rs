@@ -51,8 +51,8 @@ pub use read::{
 };
 pub use record::{
     CaseRecord, DataFileRecord, DimensionRecord, InputChange, InputKind, JudgeValidityRecord, ModelRecord,
-    OutputRecord, PluginRecord, RepairRecord, RequestRecord, RunManifest, RunStatus, SkippedRecord, SuiteRecord,
-    UsageRecord, VerdictRecord,
+    OutputRecord, PluginRecord, RepairRecord, RequestRecord, RunManifest, RunStatus, SampleRecord, SkippedRecord,
+    SuiteRecord, UsageRecord, VerdictRecord,
 };
 pub use write::{
     Appender, Repair, RepairAction, RunDir, remove_stray_temps, temp_path, write_atomic, write_json_atomic,

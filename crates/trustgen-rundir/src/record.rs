@@ -189,8 +189,27 @@ pub struct DataFileRecord {
     pub path: String,
     /// sha256 of the file.
     pub sha256: String,
-    /// Rows read.
+    /// Rows read (kept, when the source is sampled).
     pub rows: usize,
+    /// The member of a JSON object file whose array holds the rows, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub array: Option<String>,
+    /// The seeded sample the host drew while reading, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<SampleRecord>,
+}
+
+/// How the rows of a sampled data file were chosen (`trustgen_plugin_api::RowSample`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SampleRecord {
+    /// The field whose values identify items.
+    pub key: String,
+    /// The most key values kept.
+    pub keys: usize,
+    /// The seed of the hash that ranked the key values.
+    pub seed: u64,
+    /// Rows in the file (of the array).
+    pub rows_in_file: usize,
 }
 
 /// An input of a run that differs between two sessions of it.

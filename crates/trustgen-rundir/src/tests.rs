@@ -374,7 +374,12 @@ fn inputs(suite: &str, plugins: &[(&str, &str)], data: &[(&str, &str)]) -> RunMa
             .collect(),
         data_files: data
             .iter()
-            .map(|(path, sha256)| DataFileRecord { path: (*path).into(), sha256: (*sha256).into(), rows: 1 })
+            .map(|(path, sha256)| DataFileRecord {
+                path: (*path).into(),
+                sha256: (*sha256).into(),
+                rows: 1,
+                ..DataFileRecord::default()
+            })
             .collect(),
         ..RunManifest::default()
     }
