@@ -260,6 +260,12 @@ impl Cx {
         Cx { replies, bytes, ..Cx::default() }
     }
 
+    /// A context without replies whose call received `bytes` beside its input (what
+    /// [`Cx::bytes`] returns): to test a method that reads the images of data rows.
+    pub fn with_input_bytes(bytes: Vec<u8>) -> Cx {
+        Cx { bytes, ..Cx::default() }
+    }
+
     /// The raw bytes passed beside the JSON input (images referenced by
     /// [`crate::ImageSource::Blob`]).
     pub fn bytes(&self) -> &[u8] {

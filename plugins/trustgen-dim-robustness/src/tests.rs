@@ -58,6 +58,12 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
           data sst2 path=robustness/user/sst2.jsonl license=unspecified (GLUE research use) bundled=false optional=true provenance=user
         vlm-robust-vqa limit=Some(30) judges=["image_pairwise_robustness@1"] metric=robustness (Proportion) secondary=26
           data vlm_scenes path=- license=Apache-2.0 bundled=true optional=false provenance=authored
+        vlm-robust-caption limit=Some(30) judges=["image_pairwise_robustness@1"] metric=robustness (Proportion) secondary=26
+          data coco_images path={options.coco_dir}/annotations/captions_val2014.json license=annotations CC-BY-4.0; images under their owners' Flickr terms bundled=false optional=true provenance=user
+          data coco_captions path={options.coco_dir}/annotations/captions_val2014.json license=annotations CC-BY-4.0; images under their owners' Flickr terms bundled=false optional=true provenance=user
+        vlm-robust-vqav2 limit=Some(30) judges=[] metric=robustness (Proportion) secondary=28
+          data vqav2_questions path={options.vqav2_dir}/v2_OpenEnded_mscoco_val2014_questions.json license=CC-BY-4.0 bundled=false optional=true provenance=user
+          data vqav2_annotations path={options.vqav2_dir}/v2_mscoco_val2014_annotations.json license=CC-BY-4.0 bundled=false optional=true provenance=user
         aggregate {"ground-truth": 1.0, "prompt-injection": 1.0, "vlm-robust-vqa": 1.0}"#]].assert_eq(&lines.join("\n"));
     let json = serde_json::to_string(&manifest).unwrap();
     assert_eq!(serde_json::from_str::<Manifest>(&json).unwrap(), manifest);
@@ -73,7 +79,9 @@ fn manifest_paths_exist_for_bundled_sources_and_user_paths_are_under_user() {
             if data.bundled {
                 assert!(std::path::Path::new(root).join(&path).is_file(), "{path} exists");
             } else {
-                assert!(path.starts_with("robustness/user/") && data.optional, "{path}");
+                // The user's own benchmark folders come through an option (COCO, VQAv2).
+                let user_folder = path.starts_with("{options.coco_dir}/") || path.starts_with("{options.vqav2_dir}/");
+                assert!((path.starts_with("robustness/user/") || user_folder) && data.optional, "{path}");
             }
         }
     }
@@ -103,7 +111,7 @@ fn unknown_tasks_are_errors() {
     .unwrap_err();
     assert_eq!(
         err,
-        "the robustness plugin has no task `adversarial-images`; its tasks are: ground-truth, open-ended, prompt-injection, vlm-robust-vqa"
+        "the robustness plugin has no task `adversarial-images`; its tasks are: ground-truth, open-ended, prompt-injection, vlm-robust-vqa, vlm-robust-caption, vlm-robust-vqav2"
     );
     let err = trustgen_plugin_api::step::drive(
         |cx| Robustness.build(cx, &input("ground-truth", 1, None, vec![], Models::default(), json!({}))),

@@ -17,61 +17,21 @@
 //! metric is the share of correctly answered questions that stay correct under perturbation.
 
 use serde_json::{Value, json};
-use trustgen_image::{Corruption, Flip, QuarterTurn, RgbImage, Scene, corrupt, encode_png, flip, rotate_quarter};
+use trustgen_image::{RgbImage, Scene, encode_png};
 use trustgen_judges::answer::{Extraction, extract_bool, match_short_answer};
-use trustgen_judges::refusal::keyword_hit;
-use trustgen_judges::{JudgeOutcome, Vars, llm_judge_seeing};
 use trustgen_plugin_api::{
-    BuildInput, BuildOutput, Cx, Image, JsonMap, Prompt, QuestionFormat, ScoreInput, SeededRng, Step, Stop, TestCase,
-    Verdict, VerdictStatus,
+    BuildInput, BuildOutput, Cx, QuestionFormat, ScoreInput, SeededRng, Step, Stop, TestCase, Verdict,
 };
-use trustgen_plugin_kit::Outcome;
 use trustgen_plugin_kit::grade;
 use trustgen_plugin_kit::window::Window;
 
-use crate::perturb;
+use crate::vlm_pair::{self, Deal, Graded};
+pub use crate::vlm_pair::{PAIRWISE, image_ops};
 
 /// The task name.
 pub const TASK: &str = "vlm-robust-vqa";
 /// Default number of cases.
 pub const DEFAULT_LIMIT: usize = 30;
-/// The judge template that sees both images.
-pub const PAIRWISE: &str = "image_pairwise_robustness";
-
-/// The image operations: the 19 corruptions, then the geometric ones.
-pub fn image_ops() -> Vec<String> {
-    let mut ops: Vec<String> = Corruption::ALL.iter().map(|c| c.name().to_string()).collect();
-    ops.extend(["rotate_90", "rotate_180", "rotate_270", "flip_horizontal"].map(String::from));
-    ops
-}
-
-/// The text perturbations used on questions (pure code, seeded; see [`perturb`]).
-const TEXT_OPS: [&str; 4] = ["spelling_missing", "spelling_incorrect", "spelling_swap", "spelling_repeated"];
-
-/// The perturbation modes, dealt in rotation.
-const MODES: [&str; 3] = ["image", "text", "image_text"];
-
-fn apply_image(op: &str, image: &RgbImage, severity: u8, rng: &mut SeededRng) -> Result<RgbImage, String> {
-    Ok(match op {
-        "rotate_90" => rotate_quarter(image, QuarterTurn::Cw90),
-        "rotate_180" => rotate_quarter(image, QuarterTurn::Cw180),
-        "rotate_270" => rotate_quarter(image, QuarterTurn::Cw270),
-        "flip_horizontal" => flip(image, Flip::Horizontal),
-        name => {
-            let corruption = Corruption::from_name(name).map_err(|e| e.to_string())?;
-            corrupt(image, corruption, severity, rng).map_err(|e| e.to_string())?
-        }
-    })
-}
-
-fn apply_text(op: &str, text: &str, rng: &mut SeededRng) -> String {
-    match op {
-        "spelling_missing" => perturb::spelling_missing(text, rng),
-        "spelling_incorrect" => perturb::spelling_incorrect(text, rng),
-        "spelling_swap" => perturb::spelling_swap(text, rng),
-        _ => perturb::spelling_repeated(text, rng),
-    }
-}
 
 const NUMBER_WORDS: [&str; 8] = ["zero", "one", "two", "three", "four", "five", "six", "seven"];
 
@@ -111,83 +71,37 @@ fn png(image: &RgbImage, what: &str) -> Step<Vec<u8>> {
 /// Builds the generated cases (`clean` and `perturbed` prompts each).
 pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     let limit = input.limit.unwrap_or(DEFAULT_LIMIT);
-    let ops = image_ops();
-    let mut deal = SeededRng::derive(input.seed, &format!("{TASK}/deal"));
-    let start = deal.below(MODES.len());
-    let mut order: Vec<usize> = (0..ops.len()).collect();
-    deal.shuffle(&mut order);
+    let deal = Deal::new(input.seed, TASK);
     // This call renders only the window of cases the host asked for (one item = one case).
     let window = Window::of(input, limit);
     let mut cases = Vec::with_capacity(window.range().len());
-    let mut image_cases = 0usize;
-    for n in 0..window.range().end {
-        let mode = MODES[(n + start) % MODES.len()];
-        if !window.contains(n) {
-            // A case before the window still takes its turn in the order of image operations.
-            image_cases += usize::from(mode != "text");
-            continue;
-        }
+    for n in window.range() {
         let mut rng = SeededRng::derive(input.seed, &format!("{TASK}/{n}"));
         let (kinds, with_sign) = (1 + rng.below(2), rng.chance(0.5));
         let scene =
             Scene::sample(&mut rng, kinds, with_sign).map_err(|e| Stop::Error(format!("{TASK}: case {n}: {e}")))?;
         let clean = scene.render().map_err(|e| Stop::Error(format!("{TASK}: case {n}: {e}")))?;
         let (kind, text, answer) = question(&scene, &mut rng);
-        let mut metadata = JsonMap::new();
-        let mut description = Vec::new();
-        let perturbed_image = if mode == "text" {
-            clean.clone()
-        } else {
-            // Every image operation in turn (a seeded order), so a run covers them evenly.
-            let op = &ops[order[image_cases % order.len()]];
-            image_cases += 1;
-            let severity = 1 + rng.below(3) as u8;
-            let geometric = op.starts_with("rotate") || op.starts_with("flip");
-            let image = apply_image(op, &clean, severity, &mut rng)
-                .map_err(|e| Stop::Error(format!("{TASK}: case {n}: {e}")))?;
-            metadata.insert("image_op".into(), json!(op));
-            if !geometric {
-                metadata.insert("severity".into(), json!(severity));
-                description.push(format!("{} at severity {severity}", op.replace('_', " ")));
-            } else {
-                description.push(op.replace('_', " "));
-            }
-            image
-        };
-        let perturbed_text = if mode == "image" {
-            text.clone()
-        } else {
-            let op = TEXT_OPS[rng.below(TEXT_OPS.len())];
-            metadata.insert("text_op".into(), json!(op));
-            description.push(format!("question with typos ({})", op.replace('_', " ")));
-            apply_text(op, &text, &mut rng)
-        };
-        let breakdown = metadata
-            .get("image_op")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| "text_only".to_string());
-        metadata.insert("mode".into(), json!(mode));
+        let perturbed =
+            deal.perturb(n, &clean, &text, &mut rng).map_err(|e| Stop::Error(format!("{TASK}: case {n}: {e}")))?;
+        let mut metadata = perturbed.metadata;
         metadata.insert("kind".into(), json!(kind));
-        metadata.insert("perturbation".into(), json!(description.join("; ")));
-        metadata.insert("breakdown".into(), json!(breakdown));
         let clean_image = cx.attach_image("image/png", &png(&clean, "clean image")?);
-        let perturbed = if mode == "text" {
-            clean_image.clone()
-        } else {
-            cx.attach_image("image/png", &png(&perturbed_image, "perturbed image")?)
+        let perturbed_image = match &perturbed.image {
+            None => clean_image.clone(),
+            Some(image) => cx.attach_image("image/png", &png(image, "perturbed image")?),
         };
         let suffix = " Answer in one short sentence.";
         cases.push(
             TestCase::new(
                 format!("robustness/{TASK}/{n}"),
                 input.task.clone(),
-                vec![
-                    Prompt::user(format!("{text}{suffix}")).with_name("clean").with_images(vec![clean_image]),
-                    Prompt::user(format!("{perturbed_text}{suffix}"))
-                        .with_name("perturbed")
-                        .with_images(vec![perturbed]),
-                ],
+                vlm_pair::prompts(
+                    format!("{text}{suffix}"),
+                    clean_image,
+                    format!("{}{suffix}", perturbed.text),
+                    perturbed_image,
+                ),
             )
             .with_format(if kind == "exists" { QuestionFormat::TrueFalse } else { QuestionFormat::OpenEnded })
             .with_ground_truth(answer)
@@ -217,80 +131,28 @@ pub fn correct(case: &TestCase, response: &str) -> Step<bool> {
     })
 }
 
-fn meta<'a>(case: &'a TestCase, key: &str) -> &'a str {
-    case.metadata.get(key).and_then(Value::as_str).unwrap_or("")
-}
-
 /// Scores a case: both answers graded; 1 kept, 0 lost, no score when the clean answer is wrong.
 pub fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
     let case = &input.case;
-    let text = |name: &str| match Outcome::prompt(&input.output, name) {
-        Outcome::Text(text) => Ok(text.to_string()),
-        Outcome::Missing(missing) => Err((VerdictStatus::Missing, missing.reason_for(name))),
-        Outcome::Filtered(blocked) => Err((VerdictStatus::Filtered, blocked.reason_for(name))),
+    let (clean, perturbed) = match vlm_pair::answers(input) {
+        Ok(pair) => pair,
+        Err(verdict) => return Ok(verdict),
     };
-    let (clean, perturbed) = match (text("clean"), text("perturbed")) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err((status, reason)), _) | (_, Err((status, reason))) => {
-            // No pair to compare: excluded, whichever answer is absent.
-            return Ok(Verdict::new(status).with_reasoning(reason).with_refused(status == VerdictStatus::Filtered));
-        }
-    };
-    let (clean_ok, perturbed_ok, judge, reasoning) = if input.context.has_llm_judge() {
-        let template = grade::template(PAIRWISE)?;
-        let images: Vec<Image> = ["clean", "perturbed"]
-            .iter()
-            .filter_map(|name| case.prompt(name).and_then(|p| p.images.first().cloned()))
-            .collect();
-        let question = case.prompt("clean").and_then(|p| p.turns.first()).cloned().unwrap_or_default();
-        let vars = Vars::new()
-            .with("question", question)
-            .with("perturbation", meta(case, "perturbation"))
-            .with("ground_truth", grade::ground_truth(case)?)
-            .with("response_a", clean.as_str())
-            .with("response_b", perturbed.as_str());
-        let outcome = llm_judge_seeing(cx, template, &vars, &images)?;
-        match &outcome {
-            JudgeOutcome::Parsed(result) => {
-                let flag = |key: &str| result.values.get(key).and_then(Value::as_bool).unwrap_or(false);
-                (
-                    flag("original_correct"),
-                    flag("perturbed_correct"),
-                    format!("llm:{}", template.id()),
-                    result.reasoning.clone(),
-                )
-            }
-            _ => return Ok(outcome.verdict(template)),
-        }
-    } else {
-        (correct(case, &clean)?, correct(case, &perturbed)?, "rule:vlm-value@1".to_string(), None)
-    };
-    let value = |b: bool| if b { 1.0 } else { 0.0 };
     let truth = grade::ground_truth(case)?;
-    let reasoning = reasoning.unwrap_or_else(|| {
-        format!(
-            "clean answer {}, perturbed answer {} (expected `{truth}`)",
-            if clean_ok { "right" } else { "wrong" },
-            if perturbed_ok { "right" } else { "wrong" }
-        )
-    });
-    let refused = (!clean_ok && keyword_hit(&clean).is_some()) || (!perturbed_ok && keyword_hit(&perturbed).is_some());
-    let mut verdict = if clean_ok {
-        Verdict::scored(value(perturbed_ok)).with_label(if perturbed_ok { "kept" } else { "lost" })
+    let graded = if input.context.has_llm_judge() {
+        match vlm_pair::judge_pair(cx, case, truth, &clean, &perturbed)? {
+            Ok(graded) => graded,
+            Err(verdict) => return Ok(verdict),
+        }
     } else {
-        // Nothing to keep: counted in the accuracies, no robustness score.
-        Verdict::new(VerdictStatus::Scored).with_label("clean-wrong")
+        Graded {
+            clean_ok: correct(case, &clean)?,
+            perturbed_ok: correct(case, &perturbed)?,
+            judge: "rule:vlm-value@1".to_string(),
+            reasoning: None,
+        }
     };
-    verdict = verdict
-        .with_judge(judge)
-        .with_reasoning(reasoning)
-        .with_refused(refused)
-        .with_metric("clean_accuracy", value(clean_ok))
-        .with_metric("perturbed_accuracy", value(perturbed_ok));
-    if clean_ok {
-        verdict = verdict.with_metric(format!("robustness/{}", meta(case, "breakdown")), value(perturbed_ok));
-    }
-    Ok(verdict)
+    Ok(vlm_pair::verdict(case, graded, &clean, &perturbed, &format!("`{truth}`")))
 }
 
 #[cfg(test)]
