@@ -18,6 +18,7 @@ mod suites;
 mod support;
 mod validate;
 mod vlm;
+mod vlm_coco_vqav2;
 mod vlm_fpe;
 mod vlm_safety;
 mod vlm_truth_robust;

@@ -368,6 +368,8 @@ const VLM_NEED_USER_DATA: &[(&str, &str)] = &[
     ("safety", "vlm-jailbreak-in-pieces"),
     ("safety", "vlm-universal-adversarial"),
     ("truthfulness", "vlm-hallusionbench"),
+    ("robustness", "vlm-robust-caption"),
+    ("robustness", "vlm-robust-vqav2"),
     ("privacy", "vlm-privacy-vispr"),
 ];
 
