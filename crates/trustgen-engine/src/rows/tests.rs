@@ -107,3 +107,45 @@ fn an_image_path_takes_the_row_value() {
     expect!["error: is null, not a file name or number"].assert_eq(&fill("c/{}", json!(null)));
     expect!["error: the image path `c/{x}` has `{x}`; hint: use `{}` or `{:0N}`"].assert_eq(&fill("c/{x}", json!(1)));
 }
+
+#[test]
+fn row_images_are_read_once_inside_the_data_directory_or_say_why_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let coco = dir.path().join("coco/val2014");
+    std::fs::create_dir_all(&coco).unwrap();
+    let png = b"\x89PNG\r\n\x1a\n0123456789".to_vec();
+    std::fs::write(coco.join("COCO_val2014_000000000001.jpg"), &png).unwrap();
+    std::fs::write(coco.join("COCO_val2014_000000000002.jpg"), b"text, not an image").unwrap();
+    std::fs::write(dir.path().join("secret.jpg"), &png).unwrap();
+    let mut rows = vec![
+        json!({"image_id": 1}),
+        json!({"image_id": 1}),
+        json!({"image_id": 2}),
+        json!({"image_id": 3}),
+        json!({"file": "../secret.jpg"}),
+        json!({"other": 1}),
+    ];
+    let images = Images::new(None, dir.path().to_path_buf());
+    let mut bytes = Vec::new();
+    let template = "coco/val2014/COCO_val2014_{:012}.jpg";
+    attach_images(&mut rows[..4], "image_id", template, &images, &mut bytes, "vqav2_questions");
+    attach_images(&mut rows[4..], "file", "coco/val2014/{}", &images, &mut bytes, "coco_images");
+    assert_eq!(bytes, png, "the file read once, its bytes beside the input");
+    let shown: Vec<String> = rows
+        .iter()
+        .map(|r| match (r.get(IMAGE_FIELD), r.get(IMAGE_ERROR_FIELD)) {
+            (Some(image), None) => format!("image {image}"),
+            (None, Some(why)) => {
+                format!("error {}", why.as_str().unwrap().replace(&dir.path().display().to_string(), "DIR"))
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    expect![[r#"
+        image {"media_type":"image/png","source":{"blob":{"len":18,"offset":0}}}
+        image {"media_type":"image/png","source":{"blob":{"len":18,"offset":0}}}
+        error vqav2_questions image `coco/val2014/COCO_val2014_000000000002.jpg` is not a PNG, JPEG, GIF or WebP image
+        error vqav2_questions image `coco/val2014/COCO_val2014_000000000003.jpg`: cannot read DIR/coco/val2014/COCO_val2014_000000000003.jpg: no such file
+        error coco_images image `coco/val2014/../secret.jpg`: `coco/val2014/../secret.jpg` is not a path inside the data directory; hint: give the image's path relative to DIR, without `..`
+        error coco_images row 2: no field `file` naming its image"#]].assert_eq(&shown.join("\n"));
+}
