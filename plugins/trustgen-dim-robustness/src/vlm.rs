@@ -136,7 +136,7 @@ pub fn score(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
     let case = &input.case;
     let (clean, perturbed) = match vlm_pair::answers(input) {
         Ok(pair) => pair,
-        Err(verdict) => return Ok(verdict),
+        Err(verdict) => return Ok(*verdict),
     };
     let truth = grade::ground_truth(case)?;
     let graded = if input.context.has_llm_judge() {

@@ -160,7 +160,7 @@ pub(crate) fn meta<'a>(case: &'a TestCase, key: &str) -> &'a str {
 
 /// The clean and the perturbed answer, or the verdict of a case without the pair (a missing or
 /// filtered answer: excluded, whichever is absent).
-pub(crate) fn answers(input: &ScoreInput) -> Result<(String, String), Verdict> {
+pub(crate) fn answers(input: &ScoreInput) -> Result<(String, String), Box<Verdict>> {
     let text = |name: &str| match Outcome::prompt(&input.output, name) {
         Outcome::Text(text) => Ok(text.to_string()),
         Outcome::Missing(missing) => Err((VerdictStatus::Missing, missing.reason_for(name))),
@@ -169,7 +169,7 @@ pub(crate) fn answers(input: &ScoreInput) -> Result<(String, String), Verdict> {
     match (text("clean"), text("perturbed")) {
         (Ok(a), Ok(b)) => Ok((a, b)),
         (Err((status, reason)), _) | (_, Err((status, reason))) => {
-            Err(Verdict::new(status).with_reasoning(reason).with_refused(status == VerdictStatus::Filtered))
+            Err(Box::new(Verdict::new(status).with_reasoning(reason).with_refused(status == VerdictStatus::Filtered)))
         }
     }
 }

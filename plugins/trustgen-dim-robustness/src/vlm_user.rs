@@ -85,7 +85,7 @@ fn skip_task(reason: String) -> BuildOutput {
     BuildOutput::new(Vec::new()).with_skipped(vec![Skipped::new("(task)", reason)])
 }
 
-fn rows<'a>(input: &'a BuildInput, source: Source) -> Option<&'a [Value]> {
+fn rows(input: &BuildInput, source: Source) -> Option<&[Value]> {
     input.data.get(source.name).map(Vec::as_slice)
 }
 
@@ -318,7 +318,7 @@ pub fn score_caption(cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
     let case = &input.case;
     let (clean, perturbed) = match vlm_pair::answers(input) {
         Ok(pair) => pair,
-        Err(verdict) => return Ok(verdict),
+        Err(verdict) => return Ok(*verdict),
     };
     if !input.context.has_llm_judge() {
         return Err(Stop::Error(format!("{CAPTION}: case {} needs a judge that sees images", case.id)));
@@ -338,7 +338,7 @@ pub fn score_vqav2(_cx: &mut Cx, input: &ScoreInput) -> Step<Verdict> {
     let case = &input.case;
     let (clean, perturbed) = match vlm_pair::answers(input) {
         Ok(pair) => pair,
-        Err(verdict) => return Ok(verdict),
+        Err(verdict) => return Ok(*verdict),
     };
     let answers: Vec<String> = case
         .metadata

@@ -117,7 +117,7 @@ fn row_images_are_read_once_inside_the_data_directory_or_say_why_naming_the_file
     std::fs::write(coco.join("COCO_val2014_000000000001.jpg"), &png).unwrap();
     std::fs::write(coco.join("COCO_val2014_000000000002.jpg"), b"text, not an image").unwrap();
     std::fs::write(dir.path().join("secret.jpg"), &png).unwrap();
-    let mut rows = vec![
+    let mut rows = [
         json!({"image_id": 1}),
         json!({"image_id": 1}),
         json!({"image_id": 2}),
