@@ -694,7 +694,9 @@ fn plugins_info_prints_the_expected_interval_half_width_at_the_default_n() {
         "ground-truth" "accuracy_drop" n=40 ±0.3099 ("normal bound, paired differences in [-1, 1] (sd at most 1)")
         "open-ended" "consistency" n=20 ±0.2007 ("Wilson at p = 0.5")
         "prompt-injection" "injection_score" n=30 ±0.1789 ("normal bound, values in [0, 1] (sd at most 0.5)")
-        "vlm-robust-vqa" "robustness" n=30 ±0.1685 ("Wilson at p = 0.5")"#]]
+        "vlm-robust-vqa" "robustness" n=30 ±0.1685 ("Wilson at p = 0.5")
+        "vlm-robust-caption" "robustness" n=30 ±0.1685 ("Wilson at p = 0.5")
+        "vlm-robust-vqav2" "robustness" n=30 ±0.1685 ("Wilson at p = 0.5")"#]]
     .assert_eq(&show("robustness"));
 }
 
