@@ -700,14 +700,18 @@ fn plugins_info_prints_the_expected_interval_half_width_at_the_default_n() {
     .assert_eq(&show("robustness"));
 }
 
-/// One build as the engine asks it (`window`: the items asked, none: the whole build): the
-/// output, the bytes returned beside it, through the plugin's own call boundary. Model requests
-/// are answered by [`window_reply`].
-fn build_call(plugin: &trustgen_host::Plugin, input: &BuildInput) -> Result<(BuildOutput, Vec<u8>), String> {
+/// One build as the engine asks it (`window`: the items asked, none: the whole build), with
+/// `input_bytes` beside the input (the row images): the output, the bytes returned beside it,
+/// through the plugin's own call boundary. Model requests are answered by [`window_reply`].
+fn build_call(
+    plugin: &trustgen_host::Plugin,
+    input: &BuildInput,
+    input_bytes: &[u8],
+) -> Result<(BuildOutput, Vec<u8>), String> {
     let raw = serde_json::value::to_raw_value(input).unwrap();
     let mut session = Session::new(plugin.name(), "build");
     loop {
-        let output = plugin.call("build", &session.envelope(&raw)?, &[]).map_err(|e| e.to_string())?;
+        let output = plugin.call("build", &session.envelope(&raw)?, input_bytes).map_err(|e| e.to_string())?;
         let next = session.accept::<BuildOutput>(&output)?;
         let bytes = session.take_bytes();
         match next {
@@ -769,12 +773,17 @@ struct Built {
     images: bool,
 }
 
-fn build_windows(plugin: &trustgen_host::Plugin, input: &BuildInput, len: Option<usize>) -> Result<Built, String> {
+fn build_windows(
+    plugin: &trustgen_host::Plugin,
+    input: &BuildInput,
+    input_bytes: &[u8],
+    len: Option<usize>,
+) -> Result<Built, String> {
     let mut built = Built { cases: Vec::new(), skipped: Vec::new(), calls: 0, windowed: false, images: false };
     let mut start = 0;
     loop {
         let window = len.map(|len| trustgen_plugin_api::BuildWindow::new(start, len));
-        let (output, bytes) = build_call(plugin, &input.clone().with_window(window))?;
+        let (output, bytes) = build_call(plugin, &input.clone().with_window(window), input_bytes)?;
         built.calls += 1;
         built.images |= !bytes.is_empty();
         built.skipped.extend(output.skipped.iter().map(|s| format!("{}: {}", s.item, s.reason)));
@@ -811,25 +820,84 @@ fn task_data(spec: &trustgen_plugin_api::TaskSpec) -> std::collections::BTreeMap
         .collect()
 }
 
+/// Rows of user data sources as the host passes them (each row naming its image among the bytes
+/// beside the input, or why it has none), and those bytes.
+type UserRows = (std::collections::BTreeMap<String, Vec<serde_json::Value>>, Vec<u8>);
+
+/// A user's COCO and VQAv2 folders as the host reads them (`coco_dir`, `vqav2_dir`): 14 COCO
+/// images (drawn PNGs; image 4's bytes cut short, so it sniffs as PNG but does not decode; image
+/// 9 missing, the host's reason instead), a caption each, and a question with its answers about
+/// each.
+fn coco_and_vqav2_rows() -> UserRows {
+    use serde_json::json;
+    use trustgen_engine::rows::{IMAGE_ERROR_FIELD, IMAGE_FIELD};
+    use trustgen_image::{Rgb, RgbImage, encode_png};
+    let mut bytes = Vec::new();
+    let mut data: std::collections::BTreeMap<String, Vec<serde_json::Value>> = Default::default();
+    for id in 0..14u8 {
+        let mut png = encode_png(&RgbImage::from_pixel(24, 16, Rgb([id * 18, 255 - id * 18, 90]))).unwrap();
+        if id == 4 {
+            png.truncate(40);
+        }
+        let image = trustgen_plugin_api::Image::new(
+            "image/png",
+            trustgen_plugin_api::ImageSource::Blob { offset: bytes.len(), len: png.len() },
+        );
+        bytes.extend_from_slice(&png);
+        let with_image = |mut row: serde_json::Value| {
+            if id == 9 {
+                row[IMAGE_ERROR_FIELD] = json!(format!("coco_images image `coco/val2014/{id}.jpg` is missing"));
+            } else {
+                row[IMAGE_FIELD] = serde_json::to_value(&image).unwrap();
+            }
+            row
+        };
+        let question_id = 100 + u32::from(id);
+        let answers: Vec<_> = (0..10).map(|_| json!({"answer": format!("colour {id}")})).collect();
+        for (source, row) in [
+            ("coco_images", with_image(json!({"id": id, "file_name": format!("{id}.jpg")}))),
+            ("coco_captions", json!({"image_id": id, "caption": format!("A plain picture, number {id}.")})),
+            (
+                "vqav2_questions",
+                with_image(json!({"image_id": id, "question": "What colour is it?", "question_id": question_id})),
+            ),
+            (
+                "vqav2_annotations",
+                json!({"question_id": question_id, "answers": answers, "multiple_choice_answer": format!("colour {id}")}),
+            ),
+        ] {
+            data.entry(source.to_string()).or_default().push(row);
+        }
+    }
+    (data, bytes)
+}
+
 /// Checks that the builds of `task` of `plugin` in windows of 1, 3 and 7 items, concatenated,
 /// equal its build in one call (the same case JSON, the same image bytes, the same skipped
 /// entries, or the same error), and that a builder attaching images honours the window; returns
-/// a one-line summary.
+/// a one-line summary. `user`: rows of user data sources (with their images) beside the bundled.
 fn check_windows(
     plugin: &trustgen_host::Plugin,
     spec: &trustgen_plugin_api::TaskSpec,
     context: &RunContext,
     options: &serde_json::Value,
+    user: Option<&UserRows>,
 ) -> String {
+    let mut data = task_data(spec);
+    let mut input_bytes: &[u8] = &[];
+    if let Some((rows, bytes)) = user {
+        data.extend(rows.iter().map(|(k, v)| (k.clone(), v.clone())));
+        input_bytes = bytes;
+    }
     let input = BuildInput::new(spec.name.clone(), 7)
         .with_limit(10)
         .with_options(options.as_object().cloned().unwrap_or_default())
-        .with_data(task_data(spec))
+        .with_data(data)
         .with_context(context.clone());
     let name = format!("{}/{}", plugin.name(), spec.name);
-    let whole = build_windows(plugin, &input, None);
+    let whole = build_windows(plugin, &input, input_bytes, None);
     for len in [1, 3, 7] {
-        let windowed = build_windows(plugin, &input, Some(len));
+        let windowed = build_windows(plugin, &input, input_bytes, Some(len));
         match (&whole, &windowed) {
             (Ok(whole), Ok(windowed)) => {
                 assert_eq!(whole.cases, windowed.cases, "{name}: the cases of windows of {len} differ");
@@ -849,7 +917,7 @@ fn check_windows(
     }
     match whole {
         Ok(whole) => {
-            let how = match build_windows(plugin, &input, Some(3)) {
+            let how = match build_windows(plugin, &input, input_bytes, Some(3)) {
                 Ok(b) if b.windowed => format!("windowed ({} calls of 3 items)", b.calls),
                 _ => "whole build (one call)".to_string(),
             };
@@ -871,7 +939,12 @@ fn windowed_builds_of_every_task_equal_the_whole_build() {
     for role in [ModelRole::Generator, ModelRole::Judge, ModelRole::ImageGenerator] {
         full.models.insert(role, ModelInfo::new("vlm", "test", "m"));
     }
-    let alternatives = [("ethics", serde_json::json!({"vlm_scenario_images": "generator"}))];
+    let user = coco_and_vqav2_rows();
+    let alternatives = [
+        ("ethics", serde_json::json!({"vlm_scenario_images": "generator"}), None),
+        // The user's COCO and VQAv2 folders, read by the host (rows and their images).
+        ("robustness", serde_json::json!({"coco_dir": "coco", "vqav2_dir": "vqa"}), Some(&user)),
+    ];
     let mut lines = Vec::new();
     for plugin in registry.plugins() {
         if plugin.kind() != trustgen_plugin_api::PluginKind::Dimension {
@@ -879,12 +952,14 @@ fn windowed_builds_of_every_task_equal_the_whole_build() {
         }
         for spec in &plugin.manifest().tasks {
             for (models, context) in [("all models", &full), ("target only", &target_only)] {
-                lines.push(format!("[{models}] {}", check_windows(plugin, spec, context, &serde_json::Value::Null)));
+                let summary = check_windows(plugin, spec, context, &serde_json::Value::Null, None);
+                lines.push(format!("[{models}] {summary}"));
             }
-            // Options that switch a builder to another way of making its images.
-            for (name, options) in &alternatives {
+            // Options that switch a builder to another way of making its images, or to user data.
+            for (name, options, user) in &alternatives {
                 if plugin.name() == *name && spec.name.starts_with("vlm-") {
-                    lines.push(format!("[all models, {options}] {}", check_windows(plugin, spec, &full, options)));
+                    let summary = check_windows(plugin, spec, &full, options, *user);
+                    lines.push(format!("[all models, {options}] {summary}"));
                 }
             }
         }
@@ -945,6 +1020,13 @@ fn windowed_builds_of_every_task_equal_the_whole_build() {
         [target only] robustness/prompt-injection: 10 cases, 0 skipped, no images, whole build (one call)
         [all models] robustness/vlm-robust-vqa: 10 cases, 0 skipped, images, windowed (4 calls of 3 items)
         [target only] robustness/vlm-robust-vqa: 10 cases, 0 skipped, images, windowed (4 calls of 3 items)
+        [all models, {"coco_dir":"coco","vqav2_dir":"vqa"}] robustness/vlm-robust-vqa: 10 cases, 0 skipped, images, windowed (4 calls of 3 items)
+        [all models] robustness/vlm-robust-caption: 0 cases, 1 skipped, no images, windowed (1 calls of 3 items)
+        [target only] robustness/vlm-robust-caption: 0 cases, 1 skipped, no images, windowed (1 calls of 3 items)
+        [all models, {"coco_dir":"coco","vqav2_dir":"vqa"}] robustness/vlm-robust-caption: 10 cases, 2 skipped, images, windowed (4 calls of 3 items)
+        [all models] robustness/vlm-robust-vqav2: 0 cases, 1 skipped, no images, windowed (1 calls of 3 items)
+        [target only] robustness/vlm-robust-vqav2: 0 cases, 1 skipped, no images, windowed (1 calls of 3 items)
+        [all models, {"coco_dir":"coco","vqav2_dir":"vqa"}] robustness/vlm-robust-vqav2: 10 cases, 2 skipped, images, windowed (4 calls of 3 items)
         [all models] safety/jailbreak: 9 cases, 1 skipped, no images, whole build (one call)
         [target only] safety/jailbreak: 10 cases, 0 skipped, no images, whole build (one call)
         [all models] safety/toxicity: 10 cases, 0 skipped, no images, whole build (one call)

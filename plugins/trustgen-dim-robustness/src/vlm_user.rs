@@ -33,6 +33,7 @@ use trustgen_plugin_api::{
     Stop, TestCase, Verdict,
 };
 use trustgen_plugin_kit::Source;
+use trustgen_plugin_kit::window::Window;
 
 use crate::vlm_pair::{self, Deal, Graded};
 
@@ -81,8 +82,10 @@ fn folder(input: &BuildInput, key: &str) -> Option<String> {
     input.options.get(key).and_then(Value::as_str).map(|dir| dir.trim().trim_end_matches('/').to_string())
 }
 
-fn skip_task(reason: String) -> BuildOutput {
-    BuildOutput::new(Vec::new()).with_skipped(vec![Skipped::new("(task)", reason)])
+/// The whole task skipped: no items, the reason reported with the first window only.
+fn skip_task(input: &BuildInput, reason: String) -> BuildOutput {
+    let window = Window::of(input, 0);
+    window.output(Vec::new(), window.once(vec![Skipped::new("(task)", reason)]))
 }
 
 fn rows(input: &BuildInput, source: Source) -> Option<&[Value]> {
@@ -98,8 +101,8 @@ fn field(row: &Value, key: &str) -> Option<String> {
     }
 }
 
-/// The row's image as the host read it (bytes beside the input), decoded and fitted; the error
-/// names the file.
+/// The row's image as the host read it (bytes beside the input), decoded (not yet fitted); the
+/// error names the file.
 fn row_image(cx: &Cx, row: &Value) -> Result<RgbImage, String> {
     if let Some(why) = row.get("_image_error").and_then(Value::as_str) {
         return Err(why.to_string());
@@ -116,8 +119,7 @@ fn row_image(cx: &Cx, row: &Value) -> Result<RgbImage, String> {
         .checked_add(len)
         .and_then(|end| cx.bytes().get(offset..end))
         .ok_or("the row's image refers to bytes the call did not receive")?;
-    let decoded = decode(bytes, DecodeLimits::default()).map_err(|e| e.to_string())?;
-    Ok(fit_within(&decoded, MAX_SIDE))
+    decode(bytes, DecodeLimits::default()).map_err(|e| e.to_string())
 }
 
 /// An item of the user's benchmark, ready to perturb.
@@ -135,30 +137,50 @@ struct Item<'a> {
 
 /// Builds up to `limit` cases from `items` in a seeded order: an item whose image cannot be used
 /// is skipped (naming the file) and the next one taken.
+///
+/// Windowed ([`Window`]): an item is a place in the seeded order, and this call builds only the
+/// window's items. Case `n`'s id, seed and perturbation come from `n`, the number of usable items
+/// before it in the whole build, so the items before the window are still decoded (and dropped)
+/// to count them: a decoding failure is a skip wherever the window starts. Skipped items are
+/// reported by the window holding them; the rows dropped before the order (`skipped`, about the
+/// whole build) with the first window only.
 fn build_pairs(
     cx: &mut Cx,
     input: &BuildInput,
     task: &str,
     items: Vec<Item>,
-    mut skipped: Vec<Skipped>,
+    skipped: Vec<Skipped>,
 ) -> Step<BuildOutput> {
     let limit = input.limit.unwrap_or(DEFAULT_LIMIT);
     let deal = Deal::new(input.seed, task);
     let mut order = SeededRng::derive(input.seed, &format!("{task}/rows"));
-    let mut cases = Vec::with_capacity(limit.min(items.len()));
-    for i in order.sample_indices(items.len(), items.len()) {
-        if cases.len() == limit {
+    let order = order.sample_indices(items.len(), items.len());
+    let window = Window::of(input, order.len());
+    let mut skipped = window.once(skipped);
+    let mut cases = Vec::with_capacity(window.range().len().min(limit));
+    // The cases of the whole build before the current item.
+    let mut n = 0;
+    for (place, &i) in order.iter().enumerate().take(window.range().end) {
+        if n == limit {
             break;
         }
         let item = &items[i];
-        let clean = match row_image(cx, item.row) {
+        let decoded = match row_image(cx, item.row) {
             Ok(image) => image,
             Err(why) => {
-                skipped.push(Skipped::new(item.at.clone(), why));
+                if window.contains(place) {
+                    skipped.push(Skipped::new(item.at.clone(), why));
+                }
                 continue;
             }
         };
-        let n = cases.len();
+        if !window.contains(place) {
+            // An item before the window: only its place in the count of cases.
+            n += 1;
+            continue;
+        }
+        let clean = fit_within(&decoded, MAX_SIDE);
+        drop(decoded);
         let mut rng = SeededRng::derive(input.seed, &format!("{task}/{n}"));
         let perturbed = deal
             .perturb(n, &clean, &item.text, &mut rng)
@@ -186,26 +208,31 @@ fn build_pairs(
             .with_ground_truth(item.ground_truth.clone())
             .with_metadata(metadata),
         );
+        n += 1;
     }
-    Ok(BuildOutput::new(cases).with_skipped(skipped))
+    Ok(window.output(cases, skipped))
 }
 
 /// Builds `vlm-robust-caption` from the user's COCO folder.
 pub fn build_caption(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     let Some(dir) = folder(input, COCO_DIR) else {
-        return Ok(skip_task(format!(
-            "needs the user's COCO folder: set `{COCO_DIR}` in this dimension's options to a folder of the data directory holding annotations/captions_val2014.json and val2014/ (cocodataset.org; not bundled: the images are under their owners' Flickr terms)"
-        )));
+        return Ok(skip_task(
+            input,
+            format!(
+                "needs the user's COCO folder: set `{COCO_DIR}` in this dimension's options to a folder of the data directory holding annotations/captions_val2014.json and val2014/ (cocodataset.org; not bundled: the images are under their owners' Flickr terms)"
+            ),
+        ));
     };
     if !input.context.has_llm_judge() {
         return Ok(skip_task(
+            input,
             "needs a judge that sees images ([models.judge] of type vlm): captions have no offline answer key".into(),
         ));
     }
     let file = format!("{dir}/annotations/captions_val2014.json");
     let (Some(images), Some(captions)) = (rows(input, sources::COCO_IMAGES), rows(input, sources::COCO_CAPTIONS))
     else {
-        return Ok(skip_task(format!("{file} was not found in the data directory (option `{COCO_DIR}`)")));
+        return Ok(skip_task(input, format!("{file} was not found in the data directory (option `{COCO_DIR}`)")));
     };
     let mut references: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for row in captions {
@@ -247,22 +274,34 @@ pub fn build_caption(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
 /// Builds `vlm-robust-vqav2` from the user's VQAv2 folder and COCO images.
 pub fn build_vqav2(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
     let Some(dir) = folder(input, VQAV2_DIR) else {
-        return Ok(skip_task(format!(
-            "needs the user's VQAv2 files: set `{VQAV2_DIR}` in this dimension's options to a folder of the data directory holding v2_OpenEnded_mscoco_val2014_questions.json and v2_mscoco_val2014_annotations.json, and `{COCO_DIR}` to the COCO folder with val2014/ (visualqa.org; not bundled)"
-        )));
+        return Ok(skip_task(
+            input,
+            format!(
+                "needs the user's VQAv2 files: set `{VQAV2_DIR}` in this dimension's options to a folder of the data directory holding v2_OpenEnded_mscoco_val2014_questions.json and v2_mscoco_val2014_annotations.json, and `{COCO_DIR}` to the COCO folder with val2014/ (visualqa.org; not bundled)"
+            ),
+        ));
     };
     if folder(input, COCO_DIR).is_none() {
-        return Ok(skip_task(format!(
-            "needs the COCO images of the questions: set `{COCO_DIR}` to a folder of the data directory holding val2014/COCO_val2014_<12-digit id>.jpg"
-        )));
+        return Ok(skip_task(
+            input,
+            format!(
+                "needs the COCO images of the questions: set `{COCO_DIR}` to a folder of the data directory holding val2014/COCO_val2014_<12-digit id>.jpg"
+            ),
+        ));
     }
     let questions_file = format!("{dir}/v2_OpenEnded_mscoco_val2014_questions.json");
     let annotations_file = format!("{dir}/v2_mscoco_val2014_annotations.json");
     let Some(questions) = rows(input, sources::VQAV2_QUESTIONS) else {
-        return Ok(skip_task(format!("{questions_file} was not found in the data directory (option `{VQAV2_DIR}`)")));
+        return Ok(skip_task(
+            input,
+            format!("{questions_file} was not found in the data directory (option `{VQAV2_DIR}`)"),
+        ));
     };
     let Some(annotations) = rows(input, sources::VQAV2_ANNOTATIONS) else {
-        return Ok(skip_task(format!("{annotations_file} was not found in the data directory (option `{VQAV2_DIR}`)")));
+        return Ok(skip_task(
+            input,
+            format!("{annotations_file} was not found in the data directory (option `{VQAV2_DIR}`)"),
+        ));
     };
     let by_question: BTreeMap<String, &Value> =
         annotations.iter().filter_map(|row| Some((field(row, "question_id")?, row))).collect();

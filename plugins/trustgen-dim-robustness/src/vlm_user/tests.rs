@@ -246,3 +246,97 @@ fn the_caption_judge_sees_both_images_and_the_reference_captions() {
     assert_eq!(user.images, expected, "clean first, perturbed second");
     assert!(user.content.contains("One round red shape.") && user.content.contains("A blurry orange blob."));
 }
+
+/// Eight COCO images (drawn PNGs; the fourth's bytes cut short, so the host took it for a PNG but
+/// it does not decode) and their rows, the sixth with the host's read error instead of an image.
+fn many_coco_rows() -> (Vec<u8>, Vec<(&'static str, Vec<Value>)>) {
+    let mut bytes = Vec::new();
+    let (mut images, mut captions) = (Vec::new(), Vec::new());
+    for id in 0..8u64 {
+        let scene = Scene::sample(&mut SeededRng::new(id), 1, false).unwrap();
+        let mut png = encode_png(&scene.render().unwrap()).unwrap();
+        if id == 3 {
+            png.truncate(40);
+        }
+        let image = Image::new("image/png", ImageSource::Blob { offset: bytes.len(), len: png.len() });
+        bytes.extend_from_slice(&png);
+        let row = json!({"id": id, "file_name": format!("COCO_val2014_{id:012}.jpg")});
+        images.push(with_image(row, if id == 5 { Err("the file is missing") } else { Ok(&image) }));
+        captions.push(json!({"image_id": id, "caption": format!("Picture {id}.")}));
+    }
+    (bytes, vec![(sources::COCO_IMAGES.name, images), (sources::COCO_CAPTIONS.name, captions)])
+}
+
+/// A build as the host makes it: windows of `len` items (none: one call), concatenated, until
+/// the whole build's number of items or the case limit; the cases as JSON (images by their
+/// size) and the skips, and the number of calls.
+fn build_in_windows(
+    task: &str,
+    input: &BuildInput,
+    bytes: &[u8],
+    len: Option<usize>,
+) -> ((Vec<String>, Vec<String>), usize) {
+    let (mut cases, mut skipped) = (Vec::new(), Vec::new());
+    let mut start = 0;
+    let mut calls = 0;
+    loop {
+        calls += 1;
+        let input = input.clone().with_window(len.map(|len| trustgen_plugin_api::BuildWindow::new(start, len)));
+        let mut cx = Cx::with_input_bytes(bytes.to_vec());
+        let out = if task == CAPTION { build_caption(&mut cx, &input) } else { build_vqav2(&mut cx, &input) };
+        let out = out.unwrap_or_else(|e| panic!("{e:?}"));
+        skipped.extend(out.skipped.iter().map(|s| format!("{}: {}", s.item, s.reason)));
+        let room = input.limit.map_or(usize::MAX, |limit| limit.saturating_sub(cases.len()));
+        cases.extend(out.cases.iter().take(room).map(|case| {
+            let mut case = case.clone();
+            for image in case.prompts.iter_mut().flat_map(|p| p.images.iter_mut()) {
+                // The offsets are the call's own; the bytes are compared by the integration
+                // test `plugins::windowed_builds_of_every_task_equal_the_whole_build`.
+                if let ImageSource::Blob { len, .. } = image.source {
+                    image.source = ImageSource::Base64(format!("{len} bytes"));
+                }
+            }
+            serde_json::to_string(&case).unwrap()
+        }));
+        let (Some(len), Some(items)) = (len, out.items) else { return ((cases, skipped), calls) };
+        start += len;
+        if start >= items || input.limit.is_some_and(|limit| cases.len() >= limit) {
+            return ((cases, skipped), calls);
+        }
+    }
+}
+
+#[test]
+fn the_coco_and_vqav2_tasks_built_in_windows_equal_the_whole_build() {
+    let (bytes, data) = many_coco_rows();
+    let (pictures, images) = pictures();
+    let vqav2 = vqav2_rows(&images);
+    for (task, data, bytes) in [(CAPTION, data, bytes), (VQAV2, vqav2, pictures)] {
+        let input = testing::build_input(task, 4, Some(5), data, Models::JUDGE, options());
+        let (whole, _) = build_in_windows(task, &input, &bytes, None);
+        assert!(!whole.0.is_empty(), "{task}: the whole build has cases");
+        for len in [1, 2, 3, 32] {
+            let (windowed, calls) = build_in_windows(task, &input, &bytes, Some(len));
+            assert_eq!(windowed, whole, "{task}: windows of {len}");
+            assert!(
+                len > 1 || calls >= whole.0.len(),
+                "{task}: windows of one item: {calls} calls, the window ignored"
+            );
+        }
+        if task == CAPTION {
+            // Ids from the whole build's count of cases; both bad images skipped, each once.
+            let ids: Vec<Value> =
+                whole.0.iter().map(|c| serde_json::from_str::<Value>(c).unwrap()["id"].clone()).collect();
+            expect![[r#"[String("robustness/vlm-robust-caption/0"), String("robustness/vlm-robust-caption/1"), String("robustness/vlm-robust-caption/2"), String("robustness/vlm-robust-caption/3"), String("robustness/vlm-robust-caption/4")]"#]].assert_eq(&format!("{ids:?}"));
+            expect![[r#"
+                coco/val2014/COCO_val2014_000000000005.jpg: the file is missing
+                coco/val2014/COCO_val2014_000000000003.jpg: unreadable image (40 bytes): unexpected end of file; hint: the file may be truncated or corrupt, re-export it as PNG or JPEG"#]].assert_eq(&whole.1.join("\n"));
+        }
+    }
+    // Without the folder, the task is skipped once, whatever the window.
+    let input = testing::build_input(CAPTION, 4, Some(5), Vec::new(), Models::JUDGE, json!({}));
+    for len in [None, Some(1), Some(3)] {
+        let ((cases, skipped), _) = build_in_windows(CAPTION, &input, &[], len);
+        assert_eq!((cases.len(), skipped.len()), (0, 1), "windows of {len:?}");
+    }
+}
