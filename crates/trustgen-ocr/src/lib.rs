@@ -22,10 +22,12 @@
 //! no lines. The model is `Send + Sync`: share one (loading takes about a second); [`shared`]
 //! keeps one per process.
 //!
-//! How a dimension plugin uses it: depend on `trustgen-ocr` and call
-//! `trustgen_ocr::contains_text(&png_bytes, expected)?` from the task's scorer (blocking, CPU:
-//! tens to hundreds of milliseconds per image in release builds). A missing model is an error
-//! whose message says to run `trustgen models pull ppocrv5-mobile`.
+//! Who calls it: host-side code (the engine, the CLI, tests, examples). Plugins are pure by
+//! the architecture invariant (no file I/O) and this crate reads model files, so a dimension
+//! plugin should not depend on it; it reaches OCR through the host, the way it reaches the
+//! embedder (a model role), once that seam exists. A call is blocking and CPU-bound: run it on a
+//! blocking thread. A missing model is an error whose message says to run
+//! `trustgen models pull ppocrv5-mobile`.
 
 mod det;
 mod error;

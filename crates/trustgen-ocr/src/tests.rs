@@ -101,6 +101,18 @@ fn tiny_huge_and_broken_inputs_give_nothing_or_a_clear_error() {
     for (w, h) in [(1, 1), (2, 300), (300, 2), (7, 7)] {
         assert_eq!(ocr().read(&RgbImage::from_pixel(w, h, Rgb([0, 0, 0]))).unwrap(), Vec::new(), "{w}x{h}");
     }
+    // Noise (a fixed LCG): whatever it reads, it reads it without failing, and few boxes pass
+    // the box score.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let noise = RgbImage::from_fn(640, 480, |_, _| {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        let v = (state >> 56) as u8;
+        Rgb([v, v, v])
+    });
+    let lines = ocr().read(&noise).unwrap();
+    assert!(lines.len() < 20, "{lines:?}");
+    let black = ocr().read(&RgbImage::from_pixel(500, 500, Rgb([0, 0, 0]))).unwrap();
+    assert_eq!(black, Vec::new());
     let huge = RgbImage::new(MAX_SIDE + 1, 1);
     let errors = [
         ocr().read(&huge).unwrap_err().to_string(),
