@@ -176,6 +176,27 @@ fn the_vlm_jailbreaks_run_end_to_end_and_the_judge_sees_each_image() {
         assert!(all_images.contains(&request.images[0].sha256));
     }
 
+    // The legibility checks of FigStep and MM-SafetyBench went to the VLM judge with their image.
+    let legibility: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.rule.as_deref().is_some_and(|n| n.starts_with("judge:image_text@1")))
+        .collect();
+    // (Cases whose rendered images are identical share one request.)
+    assert!(!legibility.is_empty());
+    let by_case: BTreeMap<&str, &Value> = verdicts.iter().map(|v| (v["case_id"].as_str().unwrap(), v)).collect();
+    for record in &cases {
+        let task = record["case"]["task"].as_str().unwrap();
+        let verdict = by_case[record["case"]["id"].as_str().unwrap()];
+        let reasoning = verdict["verdict"]["reasoning"].as_str().unwrap_or_default();
+        let checked = reasoning.contains("legibility of the typed text, llm:image_text@1: ");
+        assert_eq!(checked, ["vlm-figstep", "vlm-mm-safetybench"].contains(&task), "{task}: {reasoning}");
+    }
+    for request in &legibility {
+        assert_eq!(request.rule.as_deref(), Some("judge:image_text@1"), "a legibility check without its image");
+        assert!(all_images.contains(&request.images[0].sha256));
+    }
+
     // Metrics: each attack's refuse-to-answer rate with n and a 95% interval; the safety score
     // averages them; MM-SafetyBench reports its variants.
     let metrics: Value = serde_json::from_str(&std::fs::read_to_string(run_dir.join("metrics.json")).unwrap()).unwrap();
@@ -184,6 +205,7 @@ fn the_vlm_jailbreaks_run_end_to_end_and_the_judge_sees_each_image() {
         assert!(text.contains(&format!("\"{task}\"")), "metrics.json has {task}");
     }
     assert!(text.contains("rta/typography") && text.contains("rta/image_typography"), "{text}");
+    assert!(text.contains("\"legible\""), "{text}");
     assert!(text.contains("unweighted mean") || text.contains("weighted mean of task scores"), "{text}");
 }
 
@@ -207,4 +229,88 @@ fn a_missing_universal_adversarial_image_is_a_recorded_skip_naming_the_path() {
     }
     assert_eq!(std::fs::read_to_string(run_dir.join("cases.jsonl")).unwrap_or_default(), "", "no stand-in image");
     assert!(server.requests().is_empty(), "nothing was sent (exit {code})");
+}
+
+/// The offline image-text judge end to end: a suite without a judge gets the host's OCR role
+/// (recorded in the manifest), which reads each real FigStep case image from the run store; the
+/// typed heading is found with CER 0, so `legible` is 1 over the checked images, with its n.
+#[test]
+fn without_a_judge_the_host_ocr_reads_each_figstep_image_and_finds_its_heading() {
+    // The OCR model from the cache CI fills (`trustgen models pull ppocrv5-mobile`), fetched on first use.
+    let model_dir = trustgen_embedded::ensure("ppocrv5-mobile").unwrap_or_else(|e| panic!("{e}"));
+    let cache_root = model_dir.parent().and_then(Path::parent).unwrap().to_owned();
+    let server = scripted_server();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = suite(dir.path(), server.base_url(), "vlm");
+    let judge = format!(
+        "[models.judge]\ntype = \"vlm\"\nprovider = \"openai\"\nmodel = \"tg-vision-judge\"\nbase_url = \"{}/v1\"\n",
+        server.base_url()
+    );
+    let text = std::fs::read_to_string(&suite).unwrap();
+    assert!(text.contains(&judge), "{text}");
+    // Without a judge the refusal judge is offline, with the embedder its threshold was fitted with.
+    trustgen_embedded::ensure("all-minilm-l6-v2").unwrap_or_else(|e| panic!("{e}"));
+    let embedder = format!(
+        "[models.embedder]\nprovider = \"openai\"\nmodel = \"text-embedding-3-small\"\nbase_url = \"{}/v1\"\n",
+        server.base_url()
+    );
+    assert!(text.contains(&embedder), "{text}");
+    let text = text
+        .replace(&judge, "")
+        .replace(&embedder, "")
+        .replace(&format!("tasks = {TASKS:?}"), "tasks = [\"vlm-figstep\"]");
+    std::fs::write(&suite, text).unwrap();
+    let (code, stdout, stderr) = run(trustgen_in(dir.path())
+        .env("TRUSTGEN_CACHE_DIR", &cache_root)
+        .args(["run", "--quiet", "--no-cache"])
+        .arg(&suite));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let run_dir = run_dir(dir.path());
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["models"]["ocr"]["model"], "ppocrv5-mobile", "{}", manifest["models"]);
+
+    let cases = jsonl(&run_dir.join("cases.jsonl"));
+    let verdicts = jsonl(&run_dir.join("verdicts.jsonl"));
+    assert_eq!((cases.len(), verdicts.len()), (3, 3));
+    let by_case: BTreeMap<&str, &Value> = verdicts.iter().map(|v| (v["case_id"].as_str().unwrap(), v)).collect();
+    for record in &cases {
+        let case = &record["case"];
+        assert_eq!(case["metadata"]["legibility_check"], true);
+        let typed = case["metadata"]["typed_text"].as_str().unwrap();
+        assert_eq!(case["metadata"]["steps_title"], typed);
+        let verdict = &by_case[case["id"].as_str().unwrap()]["verdict"];
+        assert_eq!(verdict["metrics"]["legible"], 1.0, "{verdict}");
+        let reasoning = verdict["reasoning"].as_str().unwrap();
+        assert!(reasoning.contains("offline:image_text@1: found, CER 0.00, read \""), "{reasoning}");
+        // What OCR read is quoted: the heading's words are in it.
+        let read = reasoning.split("read ").last().unwrap().to_lowercase();
+        let first_words: Vec<&str> = typed.split_whitespace().take(3).collect();
+        assert!(first_words.iter().all(|w| read.contains(&w.to_lowercase())), "{typed} vs {read}");
+    }
+    // No judge request went to the server: the image text was read in process.
+    assert!(server.requests().iter().all(|r| !r.rule.as_deref().is_some_and(|n| n.starts_with("judge:"))));
+    let metrics = std::fs::read_to_string(run_dir.join("metrics.json")).unwrap();
+    assert!(metrics.contains("\"legible\""), "{metrics}");
+}
+
+/// Without a judge and without the OCR model in the cache, the run is refused before anything is
+/// sent, naming the model and the command that fetches it.
+#[test]
+fn without_a_judge_a_missing_ocr_model_is_named_before_anything_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = suite(dir.path(), "http://127.0.0.1:9", "vlm");
+    let mut text = std::fs::read_to_string(&suite).unwrap();
+    // No judge, and the embedder the offline refusal judge's threshold was fitted with.
+    for table in ["[models.judge]", "[models.embedder]"] {
+        let start = text.find(table).unwrap();
+        let end = start + text[start..].find("\n\n").unwrap();
+        text = format!("{}{}", &text[..start], &text[end + 2..]);
+    }
+    std::fs::write(&suite, text).unwrap();
+    let (code, stdout, stderr) = run(trustgen_in(dir.path()).arg("validate").arg(&suite));
+    assert_ne!(code, 0, "{stdout}{stderr}");
+    let all = format!("{stdout}{stderr}");
+    assert!(all.contains("the host's OCR model `ppocrv5-mobile`"), "{all}");
+    assert!(all.contains("trustgen models pull") && all.contains("ppocrv5-mobile"), "{all}");
 }

@@ -215,7 +215,8 @@ fn user_agent(build: &Build) -> String {
 /// The one checking path of [`check`] and [`run`]: the plan and the model specs.
 fn prepare(suite: &Suite, registry: &Registry) -> Result<(Plan, Vec<ModelSpec>), EngineError> {
     let plan = plan(suite, registry)?;
-    let specs = model_specs(suite)?;
+    let mut specs = model_specs(suite)?;
+    add_ocr(&mut specs, &plan);
     preflight::fitted_thresholds(suite, &plan, &specs)?;
     preflight::image_judges(suite, &plan, &specs)?;
     Ok((plan, specs))
@@ -294,7 +295,7 @@ pub async fn run(request: RunRequest) -> Result<RunOutcome, EngineError> {
         }));
     }
     let mut context = RunContext::default();
-    for role in ModelRole::ALL {
+    for role in ModelRole::ALL.into_iter().chain([ModelRole::Ocr]) {
         if let Some(info) = clients.info(role) {
             context.models.insert(role, info);
         }
@@ -467,6 +468,26 @@ fn model_specs(suite: &Suite) -> Result<Vec<ModelSpec>, EngineError> {
         }
     }
     Ok(specs)
+}
+
+/// The judge template the host's OCR model answers offline (`trustgen_judges::image_text`).
+const IMAGE_TEXT_TEMPLATE: &str = "image_text@1";
+
+/// The `ocr` role (the embedded PP-OCRv5 mobile model) when a planned task declares the
+/// `image_text@1` judge and no capable judge answers it: the offline image-text judge reads the
+/// image with it. Suites do not configure the role; the manifest records it with the models.
+fn add_ocr(specs: &mut Vec<ModelSpec>, plan: &Plan) {
+    let capable_judge = specs.iter().any(|s| s.role == ModelRole::Judge && s.is_capable());
+    let asked = plan
+        .dimensions
+        .iter()
+        .flat_map(|d| &d.tasks)
+        .any(|t| t.spec.judge_templates.iter().any(|j| j == IMAGE_TEXT_TEMPLATE));
+    if asked && !capable_judge && !specs.iter().any(|s| s.role == ModelRole::Ocr) {
+        let mut spec = ModelSpec::new(ModelRole::Ocr, ProviderKind::Embedded, trustgen_providers::OCR_MODEL);
+        spec.model_type = "ocr".into();
+        specs.push(spec);
+    }
 }
 
 /// The program that runs, as recorded in the manifest.

@@ -108,6 +108,13 @@ pub(crate) async fn preflight(models: &[Checked<'_>], user_agent: &str, network:
     for (role, error) in clients.preflight_all().await {
         let implicit = reachable.iter().find(|c| c.spec.role == role).and_then(|c| c.implicit_for.as_ref());
         let message = match (&error, implicit) {
+            (FatalError::Embedded { model, message, .. }, Some(askers)) if role == ModelRole::Ocr => format!(
+                "the host's OCR model `{model}` (a task of plugin{} {} judges whether its typed text is legible, \
+                 offline because the suite has no capable [models.judge]): {message}, or add a capable [models.judge] \
+                 of type `vlm`",
+                if askers.len() == 1 { "" } else { "s" },
+                askers.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", "),
+            ),
             (FatalError::Embedded { model, message, .. }, Some(askers)) => {
                 let table = format!("[models.{}]", role.as_str());
                 format!(

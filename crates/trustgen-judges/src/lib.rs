@@ -13,6 +13,7 @@
 //! | toxicity classifier (port of PyPI `alt-profanity-check` 1.9.1, MIT) | [`mod@toxicity`] | nothing | parity with the Python package: max abs error 3.3e-16 on 296 texts; ROC AUC **0.9527** (TPR 0.805, FPR 0.026 at 0.5) on 993 toxic vs 1 634 benign texts (`suites/data/judges/toxicity_eval.jsonl`) |
 //! | answer extraction (multiple choice A–J, true/false, short answers) | [`answer`] | nothing | rule-based; 102 hand-written cases in its tests; true/false where it is used (`data/judge-eval.json`): 0.944 on 36 labelled SmolLM2 sycophancy-persona replies |
 //! | refusal (keywords, or request-response cosine below a fitted threshold) | [`refusal`] | embedder | on PyRIT's 169 human-labelled rows with all-MiniLM-L6-v2: 5-fold cross-validated accuracy **0.9467**; keyword-only 0.6982; majority label 0.6450. Where it is used ([`validity`], `data/judge-eval.json`): 0.780 on PyRIT's 395 objective-achieved rows (recall of "not achieved" 0.667), 0.667 to 1.000 on labelled SmolLM2 replies per task family |
+//! | image text (OCR, CER ≤ 0.1 of the best-matching stretch) | [`image_text`] | the host's OCR model (`ocr` role) | PP-OCRv5 mobile reads the bundled font's FigStep, caption and paragraph typography with CER 0.00 (`trustgen-ocr` tests) |
 //! | LLM judge templates (versioned TOML under `templates/`, listed by [`templates::builtin_templates`]) | [`templates`] | judge model | depends on the judge model |
 //!
 //! Every template, judge or builder prompt, is filled by the one renderer of [`mod@render`].
@@ -31,7 +32,7 @@
 //! majority class is 60 %), so it is marked not `capable` and the offline judges apply.
 //!
 //! Judge names recorded in verdicts: `llm:<template>@<version>` (e.g. `llm:refusal@1`),
-//! `offline:refusal@1`, `offline:toxicity@1` and `rule:<kind>@1` for answer extraction.
+//! `offline:refusal@1`, `offline:toxicity@1`, `offline:image_text@1` and `rule:<kind>@1` for answer extraction.
 //! Where an LLM judge grades a question an offline judge also answers (refusal, toxicity), the
 //! plugin records the offline judge's decision beside the LLM's ([`agreement`]), so the report
 //! shows how often the two agree.
@@ -57,6 +58,7 @@
 
 pub mod agreement;
 pub mod answer;
+pub mod image_text;
 pub mod json;
 pub mod refusal;
 pub mod render;
@@ -66,6 +68,7 @@ pub mod toxicity;
 pub mod validity;
 
 pub use answer::{Extraction, How, extract_bool, extract_choice, match_short_answer, truth_label};
+pub use image_text::{ImageTextVerdict, judge_image_text};
 pub use refusal::{RefusalVerdict, decide, judge_refusal, keyword_hit};
 pub use templates::{JudgeOutcome, JudgeResult, Template, TemplateError, Vars, llm_judge, llm_judge_seeing};
 pub use toxicity::{ToxicityModel, toxicity};

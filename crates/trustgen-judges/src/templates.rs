@@ -49,6 +49,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("toxicity.toml", include_str!("../templates/toxicity.toml")),
     ("image_groundtruth.toml", include_str!("../templates/image_groundtruth.toml")),
     ("image_pairwise_robustness.toml", include_str!("../templates/image_pairwise_robustness.toml")),
+    ("image_text.toml", include_str!("../templates/image_text.toml")),
 ];
 
 /// The default bound on an inserted value, in characters.

@@ -1027,6 +1027,11 @@ pub enum ModelRole {
     /// A text-to-image model that draws the images of generated cases (VLM tasks such as
     /// MM-SafetyBench or Visual-RolePlay); answers image requests only.
     ImageGenerator,
+    /// The host's offline OCR model (PP-OCRv5 mobile, in-process): answers a chat request carrying
+    /// one image with the text it reads, one line per detected line. Not configured by suites: the
+    /// host provides it to runs whose tasks declare the `image_text` judge template and have no
+    /// capable judge, and lists it in [`RunContext::models`] then (so it is not in [`ModelRole::ALL`]).
+    Ocr,
     /// A value this version does not know (sent by a newer host or plugin).
     #[serde(other)]
     Unknown,
@@ -1042,6 +1047,7 @@ impl ModelRole {
             ModelRole::Embedder => "embedder",
             ModelRole::Retriever => "retriever",
             ModelRole::ImageGenerator => "image_generator",
+            ModelRole::Ocr => "ocr",
             ModelRole::Unknown => "unknown",
         }
     }

@@ -168,6 +168,8 @@ enum Backend {
     Gemini(Gemini),
     #[cfg(feature = "embedded")]
     Embedded(crate::embedded::Embedded),
+    #[cfg(feature = "embedded")]
+    Ocr(crate::ocr::Ocr),
     Corpus(Corpus),
     HttpSearch(HttpSearch),
 }
@@ -189,6 +191,8 @@ impl Backend {
             Backend::Anthropic(_) | Backend::Gemini(_) => matches!(kind, RequestKind::Chat(_)),
             #[cfg(feature = "embedded")]
             Backend::Embedded(_) => matches!(kind, RequestKind::Chat(_) | RequestKind::Embed(_)),
+            #[cfg(feature = "embedded")]
+            Backend::Ocr(_) => matches!(kind, RequestKind::Chat(_)),
             Backend::Corpus(_) | Backend::HttpSearch(_) => matches!(kind, RequestKind::Retrieve(_)),
         }
     }
@@ -205,6 +209,8 @@ impl Backend {
             (Backend::Embedded(c), RequestKind::Chat(chat)) => c.chat(&chat.messages, params, key).await,
             #[cfg(feature = "embedded")]
             (Backend::Embedded(c), RequestKind::Embed(embed)) => c.embed(&embed.texts).await,
+            #[cfg(feature = "embedded")]
+            (Backend::Ocr(c), RequestKind::Chat(chat)) => c.read(&chat.messages).await,
             (Backend::Corpus(c), RequestKind::Retrieve(r)) => c.retrieve(&r.query, r.max_results).await,
             (Backend::HttpSearch(c), RequestKind::Retrieve(r)) => c.retrieve(&r.query, r.max_results).await,
             _ => Err(Failure::PerCase(format!("{} requests are not supported here", kind_name(kind)))),
@@ -431,6 +437,8 @@ impl Clients {
                     limits: spec.limits.clone(),
                 }),
                 #[cfg(feature = "embedded")]
+                ProviderKind::Embedded if spec.role == ModelRole::Ocr => Backend::Ocr(crate::ocr::Ocr::new(&spec)?),
+                #[cfg(feature = "embedded")]
                 ProviderKind::Embedded => Backend::Embedded(crate::embedded::Embedded::new(&spec)?),
                 #[cfg(not(feature = "embedded"))]
                 ProviderKind::Embedded => return Err(ConfigError::EmbeddedNotCompiled { role }),
@@ -528,6 +536,15 @@ impl Clients {
                         message: format!("the preflight check failed: {e}"),
                     })??;
                 }
+                #[cfg(feature = "embedded")]
+                Backend::Ocr(ocr) => {
+                    let check = ocr.preflight_check();
+                    tokio::task::spawn_blocking(check).await.map_err(|e| FatalError::Embedded {
+                        role: spec.role.as_str().to_owned(),
+                        model: spec.model.clone(),
+                        message: format!("the preflight check failed: {e}"),
+                    })??;
+                }
                 Backend::Corpus(corpus) => {
                     corpus.loaded().await?;
                 }
@@ -559,6 +576,18 @@ impl Clients {
                 #[cfg(feature = "embedded")]
                 Backend::Embedded(embedded) => {
                     let check = embedded.preflight_check();
+                    match tokio::task::spawn_blocking(check).await {
+                        Ok(result) => result,
+                        Err(e) => Err(FatalError::Embedded {
+                            role: spec.role.as_str().to_owned(),
+                            model: spec.model.clone(),
+                            message: format!("the preflight check failed: {e}"),
+                        }),
+                    }
+                }
+                #[cfg(feature = "embedded")]
+                Backend::Ocr(ocr) => {
+                    let check = ocr.preflight_check();
                     match tokio::task::spawn_blocking(check).await {
                         Ok(result) => result,
                         Err(e) => Err(FatalError::Embedded {

@@ -65,6 +65,8 @@ mod gemini;
 mod http;
 mod images;
 mod limit;
+#[cfg(feature = "embedded")]
+mod ocr;
 mod openai;
 mod request_key;
 mod retriever;
@@ -74,6 +76,9 @@ mod spec;
 mod vision;
 
 pub use crate::anthropic::DEFAULT_MAX_TOKENS as ANTHROPIC_DEFAULT_MAX_TOKENS;
+
+/// The model of the host's `ocr` role (`trustgen-ocr`; `trustgen models pull ppocrv5-mobile`).
+pub const OCR_MODEL: &str = "ppocrv5-mobile";
 pub use crate::cache::{Cache, CacheStats, FILE_NAME as CACHE_FILE_NAME, default_cache_dir};
 pub use crate::clients::{
     ClientOptions, Clients, DRY_RUN_TEXT, ESTIMATE_MAX_TOKENS, Executed, PREFLIGHT_TIMEOUT, RetryObserver, RetryWait,

