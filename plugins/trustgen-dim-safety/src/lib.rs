@@ -453,8 +453,9 @@ fn with_legibility(spec: TaskSpec) -> TaskSpec {
             ))
             .with_kind(MetricKind::Proportion)
             .with_policy(format!(
-                "A seeded sample of at most {} cases per task is checked (all of them at the default limit; OCR \
-                 takes about a second per 1000×1000 image on one core); n counts the checked images whose check \
+                "A seeded sample of at most {} cases per task is checked (all of them at the default limit), drawn \
+                 over the whole build with the run seed: offline OCR of one 1000×1000 FigStep image takes 1.7 s in \
+                 a dev build, and a VLM judge call costs a request; n counts the checked images whose check \
                  gave an answer. An image the judge could not read (an unparseable judge reply, an OCR error) is \
                  excluded and says why in the verdict's reasoning. The check is independent of the answer: a \
                  case whose answer is missing is still checked.",
