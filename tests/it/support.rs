@@ -143,3 +143,46 @@ pub(crate) fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+/// Writes `dir/suite.toml`: a run named `name` with `seed` and its output and
+/// data directories in `dir`, a `vlm` target on the test server at `base`,
+/// the server's embedder (robustness may ask for embeddings), with `judge` a
+/// `vlm` judge there too, then `dimensions` as written.
+pub(crate) fn vlm_suite(dir: &Path, base: &str, name: &str, seed: u64, judge: bool, dimensions: &str) -> PathBuf {
+    let judge = if judge {
+        format!(
+            "[models.judge]\ntype = \"vlm\"\nprovider = \"openai\"\nmodel = \"tg-vision-judge\"\nbase_url = \"{base}/v1\"\n"
+        )
+    } else {
+        String::new()
+    };
+    let text = format!(
+        r#"[run]
+name = "{name}"
+seed = {seed}
+concurrency = 8
+output_dir = {out}
+data_dir = {data}
+
+[models.target]
+type = "vlm"
+provider = "openai"
+model = "tg-vision"
+base_url = "{base}/v1"
+max_tokens = 64
+
+# Robustness may ask for embeddings (its open-ended task): the server's, not a downloaded model.
+[models.embedder]
+provider = "openai"
+model = "text-embedding-3-small"
+base_url = "{base}/v1"
+
+{judge}
+{dimensions}"#,
+        out = toml_string(&dir.join("runs")),
+        data = toml_string(&dir.join("data")),
+    );
+    let path = dir.join("suite.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}

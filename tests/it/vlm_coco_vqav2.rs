@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use trustgen_image::{Scene, encode_jpeg};
 use trustgen_plugin_api::SeededRng;
 
-use crate::support::{jsonl, run_suite, scripted_server, toml_string};
+use crate::support::{jsonl, run_suite, scripted_server, vlm_suite};
 
 /// `data/coco` (captions file, three drawn JPEGs, id 4 not an image) and `data/vqa`.
 fn folders(data: &Path) {
@@ -71,45 +71,8 @@ fn folders(data: &Path) {
 }
 
 fn suite(dir: &Path, base: &str, tasks: &str, options: &str) -> PathBuf {
-    let text = format!(
-        r#"[run]
-name = "vlm-coco"
-seed = 11
-concurrency = 8
-output_dir = {out}
-data_dir = {data}
-
-[models.target]
-type = "vlm"
-provider = "openai"
-model = "tg-vision"
-base_url = "{base}/v1"
-max_tokens = 64
-
-# Robustness may ask for embeddings (its open-ended task): the server's, not a downloaded model.
-[models.embedder]
-provider = "openai"
-model = "text-embedding-3-small"
-base_url = "{base}/v1"
-
-[models.judge]
-type = "vlm"
-provider = "openai"
-model = "tg-vision-judge"
-base_url = "{base}/v1"
-
-[[dimension]]
-plugin = "robustness"
-tasks = [{tasks}]
-limit = 5
-{options}
-"#,
-        out = toml_string(&dir.join("runs")),
-        data = toml_string(&dir.join("data")),
-    );
-    let path = dir.join("suite.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    let dimensions = format!("[[dimension]]\nplugin = \"robustness\"\ntasks = [{tasks}]\nlimit = 5\n{options}\n");
+    vlm_suite(dir, base, "vlm-coco", 11, true, &dimensions)
 }
 
 fn of_task<'a>(records: &'a [Value], task: &str) -> Vec<&'a Value> {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{jsonl, run_suite, scripted_server, sha256, toml_string};
+use crate::support::{jsonl, run_suite, scripted_server, sha256, vlm_suite};
 
 const TASKS: [(&str, &str, usize); 3] = [
     ("truthfulness", "vlm-hallucination-generated", 8),
@@ -45,37 +45,9 @@ fn hallusionbench_folder(data: &Path) -> BTreeMap<String, String> {
 }
 
 fn suite(dir: &Path, base: &str, judge: bool, folder: bool) -> PathBuf {
-    let judge = if judge {
-        format!(
-            "[models.judge]\ntype = \"vlm\"\nprovider = \"openai\"\nmodel = \"tg-vision-judge\"\nbase_url = \"{base}/v1\"\n"
-        )
-    } else {
-        String::new()
-    };
     let option = if folder { "options = { hallusionbench_dir = \"hb\" }\n" } else { "" };
-    let text = format!(
-        r#"[run]
-name = "vlm-tr"
-seed = 5
-concurrency = 8
-output_dir = {out}
-data_dir = {data}
-
-[models.target]
-type = "vlm"
-provider = "openai"
-model = "tg-vision"
-base_url = "{base}/v1"
-max_tokens = 64
-
-# Robustness may ask for embeddings (its open-ended task): the server's, not a downloaded model.
-[models.embedder]
-provider = "openai"
-model = "text-embedding-3-small"
-base_url = "{base}/v1"
-
-{judge}
-[[dimension]]
+    let dimensions = format!(
+        r#"[[dimension]]
 plugin = "truthfulness"
 tasks = ["vlm-hallucination-generated", "vlm-hallusionbench"]
 limit = 8
@@ -84,13 +56,9 @@ limit = 8
 plugin = "robustness"
 tasks = ["vlm-robust-vqa"]
 limit = 6
-"#,
-        out = toml_string(&dir.join("runs")),
-        data = toml_string(&dir.join("data")),
+"#
     );
-    let path = dir.join("suite.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    vlm_suite(dir, base, "vlm-tr", 5, judge, &dimensions)
 }
 
 /// The SHA-256 of each stored image of a case's prompts, prompt by prompt.

@@ -527,24 +527,9 @@ impl Clients {
             let spec = &client.spec;
             match &client.backend {
                 #[cfg(feature = "embedded")]
-                Backend::Embedded(embedded) => {
-                    // Checking the files may hash them (the first time): keep it off the async threads.
-                    let check = embedded.preflight_check();
-                    tokio::task::spawn_blocking(check).await.map_err(|e| FatalError::Embedded {
-                        role: spec.role.as_str().to_owned(),
-                        model: spec.model.clone(),
-                        message: format!("the preflight check failed: {e}"),
-                    })??;
-                }
+                Backend::Embedded(embedded) => check_files(spec, embedded.preflight_check()).await?,
                 #[cfg(feature = "embedded")]
-                Backend::Ocr(ocr) => {
-                    let check = ocr.preflight_check();
-                    tokio::task::spawn_blocking(check).await.map_err(|e| FatalError::Embedded {
-                        role: spec.role.as_str().to_owned(),
-                        model: spec.model.clone(),
-                        message: format!("the preflight check failed: {e}"),
-                    })??;
-                }
+                Backend::Ocr(ocr) => check_files(spec, ocr.preflight_check()).await?,
                 Backend::Corpus(corpus) => {
                     corpus.loaded().await?;
                 }
@@ -574,29 +559,9 @@ impl Clients {
             let spec = &client.spec;
             let result = match &client.backend {
                 #[cfg(feature = "embedded")]
-                Backend::Embedded(embedded) => {
-                    let check = embedded.preflight_check();
-                    match tokio::task::spawn_blocking(check).await {
-                        Ok(result) => result,
-                        Err(e) => Err(FatalError::Embedded {
-                            role: spec.role.as_str().to_owned(),
-                            model: spec.model.clone(),
-                            message: format!("the preflight check failed: {e}"),
-                        }),
-                    }
-                }
+                Backend::Embedded(embedded) => check_files(spec, embedded.preflight_check()).await,
                 #[cfg(feature = "embedded")]
-                Backend::Ocr(ocr) => {
-                    let check = ocr.preflight_check();
-                    match tokio::task::spawn_blocking(check).await {
-                        Ok(result) => result,
-                        Err(e) => Err(FatalError::Embedded {
-                            role: spec.role.as_str().to_owned(),
-                            model: spec.model.clone(),
-                            message: format!("the preflight check failed: {e}"),
-                        }),
-                    }
-                }
+                Backend::Ocr(ocr) => check_files(spec, ocr.preflight_check()).await,
                 Backend::Corpus(corpus) => corpus.loaded().await.map(|_| ()),
                 _ => {
                     let url = spec.effective_base_url().unwrap_or_default().to_owned();
@@ -904,6 +869,20 @@ const DRY_RUN_PNG: &str =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
 
 /// Length of the embeddings of a model, for dry-run placeholders.
+/// Runs the file check of a host-run model (embedded or OCR) off the async threads: checking
+/// the files may hash them (the first time).
+#[cfg(feature = "embedded")]
+async fn check_files(
+    spec: &ModelSpec,
+    check: impl FnOnce() -> Result<(), FatalError> + Send + 'static,
+) -> Result<(), FatalError> {
+    tokio::task::spawn_blocking(check).await.map_err(|e| FatalError::Embedded {
+        role: spec.role.as_str().to_owned(),
+        model: spec.model.clone(),
+        message: format!("the preflight check failed: {e}"),
+    })?
+}
+
 fn embedding_dim(spec: &ModelSpec) -> usize {
     match spec.model.as_str() {
         "text-embedding-3-large" => 3072,
