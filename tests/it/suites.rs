@@ -477,4 +477,19 @@ fn vlm_full_runs_every_vlm_task_end_to_end_against_the_test_server() {
             assert!(carried, "a `{template}` judge request carried no image: {}", request["request"]);
         }
     }
+
+    // The image generator's drawings are in the run store, and the journal names them by hash
+    // (a run does not keep every drawing in memory, nor base64 in requests.jsonl).
+    let drawings: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r["reply"]["images"].as_array().is_some_and(|i| !i.is_empty()))
+        .flat_map(|r| r["reply"]["images"].as_array().unwrap())
+        .collect();
+    assert!(!drawings.is_empty(), "no image generator reply carried a drawing");
+    for drawing in drawings {
+        let sha = drawing["source"]["stored"]["sha256"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a drawing recorded as something else than a stored hash: {drawing}"));
+        assert!(stored.contains(sha), "drawing {sha} is not in images/");
+    }
 }

@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 use trustgen_host::Plugin;
 use trustgen_plugin_api::step::{Next, Session};
-use trustgen_plugin_api::{CallErrorKind, Cx, Step};
+use trustgen_plugin_api::{CallErrorKind, Cx, ImageSource, ModelReply, Step};
 
 use crate::error::EngineError;
 use crate::exec::Executor;
@@ -76,12 +76,14 @@ impl PluginRunner {
                 return Ok(Err(format!("plugin `{}` `{method}`: the input does not serialize: {e}", plugin.name())));
             }
         };
+        // The input bytes, then the bytes of the stored drawings the replies so far carry.
+        let mut call_bytes = input_bytes;
         loop {
             let envelope = match session.envelope(&input) {
                 Ok(envelope) => envelope,
                 Err(message) => return Ok(Err(message)),
             };
-            let output = match self.call(plugin, method, envelope, input_bytes.clone()).await? {
+            let output = match self.call(plugin, method, envelope, call_bytes.clone()).await? {
                 Ok(output) => output,
                 Err(message) => return Ok(Err(message)),
             };
@@ -95,7 +97,18 @@ impl PluginRunner {
                         return Ok(Err(message));
                     }
                     drop(bytes);
-                    let replies = executor.execute_all(&requests).await?;
+                    let mut replies = executor.execute_all(&requests).await?;
+                    // Stored drawings go beside the input of the next calls, as bytes (appended,
+                    // so the ranges of earlier replies stay valid).
+                    let stored =
+                        |r: &ModelReply| r.images.iter().any(|i| matches!(i.source, ImageSource::Stored { .. }));
+                    if replies.iter().any(stored) {
+                        let mut bytes = call_bytes.as_ref().clone();
+                        if let Err(message) = executor.images().materialise(&mut replies, &mut bytes) {
+                            return Ok(Err(format!("plugin `{}` method `{method}`: {message}", plugin.name())));
+                        }
+                        call_bytes = Arc::new(bytes);
+                    }
                     if let Err(message) = session.answer(replies) {
                         return Ok(Err(message));
                     }

@@ -76,7 +76,9 @@ impl Executor {
         let reply = cell
             .get_or_try_init(|| async {
                 let start = Instant::now();
-                let executed = self.clients.execute(request).await?;
+                let mut executed = self.clients.execute(request).await?;
+                // Drawings into the run store: the replies kept here and in the journal name them by hash.
+                self.images.reply(&mut executed.reply, &format!("a reply of [models.{}]", request.role.as_str()));
                 let _ = asked.set(match (executed.cached, executed.attempts) {
                     (true, _) => ReplySource::Cache,
                     (false, 0) => ReplySource::Local,

@@ -14,7 +14,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use base64::Engine as _;
-use trustgen_plugin_api::{Image, ImageSource, ModelRequest, RequestKind, TestCase};
+use trustgen_plugin_api::{Image, ImageSource, ModelReply, ModelRequest, ReplyStatus, RequestKind, TestCase};
 use trustgen_providers::ImageLoader;
 use trustgen_rundir::ImageStore;
 use trustgen_rundir::images::{is_sha256, sha256_hex, sniff_image};
@@ -60,6 +60,43 @@ impl Images {
                     let what = format!("{who}: image {} of message {} of a request", i + 1, m + 1);
                     self.image(image, bytes, &what)?;
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores every image of a model's `reply` (an image generator's drawings) and rewrites
+    /// it to [`ImageSource::Stored`], so the executor's replies, the journal and resume hold
+    /// hashes, not pictures ([`Images::materialise`] hands the bytes to the plugin call that
+    /// reads them). An image that cannot be stored makes the reply an error naming it. In a
+    /// dry run (no store) the reply is left as it is.
+    pub fn reply(&self, reply: &mut ModelReply, what: &str) {
+        if self.store.is_none() {
+            return;
+        }
+        for i in 0..reply.images.len() {
+            let what = format!("image {} of {what}", i + 1);
+            if let Err(message) = self.image(&mut reply.images[i], &[], &what) {
+                *reply = ModelReply::new(ReplyStatus::Error).with_error(message);
+                return;
+            }
+        }
+    }
+
+    /// Rewrites the [`ImageSource::Stored`] images of `replies` to [`ImageSource::Blob`]
+    /// ranges of `bytes`, loading them from the store and appending them there: a plugin
+    /// reads a drawing from the bytes beside its call's input ([`trustgen_plugin_api::Cx::bytes`]),
+    /// so only the calls that read replies hold their pictures. `bytes` already holds the
+    /// call's other input bytes (the offsets count from its start).
+    pub fn materialise(&self, replies: &mut [ModelReply], bytes: &mut Vec<u8>) -> Result<(), String> {
+        let Some(store) = &self.store else { return Ok(()) };
+        for reply in replies {
+            for image in &mut reply.images {
+                let ImageSource::Stored { sha256 } = &image.source else { continue };
+                let data = store.load(sha256, &image.media_type).map_err(|e| format!("a drawn image: {e}"))?;
+                let offset = bytes.len();
+                bytes.extend_from_slice(&data);
+                image.source = ImageSource::Blob { offset, len: data.len() };
             }
         }
         Ok(())

@@ -69,5 +69,5 @@ pub use draw::{Colour, Group, PALETTE, SCENE_SIZE, SIGN_WORDS, Scene, Shape, Sig
 pub use error::ImageError;
 pub use geometry::{Flip, QuarterTurn, compose_horizontal, flip, rotate_degrees, rotate_quarter, thumbnail};
 pub use image::{Rgb, RgbImage};
-pub use reply::{decode_returned, fit_within};
+pub use reply::{decode_returned, fit_within, returned_bytes};
 pub use text::{FONT_BYTES, RenderedText, TextBox, TextLine, caption_below, draw_text_centered, figstep, render_text};

@@ -126,7 +126,8 @@ pub fn build(cx: &mut Cx, input: &BuildInput) -> Step<BuildOutput> {
         draw_all(cx, &refs, Some("1024x1024"), 1, "vlm-social-norms/scene")?
             .into_iter()
             .map(|drawn| {
-                let image = decode_returned(&drawn?[0], 768).map_err(|e| format!("the drawn image: {e}"))?;
+                let image =
+                    decode_returned(&drawn?[0], cx.bytes(), 768).map_err(|e| format!("the drawn image: {e}"))?;
                 let fit = jpeg_within(&image, 300_000, 90).map_err(|e| format!("encoding the drawn image: {e}"))?;
                 Ok((fit.bytes, "image/jpeg"))
             })

@@ -104,11 +104,9 @@ pub(crate) fn build_stereotype(cx: &mut Cx, input: &BuildInput) -> Step<BuildOut
         let what = format!("CrowS-Pairs row `{}`", item.row_id);
         let mut scenes = Vec::new();
         for (result, (_, text)) in pair.iter().zip(&item.options) {
-            match result
-                .as_ref()
-                .map_err(String::clone)
-                .and_then(|images| decode_returned(&images[0], PANEL_SIDE).map_err(|e| format!("the drawn image: {e}")))
-            {
+            match result.as_ref().map_err(String::clone).and_then(|images| {
+                decode_returned(&images[0], cx.bytes(), PANEL_SIDE).map_err(|e| format!("the drawn image: {e}"))
+            }) {
                 Ok(image) => scenes.push(image),
                 Err(reason) => {
                     skipped.push(Skipped::new(what.clone(), format!("scene `{text}`: {reason}")));

@@ -282,24 +282,11 @@ fn attach_png(cx: &mut Cx, image: &trustgen_image::RgbImage, what: &str) -> Step
     Ok(cx.attach_image("image/png", &png))
 }
 
-/// The bytes of an image the image generator returned (inline base64 or a `data:` URL).
-fn drawn_bytes(image: &Image) -> Result<Vec<u8>, String> {
-    use base64::Engine as _;
-    let data = match &image.source {
-        ImageSource::Base64(data) => data.as_str(),
-        ImageSource::Url(url) if url.starts_with("data:") => {
-            url.split_once(";base64,").map(|(_, d)| d).ok_or("a data URL that is not base64")?
-        }
-        other => return Err(format!("the image generator's image came as {other:?}, not as bytes")),
-    };
-    base64::engine::general_purpose::STANDARD.decode(data.trim()).map_err(|e| format!("its base64 is invalid: {e}"))
-}
-
 /// The drawn image with `caption` typed below it, as an attached PNG; `Err` with the reason when
 /// the drawing cannot be read.
 fn caption_drawn(cx: &mut Cx, drawn: &Image, caption: &str) -> Step<Result<Image, String>> {
-    let pixels = match drawn_bytes(drawn)
-        .and_then(|b| trustgen_image::decode(&b, trustgen_image::DecodeLimits::default()).map_err(|e| e.to_string()))
+    let pixels = match trustgen_image::returned_bytes(drawn, cx.bytes())
+        .and_then(|b| trustgen_image::decode(&b, trustgen_image::DecodeLimits::default()))
     {
         Ok(pixels) => pixels,
         Err(reason) => return Ok(Err(format!("the drawn image cannot be read: {reason}"))),
